@@ -1,0 +1,42 @@
+#pragma once
+
+#include <string>
+#include <utility>
+
+#include <tl/expected.hpp>
+
+namespace lp {
+
+/// How the pipeline must react to a failure; retry and dead-letter decisions are made from this
+/// class alone.
+enum class ErrorClass {
+  kRetryable,  ///< Transient: the same operation may succeed later (timeouts, full queue, 5xx).
+  kPermanent,  ///< Retrying cannot help (invalid input, rejected document, bad configuration).
+  kNotFound,   ///< The thing asked for does not exist.
+};
+
+struct Error {
+  ErrorClass error_class = ErrorClass::kPermanent;
+  std::string message;
+
+  [[nodiscard]] bool retryable() const { return error_class == ErrorClass::kRetryable; }
+};
+
+template <typename T>
+using Result = tl::expected<T, Error>;
+
+[[nodiscard]] inline tl::unexpected<Error> Permanent(std::string message) {
+  return tl::unexpected(Error{ErrorClass::kPermanent, std::move(message)});
+}
+[[nodiscard]] inline tl::unexpected<Error> Retryable(std::string message) {
+  return tl::unexpected(Error{ErrorClass::kRetryable, std::move(message)});
+}
+[[nodiscard]] inline tl::unexpected<Error> NotFound(std::string message) {
+  return tl::unexpected(Error{ErrorClass::kNotFound, std::move(message)});
+}
+
+/// Builds an error from errno for a system call, classifying disk-full and interrupted calls as
+/// retryable.
+[[nodiscard]] tl::unexpected<Error> SystemError(std::string_view what, int errno_value);
+
+}  // namespace lp
