@@ -1,0 +1,99 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "core/metrics.h"
+#include "core/result.h"
+
+namespace lp::http {
+
+/// A request as handlers see it. `body` has at least kBodyPadding bytes of spare capacity so
+/// that parsers needing padding (simdjson) can read it in place.
+struct Request {
+  std::string method;
+  std::string path;
+  std::string query;
+  std::string content_type;
+  std::string content_encoding;
+  std::string authorization;
+  std::string body;
+};
+
+inline constexpr size_t kBodyPadding = 64;
+
+struct Response {
+  unsigned status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+/// Sends the response; call exactly once, from any thread.
+using Responder = std::function<void(Response)>;
+/// Handles one request. Runs on a server thread: it must not block for long. It may answer later
+/// (after durable storage, say) by keeping the responder.
+using Handler = std::function<void(Request&, Responder)>;
+
+struct Route {
+  std::string method;
+  std::string path;
+  Handler handler;
+};
+
+struct ServerOptions {
+  std::string name;  ///< For logs: "ingest", "metrics".
+  std::string address = "127.0.0.1";
+  uint16_t port = 0;  ///< 0 picks a free port; see Server::port().
+  size_t threads = 2;
+  size_t max_body_bytes = 10 * 1024 * 1024;
+  size_t max_connections = 1024;
+  /// Request bodies held in memory at once, across connections; past it requests get 503.
+  size_t max_inflight_body_bytes = 256 * 1024 * 1024;
+  std::chrono::seconds idle_timeout{60};
+};
+
+/// Request counts and latencies by route and status code, shared by every server of a process.
+struct HttpMetrics {
+  explicit HttpMetrics(metrics::Registry& registry);
+
+  metrics::Family<metrics::Counter>& requests;
+  metrics::Family<metrics::Histogram>& latency;
+  metrics::Counter& rejected_connections;
+};
+
+/// An HTTP/1.1 server (Boost.Beast) on a fixed pool of threads: keep-alive, bounded header,
+/// body and connection counts, idle timeouts. Start() binds and starts the threads; Stop() is
+/// idempotent and waits for in-flight requests up to its deadline.
+class Server {
+ public:
+  Server(ServerOptions options, std::vector<Route> routes, HttpMetrics& metrics);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  [[nodiscard]] Result<void> Start();
+  void Stop(std::chrono::milliseconds deadline = std::chrono::seconds(5));
+  [[nodiscard]] uint16_t port() const;
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+/// `{"error":"..."}` with the message escaped for JSON.
+[[nodiscard]] Response ErrorResponse(unsigned status, std::string_view message);
+
+/// Appends `text` to `out` as the inside of a JSON string literal.
+void AppendJsonEscaped(std::string& out, std::string_view text);
+
+}  // namespace lp::http
