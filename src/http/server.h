@@ -50,7 +50,7 @@ struct Route {
 };
 
 struct ServerOptions {
-  std::string name;  ///< For logs: "ingest", "metrics".
+  std::string name{};  ///< For logs: "ingest", "metrics".
   std::string address = "127.0.0.1";
   uint16_t port = 0;  ///< 0 picks a free port; see Server::port().
   size_t threads = 2;

@@ -1,0 +1,208 @@
+// One contract for every implementation of the queue seam. Each implementation registers a
+// factory below; the Kafka one joins when a broker is configured (KAFKA_BROKERS).
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <future>
+#include <map>
+#include <set>
+
+#include <gtest/gtest.h>
+
+#include "core/murmur2.h"
+#include "queue/queue.h"
+#include "queue/spool/spool.h"
+
+namespace lp::queue {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct QueueUnderTest {
+  std::unique_ptr<Queue> queue;
+  int32_t partitions = 0;
+  std::function<void()> cleanup;
+};
+
+struct QueueFactory {
+  std::string name;
+  std::function<QueueUnderTest(const std::string& test_name)> make;
+};
+
+std::vector<QueueFactory> Factories() {
+  std::vector<QueueFactory> factories;
+  factories.push_back(QueueFactory{"spool", [](const std::string& test_name) {
+    auto directory = std::filesystem::path(testing::TempDir()) /
+                     ("queue_contract_" + std::to_string(::getpid()) + "_" + test_name);
+    std::filesystem::remove_all(directory);
+    // Each spool registers its metrics, so each gets a registry of its own.
+    auto registry = std::make_shared<metrics::Registry>();
+    auto spool = spool::Spool::Open(
+        {.directory = directory, .partitions = 4, .segment_bytes = 4096}, *registry);
+    EXPECT_TRUE(spool.has_value()) << spool.error().message;
+    return QueueUnderTest{std::move(*spool), 4, [directory, registry] {
+                            std::filesystem::remove_all(directory);
+                          }};
+  }});
+  return factories;
+}
+
+class QueueContractTest : public testing::TestWithParam<QueueFactory> {
+ protected:
+  void SetUp() override {
+    const std::string test_name = testing::UnitTest::GetInstance()->current_test_info()->name();
+    topic_ = "contract-" + std::to_string(::getpid());
+    for (char& c : topic_) if (c == '/') c = '-';
+    under_test_ = GetParam().make(std::to_string(counter_++) + "_" +
+                                  std::to_string(std::hash<std::string>{}(test_name)));
+  }
+  void TearDown() override {
+    under_test_.queue.reset();
+    if (under_test_.cleanup) under_test_.cleanup();
+  }
+
+  void ProduceOrFail(const std::vector<std::pair<std::string, std::string>>& records) {
+    std::vector<OutgoingRecord> outgoing;
+    for (const auto& [key, value] : records) {
+      outgoing.push_back(OutgoingRecord{key, value, 1'700'000'000'000, {}});
+    }
+    std::promise<Result<void>> done;
+    under_test_.queue->Produce(topic_, outgoing, [&done](Result<void> result) {
+      done.set_value(std::move(result));
+    });
+    auto future = done.get_future();
+    ASSERT_EQ(future.wait_for(60s), std::future_status::ready);
+    const auto result = future.get();
+    ASSERT_TRUE(result.has_value()) << result.error().message;
+  }
+
+  std::unique_ptr<Consumer> SubscribeOrFail(const std::string& group) {
+    auto consumer = under_test_.queue->Subscribe(group, topic_);
+    EXPECT_TRUE(consumer.has_value()) << consumer.error().message;
+    return consumer ? std::move(*consumer) : nullptr;
+  }
+
+  // Polls until `count` records arrived or the deadline passed.
+  static std::vector<ConsumedRecord> PollUntil(Consumer& consumer, size_t count,
+                                               std::chrono::seconds deadline = 60s) {
+    std::vector<ConsumedRecord> out;
+    const auto end = std::chrono::steady_clock::now() + deadline;
+    while (out.size() < count && std::chrono::steady_clock::now() < end) {
+      auto batch = consumer.Poll(count - out.size(), 500ms);
+      EXPECT_TRUE(batch.has_value());
+      if (!batch) break;
+      for (auto& record : *batch) out.push_back(std::move(record));
+    }
+    return out;
+  }
+
+  static std::vector<std::pair<std::string, std::string>> Numbered(int count, int keys) {
+    std::vector<std::pair<std::string, std::string>> records;
+    for (int i = 0; i < count; ++i) {
+      records.emplace_back("service-" + std::to_string(i % keys), "event-" + std::to_string(i));
+    }
+    return records;
+  }
+
+  inline static int counter_ = 0;
+  std::string topic_;
+  QueueUnderTest under_test_;
+};
+
+TEST_P(QueueContractTest, RoutesKeysByMurmur2AndKeepsOrderPerPartition) {
+  ProduceOrFail(Numbered(200, 10));
+  auto consumer = SubscribeOrFail("ordering");
+  const auto records = PollUntil(*consumer, 200);
+  ASSERT_EQ(records.size(), 200u);
+  std::map<int32_t, int64_t> last_offset;
+  std::map<std::string, int> last_index;
+  for (const auto& record : records) {
+    EXPECT_EQ(record.partition, PartitionForKey(record.key, under_test_.partitions));
+    EXPECT_GT(record.offset, last_offset.contains(record.partition) ? last_offset[record.partition] : -1);
+    last_offset[record.partition] = record.offset;
+    const int index = std::stoi(record.value.substr(6));
+    EXPECT_GT(index, last_index.contains(record.key) ? last_index[record.key] : -1);
+    last_index[record.key] = index;
+    EXPECT_EQ(record.timestamp_ms, 1'700'000'000'000);
+  }
+}
+
+TEST_P(QueueContractTest, ResumesFromTheCommittedOffsetWithItsMetadata) {
+  ProduceOrFail(Numbered(40, 1));
+  const int32_t partition = PartitionForKey("service-0", under_test_.partitions);
+  {
+    auto consumer = SubscribeOrFail("resume");
+    const auto first = PollUntil(*consumer, 15);
+    ASSERT_EQ(first.size(), 15u);
+    const OffsetCommit commit{partition, first.back().offset + 1, "batch=7;end=15"};
+    ASSERT_TRUE(consumer->Commit(std::span(&commit, 1)).has_value());
+  }
+  auto consumer = SubscribeOrFail("resume");
+  const auto committed = consumer->Committed(partition);
+  ASSERT_TRUE(committed.has_value() && committed->has_value());
+  EXPECT_EQ((*committed)->metadata, "batch=7;end=15");
+  const auto rest = PollUntil(*consumer, 25);
+  ASSERT_EQ(rest.size(), 25u);
+  EXPECT_EQ(rest.front().value, "event-15");
+  EXPECT_EQ(rest.back().value, "event-39");
+}
+
+TEST_P(QueueContractTest, GroupsReadIndependently) {
+  ProduceOrFail(Numbered(30, 3));
+  auto first = SubscribeOrFail("group-a");
+  auto second = SubscribeOrFail("group-b");
+  EXPECT_EQ(PollUntil(*first, 30).size(), 30u);
+  EXPECT_EQ(PollUntil(*second, 30).size(), 30u);
+}
+
+TEST_P(QueueContractTest, SeekRewindsAPartition) {
+  ProduceOrFail(Numbered(10, 1));
+  const int32_t partition = PartitionForKey("service-0", under_test_.partitions);
+  auto consumer = SubscribeOrFail("seek");
+  const auto records = PollUntil(*consumer, 10);
+  ASSERT_EQ(records.size(), 10u);
+  ASSERT_TRUE(consumer->Seek(partition, records[4].offset).has_value());
+  const auto again = PollUntil(*consumer, 6);
+  ASSERT_EQ(again.size(), 6u);
+  EXPECT_EQ(again.front().value, "event-4");
+}
+
+TEST_P(QueueContractTest, MembersSplitPartitionsAndTakeOverWhenOneLeaves) {
+  auto first = SubscribeOrFail("shared");
+  auto second = SubscribeOrFail("shared");
+  ProduceOrFail(Numbered(400, 40));
+  std::set<std::string> seen;
+  std::set<int32_t> first_partitions, second_partitions;
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (seen.size() < 400 && std::chrono::steady_clock::now() < deadline) {
+    for (auto* consumer : {first.get(), second.get()}) {
+      auto batch = consumer->Poll(100, 200ms);
+      ASSERT_TRUE(batch.has_value());
+      for (const auto& record : *batch) {
+        seen.insert(record.value);
+        (consumer == first.get() ? first_partitions : second_partitions).insert(record.partition);
+        const OffsetCommit commit{record.partition, record.offset + 1, ""};
+        ASSERT_TRUE(consumer->Commit(std::span(&commit, 1)).has_value());
+      }
+    }
+  }
+  EXPECT_EQ(seen.size(), 400u);
+  EXPECT_FALSE(first_partitions.empty());
+  EXPECT_FALSE(second_partitions.empty());
+  for (const int32_t partition : first_partitions) EXPECT_FALSE(second_partitions.contains(partition));
+
+  second.reset();
+  ProduceOrFail(Numbered(400, 40));
+  const auto taken_over = PollUntil(*first, 400);
+  EXPECT_EQ(taken_over.size(), 400u);
+  std::set<int32_t> partitions;
+  for (const auto& record : taken_over) partitions.insert(record.partition);
+  EXPECT_EQ(partitions.size(), first_partitions.size() + second_partitions.size());
+}
+
+INSTANTIATE_TEST_SUITE_P(Implementations, QueueContractTest, testing::ValuesIn(Factories()),
+                         [](const auto& info) { return info.param.name; });
+
+}  // namespace
+}  // namespace lp::queue
