@@ -1,0 +1,28 @@
+#include "collector/collector_metrics.h"
+
+namespace lp::collector {
+
+CollectorMetrics::CollectorMetrics(metrics::Registry& registry)
+    : logs_produced(registry
+                        .AddCounter("logs_produced_total",
+                                    "Events written to the queue and acknowledged by it.")
+                        .WithLabels({})),
+      producer_errors(registry
+                          .AddCounter("producer_errors_total",
+                                      "Events that the queue refused or failed to store.")
+                          .WithLabels({})),
+      produce_latency(registry
+                          .AddHistogram("produce_latency_seconds",
+                                        "Time from handing a request's events to the queue to "
+                                        "its acknowledgement.",
+                                        metrics::LatencyBuckets())
+                          .WithLabels({})),
+      events_rejected(registry
+                          .AddCounter("logs_rejected_total",
+                                      "Events refused by validation (answered per event).")
+                          .WithLabels({})),
+      requests_failed(registry.AddCounter(
+          "ingest_requests_failed_total",
+          "POST /logs requests refused as a whole, by reason.", {"reason"})) {}
+
+}  // namespace lp::collector

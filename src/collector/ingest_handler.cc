@@ -1,0 +1,123 @@
+#include "collector/ingest_handler.h"
+
+#include <chrono>
+
+namespace lp::collector {
+
+std::string SummaryJson(const DecodedBatch& batch) {
+  std::string out = "{\"accepted\":" + std::to_string(batch.events.size()) +
+                    ",\"rejected\":" + std::to_string(batch.rejected) + ",\"errors\":[";
+  bool first = true;
+  for (const auto& error : batch.errors) {
+    if (!first) out += ',';
+    first = false;
+    out += "{\"index\":" + std::to_string(error.index) + ",\"error\":\"";
+    http::AppendJsonEscaped(out, error.message);
+    out += "\"}";
+  }
+  out += ']';
+  if (batch.rejected > batch.errors.size()) {
+    out += ",\"errors_not_listed\":" + std::to_string(batch.rejected - batch.errors.size());
+  }
+  out += '}';
+  return out;
+}
+
+IngestHandler::IngestHandler(IngestOptions options, queue::Producer& producer,
+                             CollectorMetrics& metrics)
+    : options_(std::move(options)), producer_(producer), metrics_(metrics) {}
+
+std::unique_ptr<IngestHandler::Decoding> IngestHandler::Borrow() {
+  {
+    std::lock_guard lock(pool_mutex_);
+    if (!pool_.empty()) {
+      auto decoding = std::move(pool_.back());
+      pool_.pop_back();
+      return decoding;
+    }
+  }
+  auto decoding = std::make_unique<Decoding>();
+  decoding->decoder = std::make_unique<RequestDecoder>(options_.decode);
+  return decoding;
+}
+
+void IngestHandler::Return(std::unique_ptr<Decoding> decoding) {
+  // Buffers that grew for an unusually large request are not worth keeping.
+  constexpr size_t kKeepBytes = 4 * 1024 * 1024;
+  if (decoding->batch.json.capacity() > kKeepBytes) decoding->batch = DecodedBatch{};
+  std::lock_guard lock(pool_mutex_);
+  pool_.push_back(std::move(decoding));
+}
+
+bool IngestHandler::Authorized(const http::Request& request) const {
+  if (options_.auth_token.empty()) return true;
+  const std::string expected = "Bearer " + options_.auth_token;
+  if (request.authorization.size() != expected.size()) return false;
+  // Constant time, so the token cannot be guessed byte by byte from response times.
+  unsigned char difference = 0;
+  for (size_t i = 0; i < expected.size(); ++i) {
+    difference |= static_cast<unsigned char>(request.authorization[i] ^ expected[i]);
+  }
+  return difference == 0;
+}
+
+void IngestHandler::HandleLogs(http::Request& request, http::Responder respond) {
+  if (!Authorized(request)) {
+    metrics_.requests_failed.WithLabels({"unauthorized"}).Increment();
+    auto response = http::ErrorResponse(401, "missing or wrong bearer token");
+    response.headers.emplace_back("WWW-Authenticate", "Bearer");
+    return respond(std::move(response));
+  }
+  auto decoding = Borrow();
+  DecodedBatch& batch = decoding->batch;
+  auto decoded = decoding->decoder->Decode(request.content_type, request.content_encoding,
+                                           request.body, batch);
+  if (!decoded) {
+    metrics_.requests_failed.WithLabels({std::to_string(decoded.error().status)}).Increment();
+    Return(std::move(decoding));
+    return respond(http::ErrorResponse(decoded.error().status, decoded.error().message));
+  }
+  metrics_.events_rejected.Increment(batch.rejected);
+  if (batch.events.empty()) {
+    metrics_.requests_failed.WithLabels({"no_valid_event"}).Increment();
+    http::Response response;
+    response.status = 400;
+    response.body = SummaryJson(batch);
+    Return(std::move(decoding));
+    return respond(std::move(response));
+  }
+
+  const auto received_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count();
+  std::vector<queue::OutgoingRecord> records;
+  records.reserve(batch.events.size());
+  for (const auto& event : batch.events) {
+    records.push_back(queue::OutgoingRecord{batch.Key(event), batch.Json(event), received_ms, {}});
+  }
+  const size_t accepted = batch.events.size();
+  std::string summary = SummaryJson(batch);
+  const auto started = std::chrono::steady_clock::now();
+  producer_.Produce(
+      options_.topic, records,
+      [this, accepted, started, summary = std::move(summary),
+       respond = std::move(respond)](Result<void> result) mutable {
+        if (!result) {
+          metrics_.producer_errors.Increment(accepted);
+          auto response = http::ErrorResponse(result.error().retryable() ? 503 : 500,
+                                              "events not stored: " + result.error().message);
+          if (result.error().retryable()) response.headers.emplace_back("Retry-After", "1");
+          return respond(std::move(response));
+        }
+        metrics_.logs_produced.Increment(accepted);
+        metrics_.produce_latency.Observe(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+        http::Response response;
+        response.status = 202;
+        response.body = std::move(summary);
+        respond(std::move(response));
+      });
+  Return(std::move(decoding));
+}
+
+}  // namespace lp::collector

@@ -1,0 +1,51 @@
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "collector/collector_metrics.h"
+#include "collector/request_decoder.h"
+#include "http/server.h"
+#include "queue/queue.h"
+
+namespace lp::collector {
+
+struct IngestOptions {
+  std::string topic = "app-logs";
+  DecodeOptions decode{};
+  /// When set, POST /logs requires `Authorization: Bearer <token>`.
+  std::string auth_token{};
+};
+
+/// POST /logs: decodes and validates a request's events, hands the accepted ones to the queue
+/// keyed by service, and answers only once the queue acknowledged them (DESIGN §3).
+///
+/// Thread-safe: server threads call it concurrently; each borrows a decoder from a pool.
+class IngestHandler {
+ public:
+  IngestHandler(IngestOptions options, queue::Producer& producer, CollectorMetrics& metrics);
+
+  void HandleLogs(http::Request& request, http::Responder respond);
+
+ private:
+  struct Decoding {
+    std::unique_ptr<RequestDecoder> decoder;
+    DecodedBatch batch;
+  };
+  std::unique_ptr<Decoding> Borrow();
+  void Return(std::unique_ptr<Decoding> decoding);
+  [[nodiscard]] bool Authorized(const http::Request& request) const;
+
+  const IngestOptions options_;
+  queue::Producer& producer_;
+  CollectorMetrics& metrics_;
+  std::mutex pool_mutex_;
+  std::vector<std::unique_ptr<Decoding>> pool_;
+};
+
+/// The 202/400 body: {"accepted":N,"rejected":M,"errors":[{"index":i,"error":"..."}]}.
+[[nodiscard]] std::string SummaryJson(const DecodedBatch& batch);
+
+}  // namespace lp::collector

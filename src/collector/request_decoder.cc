@@ -1,0 +1,271 @@
+#include "collector/request_decoder.h"
+
+#include <algorithm>
+
+#include "core/decompress.h"
+
+namespace lp::collector {
+namespace {
+
+bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+std::string_view Trim(std::string_view text) {
+  while (!text.empty() && IsSpace(text.front())) text.remove_prefix(1);
+  while (!text.empty() && IsSpace(text.back())) text.remove_suffix(1);
+  return text;
+}
+
+std::string Lower(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) {
+    return static_cast<char>(std::tolower(c));
+  });
+  return out;
+}
+
+enum class MediaType { kJson, kNdjson, kUnsupported };
+
+MediaType ParseMediaType(std::string_view content_type) {
+  const std::string media = Lower(Trim(content_type.substr(0, content_type.find(';'))));
+  if (media.empty() || media == "application/json") return MediaType::kJson;
+  if (media == "application/x-ndjson" || media == "application/ndjson" ||
+      media == "application/jsonlines" || media == "application/x-jsonlines") {
+    return MediaType::kNdjson;
+  }
+  return MediaType::kUnsupported;
+}
+
+// A JSON body of several lines each holding one object is NDJSON sent as application/json, as
+// many shippers do; anything else with line breaks is one pretty-printed document.
+bool LooksLikeLines(std::string_view body) {
+  if (body.find('\n') == std::string_view::npos) return false;
+  size_t start = 0;
+  while (start < body.size()) {
+    size_t end = body.find('\n', start);
+    if (end == std::string_view::npos) end = body.size();
+    const auto line = Trim(body.substr(start, end - start));
+    if (!line.empty() && (line.front() != '{' || line.back() != '}')) return false;
+    start = end + 1;
+  }
+  return true;
+}
+
+bool IsParseError(std::string_view message) {
+  return message.starts_with("invalid JSON") || message.starts_with("invalid UTF-8");
+}
+
+}  // namespace
+
+void DecodedBatch::Clear() {
+  json.clear();
+  keys.clear();
+  events.clear();
+  errors.clear();
+  rejected = 0;
+}
+
+RequestDecoder::RequestDecoder(DecodeOptions options)
+    : options_(options), validator_(options.event_limits) {}
+
+void RequestDecoder::Reject(size_t index, std::string message, DecodedBatch& out) const {
+  ++out.rejected;
+  if (out.errors.size() < options_.max_listed_errors) {
+    out.errors.push_back(EventError{index, std::move(message)});
+  }
+}
+
+void RequestDecoder::AddEvent(std::string_view raw, size_t index, size_t byte_offset,
+                              DecodedBatch& out) {
+  const size_t max_bytes = options_.event_limits.max_event_bytes;
+  if (raw.size() > max_bytes) {
+    return Reject(index,
+                  "event is " + std::to_string(raw.size()) + " bytes, over the " +
+                      std::to_string(max_bytes) + "-byte limit",
+                  out);
+  }
+  scratch_.resize(raw.size() + simdjson::SIMDJSON_PADDING);
+  size_t compact_length = 0;
+  if (simdjson::minify(raw.data(), raw.size(), scratch_.data(), compact_length) !=
+      simdjson::SUCCESS) {
+    return Reject(index, "invalid JSON (event starts at byte " + std::to_string(byte_offset) + ")",
+                  out);
+  }
+  const std::string_view compact(scratch_.data(), compact_length);
+  auto event = validator_.ValidatePadded(compact);
+  if (!event) {
+    std::string message = std::move(event.error().message);
+    if (IsParseError(message)) {
+      message += " (event starts at byte " + std::to_string(byte_offset) + ")";
+    }
+    return Reject(index, std::move(message), out);
+  }
+  AcceptedEvent accepted;
+  accepted.index = index;
+  accepted.json_offset = static_cast<uint32_t>(out.json.size());
+  accepted.json_length = static_cast<uint32_t>(compact.size());
+  accepted.key_offset = static_cast<uint32_t>(out.keys.size());
+  accepted.key_length = static_cast<uint32_t>(event->service.size());
+  out.json.append(compact);
+  out.keys.append(event->service);
+  out.events.push_back(accepted);
+}
+
+void RequestDecoder::DecodeLines(std::string_view body, DecodedBatch& out) {
+  size_t index = 0;
+  size_t start = 0;
+  while (start < body.size()) {
+    size_t end = body.find('\n', start);
+    if (end == std::string_view::npos) end = body.size();
+    const auto untrimmed = body.substr(start, end - start);
+    const auto line = Trim(untrimmed);
+    if (!line.empty()) {
+      AddEvent(line, index++, start + static_cast<size_t>(line.data() - untrimmed.data()), out);
+    }
+    start = end + 1;
+  }
+}
+
+tl::expected<void, RequestFailure> RequestDecoder::DecodeArray(std::string_view body,
+                                                               size_t capacity,
+                                                               DecodedBatch& out) {
+  const auto failure = [&](std::string what, simdjson::error_code code,
+                           const char* location) -> tl::unexpected<RequestFailure> {
+    std::string message = std::move(what);
+    message += ": ";
+    message += simdjson::error_message(code);
+    if (location != nullptr && location >= body.data() && location <= body.data() + body.size()) {
+      message += " (at byte " + std::to_string(location - body.data()) + ")";
+    }
+    return tl::unexpected(RequestFailure{400, std::move(message)});
+  };
+
+  simdjson::ondemand::document document;
+  if (auto code = array_parser_.iterate(body.data(), body.size(), capacity).get(document)) {
+    return failure(code == simdjson::UTF8_ERROR ? "invalid UTF-8 in body" : "invalid JSON body",
+                   code, nullptr);
+  }
+  simdjson::ondemand::array array;
+  if (auto code = document.get_array().get(array)) {
+    return failure("invalid JSON body", code, nullptr);
+  }
+  size_t index = 0;
+  for (auto element_result : array) {
+    simdjson::ondemand::value element;
+    const char* location = nullptr;
+    if (auto code = element_result.get(element)) {
+      if (document.current_location().get(location)) location = nullptr;
+      return failure("invalid JSON body", code, location);
+    }
+    simdjson::ondemand::json_type type;
+    if (auto code = element.type().get(type)) {
+      if (document.current_location().get(location)) location = nullptr;
+      return failure("invalid JSON body", code, location);
+    }
+    if (type != simdjson::ondemand::json_type::object) {
+      static constexpr const char* kNames[] = {"an array", "an object", "a number",
+                                               "a string", "a boolean", "null"};
+      Reject(index++,
+             std::string("event must be a JSON object, not ") +
+                 kNames[static_cast<int>(type) - static_cast<int>(simdjson::ondemand::json_type::array)],
+             out);
+      continue;
+    }
+    simdjson::ondemand::object object;
+    std::string_view raw;
+    if (auto code = element.get_object().get(object)) {
+      if (document.current_location().get(location)) location = nullptr;
+      return failure("invalid JSON body", code, location);
+    }
+    if (auto code = object.raw_json().get(raw)) {
+      if (document.current_location().get(location)) location = nullptr;
+      return failure("invalid JSON body", code, location);
+    }
+    AddEvent(raw, index++, static_cast<size_t>(raw.data() - body.data()), out);
+  }
+  const char* trailing = nullptr;
+  if (!document.current_location().get(trailing)) {
+    return tl::unexpected(RequestFailure{400, "invalid JSON body: content after the array"});
+  }
+  if (index == 0) {
+    return tl::unexpected(RequestFailure{400, "empty array: the body holds no events"});
+  }
+  return {};
+}
+
+tl::expected<void, RequestFailure> RequestDecoder::Decode(std::string_view content_type,
+                                                          std::string_view content_encoding,
+                                                          const std::string& body,
+                                                          DecodedBatch& out) {
+  out.Clear();
+  const MediaType media = ParseMediaType(content_type);
+  if (media == MediaType::kUnsupported) {
+    return tl::unexpected(RequestFailure{
+        415, "unsupported Content-Type \"" + std::string(content_type) +
+                 "\": send application/json (an object or an array of objects) or "
+                 "application/x-ndjson"});
+  }
+
+  std::string_view text = body;
+  size_t capacity = body.capacity();
+  const std::string encoding = Lower(Trim(content_encoding));
+  if (!encoding.empty() && encoding != "identity") {
+    ContentEncoding decoded_from;
+    if (encoding == "gzip" || encoding == "x-gzip") {
+      decoded_from = ContentEncoding::kGzip;
+    } else if (encoding == "zstd") {
+      decoded_from = ContentEncoding::kZstd;
+    } else {
+      return tl::unexpected(RequestFailure{
+          415, "unsupported Content-Encoding \"" + std::string(content_encoding) +
+                   "\": use gzip, zstd or none"});
+    }
+    auto decompressed = Decompress(decoded_from, body, options_.max_body_bytes,
+                                   simdjson::SIMDJSON_PADDING, decompressed_);
+    if (!decompressed) {
+      const bool too_large = decompressed.error().failure == DecompressFailure::kTooLarge;
+      return tl::unexpected(RequestFailure{too_large ? 413u : 400u, decompressed.error().message});
+    }
+    text = decompressed_;
+    capacity = decompressed_.capacity();
+  }
+  if (capacity < text.size() + simdjson::SIMDJSON_PADDING) {
+    // Callers that could not pad (tests, fuzzers) pay for one copy.
+    decompressed_.assign(text);
+    decompressed_.reserve(text.size() + simdjson::SIMDJSON_PADDING);
+    text = decompressed_;
+    capacity = decompressed_.capacity();
+  }
+
+  const std::string_view trimmed = Trim(text);
+  if (trimmed.empty()) {
+    return tl::unexpected(RequestFailure{
+        400, "empty body: send a JSON object, a JSON array of objects, or NDJSON"});
+  }
+  Shape shape = Shape::kLines;
+  if (media == MediaType::kJson) {
+    if (trimmed.front() == '[') {
+      shape = Shape::kArray;
+    } else if (!LooksLikeLines(trimmed)) {
+      shape = Shape::kSingle;
+    }
+  }
+  switch (shape) {
+    case Shape::kArray: {
+      auto decoded = DecodeArray(text, capacity, out);
+      if (!decoded) {
+        out.Clear();
+        return decoded;
+      }
+      break;
+    }
+    case Shape::kSingle:
+      AddEvent(trimmed, 0, static_cast<size_t>(trimmed.data() - text.data()), out);
+      break;
+    case Shape::kLines:
+      DecodeLines(text, out);
+      break;
+  }
+  return {};
+}
+
+}  // namespace lp::collector
