@@ -1,0 +1,264 @@
+#include "app/config.h"
+
+#include <algorithm>
+#include <charconv>
+#include <thread>
+
+#include <toml++/toml.h>
+
+#include "core/units.h"
+
+extern char** environ;
+
+namespace lp::app {
+namespace {
+
+using ApplyResult = std::optional<std::string>;
+
+template <typename Number>
+ApplyResult ParseNumber(std::string_view value, Number min, Number max, Number& out) {
+  Number parsed{};
+  const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), parsed);
+  if (error != std::errc{} || end != value.data() + value.size() || parsed < min || parsed > max) {
+    return "must be a whole number from " + std::to_string(min) + " to " + std::to_string(max) +
+           ", not \"" + std::string(value) + "\"";
+  }
+  out = parsed;
+  return std::nullopt;
+}
+
+Setting Port(std::string name, std::string env, std::string description, uint16_t Config::*field) {
+  return Setting{std::move(name), std::move(env), std::move(description),
+                 [field](std::string_view value, Config& config) {
+                   return ParseNumber<uint16_t>(value, 0, 65535, config.*field);
+                 },
+                 [field](const Config& config) { return std::to_string(config.*field); }};
+}
+
+Setting Count(std::string name, std::string env, std::string description, uint32_t Config::*field,
+              uint32_t min, uint32_t max) {
+  return Setting{std::move(name), std::move(env), std::move(description),
+                 [field, min, max](std::string_view value, Config& config) {
+                   return ParseNumber<uint32_t>(value, min, max, config.*field);
+                 },
+                 [field](const Config& config) { return std::to_string(config.*field); }};
+}
+
+Setting Bytes(std::string name, std::string env, std::string description, uint64_t Config::*field,
+              uint64_t min) {
+  return Setting{std::move(name), std::move(env), std::move(description),
+                 [field, min](std::string_view value, Config& config) -> ApplyResult {
+                   const auto bytes = ParseByteSize(value);
+                   if (!bytes || *bytes < min) {
+                     return "must be a size of at least " + FormatByteSize(min) +
+                            " such as 10MiB or 1048576, not \"" + std::string(value) + "\"";
+                   }
+                   config.*field = *bytes;
+                   return std::nullopt;
+                 },
+                 [field](const Config& config) { return FormatByteSize(config.*field); }};
+}
+
+Setting Duration(std::string name, std::string env, std::string description,
+                 std::chrono::milliseconds Config::*field) {
+  return Setting{std::move(name), std::move(env), std::move(description),
+                 [field](std::string_view value, Config& config) -> ApplyResult {
+                   const auto duration = ParseDuration(value);
+                   if (!duration) {
+                     return "must be a duration such as 500ms, 60s, 15m, 12h or 7d, not \"" +
+                            std::string(value) + "\"";
+                   }
+                   config.*field = *duration;
+                   return std::nullopt;
+                 },
+                 [field](const Config& config) { return std::to_string((config.*field).count()) + "ms"; }};
+}
+
+Setting Choice(std::string name, std::string env, std::string description,
+               std::string Config::*field, std::vector<std::string> choices) {
+  return Setting{std::move(name), std::move(env), std::move(description),
+                 [field, choices](std::string_view value, Config& config) -> ApplyResult {
+                   for (const auto& choice : choices) {
+                     if (value == choice) {
+                       config.*field = choice;
+                       return std::nullopt;
+                     }
+                   }
+                   std::string message = "must be one of";
+                   for (const auto& choice : choices) message += " " + choice;
+                   return message + ", not \"" + std::string(value) + "\"";
+                 },
+                 [field](const Config& config) { return config.*field; }};
+}
+
+std::vector<Setting> MakeSettings() {
+  std::vector<Setting> settings;
+  settings.push_back(Setting{
+      "data-dir", "LOGPIPE_DATA_DIR", "Folder for the spool and other state.",
+      [](std::string_view value, Config& config) -> ApplyResult {
+        if (value.empty()) return std::string("must not be empty");
+        config.data_dir = std::string(value);
+        return std::nullopt;
+      },
+      [](const Config& config) { return config.data_dir.string(); }});
+  settings.push_back(Setting{
+      "listen-address", "LISTEN_ADDRESS",
+      "Address the HTTP servers bind to; 0.0.0.0 to accept connections from other hosts.",
+      [](std::string_view value, Config& config) -> ApplyResult {
+        if (value.empty()) return std::string("must not be empty");
+        config.listen_address = std::string(value);
+        return std::nullopt;
+      },
+      [](const Config& config) { return config.listen_address; }});
+  settings.push_back(Port("collector-port", "COLLECTOR_PORT", "Port of the ingest API (POST /logs); 0 picks a free one.",
+                          &Config::collector_port));
+  settings.push_back(Port("metrics-port", "METRICS_PORT", "Port of /metrics, /healthz and /readyz; 0 picks a free one.",
+                          &Config::metrics_port));
+  settings.push_back(Bytes("max-body-bytes", "MAX_BODY_BYTES",
+                           "Largest request body, before and after decompression (413 above).",
+                           &Config::max_body_bytes, 1024));
+  settings.push_back(Bytes("max-event-bytes", "MAX_EVENT_BYTES", "Largest single event.",
+                           &Config::max_event_bytes, 256));
+  settings.push_back(Count("http-threads", "HTTP_THREADS", "Threads serving HTTP; 0 means one per core.",
+                           &Config::http_threads, 0, 256));
+  settings.push_back(Count("max-connections", "MAX_CONNECTIONS",
+                           "Open connections per server; more are closed at once.",
+                           &Config::max_connections, 1, 1'000'000));
+  settings.push_back(Bytes("max-inflight-bytes", "MAX_INFLIGHT_BYTES",
+                           "Request bodies held in memory at once; past it ingest answers 503.",
+                           &Config::max_inflight_bytes, 1024 * 1024));
+  settings.push_back(Setting{
+      "auth-token", "COLLECTOR_AUTH_TOKEN",
+      "When set, POST /logs requires the header Authorization: Bearer <token>.",
+      [](std::string_view value, Config& config) -> ApplyResult {
+        config.auth_token = Secret(std::string(value));
+        return std::nullopt;
+      },
+      [](const Config& config) { return config.auth_token.masked(); }});
+  settings.push_back(Count("spool-partitions", "SPOOL_PARTITIONS",
+                           "Partitions of a new spool topic (existing topics keep theirs).",
+                           &Config::spool_partitions, 1, 1024));
+  settings.push_back(Choice("spool-fsync", "SPOOL_FSYNC",
+                            "always: acknowledge after fsync (survives power loss); interval: "
+                            "fsync in the background; never: leave it to the kernel. Every mode "
+                            "survives a crash of logpipe itself.",
+                            &Config::spool_fsync, {"always", "interval", "never"}));
+  settings.push_back(Duration("spool-fsync-interval", "SPOOL_FSYNC_INTERVAL",
+                              "How often SPOOL_FSYNC=interval flushes.",
+                              &Config::spool_fsync_interval));
+  settings.push_back(Bytes("spool-max-bytes", "SPOOL_MAX_BYTES",
+                           "Disk the spool may use; when unconsumed records fill it, ingest "
+                           "answers 503 instead of dropping them.",
+                           &Config::spool_max_bytes, 64 * 1024));
+  settings.push_back(Bytes("spool-segment-bytes", "SPOOL_SEGMENT_BYTES",
+                           "Size at which a spool segment file is closed and a new one begun.",
+                           &Config::spool_segment_bytes, 4096));
+  settings.push_back(Duration("spool-retention", "SPOOL_RETENTION",
+                              "Age after which spooled records are deleted, consumed or not.",
+                              &Config::spool_retention));
+  settings.push_back(Choice("log-level", "LOG_LEVEL", "Least severe log line written.",
+                            &Config::log_level, {"debug", "info", "warn", "error"}));
+  return settings;
+}
+
+std::vector<std::string> Validate(const Config& config) {
+  std::vector<std::string> problems;
+  if (config.spool_segment_bytes * 4 > config.spool_max_bytes) {
+    problems.push_back("spool-segment-bytes (SPOOL_SEGMENT_BYTES) must be at most a quarter of "
+                       "spool-max-bytes (SPOOL_MAX_BYTES), so that retention can free space "
+                       "before the spool is full");
+  }
+  if (config.max_event_bytes > config.max_body_bytes) {
+    problems.push_back("max-event-bytes (MAX_EVENT_BYTES) must not exceed max-body-bytes "
+                       "(MAX_BODY_BYTES)");
+  }
+  if (config.collector_port != 0 && config.collector_port == config.metrics_port) {
+    problems.push_back("collector-port (COLLECTOR_PORT) and metrics-port (METRICS_PORT) must differ");
+  }
+  return problems;
+}
+
+std::optional<std::string> TomlValueAsString(const toml::node& node) {
+  if (const auto* text = node.as_string()) return text->get();
+  if (const auto* integer = node.as_integer()) return std::to_string(integer->get());
+  if (const auto* boolean = node.as_boolean()) return boolean->get() ? "true" : "false";
+  return std::nullopt;
+}
+
+const Setting* FindSetting(std::string_view name) {
+  for (const auto& setting : Settings()) {
+    if (setting.name == name) return &setting;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+const std::vector<Setting>& Settings() {
+  static const std::vector<Setting> settings = MakeSettings();
+  return settings;
+}
+
+std::map<std::string, std::string> ProcessEnvironment() {
+  std::map<std::string, std::string> env;
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    const std::string_view text(*entry);
+    const auto equals = text.find('=');
+    if (equals != std::string_view::npos) {
+      env.emplace(std::string(text.substr(0, equals)), std::string(text.substr(equals + 1)));
+    }
+  }
+  return env;
+}
+
+std::vector<std::string> LoadConfig(const std::optional<std::filesystem::path>& file,
+                                    const std::map<std::string, std::string>& env,
+                                    const FlagValues& flags, Config& config) {
+  std::vector<std::string> problems;
+  const auto apply = [&](const Setting& setting, std::string_view value, const std::string& source) {
+    if (auto problem = setting.apply(value, config)) {
+      problems.push_back(setting.name + " (" + source + "): " + *problem);
+    }
+  };
+  if (file) {
+    toml::table table;
+    try {
+      table = toml::parse_file(file->string());
+    } catch (const toml::parse_error& error) {
+      problems.push_back("config file " + file->string() + ": " + std::string(error.description()));
+      return problems;
+    }
+    for (const auto& [key, node] : table) {
+      const Setting* setting = FindSetting(key.str());
+      // Underscores are accepted too, as TOML files usually spell keys that way.
+      if (setting == nullptr) {
+        std::string dashed(key.str());
+        std::replace(dashed.begin(), dashed.end(), '_', '-');
+        setting = FindSetting(dashed);
+      }
+      if (setting == nullptr) {
+        problems.push_back("config file " + file->string() + ": unknown setting \"" +
+                           std::string(key.str()) + "\"");
+        continue;
+      }
+      const auto value = TomlValueAsString(node);
+      if (!value) {
+        problems.push_back(setting->name + " (config file): must be a string, number or boolean");
+        continue;
+      }
+      apply(*setting, *value, "config file");
+    }
+  }
+  for (const auto& setting : Settings()) {
+    if (const auto found = env.find(setting.env); found != env.end()) {
+      apply(setting, found->second, "environment variable " + setting.env);
+    }
+  }
+  for (const auto& [name, value] : flags) {
+    if (const Setting* setting = FindSetting(name)) apply(*setting, value, "--" + name);
+  }
+  if (problems.empty()) problems = Validate(config);
+  return problems;
+}
+
+}  // namespace lp::app

@@ -1,0 +1,74 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace lp::app {
+
+/// A secret that never prints itself.
+class Secret {
+ public:
+  Secret() = default;
+  explicit Secret(std::string value) : value_(std::move(value)) {}
+  [[nodiscard]] const std::string& reveal() const { return value_; }
+  [[nodiscard]] bool empty() const { return value_.empty(); }
+  [[nodiscard]] std::string masked() const { return value_.empty() ? "" : "*****"; }
+
+ private:
+  std::string value_;
+};
+
+/// Everything `logpipe run` can be told, with DESIGN §6's defaults. Immutable once loaded.
+struct Config {
+  std::filesystem::path data_dir = "./data";
+  std::string listen_address = "127.0.0.1";
+  uint16_t collector_port = 8081;
+  uint16_t metrics_port = 8080;
+  uint64_t max_body_bytes = 10ULL * 1024 * 1024;
+  uint64_t max_event_bytes = 256ULL * 1024;
+  uint32_t http_threads = 0;  ///< 0: one per core.
+  uint32_t max_connections = 1024;
+  uint64_t max_inflight_bytes = 256ULL * 1024 * 1024;
+  Secret auth_token;
+  uint32_t spool_partitions = 8;
+  std::string spool_fsync = "interval";
+  std::chrono::milliseconds spool_fsync_interval{1000};
+  uint64_t spool_max_bytes = 10ULL * 1024 * 1024 * 1024;
+  uint64_t spool_segment_bytes = 64ULL * 1024 * 1024;
+  std::chrono::milliseconds spool_retention = std::chrono::hours(24 * 7);
+  std::string log_level = "info";
+};
+
+/// One setting: its name in the config file and on the command line (`--name`), its environment
+/// variable, what it means, and how to parse it into a Config.
+struct Setting {
+  std::string name;
+  std::string env;
+  std::string description;
+  /// Parses `value` into `config`; returns a message naming what is wrong, or nothing.
+  std::function<std::optional<std::string>(std::string_view value, Config& config)> apply;
+  /// The value as configured, for the start-up log (secrets masked).
+  std::function<std::string(const Config& config)> show;
+};
+
+[[nodiscard]] const std::vector<Setting>& Settings();
+
+/// Raw values by setting name, as given on the command line.
+using FlagValues = std::map<std::string, std::string>;
+
+/// Loads defaults, then the TOML file (if any), then the environment, then flags; later sources
+/// win. Returns every problem found, each naming the setting and where it came from.
+[[nodiscard]] std::vector<std::string> LoadConfig(const std::optional<std::filesystem::path>& file,
+                                                  const std::map<std::string, std::string>& env,
+                                                  const FlagValues& flags, Config& config);
+
+/// The environment as a map, for LoadConfig.
+[[nodiscard]] std::map<std::string, std::string> ProcessEnvironment();
+
+}  // namespace lp::app

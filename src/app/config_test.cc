@@ -1,0 +1,78 @@
+#include "app/config.h"
+
+#include <unistd.h>
+
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+namespace lp::app {
+namespace {
+
+TEST(ConfigTest, DefaultsMatchTheDesign) {
+  Config config;
+  EXPECT_TRUE(LoadConfig(std::nullopt, {}, {}, config).empty());
+  EXPECT_EQ(config.collector_port, 8081);
+  EXPECT_EQ(config.metrics_port, 8080);
+  EXPECT_EQ(config.data_dir, "./data");
+  EXPECT_EQ(config.max_body_bytes, 10u << 20);
+  EXPECT_EQ(config.spool_partitions, 8u);
+  EXPECT_EQ(config.spool_retention, std::chrono::hours(24 * 7));
+}
+
+TEST(ConfigTest, FlagsBeatEnvironmentWhichBeatsTheFile) {
+  const auto path = std::filesystem::path(testing::TempDir()) /
+                    ("logpipe_config_" + std::to_string(::getpid()) + ".toml");
+  std::ofstream(path) << "collector_port = 9001\nmetrics-port = 9002\nmax-body-bytes = \"1MiB\"\n";
+  Config config;
+  const auto problems = LoadConfig(path, {{"METRICS_PORT", "9102"}, {"COLLECTOR_PORT", "9101"}},
+                                   {{"collector-port", "9201"}}, config);
+  std::filesystem::remove(path);
+  EXPECT_TRUE(problems.empty());
+  EXPECT_EQ(config.collector_port, 9201);
+  EXPECT_EQ(config.metrics_port, 9102);
+  EXPECT_EQ(config.max_body_bytes, 1u << 20);
+}
+
+TEST(ConfigTest, NamesEveryBadSettingAndItsSource) {
+  Config config;
+  const auto problems = LoadConfig(
+      std::nullopt, {{"COLLECTOR_PORT", "eighty"}, {"SPOOL_FSYNC", "sometimes"}},
+      {{"max-body-bytes", "lots"}}, config);
+  ASSERT_EQ(problems.size(), 3u);
+  EXPECT_NE(problems[0].find("collector-port (environment variable COLLECTOR_PORT)"), std::string::npos);
+  EXPECT_NE(problems[1].find("spool-fsync (environment variable SPOOL_FSYNC): must be one of always interval never"),
+            std::string::npos);
+  EXPECT_NE(problems[2].find("max-body-bytes (--max-body-bytes)"), std::string::npos);
+}
+
+TEST(ConfigTest, RejectsUnknownKeysInTheFile) {
+  const auto path = std::filesystem::path(testing::TempDir()) /
+                    ("logpipe_config_unknown_" + std::to_string(::getpid()) + ".toml");
+  std::ofstream(path) << "colector_port = 1\n";
+  Config config;
+  const auto problems = LoadConfig(path, {}, {}, config);
+  std::filesystem::remove(path);
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_NE(problems[0].find("unknown setting \"colector_port\""), std::string::npos);
+}
+
+TEST(ConfigTest, ChecksSettingsAgainstEachOther) {
+  Config config;
+  const auto problems = LoadConfig(
+      std::nullopt, {{"SPOOL_MAX_BYTES", "1MiB"}, {"SPOOL_SEGMENT_BYTES", "512KiB"}}, {}, config);
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_NE(problems[0].find("at most a quarter"), std::string::npos);
+}
+
+TEST(ConfigTest, MasksTheAuthToken) {
+  Config config;
+  EXPECT_TRUE(LoadConfig(std::nullopt, {{"COLLECTOR_AUTH_TOKEN", "hunter2"}}, {}, config).empty());
+  for (const auto& setting : Settings()) {
+    EXPECT_EQ(setting.show(config).find("hunter2"), std::string::npos) << setting.name;
+  }
+  EXPECT_EQ(config.auth_token.reveal(), "hunter2");
+}
+
+}  // namespace
+}  // namespace lp::app

@@ -1,0 +1,92 @@
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <map>
+
+#include "app/config.h"
+#include "app/run_command.h"
+#include "app/signals.h"
+#include "app/spool_read_command.h"
+
+namespace {
+
+using lp::app::Config;
+using lp::app::FlagValues;
+
+/// Adds `--<setting>` for every setting, plus `--config FILE`.
+struct SettingFlags {
+  void AddTo(CLI::App& command) {
+    command.add_option("--config", config_file, "TOML file with settings (keys as the flags)")
+        ->check(CLI::ExistingFile);
+    for (const auto& setting : lp::app::Settings()) {
+      options[setting.name] =
+          command.add_option("--" + setting.name, values[setting.name],
+                             setting.description + " [env: " + setting.env + "]");
+    }
+  }
+
+  bool Load(Config& config) const {
+    FlagValues given;
+    for (const auto& [name, option] : options) {
+      if (option->count() > 0) given[name] = values.at(name);
+    }
+    std::optional<std::filesystem::path> file;
+    if (!config_file.empty()) file = config_file;
+    const auto problems = lp::app::LoadConfig(file, lp::app::ProcessEnvironment(), given, config);
+    for (const auto& problem : problems) {
+      std::fprintf(stderr, "logpipe: configuration error: %s\n", problem.c_str());
+    }
+    return problems.empty();
+  }
+
+  std::string config_file;
+  std::map<std::string, std::string> values;
+  std::map<std::string, CLI::Option*> options;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  lp::app::BlockTerminationSignals();
+
+  CLI::App app{"logpipe: a log aggregation and analysis pipeline"};
+  app.require_subcommand(1);
+
+  SettingFlags run_flags;
+  auto* run = app.add_subcommand(
+      "run", "Run everything in one process: ingest over HTTP into the embedded spool");
+  run_flags.AddTo(*run);
+
+  app.add_subcommand("version", "Print the version");
+
+  auto* spool = app.add_subcommand("spool", "Inspect the embedded spool of a stopped instance");
+  spool->require_subcommand(1);
+  SettingFlags spool_flags;
+  lp::app::SpoolReadOptions read_options;
+  auto* read = spool->add_subcommand(
+      "read", "Print what a consumer group has not consumed yet as NDJSON, then commit it");
+  spool_flags.AddTo(*read);
+  read->add_option("--group", read_options.group, "Consumer group to read as")->required();
+  read->add_option("--topic", read_options.topic, "Topic to read")->capture_default_str();
+  read->add_option("--max", read_options.max_records, "Stop after this many records");
+  bool no_commit = false;
+  read->add_flag("--no-commit", no_commit, "Leave the group's offsets where they were");
+
+  CLI11_PARSE(app, argc, argv);
+
+  if (app.got_subcommand("version")) {
+    std::printf("logpipe %s\n", LOGPIPE_VERSION);
+    return 0;
+  }
+  Config config;
+  if (run->parsed()) {
+    if (!run_flags.Load(config)) return 2;
+    return lp::app::RunEmbedded(config);
+  }
+  if (read->parsed()) {
+    if (!spool_flags.Load(config)) return 2;
+    read_options.commit = !no_commit;
+    return lp::app::ReadSpool(config, read_options);
+  }
+  return 2;
+}

@@ -1,0 +1,145 @@
+#include "app/run_command.h"
+
+#include <cstdio>
+#include <thread>
+
+#include "app/signals.h"
+#include "collector/collector_metrics.h"
+#include "collector/ingest_handler.h"
+#include "core/logging.h"
+#include "http/server.h"
+#include "queue/spool/spool.h"
+
+namespace lp::app {
+namespace {
+
+const Logger& Log() {
+  static const Logger logger("app");
+  return logger;
+}
+
+LogSeverity SeverityFromName(const std::string& name) {
+  if (name == "debug") return LogSeverity::kDebug;
+  if (name == "warn") return LogSeverity::kWarn;
+  if (name == "error") return LogSeverity::kError;
+  return LogSeverity::kInfo;
+}
+
+http::Response JsonResponse(unsigned status, std::string body) {
+  http::Response response;
+  response.status = status;
+  response.body = std::move(body);
+  return response;
+}
+
+std::vector<http::Route> HealthRoutes(queue::Queue& queue) {
+  return {
+      http::Route{"GET", "/healthz",
+                  [](http::Request&, http::Responder respond) {
+                    respond(JsonResponse(200, R"({"status":"ok"})"));
+                  }},
+      http::Route{"GET", "/readyz",
+                  [&queue](http::Request&, http::Responder respond) {
+                    const auto ready = queue.CheckReady();
+                    if (ready) return respond(JsonResponse(200, R"({"status":"ready"})"));
+                    std::string body = R"({"status":"not ready","reason":")";
+                    http::AppendJsonEscaped(body, ready.error().message);
+                    body += "\"}";
+                    respond(JsonResponse(503, std::move(body)));
+                  }},
+  };
+}
+
+}  // namespace
+
+int RunEmbedded(const Config& config) {
+  Logger::SetMinimumSeverity(SeverityFromName(config.log_level));
+  {
+    std::string effective;
+    for (const auto& setting : Settings()) effective += " " + setting.name + "=" + setting.show(config);
+    Log().Info("starting logpipe run", {{"config", effective.substr(1)}});
+  }
+
+  metrics::Registry registry;
+  http::HttpMetrics http_metrics(registry);
+  const auto fsync = queue::spool::ParseFsyncPolicy(config.spool_fsync);
+  auto spool = queue::spool::Spool::Open(
+      queue::spool::SpoolOptions{
+          .directory = config.data_dir / "spool",
+          .partitions = static_cast<int32_t>(config.spool_partitions),
+          .fsync = fsync.value_or(queue::spool::FsyncPolicy::kInterval),
+          .fsync_interval = config.spool_fsync_interval,
+          .segment_bytes = config.spool_segment_bytes,
+          .max_bytes = config.spool_max_bytes,
+          .retention = config.spool_retention,
+      },
+      registry);
+  if (!spool) {
+    Log().Error("cannot open the spool", {{"error", spool.error().message}});
+    return 1;
+  }
+  collector::CollectorMetrics collector_metrics(registry);
+  collector::IngestHandler ingest(
+      collector::IngestOptions{
+          .decode = {.max_body_bytes = config.max_body_bytes,
+                     .event_limits = {.max_event_bytes = config.max_event_bytes}},
+          .auth_token = config.auth_token.reveal()},
+      **spool, collector_metrics);
+
+  const size_t threads = config.http_threads != 0
+                             ? config.http_threads
+                             : std::max<size_t>(1, std::thread::hardware_concurrency());
+  auto ingest_routes = HealthRoutes(**spool);
+  ingest_routes.push_back(http::Route{"POST", "/logs", [&ingest](http::Request& request,
+                                                                 http::Responder respond) {
+                                        ingest.HandleLogs(request, std::move(respond));
+                                      }});
+  http::Server ingest_server(
+      http::ServerOptions{.name = "ingest",
+                          .address = config.listen_address,
+                          .port = config.collector_port,
+                          .threads = threads,
+                          .max_body_bytes = config.max_body_bytes,
+                          .max_connections = config.max_connections,
+                          .max_inflight_body_bytes = config.max_inflight_bytes},
+      std::move(ingest_routes), http_metrics);
+
+  auto metrics_routes = HealthRoutes(**spool);
+  metrics_routes.push_back(http::Route{"GET", "/metrics", [&registry](http::Request&,
+                                                                      http::Responder respond) {
+                                         http::Response response;
+                                         response.content_type = "text/plain; version=0.0.4";
+                                         response.body = registry.RenderText();
+                                         respond(std::move(response));
+                                       }});
+  http::Server metrics_server(http::ServerOptions{.name = "metrics",
+                                                  .address = config.listen_address,
+                                                  .port = config.metrics_port,
+                                                  .threads = 1,
+                                                  .max_body_bytes = 64 * 1024},
+                              std::move(metrics_routes), http_metrics);
+
+  for (auto* server : {&ingest_server, &metrics_server}) {
+    if (auto started = server->Start(); !started) {
+      Log().Error("cannot start HTTP server", {{"error", started.error().message}});
+      return 1;
+    }
+  }
+  const std::string host = config.listen_address.find(':') != std::string::npos
+                               ? "[" + config.listen_address + "]"
+                               : config.listen_address;
+  std::printf("logpipe ready: POST events to http://%s:%u/logs  (metrics: http://%s:%u/metrics)\n",
+              host.c_str(), ingest_server.port(), host.c_str(), metrics_server.port());
+  std::fflush(stdout);
+
+  const int signal_number = WaitForTerminationSignal();
+  Log().Info("stopping", {{"signal", std::to_string(signal_number)}});
+  // Answer what is in flight, then make the spool durable, then stop serving metrics.
+  ingest_server.Stop(std::chrono::seconds(10));
+  (*spool)->Stop();
+  metrics_server.Stop(std::chrono::seconds(1));
+  Log().Info("stopped");
+  return 0;
+}
+
+}  // namespace lp::app
