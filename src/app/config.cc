@@ -1,10 +1,10 @@
 #include "app/config.h"
 
+#include <toml++/toml.h>
+
 #include <algorithm>
 #include <charconv>
 #include <thread>
-
-#include <toml++/toml.h>
 
 #include "core/units.h"
 
@@ -61,17 +61,18 @@ Setting Bytes(std::string name, std::string env, std::string description, uint64
 
 Setting Duration(std::string name, std::string env, std::string description,
                  std::chrono::milliseconds Config::*field) {
-  return Setting{std::move(name), std::move(env), std::move(description),
-                 [field](std::string_view value, Config& config) -> ApplyResult {
-                   const auto duration = ParseDuration(value);
-                   if (!duration) {
-                     return "must be a duration such as 500ms, 60s, 15m, 12h or 7d, not \"" +
-                            std::string(value) + "\"";
-                   }
-                   config.*field = *duration;
-                   return std::nullopt;
-                 },
-                 [field](const Config& config) { return std::to_string((config.*field).count()) + "ms"; }};
+  return Setting{
+      std::move(name), std::move(env), std::move(description),
+      [field](std::string_view value, Config& config) -> ApplyResult {
+        const auto duration = ParseDuration(value);
+        if (!duration) {
+          return "must be a duration such as 500ms, 60s, 15m, 12h or 7d, not \"" +
+                 std::string(value) + "\"";
+        }
+        config.*field = *duration;
+        return std::nullopt;
+      },
+      [field](const Config& config) { return std::to_string((config.*field).count()) + "ms"; }};
 }
 
 Setting Choice(std::string name, std::string env, std::string description,
@@ -93,48 +94,51 @@ Setting Choice(std::string name, std::string env, std::string description,
 
 std::vector<Setting> MakeSettings() {
   std::vector<Setting> settings;
-  settings.push_back(Setting{
-      "data-dir", "LOGPIPE_DATA_DIR", "Folder for the spool and other state.",
-      [](std::string_view value, Config& config) -> ApplyResult {
-        if (value.empty()) return std::string("must not be empty");
-        config.data_dir = std::string(value);
-        return std::nullopt;
-      },
-      [](const Config& config) { return config.data_dir.string(); }});
-  settings.push_back(Setting{
-      "listen-address", "LISTEN_ADDRESS",
-      "Address the HTTP servers bind to; 0.0.0.0 to accept connections from other hosts.",
-      [](std::string_view value, Config& config) -> ApplyResult {
-        if (value.empty()) return std::string("must not be empty");
-        config.listen_address = std::string(value);
-        return std::nullopt;
-      },
-      [](const Config& config) { return config.listen_address; }});
-  settings.push_back(Port("collector-port", "COLLECTOR_PORT", "Port of the ingest API (POST /logs); 0 picks a free one.",
+  settings.push_back(Setting{"data-dir", "LOGPIPE_DATA_DIR",
+                             "Folder for the spool and other state.",
+                             [](std::string_view value, Config& config) -> ApplyResult {
+                               if (value.empty()) return std::string("must not be empty");
+                               config.data_dir = std::string(value);
+                               return std::nullopt;
+                             },
+                             [](const Config& config) { return config.data_dir.string(); }});
+  settings.push_back(
+      Setting{"listen-address", "LISTEN_ADDRESS",
+              "Address the HTTP servers bind to; 0.0.0.0 to accept connections from other hosts.",
+              [](std::string_view value, Config& config) -> ApplyResult {
+                if (value.empty()) return std::string("must not be empty");
+                config.listen_address = std::string(value);
+                return std::nullopt;
+              },
+              [](const Config& config) { return config.listen_address; }});
+  settings.push_back(Port("collector-port", "COLLECTOR_PORT",
+                          "Port of the ingest API (POST /logs); 0 picks a free one.",
                           &Config::collector_port));
-  settings.push_back(Port("metrics-port", "METRICS_PORT", "Port of /metrics, /healthz and /readyz; 0 picks a free one.",
+  settings.push_back(Port("metrics-port", "METRICS_PORT",
+                          "Port of /metrics, /healthz and /readyz; 0 picks a free one.",
                           &Config::metrics_port));
   settings.push_back(Bytes("max-body-bytes", "MAX_BODY_BYTES",
                            "Largest request body, before and after decompression (413 above).",
                            &Config::max_body_bytes, 1024));
   settings.push_back(Bytes("max-event-bytes", "MAX_EVENT_BYTES", "Largest single event.",
                            &Config::max_event_bytes, 256));
-  settings.push_back(Count("http-threads", "HTTP_THREADS", "Threads serving HTTP; 0 means one per core.",
-                           &Config::http_threads, 0, 256));
+  settings.push_back(Count("http-threads", "HTTP_THREADS",
+                           "Threads serving HTTP; 0 means one per core.", &Config::http_threads, 0,
+                           256));
   settings.push_back(Count("max-connections", "MAX_CONNECTIONS",
                            "Open connections per server; more are closed at once.",
                            &Config::max_connections, 1, 1'000'000));
   settings.push_back(Bytes("max-inflight-bytes", "MAX_INFLIGHT_BYTES",
                            "Request bodies held in memory at once; past it ingest answers 503.",
                            &Config::max_inflight_bytes, 1024 * 1024));
-  settings.push_back(Setting{
-      "auth-token", "COLLECTOR_AUTH_TOKEN",
-      "When set, POST /logs requires the header Authorization: Bearer <token>.",
-      [](std::string_view value, Config& config) -> ApplyResult {
-        config.auth_token = Secret(std::string(value));
-        return std::nullopt;
-      },
-      [](const Config& config) { return config.auth_token.masked(); }});
+  settings.push_back(
+      Setting{"auth-token", "COLLECTOR_AUTH_TOKEN",
+              "When set, POST /logs requires the header Authorization: Bearer <token>.",
+              [](std::string_view value, Config& config) -> ApplyResult {
+                config.auth_token = Secret(std::string(value));
+                return std::nullopt;
+              },
+              [](const Config& config) { return config.auth_token.masked(); }});
   settings.push_back(Count("spool-partitions", "SPOOL_PARTITIONS",
                            "Partitions of a new spool topic (existing topics keep theirs).",
                            &Config::spool_partitions, 1, 1024));
@@ -164,16 +168,19 @@ std::vector<Setting> MakeSettings() {
 std::vector<std::string> Validate(const Config& config) {
   std::vector<std::string> problems;
   if (config.spool_segment_bytes * 4 > config.spool_max_bytes) {
-    problems.push_back("spool-segment-bytes (SPOOL_SEGMENT_BYTES) must be at most a quarter of "
-                       "spool-max-bytes (SPOOL_MAX_BYTES), so that retention can free space "
-                       "before the spool is full");
+    problems.push_back(
+        "spool-segment-bytes (SPOOL_SEGMENT_BYTES) must be at most a quarter of "
+        "spool-max-bytes (SPOOL_MAX_BYTES), so that retention can free space "
+        "before the spool is full");
   }
   if (config.max_event_bytes > config.max_body_bytes) {
-    problems.push_back("max-event-bytes (MAX_EVENT_BYTES) must not exceed max-body-bytes "
-                       "(MAX_BODY_BYTES)");
+    problems.push_back(
+        "max-event-bytes (MAX_EVENT_BYTES) must not exceed max-body-bytes "
+        "(MAX_BODY_BYTES)");
   }
   if (config.collector_port != 0 && config.collector_port == config.metrics_port) {
-    problems.push_back("collector-port (COLLECTOR_PORT) and metrics-port (METRICS_PORT) must differ");
+    problems.push_back(
+        "collector-port (COLLECTOR_PORT) and metrics-port (METRICS_PORT) must differ");
   }
   return problems;
 }
@@ -215,7 +222,8 @@ std::vector<std::string> LoadConfig(const std::optional<std::filesystem::path>& 
                                     const std::map<std::string, std::string>& env,
                                     const FlagValues& flags, Config& config) {
   std::vector<std::string> problems;
-  const auto apply = [&](const Setting& setting, std::string_view value, const std::string& source) {
+  const auto apply = [&](const Setting& setting, std::string_view value,
+                         const std::string& source) {
     if (auto problem = setting.apply(value, config)) {
       problems.push_back(setting.name + " (" + source + "): " + *problem);
     }

@@ -1,10 +1,9 @@
 #include "app/config.h"
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <fstream>
-
-#include <gtest/gtest.h>
 
 namespace lp::app {
 namespace {
@@ -36,13 +35,16 @@ TEST(ConfigTest, FlagsBeatEnvironmentWhichBeatsTheFile) {
 
 TEST(ConfigTest, NamesEveryBadSettingAndItsSource) {
   Config config;
-  const auto problems = LoadConfig(
-      std::nullopt, {{"COLLECTOR_PORT", "eighty"}, {"SPOOL_FSYNC", "sometimes"}},
-      {{"max-body-bytes", "lots"}}, config);
+  const auto problems =
+      LoadConfig(std::nullopt, {{"COLLECTOR_PORT", "eighty"}, {"SPOOL_FSYNC", "sometimes"}},
+                 {{"max-body-bytes", "lots"}}, config);
   ASSERT_EQ(problems.size(), 3u);
-  EXPECT_NE(problems[0].find("collector-port (environment variable COLLECTOR_PORT)"), std::string::npos);
-  EXPECT_NE(problems[1].find("spool-fsync (environment variable SPOOL_FSYNC): must be one of always interval never"),
+  EXPECT_NE(problems[0].find("collector-port (environment variable COLLECTOR_PORT)"),
             std::string::npos);
+  EXPECT_NE(
+      problems[1].find(
+          "spool-fsync (environment variable SPOOL_FSYNC): must be one of always interval never"),
+      std::string::npos);
   EXPECT_NE(problems[2].find("max-body-bytes (--max-body-bytes)"), std::string::npos);
 }
 

@@ -56,7 +56,8 @@ int RunEmbedded(const Config& config) {
   Logger::SetMinimumSeverity(SeverityFromName(config.log_level));
   {
     std::string effective;
-    for (const auto& setting : Settings()) effective += " " + setting.name + "=" + setting.show(config);
+    for (const auto& setting : Settings())
+      effective += " " + setting.name + "=" + setting.show(config);
     Log().Info("starting logpipe run", {{"config", effective.substr(1)}});
   }
 
@@ -90,10 +91,10 @@ int RunEmbedded(const Config& config) {
                              ? config.http_threads
                              : std::max<size_t>(1, std::thread::hardware_concurrency());
   auto ingest_routes = HealthRoutes(**spool);
-  ingest_routes.push_back(http::Route{"POST", "/logs", [&ingest](http::Request& request,
-                                                                 http::Responder respond) {
-                                        ingest.HandleLogs(request, std::move(respond));
-                                      }});
+  ingest_routes.push_back(
+      http::Route{"POST", "/logs", [&ingest](http::Request& request, http::Responder respond) {
+                    ingest.HandleLogs(request, std::move(respond));
+                  }});
   http::Server ingest_server(
       http::ServerOptions{.name = "ingest",
                           .address = config.listen_address,
@@ -105,13 +106,13 @@ int RunEmbedded(const Config& config) {
       std::move(ingest_routes), http_metrics);
 
   auto metrics_routes = HealthRoutes(**spool);
-  metrics_routes.push_back(http::Route{"GET", "/metrics", [&registry](http::Request&,
-                                                                      http::Responder respond) {
-                                         http::Response response;
-                                         response.content_type = "text/plain; version=0.0.4";
-                                         response.body = registry.RenderText();
-                                         respond(std::move(response));
-                                       }});
+  metrics_routes.push_back(
+      http::Route{"GET", "/metrics", [&registry](http::Request&, http::Responder respond) {
+                    http::Response response;
+                    response.content_type = "text/plain; version=0.0.4";
+                    response.body = registry.RenderText();
+                    respond(std::move(response));
+                  }});
   http::Server metrics_server(http::ServerOptions{.name = "metrics",
                                                   .address = config.listen_address,
                                                   .port = config.metrics_port,

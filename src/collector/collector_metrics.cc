@@ -21,8 +21,8 @@ CollectorMetrics::CollectorMetrics(metrics::Registry& registry)
                           .AddCounter("logs_rejected_total",
                                       "Events refused by validation (answered per event).")
                           .WithLabels({})),
-      requests_failed(registry.AddCounter(
-          "ingest_requests_failed_total",
-          "POST /logs requests refused as a whole, by reason.", {"reason"})) {}
+      requests_failed(registry.AddCounter("ingest_requests_failed_total",
+                                          "POST /logs requests refused as a whole, by reason.",
+                                          {"reason"})) {}
 
 }  // namespace lp::collector

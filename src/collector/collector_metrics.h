@@ -8,10 +8,10 @@ namespace lp::collector {
 struct CollectorMetrics {
   explicit CollectorMetrics(metrics::Registry& registry);
 
-  metrics::Counter& logs_produced;      ///< Events acknowledged by the queue.
-  metrics::Counter& producer_errors;    ///< Events the queue could not take.
-  metrics::Histogram& produce_latency;  ///< Produce call to queue acknowledgement.
-  metrics::Counter& events_rejected;    ///< Events refused by validation.
+  metrics::Counter& logs_produced;                     ///< Events acknowledged by the queue.
+  metrics::Counter& producer_errors;                   ///< Events the queue could not take.
+  metrics::Histogram& produce_latency;                 ///< Produce call to queue acknowledgement.
+  metrics::Counter& events_rejected;                   ///< Events refused by validation.
   metrics::Family<metrics::Counter>& requests_failed;  ///< Whole requests refused, by reason.
 };
 

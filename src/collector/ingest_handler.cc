@@ -88,8 +88,8 @@ void IngestHandler::HandleLogs(http::Request& request, http::Responder respond) 
   }
 
   const auto received_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                std::chrono::system_clock::now().time_since_epoch())
-                                .count();
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
   std::vector<queue::OutgoingRecord> records;
   records.reserve(batch.events.size());
   for (const auto& event : batch.events) {

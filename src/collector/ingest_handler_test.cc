@@ -35,7 +35,8 @@ class IngestHandlerTest : public testing::Test {
     request.authorization = std::move(authorization);
     request.body = std::move(body);
     http::Response answer;
-    handler_->HandleLogs(request, [&answer](http::Response response) { answer = std::move(response); });
+    handler_->HandleLogs(request,
+                         [&answer](http::Response response) { answer = std::move(response); });
     return answer;
   }
 
@@ -53,11 +54,13 @@ TEST_F(IngestHandlerTest, ProducesAcceptedEventsKeyedByServiceAndSummarizes) {
   MakeHandler();
   const auto response = Post(R"([{"service":"a","level":"info","message":"x"},{"service":"b"}])");
   EXPECT_EQ(response.status, 202u);
-  EXPECT_EQ(response.body,
-            R"({"accepted":1,"rejected":1,"errors":[{"index":1,"error":"missing required field \"level\""}]})");
+  EXPECT_EQ(
+      response.body,
+      R"({"accepted":1,"rejected":1,"errors":[{"index":1,"error":"missing required field \"level\""}]})");
   EXPECT_EQ(producer_.topic_, "app-logs");
   EXPECT_EQ(producer_.keys_, std::vector<std::string>{"a"});
-  EXPECT_EQ(producer_.values_, std::vector<std::string>{R"({"service":"a","level":"info","message":"x"})"});
+  EXPECT_EQ(producer_.values_,
+            std::vector<std::string>{R"({"service":"a","level":"info","message":"x"})"});
   EXPECT_EQ(metrics_.logs_produced.Value(), 1u);
   EXPECT_EQ(metrics_.events_rejected.Value(), 1u);
 }

@@ -17,9 +17,8 @@ std::string_view Trim(std::string_view text) {
 
 std::string Lower(std::string_view text) {
   std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) {
-    return static_cast<char>(std::tolower(c));
-  });
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return out;
 }
 
@@ -126,8 +125,7 @@ void RequestDecoder::DecodeLines(std::string_view body, DecodedBatch& out) {
 }
 
 tl::expected<void, RequestFailure> RequestDecoder::DecodeArray(std::string_view body,
-                                                               size_t capacity,
-                                                               DecodedBatch& out) {
+                                                               size_t capacity, DecodedBatch& out) {
   const auto failure = [&](std::string what, simdjson::error_code code,
                            const char* location) -> tl::unexpected<RequestFailure> {
     std::string message = std::move(what);
@@ -166,7 +164,8 @@ tl::expected<void, RequestFailure> RequestDecoder::DecodeArray(std::string_view 
                                                "a string", "a boolean", "null"};
       Reject(index++,
              std::string("event must be a JSON object, not ") +
-                 kNames[static_cast<int>(type) - static_cast<int>(simdjson::ondemand::json_type::array)],
+                 kNames[static_cast<int>(type) -
+                        static_cast<int>(simdjson::ondemand::json_type::array)],
              out);
       continue;
     }
@@ -199,10 +198,10 @@ tl::expected<void, RequestFailure> RequestDecoder::Decode(std::string_view conte
   out.Clear();
   const MediaType media = ParseMediaType(content_type);
   if (media == MediaType::kUnsupported) {
-    return tl::unexpected(RequestFailure{
-        415, "unsupported Content-Type \"" + std::string(content_type) +
-                 "\": send application/json (an object or an array of objects) or "
-                 "application/x-ndjson"});
+    return tl::unexpected(
+        RequestFailure{415, "unsupported Content-Type \"" + std::string(content_type) +
+                                "\": send application/json (an object or an array of objects) or "
+                                "application/x-ndjson"});
   }
 
   std::string_view text = body;
@@ -215,9 +214,9 @@ tl::expected<void, RequestFailure> RequestDecoder::Decode(std::string_view conte
     } else if (encoding == "zstd") {
       decoded_from = ContentEncoding::kZstd;
     } else {
-      return tl::unexpected(RequestFailure{
-          415, "unsupported Content-Encoding \"" + std::string(content_encoding) +
-                   "\": use gzip, zstd or none"});
+      return tl::unexpected(RequestFailure{415, "unsupported Content-Encoding \"" +
+                                                    std::string(content_encoding) +
+                                                    "\": use gzip, zstd or none"});
     }
     auto decompressed = Decompress(decoded_from, body, options_.max_body_bytes,
                                    simdjson::SIMDJSON_PADDING, decompressed_);
@@ -238,8 +237,8 @@ tl::expected<void, RequestFailure> RequestDecoder::Decode(std::string_view conte
 
   const std::string_view trimmed = Trim(text);
   if (trimmed.empty()) {
-    return tl::unexpected(RequestFailure{
-        400, "empty body: send a JSON object, a JSON array of objects, or NDJSON"});
+    return tl::unexpected(
+        RequestFailure{400, "empty body: send a JSON object, a JSON array of objects, or NDJSON"});
   }
   Shape shape = Shape::kLines;
   if (media == MediaType::kJson) {

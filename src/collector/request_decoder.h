@@ -1,13 +1,13 @@
 #pragma once
 
+#include <simdjson.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <vector>
-
-#include <simdjson.h>
 #include <tl/expected.hpp>
+#include <vector>
 
 #include "core/event_validator.h"
 

@@ -1,9 +1,8 @@
 #include "collector/request_decoder.h"
 
+#include <gtest/gtest.h>
 #include <zlib.h>
 #include <zstd.h>
-
-#include <gtest/gtest.h>
 
 namespace lp::collector {
 namespace {
@@ -50,7 +49,8 @@ TEST_F(RequestDecoderTest, AcceptsASingleObject) {
 }
 
 TEST_F(RequestDecoderTest, CompactsAPrettyPrintedObject) {
-  ASSERT_TRUE(Decode("{\n  \"service\": \"web\",\n  \"level\": \"INFO\",\n  \"message\": \"a b\"\n}\n"));
+  ASSERT_TRUE(
+      Decode("{\n  \"service\": \"web\",\n  \"level\": \"INFO\",\n  \"message\": \"a b\"\n}\n"));
   ASSERT_EQ(batch_.events.size(), 1u);
   EXPECT_EQ(batch_.Json(batch_.events[0]), R"({"service":"web","level":"INFO","message":"a b"})");
 }
@@ -68,7 +68,8 @@ TEST_F(RequestDecoderTest, AcceptsAnArrayAndListsBadElementsByIndex) {
 }
 
 TEST_F(RequestDecoderTest, AcceptsNdjsonSkippingBlankLines) {
-  const std::string body = std::string(kEvent) + "\r\n\n" + std::string(kEvent) + "\n{\"service\":1}\n";
+  const std::string body =
+      std::string(kEvent) + "\r\n\n" + std::string(kEvent) + "\n{\"service\":1}\n";
   ASSERT_TRUE(Decode(body, "application/x-ndjson"));
   EXPECT_EQ(batch_.events.size(), 2u);
   ASSERT_EQ(batch_.errors.size(), 1u);
@@ -115,31 +116,31 @@ TEST_P(RequestFailureTest, RefusesTheWholeRequest) {
   const auto result = Decode(param.body, param.content_type, param.encoding);
   ASSERT_FALSE(result.has_value());
   EXPECT_EQ(result.error().status, param.status);
-  EXPECT_NE(result.error().message.find(param.message), std::string::npos) << result.error().message;
+  EXPECT_NE(result.error().message.find(param.message), std::string::npos)
+      << result.error().message;
   EXPECT_TRUE(batch_.events.empty());
 }
 
 INSTANTIATE_TEST_SUITE_P(
     Cases, RequestFailureTest,
-    testing::Values(
-        FailureCase{"EmptyBody", "  \n", "application/json", "", 400, "empty body"},
-        FailureCase{"EmptyArray", "[ ]", "application/json", "", 400, "empty array"},
-        FailureCase{"TruncatedArray", std::string("[") + std::string(kEvent) + ",", "application/json", "", 400,
-                    "invalid JSON body"},
-        FailureCase{"ContentAfterArray", "[" + std::string(kEvent) + "] []", "application/json", "", 400,
-                    "content after the array"},
-        FailureCase{"InvalidUtf8Array", "[{\"service\":\"\xff\"}]", "application/json", "", 400,
-                    "invalid UTF-8"},
-        FailureCase{"UnsupportedType", std::string(kEvent), "text/xml", "", 415,
-                    "unsupported Content-Type \"text/xml\""},
-        FailureCase{"UnsupportedEncoding", std::string(kEvent), "application/json", "br", 415,
-                    "unsupported Content-Encoding \"br\""},
-        FailureCase{"CorruptGzip", "definitely not gzip", "application/json", "gzip", 400,
-                    "corrupt gzip body"},
-        FailureCase{"CorruptZstd", "definitely not zstd", "application/json", "zstd", 400,
-                    "corrupt zstd body"},
-        FailureCase{"GzipBomb", Gzip(std::string(2 << 20, ' ')), "application/json", "gzip", 413,
-                    "exceeds the limit"}),
+    testing::Values(FailureCase{"EmptyBody", "  \n", "application/json", "", 400, "empty body"},
+                    FailureCase{"EmptyArray", "[ ]", "application/json", "", 400, "empty array"},
+                    FailureCase{"TruncatedArray", std::string("[") + std::string(kEvent) + ",",
+                                "application/json", "", 400, "invalid JSON body"},
+                    FailureCase{"ContentAfterArray", "[" + std::string(kEvent) + "] []",
+                                "application/json", "", 400, "content after the array"},
+                    FailureCase{"InvalidUtf8Array", "[{\"service\":\"\xff\"}]", "application/json",
+                                "", 400, "invalid UTF-8"},
+                    FailureCase{"UnsupportedType", std::string(kEvent), "text/xml", "", 415,
+                                "unsupported Content-Type \"text/xml\""},
+                    FailureCase{"UnsupportedEncoding", std::string(kEvent), "application/json",
+                                "br", 415, "unsupported Content-Encoding \"br\""},
+                    FailureCase{"CorruptGzip", "definitely not gzip", "application/json", "gzip",
+                                400, "corrupt gzip body"},
+                    FailureCase{"CorruptZstd", "definitely not zstd", "application/json", "zstd",
+                                400, "corrupt zstd body"},
+                    FailureCase{"GzipBomb", Gzip(std::string(2 << 20, ' ')), "application/json",
+                                "gzip", 413, "exceeds the limit"}),
     [](const auto& info) { return info.param.name; });
 
 TEST_F(RequestDecoderTest, ListsOnlyTheFirstErrorsButCountsAll) {

@@ -12,9 +12,9 @@ namespace {
 constexpr size_t kGrowStep = 256 * 1024;
 
 tl::unexpected<DecompressError> TooLarge(size_t limit) {
-  return tl::unexpected(DecompressError{
-      DecompressFailure::kTooLarge,
-      "decoded body exceeds the limit of " + std::to_string(limit) + " bytes"});
+  return tl::unexpected(
+      DecompressError{DecompressFailure::kTooLarge,
+                      "decoded body exceeds the limit of " + std::to_string(limit) + " bytes"});
 }
 
 tl::unexpected<DecompressError> Corrupt(std::string message) {
@@ -62,7 +62,7 @@ tl::expected<void, DecompressError> Gunzip(std::string_view input, size_t limit,
 tl::expected<void, DecompressError> Unzstd(std::string_view input, size_t limit,
                                            std::string& output, size_t& used) {
   const std::unique_ptr<ZSTD_DCtx, size_t (*)(ZSTD_DCtx*)> context(ZSTD_createDCtx(),
-                                                                    ZSTD_freeDCtx);
+                                                                   ZSTD_freeDCtx);
   if (!context) return Corrupt("cannot start zstd decoder");
   ZSTD_inBuffer in{input.data(), input.size(), 0};
   size_t last_status = 0;
@@ -86,8 +86,7 @@ tl::expected<void, DecompressError> Unzstd(std::string_view input, size_t limit,
 }  // namespace
 
 tl::expected<void, DecompressError> Decompress(ContentEncoding encoding, std::string_view input,
-                                               size_t limit, size_t padding,
-                                               std::string& output) {
+                                               size_t limit, size_t padding, std::string& output) {
   output.clear();
   size_t used = 0;
   tl::expected<void, DecompressError> result;

@@ -3,7 +3,6 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
-
 #include <tl/expected.hpp>
 
 namespace lp {

@@ -1,9 +1,8 @@
 #include "core/decompress.h"
 
+#include <gtest/gtest.h>
 #include <zlib.h>
 #include <zstd.h>
-
-#include <gtest/gtest.h>
 
 namespace lp {
 namespace {
@@ -31,8 +30,8 @@ std::string Zstd(std::string_view input) {
 
 TEST(DecompressTest, RoundTripsGzipAndZstdWithPadding) {
   const std::string body(100'000, 'x');
-  for (const auto& [encoding, encoded] :
-       {std::pair{ContentEncoding::kGzip, Gzip(body)}, std::pair{ContentEncoding::kZstd, Zstd(body)}}) {
+  for (const auto& [encoding, encoded] : {std::pair{ContentEncoding::kGzip, Gzip(body)},
+                                          std::pair{ContentEncoding::kZstd, Zstd(body)}}) {
     std::string output;
     ASSERT_TRUE(Decompress(encoding, encoded, 1 << 20, 64, output).has_value());
     EXPECT_EQ(output, body);

@@ -1,11 +1,11 @@
 #pragma once
 
+#include <simdjson.h>
+
 #include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <simdjson.h>
 
 #include "core/level.h"
 #include "core/result.h"

@@ -50,15 +50,18 @@ INSTANTIATE_TEST_SUITE_P(
         ValidCase{"NoTimestamp", R"({"service":"a","level":"DEBUG","message":"m"})"},
         ValidCase{"WarningAlias", R"({"service":"a","level":"Warning","message":"m"})"},
         ValidCase{"CriticalAlias", R"({"service":"a","level":"critical","message":"m"})"},
-        ValidCase{"OffsetTimestamp",
-                  R"({"service":"a","level":"INFO","message":"m","timestamp":"2025-01-01T01:00:00+01:00"})"},
+        ValidCase{
+            "OffsetTimestamp",
+            R"({"service":"a","level":"INFO","message":"m","timestamp":"2025-01-01T01:00:00+01:00"})"},
         ValidCase{"UnknownFieldsKept",
                   R"({"service":"a","level":"INFO","message":"m","extra":[1,2,{"x":null}]})"},
         ValidCase{"EmptyLabels", R"({"service":"a","level":"INFO","message":"m","labels":{}})"},
         ValidCase{"NestedPayload",
                   R"({"service":"a","level":"INFO","message":"m","payload":{"a":{"b":[1]}}})"},
-        ValidCase{"UnicodeMessage", R"({"service":"a","level":"INFO","message":"h\u00e9llo \u2603 é"})"},
-        ValidCase{"PrettyPrinted", "{\n  \"service\": \"a\",\n  \"level\": \"INFO\",\n  \"message\": \"m\"\n}"},
+        ValidCase{"UnicodeMessage",
+                  R"({"service":"a","level":"INFO","message":"h\u00e9llo \u2603 é"})"},
+        ValidCase{"PrettyPrinted",
+                  "{\n  \"service\": \"a\",\n  \"level\": \"INFO\",\n  \"message\": \"m\"\n}"},
         ValidCase{"DepthAtLimit", Nested(64)}),
     [](const auto& info) { return info.param.name; });
 
@@ -107,16 +110,19 @@ INSTANTIATE_TEST_SUITE_P(
         InvalidCase{"TimestampInvalid",
                     R"({"service":"a","level":"INFO","message":"m","timestamp":"30/10/2025"})",
                     "field \"timestamp\" is not an RFC 3339 time: \"30/10/2025\""},
-        InvalidCase{"TraceIdNotString", R"({"service":"a","level":"INFO","message":"m","trace_id":1})",
+        InvalidCase{"TraceIdNotString",
+                    R"({"service":"a","level":"INFO","message":"m","trace_id":1})",
                     "field \"trace_id\" must be a string"},
         InvalidCase{"RequestIdNotString",
                     R"({"service":"a","level":"INFO","message":"m","request_id":[]})",
                     "field \"request_id\" must be a string"},
         InvalidCase{"HostNotString", R"({"service":"a","level":"INFO","message":"m","host":null})",
                     "field \"host\" must be a string, not null"},
-        InvalidCase{"PayloadNotObject", R"({"service":"a","level":"INFO","message":"m","payload":"x"})",
+        InvalidCase{"PayloadNotObject",
+                    R"({"service":"a","level":"INFO","message":"m","payload":"x"})",
                     "field \"payload\" must be an object"},
-        InvalidCase{"LabelsNotObject", R"({"service":"a","level":"INFO","message":"m","labels":[]})",
+        InvalidCase{"LabelsNotObject",
+                    R"({"service":"a","level":"INFO","message":"m","labels":[]})",
                     "field \"labels\" must be an object"},
         InvalidCase{"LabelValueNotString",
                     R"({"service":"a","level":"INFO","message":"m","labels":{"env":1}})",
@@ -124,7 +130,8 @@ INSTANTIATE_TEST_SUITE_P(
         InvalidCase{"TruncatedJson", R"({"service":"a","level":"INFO","mess)", "invalid JSON"},
         InvalidCase{"TrailingGarbage", R"({"service":"a","level":"INFO","message":"m"} x)",
                     "invalid JSON"},
-        InvalidCase{"InvalidUtf8", "{\"service\":\"a\",\"level\":\"INFO\",\"message\":\"\xff\xfe\"}",
+        InvalidCase{"InvalidUtf8",
+                    "{\"service\":\"a\",\"level\":\"INFO\",\"message\":\"\xff\xfe\"}",
                     "invalid UTF-8"},
         InvalidCase{"TooDeep", Nested(65), "nesting deeper than 64 levels"},
         InvalidCase{"Empty", "", "empty event"}),
@@ -132,7 +139,8 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST(EventValidatorTest, RejectsEventsOverTheSizeLimit) {
   EventValidator validator(EventLimits{.max_event_bytes = 100, .max_depth = 64});
-  const std::string big = R"({"service":"a","level":"INFO","message":")" + std::string(100, 'x') + "\"}";
+  const std::string big =
+      R"({"service":"a","level":"INFO","message":")" + std::string(100, 'x') + "\"}";
   const auto event = validator.Validate(big);
   ASSERT_FALSE(event.has_value());
   EXPECT_NE(event.error().message.find("over the 100-byte limit"), std::string::npos);

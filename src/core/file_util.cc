@@ -36,7 +36,8 @@ Result<void> WriteAll(int fd, std::string_view data) {
 Result<size_t> ReadAt(int fd, char* buffer, size_t size, uint64_t offset) {
   size_t total = 0;
   while (total < size) {
-    const ssize_t got = ::pread(fd, buffer + total, size - total, static_cast<off_t>(offset + total));
+    const ssize_t got =
+        ::pread(fd, buffer + total, size - total, static_cast<off_t>(offset + total));
     if (got < 0) {
       if (errno == EINTR) continue;
       return SystemError("pread", errno);

@@ -113,9 +113,8 @@ std::vector<uint64_t> Histogram::BucketCounts() const {
 }
 
 std::vector<double> LatencyBuckets() {
-  return {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
-          0.025,  0.05,    0.1,    0.25,  0.5,    1,     2.5,
-          5,      10};
+  return {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+          0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,    10};
 }
 
 std::vector<double> SizeBuckets() { return Exponential(1024, 4, 9); }
@@ -172,8 +171,7 @@ Family<Histogram>& Registry::AddHistogram(std::string name, std::string help,
                                           std::vector<double> bounds,
                                           std::vector<std::string> label_names) {
   auto& entry = Add(std::move(name), std::move(help), MetricType::kHistogram);
-  entry.histograms =
-      std::make_unique<Family<Histogram>>(std::move(label_names), std::move(bounds));
+  entry.histograms = std::make_unique<Family<Histogram>>(std::move(label_names), std::move(bounds));
   return *entry.histograms;
 }
 
@@ -211,8 +209,8 @@ std::string Registry::RenderText() const {
                          "le", bound);
           }
           cumulative += counts.back();
-          AppendSample(out, name, "_bucket", labels, values, static_cast<double>(cumulative),
-                       "le", "+Inf");
+          AppendSample(out, name, "_bucket", labels, values, static_cast<double>(cumulative), "le",
+                       "+Inf");
           AppendSample(out, name, "_sum", labels, values, histogram.Sum());
           AppendSample(out, name, "_count", labels, values, static_cast<double>(histogram.Count()));
         });

@@ -1,9 +1,9 @@
 #include "core/metrics.h"
 
+#include <gtest/gtest.h>
+
 #include <fstream>
 #include <sstream>
-
-#include <gtest/gtest.h>
 
 namespace lp::metrics {
 namespace {

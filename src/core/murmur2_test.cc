@@ -20,7 +20,8 @@ TEST(Murmur2Test, PartitionIsPositiveHashModuloCount) {
     const int32_t partition = PartitionForKey(key, 8);
     EXPECT_GE(partition, 0);
     EXPECT_LT(partition, 8);
-    EXPECT_EQ(partition, static_cast<int32_t>((static_cast<uint32_t>(Murmur2(key)) & 0x7fffffff) % 8));
+    EXPECT_EQ(partition,
+              static_cast<int32_t>((static_cast<uint32_t>(Murmur2(key)) & 0x7fffffff) % 8));
   }
 }
 

@@ -6,7 +6,6 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -161,16 +160,15 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->header_limit(kHeaderLimitBytes);
     parser_->body_limit(server_.options.max_body_bytes);
     stream_.expires_after(server_.options.idle_timeout);
-    bhttp::async_read_header(stream_, buffer_, *parser_,
-                             [self = shared_from_this()](beast::error_code error, size_t) {
-                               self->OnHeader(error);
-                             });
+    bhttp::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code error, size_t) { self->OnHeader(error); });
   }
 
   void OnHeader(beast::error_code error) {
     if (error == bhttp::error::header_limit) {
-      return Reject(431, "request header fields are over " + std::to_string(kHeaderLimitBytes) +
-                             " bytes");
+      return Reject(
+          431, "request header fields are over " + std::to_string(kHeaderLimitBytes) + " bytes");
     }
     if (error == bhttp::error::body_limit) {
       return Reject(413, "body is over the " + std::to_string(server_.options.max_body_bytes) +
@@ -192,22 +190,21 @@ class Session : public std::enable_shared_from_this<Session> {
     if (beast::iequals(header[bhttp::field::expect], "100-continue")) {
       auto continue_response = std::make_shared<bhttp::response<bhttp::empty_body>>(
           bhttp::status::continue_, header.version());
-      bhttp::async_write(stream_, *continue_response,
-                         [self = shared_from_this(), continue_response](beast::error_code error,
-                                                                        size_t) {
-                           if (error) return self->Close();
-                           self->ReadBody();
-                         });
+      bhttp::async_write(
+          stream_, *continue_response,
+          [self = shared_from_this(), continue_response](beast::error_code error, size_t) {
+            if (error) return self->Close();
+            self->ReadBody();
+          });
       return;
     }
     ReadBody();
   }
 
   void ReadBody() {
-    bhttp::async_read(stream_, buffer_, *parser_,
-                      [self = shared_from_this()](beast::error_code error, size_t) {
-                        self->OnBody(error);
-                      });
+    bhttp::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code error, size_t) { self->OnBody(error); });
   }
 
   void OnBody(beast::error_code error) {
@@ -225,7 +222,8 @@ class Session : public std::enable_shared_from_this<Session> {
     const std::string_view target = message.target();
     const auto question = target.find('?');
     request.path = std::string(target.substr(0, question));
-    if (question != std::string_view::npos) request.query = std::string(target.substr(question + 1));
+    if (question != std::string_view::npos)
+      request.query = std::string(target.substr(question + 1));
     request.content_type = std::string(message[bhttp::field::content_type]);
     request.content_encoding = std::string(message[bhttp::field::content_encoding]);
     request.authorization = std::string(message[bhttp::field::authorization]);
@@ -240,16 +238,15 @@ class Session : public std::enable_shared_from_this<Session> {
     route_label_ = route ? route->path : std::string("other");
     server_.RequestStarted();
     if (!route) {
-      Respond(path_known ? ErrorResponse(405, "method " + request.method + " not allowed on " +
-                                                   request.path)
+      Respond(path_known ? ErrorResponse(
+                               405, "method " + request.method + " not allowed on " + request.path)
                          : ErrorResponse(404, "no such path: " + request.path));
       return;
     }
     route->handler(request, [self = shared_from_this()](Response response) {
-      asio::post(self->stream_.get_executor(),
-                 [self, response = std::move(response)]() mutable {
-                   self->Respond(std::move(response));
-                 });
+      asio::post(self->stream_.get_executor(), [self, response = std::move(response)]() mutable {
+        self->Respond(std::move(response));
+      });
     });
   }
 
@@ -280,10 +277,10 @@ class Session : public std::enable_shared_from_this<Session> {
     out->keep_alive(keep_alive_ && !server_.stopping.load());
     out->prepare_payload();
     stream_.expires_after(server_.options.idle_timeout);
-    bhttp::async_write(stream_, *out, [self = shared_from_this(), out](beast::error_code error,
-                                                                       size_t) {
-      self->OnWritten(error, out->keep_alive());
-    });
+    bhttp::async_write(stream_, *out,
+                       [self = shared_from_this(), out](beast::error_code error, size_t) {
+                         self->OnWritten(error, out->keep_alive());
+                       });
   }
 
   void OnWritten(beast::error_code error, bool keep_alive) {
@@ -391,8 +388,8 @@ Result<void> Server::Start() {
           impl_->io.run();
           return;
         } catch (const std::exception& exception) {
-          Log().Error("handler threw", {{"server", impl_->options.name},
-                                        {"error", exception.what()}});
+          Log().Error("handler threw",
+                      {{"server", impl_->options.name}, {"error", exception.what()}});
         }
       }
     });

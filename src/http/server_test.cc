@@ -1,13 +1,12 @@
 #include "http/server.h"
 
+#include <gtest/gtest.h>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-
 #include <future>
-
-#include <gtest/gtest.h>
 
 namespace lp::http {
 namespace {
@@ -102,7 +101,9 @@ TEST_F(ServerTest, RefusesBodiesPastTheInFlightBudgetWith503) {
   bhttp::request<bhttp::string_body> request(bhttp::verb::post, "/hold", 11);
   request.body() = std::string(1500, 'x');
   request.prepare_payload();
-  std::thread sender([&] { EXPECT_EQ(first.Send(bhttp::verb::post, "/hold", std::string(1500, 'x')).result_int(), 202u); });
+  std::thread sender([&] {
+    EXPECT_EQ(first.Send(bhttp::verb::post, "/hold", std::string(1500, 'x')).result_int(), 202u);
+  });
   auto respond = held.get_future().get();
 
   Client second(server_->port());
@@ -120,15 +121,14 @@ TEST_F(ServerTest, RefusesBodiesPastTheInFlightBudgetWith503) {
 
 TEST_F(ServerTest, HandlersMayAnswerFromAnotherThread) {
   std::vector<std::thread> workers;
-  StartServer({.name = "test"},
-              {Route{"GET", "/later", [&workers](Request&, Responder respond) {
-                       workers.emplace_back([respond = std::move(respond)] {
-                         Response response;
-                         response.status = 202;
-                         response.body = "later";
-                         respond(std::move(response));
-                       });
-                     }}});
+  StartServer({.name = "test"}, {Route{"GET", "/later", [&workers](Request&, Responder respond) {
+                                         workers.emplace_back([respond = std::move(respond)] {
+                                           Response response;
+                                           response.status = 202;
+                                           response.body = "later";
+                                           respond(std::move(response));
+                                         });
+                                       }}});
   Client client(server_->port());
   const auto response = client.Send(bhttp::verb::get, "/later");
   EXPECT_EQ(response.result_int(), 202u);

@@ -73,8 +73,8 @@ class Consumer {
 
   /// Waits up to `timeout` for records of assigned partitions; returns at most `max_records`.
   /// Wakes on new data, never by polling the disk or the network in a loop.
-  [[nodiscard]] virtual Result<std::vector<ConsumedRecord>> Poll(size_t max_records,
-                                                                 std::chrono::milliseconds timeout) = 0;
+  [[nodiscard]] virtual Result<std::vector<ConsumedRecord>> Poll(
+      size_t max_records, std::chrono::milliseconds timeout) = 0;
   /// Stores the group's position (and metadata) for assigned partitions, durably.
   [[nodiscard]] virtual Result<void> Commit(std::span<const OffsetCommit> commits) = 0;
   [[nodiscard]] virtual Result<std::optional<CommittedOffset>> Committed(int32_t partition) = 0;

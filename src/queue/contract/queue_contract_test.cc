@@ -1,5 +1,6 @@
 // One contract for every implementation of the queue seam. Each implementation registers a
 // factory below; the Kafka one joins when a broker is configured (KAFKA_BROKERS).
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -7,8 +8,6 @@
 #include <future>
 #include <map>
 #include <set>
-
-#include <gtest/gtest.h>
 
 #include "core/murmur2.h"
 #include "queue/queue.h"
@@ -32,19 +31,19 @@ struct QueueFactory {
 
 std::vector<QueueFactory> Factories() {
   std::vector<QueueFactory> factories;
-  factories.push_back(QueueFactory{"spool", [](const std::string& test_name) {
-    auto directory = std::filesystem::path(testing::TempDir()) /
-                     ("queue_contract_" + std::to_string(::getpid()) + "_" + test_name);
-    std::filesystem::remove_all(directory);
-    // Each spool registers its metrics, so each gets a registry of its own.
-    auto registry = std::make_shared<metrics::Registry>();
-    auto spool = spool::Spool::Open(
-        {.directory = directory, .partitions = 4, .segment_bytes = 4096}, *registry);
-    EXPECT_TRUE(spool.has_value()) << spool.error().message;
-    return QueueUnderTest{std::move(*spool), 4, [directory, registry] {
-                            std::filesystem::remove_all(directory);
-                          }};
-  }});
+  factories.push_back(QueueFactory{
+      "spool", [](const std::string& test_name) {
+        auto directory = std::filesystem::path(testing::TempDir()) /
+                         ("queue_contract_" + std::to_string(::getpid()) + "_" + test_name);
+        std::filesystem::remove_all(directory);
+        // Each spool registers its metrics, so each gets a registry of its own.
+        auto registry = std::make_shared<metrics::Registry>();
+        auto spool = spool::Spool::Open(
+            {.directory = directory, .partitions = 4, .segment_bytes = 4096}, *registry);
+        EXPECT_TRUE(spool.has_value()) << spool.error().message;
+        return QueueUnderTest{std::move(*spool), 4,
+                              [directory, registry] { std::filesystem::remove_all(directory); }};
+      }});
   return factories;
 }
 
@@ -53,7 +52,8 @@ class QueueContractTest : public testing::TestWithParam<QueueFactory> {
   void SetUp() override {
     const std::string test_name = testing::UnitTest::GetInstance()->current_test_info()->name();
     topic_ = "contract-" + std::to_string(::getpid());
-    for (char& c : topic_) if (c == '/') c = '-';
+    for (char& c : topic_)
+      if (c == '/') c = '-';
     under_test_ = GetParam().make(std::to_string(counter_++) + "_" +
                                   std::to_string(std::hash<std::string>{}(test_name)));
   }
@@ -68,9 +68,8 @@ class QueueContractTest : public testing::TestWithParam<QueueFactory> {
       outgoing.push_back(OutgoingRecord{key, value, 1'700'000'000'000, {}});
     }
     std::promise<Result<void>> done;
-    under_test_.queue->Produce(topic_, outgoing, [&done](Result<void> result) {
-      done.set_value(std::move(result));
-    });
+    under_test_.queue->Produce(topic_, outgoing,
+                               [&done](Result<void> result) { done.set_value(std::move(result)); });
     auto future = done.get_future();
     ASSERT_EQ(future.wait_for(60s), std::future_status::ready);
     const auto result = future.get();
@@ -119,7 +118,8 @@ TEST_P(QueueContractTest, RoutesKeysByMurmur2AndKeepsOrderPerPartition) {
   std::map<std::string, int> last_index;
   for (const auto& record : records) {
     EXPECT_EQ(record.partition, PartitionForKey(record.key, under_test_.partitions));
-    EXPECT_GT(record.offset, last_offset.contains(record.partition) ? last_offset[record.partition] : -1);
+    EXPECT_GT(record.offset,
+              last_offset.contains(record.partition) ? last_offset[record.partition] : -1);
     last_offset[record.partition] = record.offset;
     const int index = std::stoi(record.value.substr(6));
     EXPECT_GT(index, last_index.contains(record.key) ? last_index[record.key] : -1);
@@ -190,7 +190,8 @@ TEST_P(QueueContractTest, MembersSplitPartitionsAndTakeOverWhenOneLeaves) {
   EXPECT_EQ(seen.size(), 400u);
   EXPECT_FALSE(first_partitions.empty());
   EXPECT_FALSE(second_partitions.empty());
-  for (const int32_t partition : first_partitions) EXPECT_FALSE(second_partitions.contains(partition));
+  for (const int32_t partition : first_partitions)
+    EXPECT_FALSE(second_partitions.contains(partition));
 
   second.reset();
   ProduceOrFail(Numbered(400, 40));

@@ -80,7 +80,9 @@ Result<void> OffsetStore::Load() {
       std::string_view fields[4];
       for (int i = 0; i < 4; ++i) {
         const auto tab = i < 3 ? rest.find('\t') : rest.size();
-        if (tab == std::string_view::npos) return Permanent("malformed line " + std::to_string(line_number) + " in " + path.string());
+        if (tab == std::string_view::npos)
+          return Permanent("malformed line " + std::to_string(line_number) + " in " +
+                           path.string());
         fields[i] = rest.substr(0, tab);
         rest.remove_prefix(std::min(rest.size(), tab + 1));
       }

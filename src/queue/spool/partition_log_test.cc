@@ -1,11 +1,10 @@
 #include "queue/spool/partition_log.h"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
-
-#include <gtest/gtest.h>
 
 #include "queue/spool/partition_reader.h"
 #include "queue/spool/record_format.h"
@@ -120,8 +119,8 @@ TEST_F(PartitionLogTest, DeletesOnlyWhollyConsumedClosedSegments) {
   const auto segments = log->Segments();
   ASSERT_GT(segments.size(), 3u);
   const auto size_before = log->SizeBytes();
-  const auto freed = log->DeleteClosedSegments(segments[2].base_offset,
-                                               std::filesystem::file_time_type::min());
+  const auto freed =
+      log->DeleteClosedSegments(segments[2].base_offset, std::filesystem::file_time_type::min());
   EXPECT_GT(freed, 0u);
   EXPECT_EQ(log->SizeBytes(), size_before - freed);
   EXPECT_EQ(log->StartOffset(), segments[2].base_offset);

@@ -34,10 +34,9 @@ void PartitionReader::CloseSegment() {
 Result<bool> PartitionReader::OpenSegmentFor(int64_t offset) {
   for (int attempt = 0; attempt < kOpenAttempts; ++attempt) {
     const auto segments = log_.Segments();
-    auto it = std::upper_bound(segments.begin(), segments.end(), offset,
-                               [](int64_t value, const SegmentInfo& segment) {
-                                 return value < segment.base_offset;
-                               });
+    auto it = std::upper_bound(
+        segments.begin(), segments.end(), offset,
+        [](int64_t value, const SegmentInfo& segment) { return value < segment.base_offset; });
     if (it == segments.begin()) {
       // Retention removed what was asked for: resume at the oldest record held.
       offset = segments.front().base_offset;
@@ -111,10 +110,9 @@ Result<void> PartitionReader::Read(size_t max_records, std::vector<ConsumedRecor
     // End of a closed segment, or a corrupt record: go on with the next segment.
     if (record.status == DecodeStatus::kCorrupt) ++corrupt_records_;
     const auto segments = log_.Segments();
-    const auto next = std::upper_bound(segments.begin(), segments.end(), segment_base_,
-                                       [](int64_t value, const SegmentInfo& segment) {
-                                         return value < segment.base_offset;
-                                       });
+    const auto next = std::upper_bound(
+        segments.begin(), segments.end(), segment_base_,
+        [](int64_t value, const SegmentInfo& segment) { return value < segment.base_offset; });
     CloseSegment();
     if (next == segments.end()) return {};
     next_offset_ = std::max(next_offset_, next->base_offset);

@@ -93,7 +93,8 @@ Result<void> Spool::Initialize() {
     if (!entry.is_directory() || name == kGroupsDirectory || !IsValidName(name)) continue;
     if (auto topic = GetOrCreateTopic(name); !topic) return tl::unexpected(topic.error());
   }
-  if (error) return Permanent("cannot list " + options_.directory.string() + ": " + error.message());
+  if (error)
+    return Permanent("cannot list " + options_.directory.string() + ": " + error.message());
 
   if (options_.fsync != FsyncPolicy::kNever) {
     flusher_ = std::jthread([this](std::stop_token stop) { FlusherLoop(stop); });
@@ -153,7 +154,8 @@ Result<Spool::Topic*> Spool::GetOrCreateTopic(std::string_view name) {
   const int32_t count = existing > 0 ? existing : options_.partitions;
   if (existing > 0 && existing != options_.partitions) {
     Log().Warn("topic keeps its partition count",
-               {{"topic", std::string(name)}, {"partitions", std::to_string(existing)},
+               {{"topic", std::string(name)},
+                {"partitions", std::to_string(existing)},
                 {"configured", std::to_string(options_.partitions)}});
   }
   auto topic = std::make_unique<Topic>();
@@ -205,6 +207,7 @@ void Spool::Produce(std::string_view topic_name, std::span<const OutgoingRecord>
 
   if (size_bytes_.load() + total > options_.max_bytes) {
     metrics_.full_rejections.Increment();
+    full_.store(true);
     {
       std::lock_guard lock(maintenance_mutex_);
       maintenance_requested_ = true;
@@ -228,6 +231,7 @@ void Spool::Produce(std::string_view topic_name, std::span<const OutgoingRecord>
     size_bytes_.fetch_add(frames[index].size());
   }
   metrics_.bytes.Set(static_cast<double>(size_bytes_.load()));
+  full_.store(false);
 
   if (options_.fsync == FsyncPolicy::kAlways) {
     {
@@ -276,9 +280,8 @@ void Spool::NotifyData() {
 
 void Spool::WaitForData(uint64_t seen_version, std::chrono::steady_clock::time_point deadline) {
   std::unique_lock lock(data_mutex_);
-  data_changed_.wait_until(lock, deadline, [&] {
-    return data_version_.load() != seen_version || stopped_.load();
-  });
+  data_changed_.wait_until(lock, deadline,
+                           [&] { return data_version_.load() != seen_version || stopped_.load(); });
 }
 
 void Spool::FlusherLoop(std::stop_token stop) {
@@ -329,17 +332,26 @@ uint64_t Spool::ReclaimSpace() {
   }
   if (freed > 0) {
     size_bytes_.fetch_sub(freed);
+    full_.store(false);
     metrics_.reclaimed_bytes.Increment(freed);
     metrics_.bytes.Set(static_cast<double>(size_bytes_.load()));
-    Log().Info("reclaimed", {{"bytes", std::to_string(freed)},
-                             {"held", std::to_string(size_bytes_.load())}});
+    // While the spool runs full, reclamation runs often: report it at most every 10 s.
+    const auto now = std::chrono::steady_clock::now();
+    std::lock_guard lock(maintenance_mutex_);
+    unreported_reclaimed_bytes_ += freed;
+    if (now - last_reclaim_report_ >= std::chrono::seconds(10)) {
+      Log().Info("reclaimed", {{"bytes", std::to_string(unreported_reclaimed_bytes_)},
+                               {"held", std::to_string(size_bytes_.load())}});
+      unreported_reclaimed_bytes_ = 0;
+      last_reclaim_report_ = now;
+    }
   }
   return freed;
 }
 
 Result<void> Spool::CheckReady() {
   if (stopped_.load()) return Retryable("spool is shutting down");
-  if (size_bytes_.load() >= options_.max_bytes) return Retryable("spool is full");
+  if (full_.load()) return Retryable("spool is full: writes are refused until space is freed");
   return {};
 }
 
@@ -350,7 +362,8 @@ Result<std::unique_ptr<Consumer>> Spool::Subscribe(std::string group, std::strin
   if (auto registered = offsets_->Register(group, topic_name); !registered) {
     return tl::unexpected(registered.error());
   }
-  return std::unique_ptr<Consumer>(std::make_unique<SpoolConsumer>(*this, **topic, std::move(group)));
+  return std::unique_ptr<Consumer>(
+      std::make_unique<SpoolConsumer>(*this, **topic, std::move(group)));
 }
 
 }  // namespace lp::queue::spool

@@ -108,6 +108,8 @@ class Spool final : public Queue {
   mutable std::shared_mutex topics_mutex_;
   std::map<std::string, std::unique_ptr<Topic>, std::less<>> topics_;
   std::atomic<uint64_t> size_bytes_{0};
+  /// Set when a produce was refused for space; cleared by the next success or reclamation.
+  std::atomic<bool> full_{false};
 
   std::mutex data_mutex_;
   std::condition_variable data_changed_;
@@ -120,6 +122,8 @@ class Spool final : public Queue {
   std::mutex maintenance_mutex_;
   std::condition_variable_any maintenance_wanted_;
   bool maintenance_requested_ = false;
+  uint64_t unreported_reclaimed_bytes_ = 0;
+  std::chrono::steady_clock::time_point last_reclaim_report_{};
 
   std::atomic<bool> stopped_{false};
   std::jthread flusher_;

@@ -7,7 +7,7 @@ SpoolConsumer::SpoolConsumer(Spool& spool, Spool::Topic& topic, std::string grou
       topic_(topic),
       group_(std::move(group)),
       member_(spool.membership().Join(group_, topic.name,
-                                       static_cast<int32_t>(topic.partitions.size()))) {}
+                                      static_cast<int32_t>(topic.partitions.size()))) {}
 
 SpoolConsumer::~SpoolConsumer() { spool_.membership().Leave(member_); }
 

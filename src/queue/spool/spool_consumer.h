@@ -17,8 +17,8 @@ class SpoolConsumer final : public Consumer {
   SpoolConsumer(Spool& spool, Spool::Topic& topic, std::string group);
   ~SpoolConsumer() override;
 
-  [[nodiscard]] Result<std::vector<ConsumedRecord>> Poll(size_t max_records,
-                                                         std::chrono::milliseconds timeout) override;
+  [[nodiscard]] Result<std::vector<ConsumedRecord>> Poll(
+      size_t max_records, std::chrono::milliseconds timeout) override;
   [[nodiscard]] Result<void> Commit(std::span<const OffsetCommit> commits) override;
   [[nodiscard]] Result<std::optional<CommittedOffset>> Committed(int32_t partition) override;
   [[nodiscard]] Result<void> Seek(int32_t partition, int64_t offset) override;

@@ -1,10 +1,9 @@
 #include "queue/spool/spool.h"
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <future>
-
-#include <gtest/gtest.h>
 
 namespace lp::queue::spool {
 namespace {

@@ -1,0 +1,136 @@
+"""Starts the real logpipe binary for end-to-end tests and stops it afterwards."""
+
+import os
+import re
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+READY_LINE = re.compile(r"POST events to (http://\S+)/logs\s+\(metrics: (http://\S+)/metrics\)")
+
+
+def binary(release=False):
+    name = "LOGPIPE_RELEASE_BIN" if release else "LOGPIPE_BIN"
+    path = os.environ.get(name)
+    if not path:
+        raise RuntimeError(f"{name} must point at a built logpipe binary (scripts/test sets it)")
+    return path
+
+
+class Logpipe:
+    """One `logpipe run` process on free loopback ports, with its own data folder."""
+
+    def __init__(self, data_dir, env=None, release=False):
+        self.data_dir = Path(data_dir)
+        self.binary = binary(release)
+        self.env = dict(os.environ)
+        self.env.update({
+            "LOGPIPE_DATA_DIR": str(self.data_dir),
+            "COLLECTOR_PORT": "0",
+            "METRICS_PORT": "0",
+            "LISTEN_ADDRESS": "127.0.0.1",
+        })
+        self.env.update(env or {})
+        self.process = None
+        self.stderr_path = self.data_dir.parent / f"{self.data_dir.name}.stderr"
+        self.ingest_url = None
+        self.metrics_url = None
+
+    def start(self, deadline_seconds=60):
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.stderr = open(self.stderr_path, "ab")
+        self.process = subprocess.Popen([self.binary, "run"], env=self.env, stdout=subprocess.PIPE,
+                                        stderr=self.stderr, text=True)
+        found = {}
+
+        def read_ready_line():
+            for line in self.process.stdout:
+                match = READY_LINE.search(line)
+                if match:
+                    found["urls"] = match.groups()
+                    return
+
+        reader = threading.Thread(target=read_ready_line, daemon=True)
+        reader.start()
+        reader.join(deadline_seconds)
+        if "urls" not in found:
+            self.process.kill()
+            raise AssertionError(f"logpipe did not become ready:\n{self.stderr_text()}")
+        self.ingest_url, self.metrics_url = found["urls"]
+        return self
+
+    def stderr_text(self):
+        return self.stderr_path.read_text(errors="replace") if self.stderr_path.exists() else ""
+
+    def post(self, body, content_type="application/json", session=None, **headers):
+        if isinstance(body, str):
+            body = body.encode()
+        headers = {"Content-Type": content_type, **{k.replace("_", "-"): v for k, v in headers.items()}}
+        return (session or requests).post(f"{self.ingest_url}/logs", data=body, headers=headers,
+                                          timeout=60)
+
+    def metric(self, name):
+        text = requests.get(f"{self.metrics_url}/metrics", timeout=30).text
+        for line in text.splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[1])
+        raise AssertionError(f"metric {name} not exported")
+
+    def stop(self, timeout=60):
+        """SIGTERM, then expect a clean exit (sanitizers report through a non-zero code)."""
+        if self.process is None or self.process.poll() is not None:
+            return self.process.returncode if self.process else None
+        self.process.send_signal(signal.SIGTERM)
+        code = self.process.wait(timeout)
+        self.stderr.close()
+        return code
+
+    def kill(self):
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(60)
+        self.stderr.close()
+
+    def peak_rss_bytes(self):
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+        raise AssertionError("no VmHWM")
+
+    def read_spool(self, group, *extra):
+        """Reads the (stopped) instance's spool through a consumer group, as NDJSON records."""
+        result = subprocess.run([self.binary, "spool", "read", "--group", group, *extra],
+                                env=self.env, capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stderr
+        import json
+        return [json.loads(line) for line in result.stdout.splitlines() if line]
+
+
+@pytest.fixture
+def start_logpipe(tmp_path):
+    started = []
+
+    def start(env=None, release=False, name="data"):
+        instance = Logpipe(tmp_path / name, env=env, release=release).start()
+        started.append(instance)
+        return instance
+
+    yield start
+    for instance in started:
+        if instance.process.poll() is None:
+            code = instance.stop()
+            assert code == 0, f"logpipe exited with {code}:\n{instance.stderr_text()[-4000:]}"
+
+
+def wait_until(condition, deadline_seconds=60, interval=0.05):
+    """Polls `condition` until it is truthy or the deadline passes; returns its last value."""
+    end = time.monotonic() + deadline_seconds
+    while True:
+        value = condition()
+        if value or time.monotonic() > end:
+            return value
+        time.sleep(interval)
