@@ -82,14 +82,20 @@ void RequestDecoder::AddEvent(std::string_view raw, size_t index, size_t byte_of
                       std::to_string(max_bytes) + "-byte limit",
                   out);
   }
-  scratch_.resize(raw.size() + simdjson::SIMDJSON_PADDING);
-  size_t compact_length = 0;
-  if (simdjson::minify(raw.data(), raw.size(), scratch_.data(), compact_length) !=
-      simdjson::SUCCESS) {
-    return Reject(index, "invalid JSON (event starts at byte " + std::to_string(byte_offset) + ")",
-                  out);
+  // An event goes to the queue as received, on one line: only line breaks between tokens (a
+  // pretty-printed event) are worth a copy to remove. `raw` lies inside the padded body, so it
+  // can be parsed in place.
+  std::string_view compact = raw;
+  if (raw.find_first_of("\r\n") != std::string_view::npos) {
+    scratch_.resize(raw.size() + simdjson::SIMDJSON_PADDING);
+    size_t compact_length = 0;
+    if (simdjson::minify(raw.data(), raw.size(), scratch_.data(), compact_length) !=
+        simdjson::SUCCESS) {
+      return Reject(index,
+                    "invalid JSON (event starts at byte " + std::to_string(byte_offset) + ")", out);
+    }
+    compact = std::string_view(scratch_.data(), compact_length);
   }
-  const std::string_view compact(scratch_.data(), compact_length);
   auto event = validator_.ValidatePadded(compact);
   if (!event) {
     std::string message = std::move(event.error().message);

@@ -78,7 +78,8 @@ class RequestDecoder {
   tl::expected<void, RequestFailure> DecodeArray(std::string_view body, size_t capacity,
                                                  DecodedBatch& out);
   void DecodeLines(std::string_view body, DecodedBatch& out);
-  /// Validates one event's raw JSON and files it under accepted or rejected.
+  /// Validates one event's raw JSON and files it under accepted or rejected. `raw` must be
+  /// followed by simdjson::SIMDJSON_PADDING readable bytes (it lies inside a padded body).
   void AddEvent(std::string_view raw, size_t index, size_t byte_offset, DecodedBatch& out);
   void Reject(size_t index, std::string message, DecodedBatch& out) const;
 

@@ -117,20 +117,22 @@ Result<void> PartitionLog::OpenActiveSegment(int64_t base_offset) {
   const auto path = SegmentPath(directory_, base_offset);
   auto fd = OpenFile(path, O_RDWR | O_APPEND | O_CREAT);
   if (!fd) return tl::unexpected(fd.error());
-  if (auto synced = SyncDirectory(directory_); !synced) return synced;
+  const bool first_segment = segments_.empty();
   active_fd_ = std::make_shared<UniqueFd>(std::move(*fd));
   segments_.push_back(Segment{base_offset, 0});
   next_offset_ = base_offset;
   written_end_ = LogEnd{base_offset, base_offset, 0};
-  synced_end_ = written_end_;
+  // The new file's name becomes durable with the next Sync().
+  directory_dirty_ = true;
+  if (first_segment) synced_end_ = written_end_;
   return {};
 }
 
 Result<void> PartitionLog::Roll() {
-  // The closed segment is made durable before the next one exists, so recovery only ever has to
-  // repair the last segment.
-  if (::fdatasync(active_fd_->get()) != 0) return SystemError("fdatasync segment", errno);
-  // Opening the next segment moves both ends into it, so readers see the old one as closed.
+  // No fsync here: under the lock it would stall every append to this partition for as long as
+  // the disk takes. The closed segment is synced by the next Sync(), before anything after it
+  // counts as durable.
+  if (options_.syncs) closed_unsynced_.push_back(std::move(active_fd_));
   return OpenActiveSegment(next_offset_);
 }
 
@@ -157,15 +159,27 @@ Result<int64_t> PartitionLog::Append(std::string_view frames, uint32_t count) {
 }
 
 Result<bool> PartitionLog::Sync() {
-  std::shared_ptr<UniqueFd> fd;
+  std::vector<std::shared_ptr<UniqueFd>> files;
+  bool sync_directory = false;
   LogEnd target;
   {
     std::lock_guard lock(mutex_);
-    if (written_end_.next_offset == synced_end_.next_offset) return false;
-    fd = active_fd_;
+    if (written_end_.next_offset == synced_end_.next_offset && closed_unsynced_.empty() &&
+        !directory_dirty_) {
+      return false;
+    }
+    files.swap(closed_unsynced_);
+    files.push_back(active_fd_);
+    sync_directory = std::exchange(directory_dirty_, false);
     target = written_end_;
   }
-  if (::fdatasync(fd->get()) != 0) return SystemError("fdatasync segment", errno);
+  // Oldest first, so that durable data never has a gap before it.
+  for (const auto& file : files) {
+    if (::fdatasync(file->get()) != 0) return SystemError("fdatasync segment", errno);
+  }
+  if (sync_directory) {
+    if (auto synced = SyncDirectory(directory_); !synced) return tl::unexpected(synced.error());
+  }
   std::lock_guard lock(mutex_);
   if (synced_end_.next_offset < target.next_offset) synced_end_ = target;
   return true;

@@ -27,7 +27,8 @@ struct LogEnd {
 
 /// One partition of one topic: segment files `<base offset, 20 digits>.log` in a folder. Appends
 /// are serialized by a mutex and land in the active segment with one write(2) each; segments
-/// roll at a size. Opening recovers: a torn or corrupt tail of the last segment is truncated.
+/// roll at a size. Opening recovers: a torn or corrupt tail of the last segment is truncated (a
+/// closed segment can only be torn by a power loss before its sync; readers skip such a tail).
 ///
 /// Thread-safe. Readers (PartitionReader) read the files directly, up to VisibleEnd().
 class PartitionLog {
@@ -36,6 +37,8 @@ class PartitionLog {
     uint64_t segment_bytes = 64 * 1024 * 1024;
     /// When set, appended records become visible to readers only once Sync() made them durable.
     bool expose_after_sync = false;
+    /// When unset nobody calls Sync(), so rolled segments are not kept open for it.
+    bool syncs = true;
   };
 
   [[nodiscard]] static Result<std::unique_ptr<PartitionLog>> Open(std::filesystem::path directory,
@@ -77,6 +80,8 @@ class PartitionLog {
   };
   std::vector<Segment> segments_;  // Oldest first; the last is the active one.
   std::shared_ptr<UniqueFd> active_fd_;
+  std::vector<std::shared_ptr<UniqueFd>> closed_unsynced_;  // Rolled since the last Sync().
+  bool directory_dirty_ = false;                            // A segment was created since.
   int64_t next_offset_ = 0;
   LogEnd written_end_;
   LogEnd synced_end_;

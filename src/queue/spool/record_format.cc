@@ -1,6 +1,6 @@
 #include "queue/spool/record_format.h"
 
-#include <zlib.h>
+#include <libdeflate.h>
 
 #include <cstring>
 
@@ -29,10 +29,9 @@ bool TakeBytes(std::string_view& data, size_t size, std::string_view& out) {
   return true;
 }
 
-uint32_t Checksum(std::string_view body) {
-  return static_cast<uint32_t>(
-      crc32(0, reinterpret_cast<const Bytef*>(body.data()), static_cast<uInt>(body.size())));
-}
+// CRC-32 (the zlib polynomial) through libdeflate, whose carry-less-multiply code is several
+// times faster than zlib's on the hot append path.
+uint32_t Checksum(std::string_view body) { return libdeflate_crc32(0, body.data(), body.size()); }
 
 }  // namespace
 

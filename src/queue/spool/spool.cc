@@ -162,7 +162,8 @@ Result<Spool::Topic*> Spool::GetOrCreateTopic(std::string_view name) {
   topic->name = std::string(name);
   const PartitionLog::Options log_options{
       .segment_bytes = options_.segment_bytes,
-      .expose_after_sync = options_.fsync == FsyncPolicy::kAlways};
+      .expose_after_sync = options_.fsync == FsyncPolicy::kAlways,
+      .syncs = options_.fsync != FsyncPolicy::kNever};
   for (int32_t partition = 0; partition < count; ++partition) {
     auto log = PartitionLog::Open(directory / std::to_string(partition), log_options);
     if (!log) return tl::unexpected(log.error());

@@ -92,7 +92,7 @@ TEST_F(SpoolTest, FsyncAlwaysAcknowledgesDurableVisibleRecords) {
   auto batch = (*consumer)->Poll(100, 5s);
   ASSERT_TRUE(batch.has_value());
   EXPECT_EQ(batch->size(), 10u);
-  EXPECT_GT(registry.RenderText().find("spool_fsync_duration_seconds_count 1"), 0u);
+  EXPECT_NE(registry.RenderText().find("spool_fsync_duration_seconds_count"), std::string::npos);
 }
 
 TEST_F(SpoolTest, OnlyOneProcessOrInstanceOwnsAFolder) {

@@ -1,0 +1,139 @@
+#!/usr/bin/env python3
+"""Collector benchmark: wrk posts 100-event NDJSON bodies over keep-alive connections on loopback
+to `logpipe run` (spool in a temporary folder) and, in the same run, to a bare endpoint on the
+same HTTP stack that only reads the body. Prints events/s, MB/s, latency, logpipe's CPU and peak
+RSS, and logpipe's throughput as a ratio of the bare endpoint's."""
+
+import argparse
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+SERVICES = ["webapp-frontend", "payment-service", "auth-service", "inventory", "search-api",
+            "notification-worker", "checkout", "user-profile", "billing", "recommendations"]
+LEVELS = ["INFO", "INFO", "INFO", "INFO", "DEBUG", "WARN", "ERROR"]
+READY = re.compile(r"http://127\.0\.0\.1:(\d+)/logs")
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def make_body(events_per_body):
+    lines = []
+    for n in range(events_per_body):
+        event = {
+            "timestamp": f"2025-10-30T12:{n % 60:02d}:56.{n % 1000:03d}Z",
+            "service": SERVICES[n % len(SERVICES)],
+            "level": LEVELS[n % len(LEVELS)],
+            "message": f"User logged in successfully from the mobile app, session {n:06d}",
+            "trace_id": f"trace-{n:012x}",
+            "request_id": f"req-{n:010d}",
+            "host": f"app-node-{n % 7}",
+            "payload": {"user_id": f"user-{9876 + n}", "ip_address": f"8.8.{n % 256}.{n % 200}",
+                        "user_agent": "Mozilla/5.0 (X11; Linux x86_64)"},
+            "labels": {"env": "production", "region": "ap-south-1"},
+        }
+        lines.append(json.dumps(event, separators=(",", ":")))
+    return ("\n".join(lines) + "\n").encode()
+
+
+def cpu_seconds(pid):
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def peak_rss(pid):
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def start(command, env):
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                               text=True)
+    for line in process.stdout:
+        match = READY.search(line)
+        if match:
+            return process, int(match.group(1))
+    raise RuntimeError(f"{command[0]} did not start")
+
+
+def run_wrk(port, body_file, seconds, connections, threads, rate=0):
+    env = dict(os.environ, BODY_FILE=str(body_file), CONNECTIONS=str(connections), RATE=str(rate))
+    script = Path(__file__).parent / "wrk" / "post_logs.lua"
+    result = subprocess.run(
+        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script),
+         f"http://127.0.0.1:{port}/logs"], env=env, capture_output=True, text=True, check=True)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def measure(name, command, env, body_file, body, args, rate=0):
+    process, port = start(command, env)
+    try:
+        run_wrk(port, body_file, 2, args.connections, args.wrk_threads)  # Warm-up.
+        cpu_before, wall_before = cpu_seconds(process.pid), time.monotonic()
+        result = run_wrk(port, body_file, args.seconds, args.connections, args.wrk_threads, rate)
+        cpu = (cpu_seconds(process.pid) - cpu_before) / (time.monotonic() - wall_before)
+        rss = peak_rss(process.pid)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(60)
+    requests_per_second = result["requests"] / result["seconds"]
+    events = body.count(b"\n")
+    return {
+        "name": name,
+        "events_per_s": requests_per_second * events,
+        "mb_per_s": requests_per_second * len(body) / 1e6,
+        "p50_ms": result["p50_us"] / 1000,
+        "p99_ms": result["p99_us"] / 1000,
+        "cpu_percent": cpu * 100,
+        "peak_rss_mib": rss / (1 << 20),
+        "errors": result["errors"] + result["non2xx"],
+        "requests_per_s": requests_per_second,
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--build", default="build/release")
+    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--wrk-threads", type=int, default=1)
+    parser.add_argument("--events-per-body", type=int, default=100)
+    args = parser.parse_args()
+
+    body = make_body(args.events_per_body)
+    with tempfile.TemporaryDirectory() as scratch:
+        body_file = Path(scratch) / "body.ndjson"
+        body_file.write_bytes(body)
+        env = dict(os.environ, LOGPIPE_DATA_DIR=str(Path(scratch) / "data"), COLLECTOR_PORT="0",
+                   METRICS_PORT="0", LISTEN_ADDRESS="127.0.0.1", LOG_LEVEL="warn")
+        logpipe = [f"{args.build}/logpipe", "run"]
+        bare = measure("bare endpoint (ceiling)", [f"{args.build}/bench/bare_endpoint"], env,
+                       body_file, body, args)
+        full = measure("logpipe run -> spool", logpipe, env, body_file, body, args)
+        half_rate = full["requests_per_s"] / 2
+        half = measure("logpipe at half its max rate", logpipe, env, body_file, body, args,
+                       rate=half_rate)
+
+    print(f"payload: {args.events_per_body} events/body, {len(body)} bytes/body, "
+          f"{len(body) / args.events_per_body:.0f} bytes/event; {args.connections} connections, "
+          f"wrk -t{args.wrk_threads}, {args.seconds}s per run; {os.cpu_count()} cores")
+    header = f"{'run':34} {'events/s':>12} {'MB/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'CPU %':>7} {'RSS MiB':>8} {'errors':>7}"
+    print(header)
+    for row in (bare, full, half):
+        print(f"{row['name']:34} {row['events_per_s']:12,.0f} {row['mb_per_s']:8.1f} "
+              f"{row['p50_ms']:8.2f} {row['p99_ms']:8.2f} {row['cpu_percent']:7.0f} "
+              f"{row['peak_rss_mib']:8.1f} {row['errors']:7d}")
+    print(f"logpipe / bare endpoint: {full['events_per_s'] / bare['events_per_s']:.2f}")
+    if full["errors"] or half["errors"]:
+        sys.exit("errors during the benchmark")
+
+
+if __name__ == "__main__":
+    main()
