@@ -105,10 +105,12 @@ def main():
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--wrk-threads", type=int, default=1)
     parser.add_argument("--events-per-body", type=int, default=100)
+    parser.add_argument("--data-dir", help="parent folder for the spool (default: a temporary "
+                        "folder under $TMPDIR); point it at tmpfs to take the disk out")
     args = parser.parse_args()
 
     body = make_body(args.events_per_body)
-    with tempfile.TemporaryDirectory() as scratch:
+    with tempfile.TemporaryDirectory(dir=args.data_dir) as scratch:
         body_file = Path(scratch) / "body.ndjson"
         body_file.write_bytes(body)
         env = dict(os.environ, LOGPIPE_DATA_DIR=str(Path(scratch) / "data"), COLLECTOR_PORT="0",

@@ -7,6 +7,21 @@ namespace {
 
 constexpr size_t kQuotedValueLimit = 64;
 
+enum class KnownField {
+  kService,
+  kLevel,
+  kMessage,
+  kTimestamp,
+  kTraceId,
+  kRequestId,
+  kHost,
+  kPayload,
+  kLabels
+};
+constexpr std::array<std::string_view, 9> kKnownFields{"service",   "level",    "message",
+                                                       "timestamp", "trace_id", "request_id",
+                                                       "host",      "payload",  "labels"};
+
 std::string Quoted(std::string_view value) {
   std::string out = "\"";
   if (value.size() > kQuotedValueLimit) {
@@ -95,17 +110,33 @@ Result<ValidatedEvent> EventValidator::ValidatePadded(std::string_view json) {
                      std::string(TypeName(root.type())));
   }
 
+  // One pass over the members finds the known fields (key lookups would each rescan them);
+  // the checks below then run in a fixed order, so each event gets the same first error.
+  std::array<std::optional<simdjson::dom::element>, kKnownFields.size()> fields;
+  for (const auto member : object) {
+    for (size_t i = 0; i < kKnownFields.size(); ++i) {
+      if (member.key != kKnownFields[i]) continue;
+      if (fields[i]) {
+        return Permanent("field \"" + std::string(kKnownFields[i]) + "\" appears twice");
+      }
+      fields[i] = member.value;
+      break;
+    }
+  }
+  const auto field = [&fields](KnownField known) { return fields[static_cast<size_t>(known)]; };
+
   ValidatedEvent event;
   event.root = root;
 
-  simdjson::dom::element value;
-  if (object["service"].get(value)) return Permanent("missing required field \"service\"");
-  if (value.get_string().get(event.service)) return WrongType("service", "a string", value);
+  auto value = field(KnownField::kService);
+  if (!value) return Permanent("missing required field \"service\"");
+  if (value->get_string().get(event.service)) return WrongType("service", "a string", *value);
   if (event.service.empty()) return Permanent("field \"service\" must not be empty");
 
   std::string_view text;
-  if (object["level"].get(value)) return Permanent("missing required field \"level\"");
-  if (value.get_string().get(text)) return WrongType("level", "a string", value);
+  value = field(KnownField::kLevel);
+  if (!value) return Permanent("missing required field \"level\"");
+  if (value->get_string().get(text)) return WrongType("level", "a string", *value);
   const auto level = ParseLevel(text);
   if (!level) {
     return Permanent("field \"level\" has unknown value " + Quoted(text) +
@@ -113,31 +144,35 @@ Result<ValidatedEvent> EventValidator::ValidatePadded(std::string_view json) {
   }
   event.level = *level;
 
-  if (object["message"].get(value)) return Permanent("missing required field \"message\"");
-  if (!value.is_string()) return WrongType("message", "a string", value);
+  value = field(KnownField::kMessage);
+  if (!value) return Permanent("missing required field \"message\"");
+  if (!value->is_string()) return WrongType("message", "a string", *value);
 
-  if (!object["timestamp"].get(value)) {
-    if (value.get_string().get(text)) return WrongType("timestamp", "an RFC 3339 string", value);
+  if ((value = field(KnownField::kTimestamp))) {
+    if (value->get_string().get(text)) return WrongType("timestamp", "an RFC 3339 string", *value);
     event.timestamp = ParseRfc3339(text);
     if (!event.timestamp) {
       return Permanent("field \"timestamp\" is not an RFC 3339 time: " + Quoted(text));
     }
   }
 
-  for (const std::string_view field : {"trace_id", "request_id", "host"}) {
-    if (!object[field].get(value) && !value.is_string()) return WrongType(field, "a string", value);
+  for (const auto known : {KnownField::kTraceId, KnownField::kRequestId, KnownField::kHost}) {
+    value = field(known);
+    if (value && !value->is_string()) {
+      return WrongType(kKnownFields[static_cast<size_t>(known)], "a string", *value);
+    }
   }
-  if (!object["payload"].get(value) && !value.is_object()) {
-    return WrongType("payload", "an object", value);
+  if ((value = field(KnownField::kPayload)) && !value->is_object()) {
+    return WrongType("payload", "an object", *value);
   }
-  if (!object["labels"].get(value)) {
+  if ((value = field(KnownField::kLabels))) {
     simdjson::dom::object labels;
-    if (value.get_object().get(labels)) return WrongType("labels", "an object", value);
-    for (const auto field : labels) {
-      if (!field.value.is_string()) {
+    if (value->get_object().get(labels)) return WrongType("labels", "an object", *value);
+    for (const auto label : labels) {
+      if (!label.value.is_string()) {
         return Permanent("field \"labels\" must map names to strings; \"labels." +
-                         std::string(field.key) + "\" is " +
-                         std::string(TypeName(field.value.type())));
+                         std::string(label.key) + "\" is " +
+                         std::string(TypeName(label.value.type())));
       }
     }
   }

@@ -134,7 +134,10 @@ INSTANTIATE_TEST_SUITE_P(
                     "{\"service\":\"a\",\"level\":\"INFO\",\"message\":\"\xff\xfe\"}",
                     "invalid UTF-8"},
         InvalidCase{"TooDeep", Nested(65), "nesting deeper than 64 levels"},
-        InvalidCase{"Empty", "", "empty event"}),
+        InvalidCase{"Empty", "", "empty event"},
+        InvalidCase{"DuplicateKnownField",
+                    R"({"service":"a","level":"INFO","message":"m","service":"b"})",
+                    "field \"service\" appears twice"}),
     [](const auto& info) { return info.param.name; });
 
 TEST(EventValidatorTest, RejectsEventsOverTheSizeLimit) {
