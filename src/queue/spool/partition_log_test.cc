@@ -6,6 +6,7 @@
 
 #include <filesystem>
 
+#include "core/testing/temp_directory.h"
 #include "queue/spool/partition_reader.h"
 #include "queue/spool/record_format.h"
 
@@ -14,14 +15,6 @@ namespace {
 
 class PartitionLogTest : public testing::Test {
  protected:
-  void SetUp() override {
-    directory_ = std::filesystem::path(testing::TempDir()) /
-                 ("partition_log_" + std::to_string(::getpid()) + "_" +
-                  testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(directory_);
-  }
-  void TearDown() override { std::filesystem::remove_all(directory_); }
-
   std::unique_ptr<PartitionLog> OpenLog(uint64_t segment_bytes = 1 << 20) {
     auto log = PartitionLog::Open(directory_, {.segment_bytes = segment_bytes});
     EXPECT_TRUE(log.has_value());
@@ -43,7 +36,8 @@ class PartitionLogTest : public testing::Test {
     return out;
   }
 
-  std::filesystem::path directory_;
+  lp::test_support::TempDirectory temp_{"partition_log"};
+  const std::filesystem::path& directory_ = temp_.path();
 };
 
 TEST_F(PartitionLogTest, AssignsConsecutiveOffsetsAcrossSegments) {

@@ -5,6 +5,8 @@
 
 #include <future>
 
+#include "core/testing/temp_directory.h"
+
 namespace lp::queue::spool {
 namespace {
 
@@ -12,14 +14,6 @@ using namespace std::chrono_literals;
 
 class SpoolTest : public testing::Test {
  protected:
-  void SetUp() override {
-    directory_ = std::filesystem::path(testing::TempDir()) /
-                 ("spool_" + std::to_string(::getpid()) + "_" +
-                  testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(directory_);
-  }
-  void TearDown() override { std::filesystem::remove_all(directory_); }
-
   std::unique_ptr<Spool> OpenSpool(SpoolOptions options, metrics::Registry& registry) {
     options.directory = directory_;
     auto spool = Spool::Open(std::move(options), registry);
@@ -37,7 +31,8 @@ class SpoolTest : public testing::Test {
     return done.get_future().get();
   }
 
-  std::filesystem::path directory_;
+  lp::test_support::TempDirectory temp_{"spool"};
+  const std::filesystem::path& directory_ = temp_.path();
 };
 
 TEST_F(SpoolTest, RefusesAsRetryableWhenFullAndRecoversOnceConsumed) {
