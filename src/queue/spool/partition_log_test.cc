@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "core/testing/temp_directory.h"
@@ -96,6 +97,36 @@ TEST_F(PartitionLogTest, TruncatesAtTheFirstCorruptRecordOnReopen) {
   }
   auto log = OpenLog();
   EXPECT_EQ(log->VisibleEnd().next_offset, 4);
+}
+
+TEST_F(PartitionLogTest, ReadersSkipTheCorruptTailOfAClosedSegment) {
+  auto log = OpenLog(/*segment_bytes=*/300);
+  for (int i = 0; i < 8; ++i) AppendValues(*log, i * 4, 4);
+  const auto segments = log->Segments();
+  ASSERT_GT(segments.size(), 2u);
+  {
+    // Flip a byte in the middle of the first (closed) segment, as a torn sector would.
+    const int fd = ::open(segments[0].path.c_str(), O_RDWR);
+    const auto size = std::filesystem::file_size(segments[0].path);
+    char byte = 0;
+    ASSERT_EQ(::pread(fd, &byte, 1, static_cast<off_t>(size / 2)), 1);
+    byte ^= 0x40;
+    ASSERT_EQ(::pwrite(fd, &byte, 1, static_cast<off_t>(size / 2)), 1);
+    ::close(fd);
+  }
+  metrics::Counter skipped;
+  PartitionReader reader(*log, "t", 0, 0, &skipped);
+  std::vector<ConsumedRecord> records;
+  ASSERT_TRUE(reader.Read(1000, records).has_value());
+  EXPECT_EQ(skipped.Value(), 1u);
+  ASSERT_FALSE(records.empty());
+  EXPECT_EQ(records.back().offset, 31);
+  // Everything from the second segment on is intact and in order.
+  const auto second = std::find_if(records.begin(), records.end(), [&](const auto& record) {
+    return record.offset == segments[1].base_offset;
+  });
+  ASSERT_NE(second, records.end());
+  EXPECT_EQ(records.end() - second, 32 - segments[1].base_offset);
 }
 
 TEST_F(PartitionLogTest, HidesUnsyncedRecordsWhenExposingAfterSync) {

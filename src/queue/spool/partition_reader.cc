@@ -16,8 +16,12 @@ constexpr int kOpenAttempts = 5;
 }  // namespace
 
 PartitionReader::PartitionReader(const PartitionLog& log, std::string topic, int32_t partition,
-                                 int64_t start_offset)
-    : log_(log), topic_(std::move(topic)), partition_(partition), next_offset_(start_offset) {}
+                                 int64_t start_offset, metrics::Counter* corrupt_tails)
+    : log_(log),
+      topic_(std::move(topic)),
+      partition_(partition),
+      next_offset_(start_offset),
+      corrupt_tails_(corrupt_tails) {}
 
 void PartitionReader::Seek(int64_t offset) {
   CloseSegment();
@@ -107,8 +111,10 @@ Result<void> PartitionReader::Read(size_t max_records, std::vector<ConsumedRecor
       if (*got > 0) continue;
     }
     if (active && record.status == DecodeStatus::kIncomplete) return {};
-    // End of a closed segment, or a corrupt record: go on with the next segment.
-    if (record.status == DecodeStatus::kCorrupt) ++corrupt_records_;
+    // End of a closed segment, or a corrupt record: go on with the next segment. Bytes left over
+    // at the end of a closed segment (a damaged length field) are corruption too.
+    const bool corrupt = record.status == DecodeStatus::kCorrupt || position_ < buffer_.size();
+    if (corrupt && corrupt_tails_ != nullptr) corrupt_tails_->Increment();
     const auto segments = log_.Segments();
     const auto next = std::upper_bound(
         segments.begin(), segments.end(), segment_base_,

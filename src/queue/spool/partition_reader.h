@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/file_util.h"
+#include "core/metrics.h"
 #include "queue/queue.h"
 #include "queue/spool/partition_log.h"
 
@@ -17,16 +18,16 @@ namespace lp::queue::spool {
 /// Not thread-safe: owned by one consumer.
 class PartitionReader {
  public:
+  /// `corrupt_tails` (optional) counts segment tails skipped because a record in them failed
+  /// its checksum (only a power loss in SPOOL_FSYNC=interval|never mode leaves such a tail).
   PartitionReader(const PartitionLog& log, std::string topic, int32_t partition,
-                  int64_t start_offset);
+                  int64_t start_offset, metrics::Counter* corrupt_tails = nullptr);
 
   /// Appends up to `max_records` records available now to `out`.
   [[nodiscard]] Result<void> Read(size_t max_records, std::vector<ConsumedRecord>& out);
   void Seek(int64_t offset);
 
   [[nodiscard]] int64_t next_offset() const { return next_offset_; }
-  /// Records skipped because they were corrupt on disk.
-  [[nodiscard]] uint64_t corrupt_records() const { return corrupt_records_; }
 
  private:
   [[nodiscard]] Result<bool> OpenSegmentFor(int64_t offset);
@@ -44,7 +45,7 @@ class PartitionReader {
   uint64_t file_position_ = 0;  // File position just past buffer_'s end.
   std::string buffer_;
   size_t position_ = 0;
-  uint64_t corrupt_records_ = 0;
+  metrics::Counter* corrupt_tails_;
 };
 
 }  // namespace lp::queue::spool

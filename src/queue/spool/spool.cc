@@ -59,6 +59,11 @@ Spool::Metrics::Metrics(metrics::Registry& registry)
                         .AddHistogram("spool_fsync_duration_seconds",
                                       "Time to make appended records durable, per flush.",
                                       metrics::LatencyBuckets())
+                        .WithLabels({})),
+      corrupt_tails(registry
+                        .AddCounter("spool_corrupt_tails_skipped_total",
+                                    "Segment tails skipped by readers because a record failed its "
+                                    "checksum (left by a power loss before an fsync).")
                         .WithLabels({})) {}
 
 Result<std::unique_ptr<Spool>> Spool::Open(SpoolOptions options, metrics::Registry& registry) {

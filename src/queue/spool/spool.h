@@ -75,6 +75,7 @@ class Spool final : public Queue {
   /// Waits until new data may be visible, the version moved, or the deadline passed.
   void WaitForData(uint64_t seen_version, std::chrono::steady_clock::time_point deadline);
   [[nodiscard]] uint64_t data_version() const { return data_version_.load(); }
+  [[nodiscard]] metrics::Counter& corrupt_tails() { return metrics_.corrupt_tails; }
 
  private:
   struct Metrics {
@@ -83,6 +84,7 @@ class Spool final : public Queue {
     metrics::Counter& full_rejections;
     metrics::Counter& reclaimed_bytes;
     metrics::Histogram& fsync_latency;
+    metrics::Counter& corrupt_tails;
   };
   struct PendingAck {
     ProduceCallback done;
