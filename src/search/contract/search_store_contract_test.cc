@@ -1,0 +1,166 @@
+// One contract for every implementation of the search store seam. The SQLite store registers
+// here; the Elasticsearch/OpenSearch store joins when a server is configured.
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <set>
+
+#include "core/testing/temp_directory.h"
+#include "search/search_store.h"
+#include "search/sqlite/sqlite_search_store.h"
+
+namespace lp::search {
+namespace {
+
+struct StoreFactory {
+  std::string name;
+  std::function<std::unique_ptr<SearchStore>(const std::filesystem::path& folder)> make;
+};
+
+std::vector<StoreFactory> Factories() {
+  return {StoreFactory{"sqlite", [](const std::filesystem::path& folder) {
+                         auto store = sqlite::SqliteSearchStore::Open(folder / "search.db");
+                         EXPECT_TRUE(store.has_value()) << store.error().message;
+                         return std::unique_ptr<SearchStore>(std::move(*store));
+                       }}};
+}
+
+SearchDocument Document(int number, std::string service, std::string level, std::string message,
+                        int64_t timestamp_ms) {
+  SearchDocument document;
+  document.id = "app-logs-0-" + std::to_string(number);
+  document.timestamp_ms = timestamp_ms;
+  document.service = std::move(service);
+  document.level = std::move(level);
+  document.message = std::move(message);
+  document.json =
+      R"({"n":)" + std::to_string(number) + R"(,"message":")" + document.message + "\"}";
+  return document;
+}
+
+class SearchStoreContractTest : public testing::TestWithParam<StoreFactory> {
+ protected:
+  void SetUp() override { store_ = GetParam().make(folder_.path()); }
+
+  void WriteOrFail(const std::vector<SearchDocument>& documents) {
+    const auto outcomes = store_->Write(documents);
+    ASSERT_TRUE(outcomes.has_value()) << outcomes.error().message;
+    for (const auto& outcome : *outcomes) EXPECT_TRUE(outcome.accepted) << outcome.error;
+  }
+
+  std::vector<std::string> Hits(SearchQuery query) {
+    const auto page = store_->Search(query);
+    EXPECT_TRUE(page.has_value()) << page.error().message;
+    return page ? page->hits : std::vector<std::string>{};
+  }
+
+  void WriteSample() {
+    WriteOrFail({
+        Document(1, "web", "INFO", "User logged in successfully", 1000),
+        Document(2, "web", "ERROR", "Payment declined for user", 2000),
+        Document(3, "payments", "ERROR", "Card declined by issuer", 3000),
+        Document(4, "payments", "INFO", "Payment accepted", 4000),
+        Document(5, "auth", "WARN", "Password retry limit near", 5000),
+    });
+  }
+
+  test_support::TempDirectory folder_{"search_contract"};
+  std::unique_ptr<SearchStore> store_;
+};
+
+TEST_P(SearchStoreContractTest, ReturnsNewestFirstWithAnExactTotal) {
+  WriteSample();
+  const auto page = store_->Search(SearchQuery{});
+  ASSERT_TRUE(page.has_value());
+  EXPECT_EQ(page->total, 5u);
+  ASSERT_EQ(page->hits.size(), 5u);
+  EXPECT_NE(page->hits.front().find(R"("n":5)"), std::string::npos);
+  EXPECT_NE(page->hits.back().find(R"("n":1)"), std::string::npos);
+  EXPECT_TRUE(page->next_cursor.empty());
+}
+
+TEST_P(SearchStoreContractTest, WritingTheSameIdAgainOverwrites) {
+  WriteSample();
+  WriteOrFail({Document(2, "web", "ERROR", "Payment declined again", 2000)});
+  const auto page = store_->Search(SearchQuery{.text = "declined"});
+  ASSERT_TRUE(page.has_value());
+  EXPECT_EQ(page->total, 2u);
+  EXPECT_EQ(Hits(SearchQuery{.text = "again"}).size(), 1u);
+  EXPECT_EQ(store_->Search(SearchQuery{})->total, 5u);
+}
+
+TEST_P(SearchStoreContractTest, FiltersByServiceLevelAndTime) {
+  WriteSample();
+  EXPECT_EQ(Hits(SearchQuery{.service = "payments"}).size(), 2u);
+  EXPECT_EQ(Hits(SearchQuery{.level = "ERROR"}).size(), 2u);
+  EXPECT_EQ(Hits(SearchQuery{.service = "web", .level = "ERROR"}).size(), 1u);
+  EXPECT_EQ(Hits(SearchQuery{.from_ms = 2000, .to_ms = 4000}).size(), 2u);
+}
+
+TEST_P(SearchStoreContractTest, SearchesFullTextWithWordsPhrasesOperatorsAndPrefixes) {
+  WriteSample();
+  EXPECT_EQ(Hits(SearchQuery{.text = "declined"}).size(), 2u);
+  EXPECT_EQ(Hits(SearchQuery{.text = "\"card declined\""}).size(), 1u);
+  EXPECT_EQ(Hits(SearchQuery{.text = "payment AND declined"}).size(), 1u);
+  EXPECT_EQ(Hits(SearchQuery{.text = "accepted OR logged"}).size(), 2u);
+  EXPECT_EQ(Hits(SearchQuery{.text = "declined NOT card"}).size(), 1u);
+  EXPECT_EQ(Hits(SearchQuery{.text = "pass*"}).size(), 1u);
+  EXPECT_EQ(Hits(SearchQuery{.text = "declined", .service = "web"}).size(), 1u);
+}
+
+TEST_P(SearchStoreContractTest, RefusesABadQueryAsPermanent) {
+  WriteSample();
+  const auto page = store_->Search(SearchQuery{.text = "\"unbalanced"});
+  ASSERT_FALSE(page.has_value());
+  EXPECT_EQ(page.error().error_class, ErrorClass::kPermanent);
+  EXPECT_FALSE(store_->Search(SearchQuery{.cursor = "not-a-cursor"}).has_value());
+}
+
+TEST_P(SearchStoreContractTest, PagesThroughEveryMatchOnceWithCursors) {
+  std::vector<SearchDocument> documents;
+  for (int i = 0; i < 57; ++i) {
+    // Several documents share a timestamp: the cursor must still not skip or repeat any.
+    documents.push_back(
+        Document(i, "web", "INFO", "event number " + std::to_string(i), 1000 + i / 4));
+  }
+  WriteOrFail(documents);
+  std::set<std::string> seen;
+  SearchQuery query{.limit = 10};
+  int pages = 0;
+  do {
+    const auto page = store_->Search(query);
+    ASSERT_TRUE(page.has_value()) << page.error().message;
+    EXPECT_EQ(page->total, 57u);
+    for (const auto& hit : page->hits) EXPECT_TRUE(seen.insert(hit).second) << hit;
+    query.cursor = page->next_cursor;
+    ++pages;
+  } while (!query.cursor.empty() && pages < 20);
+  EXPECT_EQ(seen.size(), 57u);
+  EXPECT_EQ(pages, 6);
+}
+
+TEST_P(SearchStoreContractTest, CountsPerIntervalAndLevel) {
+  WriteSample();
+  const auto buckets = store_->Histogram(SearchQuery{}, 2000);
+  ASSERT_TRUE(buckets.has_value()) << buckets.error().message;
+  std::vector<std::tuple<int64_t, std::string, uint64_t>> got;
+  for (const auto& bucket : *buckets) got.emplace_back(bucket.start_ms, bucket.level, bucket.count);
+  const std::vector<std::tuple<int64_t, std::string, uint64_t>> expected{
+      {0, "INFO", 1}, {2000, "ERROR", 2}, {4000, "INFO", 1}, {4000, "WARN", 1}};
+  EXPECT_EQ(got, expected);
+}
+
+TEST_P(SearchStoreContractTest, DeletesDocumentsOlderThanATime) {
+  WriteSample();
+  const auto deleted = store_->DeleteOlderThan(3000);
+  ASSERT_TRUE(deleted.has_value());
+  EXPECT_EQ(*deleted, 2u);
+  EXPECT_EQ(store_->Search(SearchQuery{})->total, 3u);
+  EXPECT_TRUE(Hits(SearchQuery{.text = "logged"}).empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(Implementations, SearchStoreContractTest, testing::ValuesIn(Factories()),
+                         [](const auto& info) { return info.param.name; });
+
+}  // namespace
+}  // namespace lp::search

@@ -1,0 +1,291 @@
+#include "search/sqlite/sqlite_search_store.h"
+
+#include <charconv>
+#include <variant>
+
+namespace lp::search::sqlite {
+namespace {
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS events(
+  rowid INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  ts INTEGER NOT NULL,
+  service TEXT NOT NULL,
+  level TEXT NOT NULL,
+  message TEXT NOT NULL,
+  doc TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS events_by_time ON events(ts);
+CREATE INDEX IF NOT EXISTS events_by_service ON events(service, ts);
+CREATE INDEX IF NOT EXISTS events_by_level ON events(level, ts);
+CREATE VIRTUAL TABLE IF NOT EXISTS events_text
+  USING fts5(message, content='events', content_rowid='rowid');
+CREATE TRIGGER IF NOT EXISTS events_inserted AFTER INSERT ON events BEGIN
+  INSERT INTO events_text(rowid, message) VALUES (new.rowid, new.message);
+END;
+CREATE TRIGGER IF NOT EXISTS events_deleted AFTER DELETE ON events BEGIN
+  INSERT INTO events_text(events_text, rowid, message) VALUES ('delete', old.rowid, old.message);
+END;
+CREATE TRIGGER IF NOT EXISTS events_updated AFTER UPDATE ON events BEGIN
+  INSERT INTO events_text(events_text, rowid, message) VALUES ('delete', old.rowid, old.message);
+  INSERT INTO events_text(rowid, message) VALUES (new.rowid, new.message);
+END;
+)sql";
+
+constexpr std::string_view kUpsert =
+    "INSERT INTO events(id, ts, service, level, message, doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+    "ON CONFLICT(id) DO UPDATE SET ts = excluded.ts, service = excluded.service, "
+    "level = excluded.level, message = excluded.message, doc = excluded.doc";
+
+using Parameter = std::variant<int64_t, std::string>;
+
+// The WHERE clause of a query's filters (not its page position), with its parameters.
+struct Filter {
+  std::string sql = " WHERE 1 = 1";
+  std::vector<Parameter> parameters;
+};
+
+Filter BuildFilter(const SearchQuery& query) {
+  Filter filter;
+  if (!query.text.empty()) {
+    filter.sql += " AND rowid IN (SELECT rowid FROM events_text WHERE events_text MATCH ?)";
+    filter.parameters.emplace_back(query.text);
+  }
+  if (query.service) {
+    filter.sql += " AND service = ?";
+    filter.parameters.emplace_back(*query.service);
+  }
+  if (query.level) {
+    filter.sql += " AND level = ?";
+    filter.parameters.emplace_back(*query.level);
+  }
+  if (query.from_ms) {
+    filter.sql += " AND ts >= ?";
+    filter.parameters.emplace_back(*query.from_ms);
+  }
+  if (query.to_ms) {
+    filter.sql += " AND ts < ?";
+    filter.parameters.emplace_back(*query.to_ms);
+  }
+  return filter;
+}
+
+Result<void> Bind(sqlite3* connection, sqlite3_stmt* statement,
+                  const std::vector<Parameter>& parameters) {
+  for (size_t i = 0; i < parameters.size(); ++i) {
+    const int index = static_cast<int>(i + 1);
+    int code = SQLITE_OK;
+    if (const auto* number = std::get_if<int64_t>(&parameters[i])) {
+      code = sqlite3_bind_int64(statement, index, *number);
+    } else {
+      const auto& text = std::get<std::string>(parameters[i]);
+      code = sqlite3_bind_text(statement, index, text.data(), static_cast<int>(text.size()),
+                               SQLITE_TRANSIENT);
+    }
+    if (code != SQLITE_OK) return SqliteError(connection, code, "bind");
+  }
+  return {};
+}
+
+// A full-text syntax error is the client's: say so plainly.
+tl::unexpected<Error> QueryError(sqlite3* connection, int code) {
+  auto error = SqliteError(connection, code, "search");
+  const std::string_view message = sqlite3_errmsg(connection);
+  if (message.find("fts5") != std::string_view::npos ||
+      message.find("syntax") != std::string_view::npos) {
+    return Permanent("invalid query: " + std::string(message));
+  }
+  return error;
+}
+
+std::string_view ColumnText(sqlite3_stmt* statement, int column) {
+  const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(statement, column));
+  return text == nullptr
+             ? std::string_view()
+             : std::string_view(text, static_cast<size_t>(sqlite3_column_bytes(statement, column)));
+}
+
+struct Cursor {
+  int64_t ts = 0;
+  int64_t rowid = 0;
+};
+
+std::optional<Cursor> ParseCursor(std::string_view text) {
+  const auto dot = text.find('.');
+  if (dot == std::string_view::npos) return std::nullopt;
+  Cursor cursor;
+  const auto ts_part = text.substr(0, dot);
+  const auto rowid_part = text.substr(dot + 1);
+  const auto ts = std::from_chars(ts_part.data(), ts_part.data() + ts_part.size(), cursor.ts);
+  const auto rowid =
+      std::from_chars(rowid_part.data(), rowid_part.data() + rowid_part.size(), cursor.rowid);
+  if (ts.ec != std::errc{} || ts.ptr != ts_part.data() + ts_part.size() ||
+      rowid.ec != std::errc{} || rowid.ptr != rowid_part.data() + rowid_part.size()) {
+    return std::nullopt;
+  }
+  return cursor;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SqliteSearchStore>> SqliteSearchStore::Open(
+    const std::filesystem::path& file) {
+  std::error_code error;
+  std::filesystem::create_directories(file.parent_path(), error);
+  if (error)
+    return Permanent("cannot create " + file.parent_path().string() + ": " + error.message());
+  std::unique_ptr<SqliteSearchStore> store(new SqliteSearchStore());
+  auto writer = OpenConnection(file.string());
+  if (!writer) return tl::unexpected(writer.error());
+  store->writer_ = std::move(*writer);
+  for (const char* sql : {"PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL",
+                          "PRAGMA temp_store = MEMORY", kSchema}) {
+    if (auto done = Execute(store->writer_.get(), sql); !done) return tl::unexpected(done.error());
+  }
+  auto upsert = Prepare(store->writer_.get(), kUpsert);
+  if (!upsert) return tl::unexpected(upsert.error());
+  store->upsert_ = std::move(*upsert);
+  auto reader = OpenConnection(file.string());
+  if (!reader) return tl::unexpected(reader.error());
+  store->reader_ = std::move(*reader);
+  return store;
+}
+
+Result<std::vector<DocumentOutcome>> SqliteSearchStore::Write(
+    std::span<const SearchDocument> documents) {
+  std::lock_guard lock(writer_mutex_);
+  sqlite3* connection = writer_.get();
+  if (auto begun = Execute(connection, "BEGIN IMMEDIATE"); !begun) {
+    return tl::unexpected(begun.error());
+  }
+  std::vector<DocumentOutcome> outcomes(documents.size());
+  sqlite3_stmt* upsert = upsert_.get();
+  for (size_t i = 0; i < documents.size(); ++i) {
+    const auto& document = documents[i];
+    sqlite3_reset(upsert);
+    const auto bind_text = [&](int index, const std::string& text) {
+      return sqlite3_bind_text(upsert, index, text.data(), static_cast<int>(text.size()),
+                               SQLITE_STATIC);
+    };
+    int code = bind_text(1, document.id);
+    if (code == SQLITE_OK) code = sqlite3_bind_int64(upsert, 2, document.timestamp_ms);
+    if (code == SQLITE_OK) code = bind_text(3, document.service);
+    if (code == SQLITE_OK) code = bind_text(4, document.level);
+    if (code == SQLITE_OK) code = bind_text(5, document.message);
+    if (code == SQLITE_OK) code = bind_text(6, document.json);
+    if (code == SQLITE_OK) code = sqlite3_step(upsert);
+    if (code == SQLITE_DONE) continue;
+    auto error = SqliteError(connection, code, "write document " + document.id);
+    if (error.value().retryable()) {
+      sqlite3_reset(upsert);
+      // The batch is all or nothing for transient failures: the caller retries it whole.
+      if (auto rolled = Execute(connection, "ROLLBACK"); !rolled)
+        return tl::unexpected(rolled.error());
+      return error;
+    }
+    outcomes[i] = DocumentOutcome{false, error.value().message};
+  }
+  sqlite3_reset(upsert);
+  if (auto committed = Execute(connection, "COMMIT"); !committed) {
+    (void)Execute(connection, "ROLLBACK");
+    return tl::unexpected(committed.error());
+  }
+  return outcomes;
+}
+
+Result<SearchPage> SqliteSearchStore::Search(const SearchQuery& query) {
+  if (query.limit == 0 || query.limit > 10'000) {
+    return Permanent("limit must be from 1 to 10000");
+  }
+  std::optional<Cursor> cursor;
+  if (!query.cursor.empty()) {
+    cursor = ParseCursor(query.cursor);
+    if (!cursor) return Permanent("invalid cursor \"" + query.cursor + "\"");
+  }
+  const Filter filter = BuildFilter(query);
+  std::lock_guard lock(reader_mutex_);
+  sqlite3* connection = reader_.get();
+  SearchPage page;
+
+  auto count = Prepare(connection, "SELECT count(*) FROM events" + filter.sql);
+  if (!count) return tl::unexpected(count.error());
+  if (auto bound = Bind(connection, count->get(), filter.parameters); !bound) {
+    return tl::unexpected(bound.error());
+  }
+  int code = sqlite3_step(count->get());
+  if (code != SQLITE_ROW) return QueryError(connection, code);
+  page.total = static_cast<uint64_t>(sqlite3_column_int64(count->get(), 0));
+
+  std::string sql = "SELECT rowid, ts, doc FROM events" + filter.sql;
+  auto parameters = filter.parameters;
+  if (cursor) {
+    sql += " AND (ts < ? OR (ts = ? AND rowid < ?))";
+    parameters.emplace_back(cursor->ts);
+    parameters.emplace_back(cursor->ts);
+    parameters.emplace_back(cursor->rowid);
+  }
+  // One more than asked for tells whether another page follows.
+  sql += " ORDER BY ts DESC, rowid DESC LIMIT ?";
+  parameters.emplace_back(static_cast<int64_t>(query.limit + 1));
+  auto select = Prepare(connection, sql);
+  if (!select) return tl::unexpected(select.error());
+  if (auto bound = Bind(connection, select->get(), parameters); !bound) {
+    return tl::unexpected(bound.error());
+  }
+  Cursor last;
+  while ((code = sqlite3_step(select->get())) == SQLITE_ROW) {
+    if (page.hits.size() == query.limit) {
+      page.next_cursor = std::to_string(last.ts) + "." + std::to_string(last.rowid);
+      break;
+    }
+    last = Cursor{sqlite3_column_int64(select->get(), 1), sqlite3_column_int64(select->get(), 0)};
+    page.hits.emplace_back(ColumnText(select->get(), 2));
+  }
+  if (code != SQLITE_ROW && code != SQLITE_DONE) return QueryError(connection, code);
+  return page;
+}
+
+Result<std::vector<HistogramBucket>> SqliteSearchStore::Histogram(const SearchQuery& query,
+                                                                  int64_t interval_ms) {
+  if (interval_ms <= 0) return Permanent("interval must be positive");
+  const Filter filter = BuildFilter(query);
+  std::lock_guard lock(reader_mutex_);
+  sqlite3* connection = reader_.get();
+  // Floor division, so buckets before 1970 line up too.
+  const std::string sql =
+      "SELECT ts - (((ts % ?1) + ?1) % ?1) AS bucket, level, count(*) FROM (SELECT ts, level FROM "
+      "events" +
+      filter.sql + ") GROUP BY bucket, level ORDER BY bucket, level";
+  auto select = Prepare(connection, sql);
+  if (!select) return tl::unexpected(select.error());
+  std::vector<Parameter> parameters{interval_ms};
+  parameters.insert(parameters.end(), filter.parameters.begin(), filter.parameters.end());
+  if (auto bound = Bind(connection, select->get(), parameters); !bound) {
+    return tl::unexpected(bound.error());
+  }
+  std::vector<HistogramBucket> buckets;
+  int code = SQLITE_OK;
+  while ((code = sqlite3_step(select->get())) == SQLITE_ROW) {
+    buckets.push_back(HistogramBucket{
+        sqlite3_column_int64(select->get(), 0), std::string(ColumnText(select->get(), 1)),
+        static_cast<uint64_t>(sqlite3_column_int64(select->get(), 2))});
+  }
+  if (code != SQLITE_DONE) return QueryError(connection, code);
+  return buckets;
+}
+
+Result<uint64_t> SqliteSearchStore::DeleteOlderThan(int64_t before_ms) {
+  std::lock_guard lock(writer_mutex_);
+  sqlite3* connection = writer_.get();
+  auto remove = Prepare(connection, "DELETE FROM events WHERE ts < ?");
+  if (!remove) return tl::unexpected(remove.error());
+  if (const int code = sqlite3_bind_int64(remove->get(), 1, before_ms); code != SQLITE_OK) {
+    return SqliteError(connection, code, "bind");
+  }
+  if (const int code = sqlite3_step(remove->get()); code != SQLITE_DONE) {
+    return SqliteError(connection, code, "delete old documents");
+  }
+  return static_cast<uint64_t>(sqlite3_changes64(connection));
+}
+
+}  // namespace lp::search::sqlite
