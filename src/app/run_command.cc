@@ -6,6 +6,7 @@
 #include "app/signals.h"
 #include "collector/collector_metrics.h"
 #include "collector/ingest_handler.h"
+#include "core/json_escape.h"
 #include "core/logging.h"
 #include "http/server.h"
 #include "queue/spool/spool.h"
@@ -43,7 +44,7 @@ std::vector<http::Route> HealthRoutes(queue::Queue& queue) {
                     const auto ready = queue.CheckReady();
                     if (ready) return respond(JsonResponse(200, R"({"status":"ready"})"));
                     std::string body = R"({"status":"not ready","reason":")";
-                    http::AppendJsonEscaped(body, ready.error().message);
+                    AppendJsonEscaped(body, ready.error().message);
                     body += "\"}";
                     respond(JsonResponse(503, std::move(body)));
                   }},

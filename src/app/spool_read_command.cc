@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <map>
 
+#include "core/json_escape.h"
 #include "core/logging.h"
 #include "http/server.h"
 #include "queue/spool/spool.h"
@@ -44,9 +45,9 @@ int ReadSpool(const Config& config, const SpoolReadOptions& options) {
       line = "{\"partition\":" + std::to_string(record.partition) +
              ",\"offset\":" + std::to_string(record.offset) +
              ",\"timestamp_ms\":" + std::to_string(record.timestamp_ms) + ",\"key\":\"";
-      http::AppendJsonEscaped(line, record.key);
+      AppendJsonEscaped(line, record.key);
       line += "\",\"value\":\"";
-      http::AppendJsonEscaped(line, record.value);
+      AppendJsonEscaped(line, record.value);
       line += "\"}\n";
       std::fwrite(line.data(), 1, line.size(), stdout);
       next_offsets[record.partition] = record.offset + 1;

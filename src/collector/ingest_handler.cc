@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include "core/json_escape.h"
+
 namespace lp::collector {
 
 std::string SummaryJson(const DecodedBatch& batch) {
@@ -12,7 +14,7 @@ std::string SummaryJson(const DecodedBatch& batch) {
     if (!first) out += ',';
     first = false;
     out += "{\"index\":" + std::to_string(error.index) + ",\"error\":\"";
-    http::AppendJsonEscaped(out, error.message);
+    AppendJsonEscaped(out, error.message);
     out += "\"}";
   }
   out += ']';

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <optional>
 
+#include "core/json_escape.h"
 #include "core/logging.h"
 
 namespace lp::http {
@@ -44,37 +45,6 @@ HttpMetrics::HttpMetrics(metrics::Registry& registry)
                                            "Connections closed at once because the server was at "
                                            "its connection limit.")
                                .WithLabels({})) {}
-
-void AppendJsonEscaped(std::string& out, std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (const char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += "\\u00";
-          out += kHex[(c >> 4) & 0xf];
-          out += kHex[c & 0xf];
-        } else {
-          out += c;
-        }
-    }
-  }
-}
 
 Response ErrorResponse(unsigned status, std::string_view message) {
   Response response;

@@ -93,7 +93,4 @@ class Server {
 /// `{"error":"..."}` with the message escaped for JSON.
 [[nodiscard]] Response ErrorResponse(unsigned status, std::string_view message);
 
-/// Appends `text` to `out` as the inside of a JSON string literal.
-void AppendJsonEscaped(std::string& out, std::string_view text);
-
 }  // namespace lp::http

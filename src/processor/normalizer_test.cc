@@ -1,0 +1,37 @@
+#include "processor/normalizer.h"
+
+#include <gtest/gtest.h>
+
+namespace lp::processor {
+namespace {
+
+TEST(NormalizerTest, NormalizesTimestampAndLevelAndKeepsEverythingElse) {
+  EventValidator validator;
+  const auto event = validator.Validate(
+      R"({"timestamp":"2025-10-30T18:04:56.7+05:30","service":"web","level":"warning",)"
+      R"("message":"m \"q\"","payload":{"ip_address":"8.8.8.8"},"extra":[1,true]})");
+  ASSERT_TRUE(event.has_value());
+  const auto document = Normalizer().Normalize(*event, "app-logs-3-42", 1, 1761827700000);
+  EXPECT_EQ(document.id, "app-logs-3-42");
+  EXPECT_EQ(document.timestamp_ms, 1761827696700);
+  EXPECT_EQ(document.level, "WARN");
+  EXPECT_EQ(document.service, "web");
+  EXPECT_EQ(document.message, "m \"q\"");
+  EXPECT_EQ(document.json,
+            R"({"timestamp":"2025-10-30T12:34:56.700Z","service":"web","level":"WARN",)"
+            R"("message":"m \"q\"","payload":{"ip_address":"8.8.8.8"},"extra":[1,true],)"
+            R"("ingested_at":"2025-10-30T12:35:00.000Z"})");
+}
+
+TEST(NormalizerTest, UsesTheRecordTimeWhenTheEventHasNone) {
+  EventValidator validator;
+  const auto event = validator.Validate(R"({"service":"web","level":"critical","message":"m"})");
+  ASSERT_TRUE(event.has_value());
+  const auto document = Normalizer().Normalize(*event, "id", 1761827696789, 1761827696790);
+  EXPECT_EQ(document.timestamp_ms, 1761827696789);
+  EXPECT_EQ(document.level, "FATAL");
+  EXPECT_NE(document.json.find(R"("timestamp":"2025-10-30T12:34:56.789Z")"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace lp::processor

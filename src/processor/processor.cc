@@ -1,0 +1,200 @@
+#include "processor/processor.h"
+
+#include <condition_variable>
+#include <future>
+#include <map>
+#include <mutex>
+#include <random>
+
+#include "core/logging.h"
+
+namespace lp::processor {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+const Logger& Log() {
+  static const Logger logger("processor");
+  return logger;
+}
+
+int64_t NowMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Sleeps for `duration` unless stop is requested first; returns false when stopping.
+bool SleepUnlessStopped(std::stop_token stop, std::chrono::milliseconds duration) {
+  std::mutex mutex;
+  std::condition_variable_any wake;
+  std::unique_lock lock(mutex);
+  wake.wait_for(lock, stop, duration, [] { return false; });
+  return !stop.stop_requested();
+}
+
+// Exponential backoff with full jitter, capped.
+class Backoff {
+ public:
+  Backoff(std::chrono::milliseconds initial, std::chrono::milliseconds max)
+      : initial_(initial), max_(max), random_(std::random_device{}()) {}
+
+  std::chrono::milliseconds Next(int attempt) {
+    const auto ceiling = std::min<int64_t>(max_.count(), initial_.count() << std::min(attempt, 20));
+    std::uniform_int_distribution<int64_t> pick(ceiling / 2, ceiling);
+    return std::chrono::milliseconds(pick(random_));
+  }
+
+ private:
+  std::chrono::milliseconds initial_;
+  std::chrono::milliseconds max_;
+  std::mt19937_64 random_;
+};
+
+struct DeadLetter {
+  const queue::ConsumedRecord* record;
+  std::string error;
+  std::string stage;
+};
+
+}  // namespace
+
+Processor::Processor(ProcessorOptions options, queue::Queue& queue, search::SearchStore& store,
+                     ProcessorMetrics& metrics)
+    : options_(std::move(options)), queue_(queue), store_(store), metrics_(metrics) {}
+
+Processor::~Processor() { Stop(); }
+
+Result<void> Processor::Start() {
+  for (size_t i = 0; i < options_.workers; ++i) {
+    auto consumer = queue_.Subscribe(options_.group, options_.topic);
+    if (!consumer) return tl::unexpected(consumer.error());
+    workers_.emplace_back([this, consumer = std::move(*consumer)](std::stop_token stop) mutable {
+      Work(stop, std::move(consumer));
+    });
+  }
+  return {};
+}
+
+void Processor::Stop() {
+  for (auto& worker : workers_) worker.request_stop();
+  workers_.clear();  // Joins.
+}
+
+void Processor::Work(std::stop_token stop, std::unique_ptr<queue::Consumer> consumer) {
+  EventValidator validator(options_.event_limits);
+  const Normalizer normalizer;
+  Backoff backoff(options_.initial_backoff, options_.max_backoff);
+
+  // Runs `attempt` until it succeeds, backing off between tries; after attempts_before_pause
+  // it says so once and keeps trying (consumption is paused meanwhile). False when stopping.
+  const auto retry = [&](const char* what, auto&& attempt) {
+    for (int tries = 0;; ++tries) {
+      auto result = attempt();
+      if (result) return true;
+      if (tries + 1 == options_.attempts_before_pause) {
+        Log().Warn("pausing consumption until this succeeds",
+                   {{"operation", what}, {"error", result.error().message}});
+      }
+      if (!SleepUnlessStopped(stop, backoff.Next(tries))) return false;
+    }
+  };
+
+  while (!stop.stop_requested()) {
+    auto polled = consumer->Poll(options_.batch_size, options_.poll_timeout);
+    if (!polled) {
+      Log().Error("poll failed", {{"error", polled.error().message}});
+      if (!SleepUnlessStopped(stop, backoff.Next(0))) return;
+      continue;
+    }
+    if (polled->empty()) continue;
+    const auto started = Clock::now();
+    const auto& records = *polled;
+    metrics_.ingested_events.Increment(records.size());
+
+    std::vector<search::SearchDocument> documents;
+    std::vector<const queue::ConsumedRecord*> sources;
+    std::vector<DeadLetter> dead_letters;
+    const int64_t ingested_at = NowMillis();
+    for (const auto& record : records) {
+      auto event = validator.Validate(record.value);
+      if (!event) {
+        dead_letters.push_back({&record, event.error().message, "validate"});
+        continue;
+      }
+      documents.push_back(normalizer.Normalize(*event,
+                                               record.topic + "-" +
+                                                   std::to_string(record.partition) + "-" +
+                                                   std::to_string(record.offset),
+                                               record.timestamp_ms, ingested_at));
+      sources.push_back(&record);
+    }
+
+    if (!documents.empty()) {
+      std::vector<search::DocumentOutcome> outcomes;
+      const bool written = retry("write to the search store", [&]() -> Result<void> {
+        auto result = store_.Write(documents);
+        if (!result && result.error().retryable()) {
+          metrics_.es_write_errors.Increment();
+          return tl::unexpected(result.error());
+        }
+        if (!result) {
+          // The whole batch refused for good: every document of it is a dead letter.
+          outcomes.assign(documents.size(), search::DocumentOutcome{false, result.error().message});
+          return {};
+        }
+        outcomes = std::move(*result);
+        return {};
+      });
+      if (!written) return;
+      for (size_t i = 0; i < outcomes.size(); ++i) {
+        if (outcomes[i].accepted) {
+          metrics_.es_write_success.Increment();
+        } else {
+          metrics_.es_write_errors.Increment();
+          dead_letters.push_back({sources[i], outcomes[i].error, "index"});
+        }
+      }
+    }
+
+    if (!dead_letters.empty()) {
+      std::vector<std::vector<queue::Header>> headers;
+      std::vector<queue::OutgoingRecord> outgoing;
+      headers.reserve(dead_letters.size());
+      for (const auto& letter : dead_letters) {
+        headers.push_back({{"error", letter.error},
+                           {"stage", letter.stage},
+                           {"source_topic", letter.record->topic},
+                           {"source_partition", std::to_string(letter.record->partition)},
+                           {"source_offset", std::to_string(letter.record->offset)}});
+      }
+      for (size_t i = 0; i < dead_letters.size(); ++i) {
+        const auto* record = dead_letters[i].record;
+        outgoing.push_back({record->key, record->value, record->timestamp_ms, headers[i]});
+      }
+      const bool sent = retry("produce to the dead-letter topic", [&]() -> Result<void> {
+        std::promise<Result<void>> done;
+        queue_.Produce(options_.dlq_topic, outgoing,
+                       [&done](Result<void> result) { done.set_value(std::move(result)); });
+        return done.get_future().get();
+      });
+      if (!sent) return;
+      metrics_.dlq_events.Increment(dead_letters.size());
+    }
+
+    std::map<int32_t, int64_t> next_offsets;
+    for (const auto& record : records) {
+      next_offsets[record.partition] = std::max(next_offsets[record.partition], record.offset + 1);
+    }
+    std::vector<queue::OffsetCommit> commits;
+    for (const auto& [partition, offset] : next_offsets) commits.push_back({partition, offset, ""});
+    if (auto committed = consumer->Commit(commits); !committed) {
+      // Not fatal: the records come again and their ids make the rewrite harmless.
+      Log().Warn("commit failed", {{"error", committed.error().message}});
+    }
+    metrics_.processing_latency.Observe(
+        std::chrono::duration<double>(Clock::now() - started).count());
+  }
+}
+
+}  // namespace lp::processor

@@ -1,0 +1,57 @@
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/event_validator.h"
+#include "processor/normalizer.h"
+#include "processor/processor_metrics.h"
+#include "queue/queue.h"
+#include "search/search_store.h"
+
+namespace lp::processor {
+
+struct ProcessorOptions {
+  std::string group = "processor";
+  std::string topic = "app-logs";
+  std::string dlq_topic = "dlq";
+  size_t workers = 1;  ///< Members of the group in this process; they share the partitions.
+  size_t batch_size = 1000;
+  std::chrono::milliseconds poll_timeout{500};
+  int attempts_before_pause = 5;
+  std::chrono::milliseconds initial_backoff{100};
+  std::chrono::milliseconds max_backoff{30'000};
+  EventLimits event_limits{};
+};
+
+/// Consumes the queue as consumer group `processor`: validate, normalize, write to the search
+/// store in batches, and commit offsets only once the store confirmed. Invalid events and
+/// documents the store rejects go to the dead-letter topic with headers `error`, `stage`,
+/// `source_topic`, `source_partition`, `source_offset`. Transient failures are retried with
+/// exponential backoff and jitter; after `attempts_before_pause` the worker stops polling and
+/// keeps retrying until the store is back, so an outage never sends events to the DLQ.
+///
+/// Owns its worker threads; Start() once, Stop() (idempotent) before the queue and store go.
+class Processor {
+ public:
+  Processor(ProcessorOptions options, queue::Queue& queue, search::SearchStore& store,
+            ProcessorMetrics& metrics);
+  ~Processor();
+
+  [[nodiscard]] Result<void> Start();
+  void Stop();
+
+ private:
+  void Work(std::stop_token stop, std::unique_ptr<queue::Consumer> consumer);
+
+  const ProcessorOptions options_;
+  queue::Queue& queue_;
+  search::SearchStore& store_;
+  ProcessorMetrics& metrics_;
+  std::vector<std::jthread> workers_;
+};
+
+}  // namespace lp::processor

@@ -1,0 +1,147 @@
+#include "processor/processor.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <future>
+
+#include "core/testing/temp_directory.h"
+#include "queue/spool/spool.h"
+#include "search/sqlite/sqlite_search_store.h"
+
+namespace lp::processor {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Fails the first writes with a retryable error, as a store that is down would.
+class FlakyStore : public search::SearchStore {
+ public:
+  explicit FlakyStore(search::SearchStore& real, int failures) : real_(real), failures_(failures) {}
+  Result<std::vector<search::DocumentOutcome>> Write(
+      std::span<const search::SearchDocument> documents) override {
+    if (failures_.fetch_sub(1) > 0) return Retryable("connection refused");
+    return real_.Write(documents);
+  }
+  Result<search::SearchPage> Search(const search::SearchQuery& query) override {
+    return real_.Search(query);
+  }
+  Result<std::vector<search::HistogramBucket>> Histogram(const search::SearchQuery& query,
+                                                         int64_t interval_ms) override {
+    return real_.Histogram(query, interval_ms);
+  }
+  Result<uint64_t> DeleteOlderThan(int64_t before_ms) override {
+    return real_.DeleteOlderThan(before_ms);
+  }
+
+ private:
+  search::SearchStore& real_;
+  std::atomic<int> failures_;
+};
+
+class ProcessorTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    auto spool = queue::spool::Spool::Open({.directory = folder_.path() / "spool"}, registry_);
+    ASSERT_TRUE(spool.has_value());
+    spool_ = std::move(*spool);
+    auto store = search::sqlite::SqliteSearchStore::Open(folder_.path() / "search.db");
+    ASSERT_TRUE(store.has_value());
+    store_ = std::move(*store);
+  }
+
+  void Produce(const std::vector<std::string>& values) {
+    std::vector<queue::OutgoingRecord> records;
+    for (const auto& value : values) records.push_back({"svc", value, 1761827696789, {}});
+    std::promise<Result<void>> done;
+    spool_->Produce("app-logs", records, [&](Result<void> result) { done.set_value(result); });
+    ASSERT_TRUE(done.get_future().get().has_value());
+  }
+
+  // Waits until the store holds `count` documents, or a generous deadline passes.
+  uint64_t WaitForDocuments(uint64_t count) {
+    const auto deadline = std::chrono::steady_clock::now() + 60s;
+    uint64_t total = 0;
+    while (std::chrono::steady_clock::now() < deadline) {
+      total = store_->Search({})->total;
+      if (total >= count) break;
+      std::this_thread::sleep_for(20ms);
+    }
+    return total;
+  }
+
+  test_support::TempDirectory folder_{"processor"};
+  metrics::Registry registry_;
+  std::unique_ptr<queue::spool::Spool> spool_;
+  std::unique_ptr<search::SearchStore> store_;
+  ProcessorMetrics metrics_{registry_};
+};
+
+TEST_F(ProcessorTest, IndexesValidEventsAndSendsPoisonRecordsToTheDlq) {
+  Produce({R"({"service":"svc","level":"info","message":"first"})",
+           R"({"service":"svc","level":"LOUD","message":"poison"})", "not json at all",
+           R"({"service":"svc","level":"ERROR","message":"second"})"});
+  Processor processor({.poll_timeout = 50ms}, *spool_, *store_, metrics_);
+  ASSERT_TRUE(processor.Start().has_value());
+  EXPECT_EQ(WaitForDocuments(2), 2u);
+
+  auto dlq = spool_->Subscribe("check", "dlq");
+  ASSERT_TRUE(dlq.has_value());
+  std::vector<queue::ConsumedRecord> letters;
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (letters.size() < 2 && std::chrono::steady_clock::now() < deadline) {
+    auto batch = (*dlq)->Poll(10, 200ms);
+    ASSERT_TRUE(batch.has_value());
+    for (auto& record : *batch) letters.push_back(std::move(record));
+  }
+  processor.Stop();
+  ASSERT_EQ(letters.size(), 2u);
+  std::map<std::string, std::string> headers;
+  for (const auto& header : letters[0].headers) headers[header.name] = header.value;
+  EXPECT_EQ(headers["stage"], "validate");
+  EXPECT_EQ(headers["source_topic"], "app-logs");
+  EXPECT_EQ(headers["source_offset"], "1");
+  EXPECT_NE(headers["error"].find("unknown value \"LOUD\""), std::string::npos);
+  EXPECT_EQ(letters[1].value, "not json at all");
+  EXPECT_EQ(metrics_.dlq_events.Value(), 2u);
+
+  // Offsets were committed: a new member of the group finds nothing left to do.
+  auto consumer = spool_->Subscribe("processor", "app-logs");
+  ASSERT_TRUE(consumer.has_value());
+  auto rest = (*consumer)->Poll(10, 100ms);
+  ASSERT_TRUE(rest.has_value());
+  EXPECT_TRUE(rest->empty());
+}
+
+TEST_F(ProcessorTest, RetriesAnOutageWithoutLosingOrDeadLetteringEvents) {
+  FlakyStore flaky(*store_, 8);
+  Produce({R"({"service":"svc","level":"info","message":"survives"})"});
+  Processor processor({.poll_timeout = 50ms, .initial_backoff = 1ms, .max_backoff = 5ms}, *spool_,
+                      flaky, metrics_);
+  ASSERT_TRUE(processor.Start().has_value());
+  EXPECT_EQ(WaitForDocuments(1), 1u);
+  processor.Stop();
+  EXPECT_EQ(metrics_.es_write_errors.Value(), 8u);
+  EXPECT_EQ(metrics_.dlq_events.Value(), 0u);
+}
+
+TEST_F(ProcessorTest, ReprocessingTheSameRecordsDoesNotDuplicateDocuments) {
+  Produce({R"({"service":"svc","level":"info","message":"once"})"});
+  {
+    Processor processor({.group = "first", .poll_timeout = 50ms}, *spool_, *store_, metrics_);
+    ASSERT_TRUE(processor.Start().has_value());
+    ASSERT_EQ(WaitForDocuments(1), 1u);
+  }
+  Processor again({.group = "second", .poll_timeout = 50ms}, *spool_, *store_, metrics_);
+  ASSERT_TRUE(again.Start().has_value());
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (metrics_.es_write_success.Value() < 2 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(20ms);
+  }
+  again.Stop();
+  EXPECT_EQ(metrics_.es_write_success.Value(), 2u);
+  EXPECT_EQ(store_->Search({})->total, 1u);
+}
+
+}  // namespace
+}  // namespace lp::processor
