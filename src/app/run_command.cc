@@ -3,13 +3,16 @@
 #include <cstdio>
 #include <thread>
 
+#include "api/search_api.h"
 #include "app/signals.h"
 #include "collector/collector_metrics.h"
 #include "collector/ingest_handler.h"
 #include "core/json_escape.h"
 #include "core/logging.h"
 #include "http/server.h"
+#include "processor/processor.h"
 #include "queue/spool/spool.h"
+#include "search/sqlite/sqlite_search_store.h"
 
 namespace lp::app {
 namespace {
@@ -80,6 +83,21 @@ int RunEmbedded(const Config& config) {
     Log().Error("cannot open the spool", {{"error", spool.error().message}});
     return 1;
   }
+  auto store = search::sqlite::SqliteSearchStore::Open(config.data_dir / "search" / "search.db");
+  if (!store) {
+    Log().Error("cannot open the search store", {{"error", store.error().message}});
+    return 1;
+  }
+  processor::ProcessorMetrics processor_metrics(registry);
+  processor::Processor processor(
+      processor::ProcessorOptions{.event_limits = {.max_event_bytes = config.max_event_bytes}},
+      **spool, **store, processor_metrics);
+  if (auto started = processor.Start(); !started) {
+    Log().Error("cannot start the processor", {{"error", started.error().message}});
+    return 1;
+  }
+  api::SearchApi search_api(**store);
+
   collector::CollectorMetrics collector_metrics(registry);
   collector::IngestHandler ingest(
       collector::IngestOptions{
@@ -96,6 +114,14 @@ int RunEmbedded(const Config& config) {
       http::Route{"POST", "/logs", [&ingest](http::Request& request, http::Responder respond) {
                     ingest.HandleLogs(request, std::move(respond));
                   }});
+  ingest_routes.push_back(http::Route{
+      "GET", "/api/search", [&search_api](http::Request& request, http::Responder respond) {
+        search_api.HandleSearch(request, std::move(respond));
+      }});
+  ingest_routes.push_back(http::Route{
+      "GET", "/api/histogram", [&search_api](http::Request& request, http::Responder respond) {
+        search_api.HandleHistogram(request, std::move(respond));
+      }});
   http::Server ingest_server(
       http::ServerOptions{.name = "ingest",
                           .address = config.listen_address,
@@ -136,8 +162,10 @@ int RunEmbedded(const Config& config) {
 
   const int signal_number = WaitForTerminationSignal();
   Log().Info("stopping", {{"signal", std::to_string(signal_number)}});
-  // Answer what is in flight, then make the spool durable, then stop serving metrics.
+  // Answer what is in flight, let the processor finish its batch, make the spool durable, then
+  // stop serving metrics.
   ingest_server.Stop(std::chrono::seconds(10));
+  processor.Stop();
   (*spool)->Stop();
   metrics_server.Stop(std::chrono::seconds(1));
   Log().Info("stopped");

@@ -4,8 +4,9 @@
 
 namespace lp::app {
 
-/// `logpipe run`: the collector and the spool in one process (the processor and archiver join
-/// in their own issues). Serves until SIGINT/SIGTERM, then drains. Returns the exit code.
+/// `logpipe run`: the collector, the spool, the processor indexing into the embedded SQLite
+/// search store and the query API in one process (the archiver joins in its own issue). Serves
+/// until SIGINT/SIGTERM, then drains. Returns the exit code.
 int RunEmbedded(const Config& config);
 
 }  // namespace lp::app

@@ -65,6 +65,7 @@ def test_kill_9_during_load_loses_no_acknowledged_event(start_logpipe, fsync):
 
 
 def test_full_spool_answers_503_keeps_memory_bounded_and_recovers(start_logpipe):
+    # The embedded processor consumes far slower than ingest accepts, so the spool fills.
     logpipe = start_logpipe(release=True, env={
         "SPOOL_MAX_BYTES": "4MiB",
         "SPOOL_SEGMENT_BYTES": "128KiB",
@@ -85,7 +86,6 @@ def test_full_spool_answers_503_keeps_memory_bounded_and_recovers(start_logpipe)
     refused = refusals[0]
     assert refused.headers["Retry-After"] == "1"
     assert "spool is full" in refused.json()["error"]
-    assert requests.get(f"{logpipe.metrics_url}/readyz", timeout=30).status_code == 503
 
     # Overload: many clients with large bodies against the full spool for a while.
     big_body = ndjson(seed_event(n) for n in range(8000))

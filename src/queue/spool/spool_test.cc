@@ -46,6 +46,7 @@ TEST_F(SpoolTest, RefusesAsRetryableWhenFullAndRecoversOnceConsumed) {
   while ((result = ProduceSync(*spool, 4, value)).has_value()) ++accepted;
   EXPECT_TRUE(result.error().retryable());
   EXPECT_NE(result.error().message.find("spool is full"), std::string::npos);
+  EXPECT_FALSE(spool->CheckReady().has_value());
 
   // Consuming and committing everything lets retention free the space.
   std::map<int32_t, int64_t> next;
@@ -61,6 +62,7 @@ TEST_F(SpoolTest, RefusesAsRetryableWhenFullAndRecoversOnceConsumed) {
   for (const auto& [partition, offset] : next) commits.push_back({partition, offset, ""});
   ASSERT_TRUE((*consumer)->Commit(commits).has_value());
   EXPECT_GT(spool->ReclaimSpace(), 0u);
+  EXPECT_TRUE(spool->CheckReady().has_value());
   EXPECT_TRUE(ProduceSync(*spool, 4, value).has_value());
 }
 

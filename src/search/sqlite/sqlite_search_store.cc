@@ -87,15 +87,13 @@ Result<void> Bind(sqlite3* connection, sqlite3_stmt* statement,
   return {};
 }
 
-// A full-text syntax error is the client's: say so plainly.
+// With bound parameters, a plain SQLITE_ERROR while stepping comes from the full-text query
+// (FTS5 reports its syntax errors that way): the client's mistake, so say so plainly.
 tl::unexpected<Error> QueryError(sqlite3* connection, int code) {
-  auto error = SqliteError(connection, code, "search");
-  const std::string_view message = sqlite3_errmsg(connection);
-  if (message.find("fts5") != std::string_view::npos ||
-      message.find("syntax") != std::string_view::npos) {
-    return Permanent("invalid query: " + std::string(message));
+  if ((code & 0xff) == SQLITE_ERROR) {
+    return Permanent("invalid query: " + std::string(sqlite3_errmsg(connection)));
   }
-  return error;
+  return SqliteError(connection, code, "search");
 }
 
 std::string_view ColumnText(sqlite3_stmt* statement, int column) {

@@ -1,0 +1,52 @@
+#include "core/url_query.h"
+
+namespace lp {
+namespace {
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::optional<std::string> Decode(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '+') {
+      out += ' ';
+    } else if (text[i] == '%') {
+      if (i + 2 >= text.size()) return std::nullopt;
+      const int high = HexValue(text[i + 1]);
+      const int low = HexValue(text[i + 2]);
+      if (high < 0 || low < 0) return std::nullopt;
+      out += static_cast<char>(high * 16 + low);
+      i += 2;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::optional<std::map<std::string, std::string>> ParseUrlQuery(std::string_view query) {
+  std::map<std::string, std::string> parameters;
+  while (!query.empty()) {
+    const auto ampersand = query.find('&');
+    const auto pair = query.substr(0, ampersand);
+    query = ampersand == std::string_view::npos ? std::string_view() : query.substr(ampersand + 1);
+    if (pair.empty()) continue;
+    const auto equals = pair.find('=');
+    auto name = Decode(pair.substr(0, equals));
+    auto value =
+        Decode(equals == std::string_view::npos ? std::string_view() : pair.substr(equals + 1));
+    if (!name || !value) return std::nullopt;
+    parameters[std::move(*name)] = std::move(*value);
+  }
+  return parameters;
+}
+
+}  // namespace lp
