@@ -160,6 +160,9 @@ std::vector<Setting> MakeSettings() {
   settings.push_back(Duration("spool-retention", "SPOOL_RETENTION",
                               "Age after which spooled records are deleted, consumed or not.",
                               &Config::spool_retention));
+  settings.push_back(Count("search-retention-days", "SEARCH_RETENTION_DAYS",
+                           "Days the embedded search store keeps a document (by its timestamp).",
+                           &Config::search_retention_days, 1, 36'500));
   settings.push_back(Choice("log-level", "LOG_LEVEL", "Least severe log line written.",
                             &Config::log_level, {"debug", "info", "warn", "error"}));
   return settings;

@@ -42,6 +42,7 @@ struct Config {
   uint64_t spool_max_bytes = 10ULL * 1024 * 1024 * 1024;
   uint64_t spool_segment_bytes = 64ULL * 1024 * 1024;
   std::chrono::milliseconds spool_retention = std::chrono::hours(24 * 7);
+  uint32_t search_retention_days = 30;
   std::string log_level = "info";
 };
 

@@ -17,6 +17,7 @@ TEST(ConfigTest, DefaultsMatchTheDesign) {
   EXPECT_EQ(config.max_body_bytes, 10u << 20);
   EXPECT_EQ(config.spool_partitions, 8u);
   EXPECT_EQ(config.spool_retention, std::chrono::hours(24 * 7));
+  EXPECT_EQ(config.search_retention_days, 30u);
 }
 
 TEST(ConfigTest, FlagsBeatEnvironmentWhichBeatsTheFile) {

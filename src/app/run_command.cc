@@ -12,6 +12,7 @@
 #include "http/server.h"
 #include "processor/processor.h"
 #include "queue/spool/spool.h"
+#include "search/retention.h"
 #include "search/sqlite/sqlite_search_store.h"
 
 namespace lp::app {
@@ -88,6 +89,9 @@ int RunEmbedded(const Config& config) {
     Log().Error("cannot open the search store", {{"error", store.error().message}});
     return 1;
   }
+  search::Retention search_retention(**store,
+                                     std::chrono::hours(24) * config.search_retention_days);
+  search_retention.Start();
   processor::ProcessorMetrics processor_metrics(registry);
   processor::Processor processor(
       processor::ProcessorOptions{.event_limits = {.max_event_bytes = config.max_event_bytes}},
@@ -166,6 +170,7 @@ int RunEmbedded(const Config& config) {
   // stop serving metrics.
   ingest_server.Stop(std::chrono::seconds(10));
   processor.Stop();
+  search_retention.Stop();
   (*spool)->Stop();
   metrics_server.Stop(std::chrono::seconds(1));
   Log().Info("stopped");

@@ -153,6 +153,7 @@ def test_accepted_events_reach_the_spool_as_received(start_logpipe):
     ({"COLLECTOR_PORT": "eighty"}, "collector-port (environment variable COLLECTOR_PORT)"),
     ({"SPOOL_FSYNC": "sometimes"}, "spool-fsync (environment variable SPOOL_FSYNC)"),
     ({"MAX_BODY_BYTES": "huge"}, "max-body-bytes (environment variable MAX_BODY_BYTES)"),
+    ({"SEARCH_RETENTION_DAYS": "0"}, "search-retention-days (environment variable SEARCH_RETENTION_DAYS)"),
 ])
 def test_bad_configuration_fails_at_start_naming_the_setting(tmp_path, env, words):
     result = subprocess.run([binary(), "run"], env={"LOGPIPE_DATA_DIR": str(tmp_path), **env},

@@ -22,6 +22,10 @@ EVENTS = [
 ]
 
 
+# The events are dated 2025-10-30; keep them past the default 30-day search retention.
+KEEP = {"SEARCH_RETENTION_DAYS": "36500"}
+
+
 def search(logpipe, **parameters):
     return requests.get(f"{logpipe.ingest_url}/api/search", params=parameters, timeout=30)
 
@@ -31,7 +35,7 @@ def indexed(logpipe, count):
 
 
 def test_posted_events_become_searchable_newest_first(start_logpipe):
-    logpipe = start_logpipe()
+    logpipe = start_logpipe(env=KEEP)
     assert logpipe.post(ndjson(EVENTS), "application/x-ndjson").status_code == 202
     assert indexed(logpipe, 5)
     body = search(logpipe).json()
@@ -69,7 +73,7 @@ def test_posted_events_become_searchable_newest_first(start_logpipe):
 
 
 def test_bad_query_parameters_are_refused_naming_the_parameter(start_logpipe):
-    logpipe = start_logpipe()
+    logpipe = start_logpipe(env=KEEP)
     for parameters, words in [({"level": "LOUD"}, "level"), ({"from": "yesterday"}, "from"),
                               ({"limit": "0"}, "limit"), ({"q": '"unbalanced'}, "invalid query"),
                               ({"cursor": "nonsense"}, "invalid cursor")]:
@@ -81,11 +85,21 @@ def test_bad_query_parameters_are_refused_naming_the_parameter(start_logpipe):
 
 
 def test_restart_keeps_the_index_without_duplicates(start_logpipe):
-    logpipe = start_logpipe()
+    logpipe = start_logpipe(env=KEEP)
     assert logpipe.post(ndjson(EVENTS), "application/x-ndjson").status_code == 202
     assert indexed(logpipe, 5)
     assert logpipe.stop() == 0
-    restarted = start_logpipe(name="data")
+    restarted = start_logpipe(env=KEEP, name="data")
     assert restarted.post(json.dumps(event(6, "web", "INFO", "after restart", 6))).status_code == 202
     assert indexed(restarted, 6)
     assert search(restarted).json()["total"] == 6
+
+
+def test_search_retention_deletes_events_older_than_its_days(start_logpipe):
+    logpipe = start_logpipe(env={"SEARCH_RETENTION_DAYS": "1"})
+    assert logpipe.post(ndjson(EVENTS), "application/x-ndjson").status_code == 202
+    assert indexed(logpipe, 5)
+    assert logpipe.stop() == 0
+    # Retention runs at start (and hourly): the 2025 events are gone.
+    restarted = start_logpipe(env={"SEARCH_RETENTION_DAYS": "1"}, name="data")
+    assert wait_until(lambda: search(restarted).json()["total"] == 0, 60)
