@@ -163,6 +163,15 @@ std::vector<Setting> MakeSettings() {
   settings.push_back(Count("search-retention-days", "SEARCH_RETENTION_DAYS",
                            "Days the embedded search store keeps a document (by its timestamp).",
                            &Config::search_retention_days, 1, 36'500));
+  settings.push_back(
+      Setting{"geoip-db-path", "GEOIP_DB_PATH",
+              "GeoIP database: a MaxMind DB (.mmdb) file, or a folder whose .mmdb files are all "
+              "read (DB-IP lite ships one per address family). Empty: no geo enrichment.",
+              [](std::string_view value, Config& config) -> ApplyResult {
+                config.geoip_db_path = std::string(value);
+                return std::nullopt;
+              },
+              [](const Config& config) { return config.geoip_db_path.string(); }});
   settings.push_back(Choice("log-level", "LOG_LEVEL", "Least severe log line written.",
                             &Config::log_level, {"debug", "info", "warn", "error"}));
   return settings;

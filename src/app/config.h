@@ -43,6 +43,7 @@ struct Config {
   uint64_t spool_segment_bytes = 64ULL * 1024 * 1024;
   std::chrono::milliseconds spool_retention = std::chrono::hours(24 * 7);
   uint32_t search_retention_days = 30;
+  std::filesystem::path geoip_db_path;
   std::string log_level = "info";
 };
 

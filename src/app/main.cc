@@ -4,6 +4,7 @@
 
 #include "app/config.h"
 #include "app/run_command.h"
+#include "app/search_command.h"
 #include "app/signals.h"
 #include "app/spool_read_command.h"
 
@@ -71,6 +72,25 @@ int main(int argc, char** argv) {
   bool no_commit = false;
   read->add_flag("--no-commit", no_commit, "Leave the group's offsets where they were");
 
+  lp::app::SearchCommandOptions search_options;
+  auto* search =
+      app.add_subcommand("search", "Search the events of a running instance, newest first");
+  search->add_option("query", search_options.query,
+                     "Full text over message: words, \"phrases\", AND/OR/NOT, prefix*");
+  search->add_option("--service", search_options.service, "Only this service");
+  search->add_option("--level", search_options.level, "Only this level (INFO, ERROR, ...)");
+  auto* since = search->add_option("--since", search_options.since,
+                                   "Only the last stretch of time, such as 15m, 2h or 7d");
+  search->add_option("--from", search_options.from, "Not before this RFC 3339 time")
+      ->excludes(since);
+  search->add_option("--to", search_options.to, "Before this RFC 3339 time");
+  search->add_option("--limit", search_options.limit, "Print at most this many events")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  search->add_flag("--json", search_options.json, "Print the documents as JSON lines");
+  search->add_option("--server", search_options.server, "The instance's ingest URL")
+      ->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
 
   if (app.got_subcommand("version")) {
@@ -82,6 +102,7 @@ int main(int argc, char** argv) {
     if (!run_flags.Load(config)) return 2;
     return lp::app::RunEmbedded(config);
   }
+  if (search->parsed()) return lp::app::Search(search_options);
   if (read->parsed()) {
     if (!spool_flags.Load(config)) return 2;
     read_options.commit = !no_commit;

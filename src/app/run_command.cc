@@ -55,6 +55,23 @@ std::vector<http::Route> HealthRoutes(queue::Queue& queue) {
   };
 }
 
+// Without a database the pipeline still runs; it says so once, here, and skips enrichment.
+std::unique_ptr<processor::GeoIpDatabase> OpenGeoIp(const std::filesystem::path& path) {
+  if (path.empty()) {
+    Log().Warn("no GeoIP database configured (GEOIP_DB_PATH); events get no geo fields");
+    return nullptr;
+  }
+  auto database = processor::GeoIpDatabase::Open(path);
+  if (!database) {
+    Log().Warn("GeoIP enrichment skipped", {{"error", database.error().message}});
+    return nullptr;
+  }
+  std::string files;
+  for (const auto& file : (*database)->files()) files += (files.empty() ? "" : ",") + file.string();
+  Log().Info("GeoIP enrichment on", {{"files", files}});
+  return std::move(*database);
+}
+
 }  // namespace
 
 int RunEmbedded(const Config& config) {
@@ -92,9 +109,11 @@ int RunEmbedded(const Config& config) {
   search::Retention search_retention(**store,
                                      std::chrono::hours(24) * config.search_retention_days);
   search_retention.Start();
+  const auto geoip = OpenGeoIp(config.geoip_db_path);
   processor::ProcessorMetrics processor_metrics(registry);
   processor::Processor processor(
-      processor::ProcessorOptions{.event_limits = {.max_event_bytes = config.max_event_bytes}},
+      processor::ProcessorOptions{.event_limits = {.max_event_bytes = config.max_event_bytes},
+                                  .geoip = geoip.get()},
       **spool, **store, processor_metrics);
   if (auto started = processor.Start(); !started) {
     Log().Error("cannot start the processor", {{"error", started.error().message}});

@@ -1,5 +1,7 @@
 #include "core/url_query.h"
 
+#include <cctype>
+
 namespace lp {
 namespace {
 
@@ -30,7 +32,32 @@ std::optional<std::string> Decode(std::string_view text) {
   return out;
 }
 
+void AppendEncoded(std::string& out, std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (std::isalnum(byte) != 0 || c == '-' || c == '.' || c == '_' || c == '~') {
+      out.push_back(c);
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[byte >> 4]);
+      out.push_back(kHex[byte & 0xF]);
+    }
+  }
+}
+
 }  // namespace
+
+std::string EncodeUrlQuery(const std::vector<std::pair<std::string, std::string>>& parameters) {
+  std::string out;
+  for (const auto& [name, value] : parameters) {
+    if (!out.empty()) out.push_back('&');
+    AppendEncoded(out, name);
+    out.push_back('=');
+    AppendEncoded(out, value);
+  }
+  return out;
+}
 
 std::optional<std::map<std::string, std::string>> ParseUrlQuery(std::string_view query) {
   std::map<std::string, std::string> parameters;

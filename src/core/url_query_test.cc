@@ -20,5 +20,19 @@ TEST(UrlQueryTest, RefusesMalformedEscapes) {
   EXPECT_TRUE(ParseUrlQuery("").has_value());
 }
 
+TEST(UrlQueryTest, EncodesWhatItParsesBack) {
+  const std::vector<std::pair<std::string, std::string>> parameters = {
+      {"q", "\"card declined\" AND pay*"},
+      {"from", "2025-10-30T12:00:00+05:30"},
+      {"x&y", "a=b%c é"}};
+  const auto encoded = EncodeUrlQuery(parameters);
+  EXPECT_TRUE(encoded.starts_with("q=%22card%20declined%22%20AND%20pay%2A&from=2025-10-30T12%3A00"))
+      << encoded;
+  const auto decoded = ParseUrlQuery(encoded);
+  ASSERT_TRUE(decoded.has_value());
+  EXPECT_EQ(decoded->size(), 3u);
+  for (const auto& [name, value] : parameters) EXPECT_EQ(decoded->at(name), value);
+}
+
 }  // namespace
 }  // namespace lp

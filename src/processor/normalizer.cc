@@ -1,5 +1,8 @@
 #include "processor/normalizer.h"
 
+#include <charconv>
+#include <utility>
+
 #include "core/json_escape.h"
 
 namespace lp::processor {
@@ -18,11 +21,55 @@ void AppendString(std::string& out, std::string_view value) {
   out += '"';
 }
 
+void AppendNumber(std::string& out, double value) {
+  char text[32];
+  const auto printed = std::to_chars(std::begin(text), std::end(text), value);
+  out.append(text, printed.ptr);
+}
+
+void AppendGeo(std::string& out, const GeoLocation& geo) {
+  AppendKey(out, "geo");
+  out.push_back('{');
+  bool first = true;
+  const auto separate = [&] {
+    if (!first) out.push_back(',');
+    first = false;
+  };
+  for (const auto& [name, value] :
+       {std::pair<std::string_view, const std::string&>{"country_iso_code", geo.country_iso_code},
+        {"country_name", geo.country_name},
+        {"city_name", geo.city_name}}) {
+    if (value.empty()) continue;
+    separate();
+    AppendKey(out, name);
+    AppendString(out, value);
+  }
+  if (geo.latitude && geo.longitude) {
+    separate();
+    AppendKey(out, "location");
+    out += "{\"lat\":";
+    AppendNumber(out, *geo.latitude);
+    out += ",\"lon\":";
+    AppendNumber(out, *geo.longitude);
+    out.push_back('}');
+  }
+  out.push_back('}');
+}
+
 }  // namespace
+
+std::optional<std::string_view> Normalizer::IpAddressOf(const ValidatedEvent& event) {
+  std::string_view address;
+  if (event.root["payload"]["ip_address"].get_string().get(address) != simdjson::SUCCESS) {
+    return std::nullopt;
+  }
+  return address;
+}
 
 search::SearchDocument Normalizer::Normalize(const ValidatedEvent& event, std::string id,
                                              EpochMillis record_timestamp_ms,
-                                             EpochMillis ingested_at_ms) const {
+                                             EpochMillis ingested_at_ms,
+                                             const GeoLocation* geo) const {
   search::SearchDocument document;
   document.id = std::move(id);
   document.timestamp_ms = event.timestamp.value_or(record_timestamp_ms);
@@ -37,6 +84,7 @@ search::SearchDocument Normalizer::Normalize(const ValidatedEvent& event, std::s
   if (event.root.get_object().get(object) == simdjson::SUCCESS) {
     for (const auto field : object) {
       if (field.key == "timestamp" || field.key == "ingested_at") continue;
+      if (geo != nullptr && field.key == "geo") continue;
       json += ',';
       AppendKey(json, field.key);
       if (field.key == "level") {
@@ -51,6 +99,10 @@ search::SearchDocument Normalizer::Normalize(const ValidatedEvent& event, std::s
         }
       }
     }
+  }
+  if (geo != nullptr) {
+    json += ',';
+    AppendGeo(json, *geo);
   }
   json += ',';
   AppendKey(json, "ingested_at");

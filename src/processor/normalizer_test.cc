@@ -33,5 +33,38 @@ TEST(NormalizerTest, UsesTheRecordTimeWhenTheEventHasNone) {
   EXPECT_NE(document.json.find(R"("timestamp":"2025-10-30T12:34:56.789Z")"), std::string::npos);
 }
 
+TEST(NormalizerTest, AddsGeoInPlaceOfAnyTheEventBrought) {
+  EventValidator validator;
+  const auto event = validator.Validate(
+      R"({"timestamp":"2025-10-30T12:34:56Z","service":"web","level":"INFO","message":"m",)"
+      R"("geo":"forged","payload":{"ip_address":"8.8.8.8"}})");
+  ASSERT_TRUE(event.has_value());
+  EXPECT_EQ(Normalizer::IpAddressOf(*event), "8.8.8.8");
+  const GeoLocation geo{.country_iso_code = "US",
+                        .country_name = "United \"States\"",
+                        .city_name = "",
+                        .latitude = 37.422,
+                        .longitude = -122.085};
+  const auto document = Normalizer().Normalize(*event, "id", 1, 1761827700000, &geo);
+  EXPECT_EQ(document.json,
+            R"({"timestamp":"2025-10-30T12:34:56.000Z","service":"web","level":"INFO",)"
+            R"("message":"m","payload":{"ip_address":"8.8.8.8"},)"
+            R"("geo":{"country_iso_code":"US","country_name":"United \"States\"",)"
+            R"("location":{"lat":37.422,"lon":-122.085}},)"
+            R"("ingested_at":"2025-10-30T12:35:00.000Z"})");
+}
+
+TEST(NormalizerTest, FindsNoAddressWhenThePayloadHasNoStringOne) {
+  EventValidator validator;
+  for (const char* json :
+       {R"({"service":"s","level":"INFO","message":"m"})",
+        R"({"service":"s","level":"INFO","message":"m","payload":{}})",
+        R"({"service":"s","level":"INFO","message":"m","payload":{"ip_address":7}})"}) {
+    const auto event = validator.Validate(json);
+    ASSERT_TRUE(event.has_value()) << json;
+    EXPECT_FALSE(Normalizer::IpAddressOf(*event).has_value()) << json;
+  }
+}
+
 }  // namespace
 }  // namespace lp::processor

@@ -84,6 +84,8 @@ void Processor::Stop() {
 void Processor::Work(std::stop_token stop, std::unique_ptr<queue::Consumer> consumer) {
   EventValidator validator(options_.event_limits);
   const Normalizer normalizer;
+  std::optional<GeoIpCache> geoip;
+  if (options_.geoip != nullptr) geoip.emplace(*options_.geoip, options_.geoip_cache_entries);
   Backoff backoff(options_.initial_backoff, options_.max_backoff);
 
   // Runs `attempt` until it succeeds, backing off between tries; after attempts_before_pause
@@ -122,11 +124,15 @@ void Processor::Work(std::stop_token stop, std::unique_ptr<queue::Consumer> cons
         dead_letters.push_back({&record, event.error().message, "validate"});
         continue;
       }
+      const GeoLocation* geo = nullptr;
+      if (geoip) {
+        if (const auto address = Normalizer::IpAddressOf(*event)) geo = geoip->Lookup(*address);
+      }
       documents.push_back(normalizer.Normalize(*event,
                                                record.topic + "-" +
                                                    std::to_string(record.partition) + "-" +
                                                    std::to_string(record.offset),
-                                               record.timestamp_ms, ingested_at));
+                                               record.timestamp_ms, ingested_at, geo));
       sources.push_back(&record);
     }
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/event_validator.h"
+#include "processor/geoip.h"
 #include "processor/normalizer.h"
 #include "processor/processor_metrics.h"
 #include "queue/queue.h"
@@ -25,10 +26,13 @@ struct ProcessorOptions {
   std::chrono::milliseconds initial_backoff{100};
   std::chrono::milliseconds max_backoff{30'000};
   EventLimits event_limits{};
+  /// Null: no enrichment. Must outlive the processor.
+  const GeoIpDatabase* geoip = nullptr;
+  size_t geoip_cache_entries = 10'000;  ///< Per worker.
 };
 
-/// Consumes the queue as consumer group `processor`: validate, normalize, write to the search
-/// store in batches, and commit offsets only once the store confirmed. Invalid events and
+/// Consumes the queue as consumer group `processor`: validate, normalize, enrich, write to the
+/// search store in batches, and commit offsets only once the store confirmed. Invalid events and
 /// documents the store rejects go to the dead-letter topic with headers `error`, `stage`,
 /// `source_topic`, `source_partition`, `source_offset`. Transient failures are retried with
 /// exponential backoff and jitter; after `attempts_before_pause` the worker stops polling and

@@ -1,0 +1,26 @@
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+
+namespace lp::app {
+
+struct SearchCommandOptions {
+  std::string query;
+  std::optional<std::string> service;
+  std::optional<std::string> level;
+  std::optional<std::string> since;  ///< A duration back from now, such as 15m.
+  std::optional<std::string> from;
+  std::optional<std::string> to;
+  size_t limit = 100;
+  bool json = false;
+  std::string server = "http://127.0.0.1:8081";
+};
+
+/// `logpipe search`: asks a running instance's /api/search, following cursors up to `limit`
+/// events, newest first. Prints one readable line per event, or the documents as JSON lines.
+/// The total goes to stderr so that stdout stays pipeable.
+int Search(const SearchCommandOptions& options);
+
+}  // namespace lp::app

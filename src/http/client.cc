@@ -1,0 +1,81 @@
+#include "http/client.h"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+namespace lp::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+
+Result<ServerUrl> ParseServerUrl(std::string_view url) {
+  constexpr std::string_view kScheme = "http://";
+  if (!url.starts_with(kScheme)) {
+    return Permanent("server URL must start with http://, not \"" + std::string(url) + "\"");
+  }
+  std::string_view rest = url.substr(kScheme.size());
+  const auto slash = rest.find('/');
+  std::string_view authority = rest.substr(0, slash);
+  std::string_view path = slash == std::string_view::npos ? "" : rest.substr(slash);
+  while (path.ends_with('/')) path.remove_suffix(1);
+
+  ServerUrl parsed;
+  parsed.path_prefix = std::string(path);
+  parsed.port = "80";
+  if (authority.starts_with('[')) {
+    const auto close = authority.find(']');
+    if (close == std::string_view::npos) return Permanent("server URL has an unclosed '['");
+    parsed.host = std::string(authority.substr(1, close - 1));
+    authority.remove_prefix(close + 1);
+    if (authority.starts_with(':'))
+      parsed.port = std::string(authority.substr(1));
+    else if (!authority.empty())
+      return Permanent("server URL has junk after the host");
+  } else {
+    const auto colon = authority.rfind(':');
+    parsed.host = std::string(authority.substr(0, colon));
+    if (colon != std::string_view::npos) parsed.port = std::string(authority.substr(colon + 1));
+  }
+  if (parsed.host.empty()) return Permanent("server URL has no host: \"" + std::string(url) + "\"");
+  if (parsed.port.empty() || parsed.port.find_first_not_of("0123456789") != std::string::npos) {
+    return Permanent("server URL has a bad port: \"" + std::string(url) + "\"");
+  }
+  return parsed;
+}
+
+Result<ClientResponse> Fetch(const ServerUrl& server, std::string_view method,
+                             std::string_view target, std::string_view body,
+                             std::chrono::milliseconds timeout) {
+  const std::string where = server.host + ":" + server.port;
+  try {
+    asio::io_context io;
+    asio::ip::tcp::resolver resolver(io);
+    beast::tcp_stream stream(io);
+    stream.expires_after(timeout);
+    stream.connect(resolver.resolve(server.host, server.port));
+
+    bhttp::request<bhttp::string_body> request(bhttp::string_to_verb(method),
+                                               server.path_prefix + std::string(target), 11);
+    request.set(bhttp::field::host, server.host);
+    request.set(bhttp::field::user_agent, "logpipe-cli");
+    if (!body.empty()) request.set(bhttp::field::content_type, "application/json");
+    request.body() = std::string(body);
+    request.prepare_payload();
+    bhttp::write(stream, request);
+
+    beast::flat_buffer buffer;
+    bhttp::response_parser<bhttp::string_body> parser;
+    parser.body_limit(256 * 1024 * 1024);
+    bhttp::read(stream, buffer, parser);
+    beast::error_code ignored;
+    stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    return ClientResponse{parser.get().result_int(), std::move(parser.get().body())};
+  } catch (const beast::system_error& error) {
+    return Retryable("cannot talk to logpipe at " + where + ": " + error.code().message());
+  }
+}
+
+}  // namespace lp::http

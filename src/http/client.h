@@ -1,0 +1,34 @@
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+#include "core/result.h"
+
+namespace lp::http {
+
+/// Where a logpipe instance listens: `http://host:port` with an optional path prefix.
+struct ServerUrl {
+  std::string host;
+  std::string port;
+  std::string path_prefix;  ///< Without a trailing '/'.
+};
+
+/// Parses `http://host[:port][/prefix]` (IPv6 hosts in brackets). Plain HTTP only: the CLI talks
+/// to an instance on the same host or through a TLS-terminating proxy.
+[[nodiscard]] Result<ServerUrl> ParseServerUrl(std::string_view url);
+
+struct ClientResponse {
+  unsigned status = 0;
+  std::string body;
+};
+
+/// One blocking request on a fresh connection, for the command-line tools. `target` is the path
+/// and query after the prefix. Connection problems and timeouts are retryable errors naming the
+/// server; any HTTP status is a response.
+[[nodiscard]] Result<ClientResponse> Fetch(
+    const ServerUrl& server, std::string_view method, std::string_view target,
+    std::string_view body = {}, std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+}  // namespace lp::http
