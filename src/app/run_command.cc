@@ -67,7 +67,10 @@ std::unique_ptr<processor::GeoIpDatabase> OpenGeoIp(const std::filesystem::path&
     return nullptr;
   }
   std::string files;
-  for (const auto& file : (*database)->files()) files += (files.empty() ? "" : ",") + file.string();
+  for (const auto& file : (*database)->files()) {
+    if (!files.empty()) files.push_back(',');
+    files += file.string();
+  }
   Log().Info("GeoIP enrichment on", {{"files", files}});
   return std::move(*database);
 }
@@ -111,10 +114,11 @@ int RunEmbedded(const Config& config) {
   search_retention.Start();
   const auto geoip = OpenGeoIp(config.geoip_db_path);
   processor::ProcessorMetrics processor_metrics(registry);
+  queue::ConsumerLagMetrics lag_metrics(registry);
   processor::Processor processor(
       processor::ProcessorOptions{.event_limits = {.max_event_bytes = config.max_event_bytes},
                                   .geoip = geoip.get()},
-      **spool, **store, processor_metrics);
+      **spool, **store, processor_metrics, lag_metrics);
   if (auto started = processor.Start(); !started) {
     Log().Error("cannot start the processor", {{"error", started.error().message}});
     return 1;

@@ -60,8 +60,12 @@ struct DeadLetter {
 }  // namespace
 
 Processor::Processor(ProcessorOptions options, queue::Queue& queue, search::SearchStore& store,
-                     ProcessorMetrics& metrics)
-    : options_(std::move(options)), queue_(queue), store_(store), metrics_(metrics) {}
+                     ProcessorMetrics& metrics, queue::ConsumerLagMetrics& lag_metrics)
+    : options_(std::move(options)),
+      queue_(queue),
+      store_(store),
+      metrics_(metrics),
+      lag_metrics_(lag_metrics) {}
 
 Processor::~Processor() { Stop(); }
 
@@ -87,6 +91,7 @@ void Processor::Work(std::stop_token stop, std::unique_ptr<queue::Consumer> cons
   std::optional<GeoIpCache> geoip;
   if (options_.geoip != nullptr) geoip.emplace(*options_.geoip, options_.geoip_cache_entries);
   Backoff backoff(options_.initial_backoff, options_.max_backoff);
+  queue::LagReporter lag(lag_metrics_, options_.group);
 
   // Runs `attempt` until it succeeds, backing off between tries; after attempts_before_pause
   // it says so once and keeps trying (consumption is paused meanwhile). False when stopping.
@@ -109,6 +114,7 @@ void Processor::Work(std::stop_token stop, std::unique_ptr<queue::Consumer> cons
       if (!SleepUnlessStopped(stop, backoff.Next(0))) return;
       continue;
     }
+    lag.Report(*consumer);
     if (polled->empty()) continue;
     const auto started = Clock::now();
     const auto& records = *polled;

@@ -10,6 +10,7 @@
 #include "processor/geoip.h"
 #include "processor/normalizer.h"
 #include "processor/processor_metrics.h"
+#include "queue/lag_reporter.h"
 #include "queue/queue.h"
 #include "search/search_store.h"
 
@@ -42,7 +43,7 @@ struct ProcessorOptions {
 class Processor {
  public:
   Processor(ProcessorOptions options, queue::Queue& queue, search::SearchStore& store,
-            ProcessorMetrics& metrics);
+            ProcessorMetrics& metrics, queue::ConsumerLagMetrics& lag_metrics);
   ~Processor();
 
   [[nodiscard]] Result<void> Start();
@@ -55,6 +56,7 @@ class Processor {
   queue::Queue& queue_;
   search::SearchStore& store_;
   ProcessorMetrics& metrics_;
+  queue::ConsumerLagMetrics& lag_metrics_;
   std::vector<std::jthread> workers_;
 };
 

@@ -75,13 +75,14 @@ class ProcessorTest : public testing::Test {
   std::unique_ptr<queue::spool::Spool> spool_;
   std::unique_ptr<search::SearchStore> store_;
   ProcessorMetrics metrics_{registry_};
+  queue::ConsumerLagMetrics lag_metrics_{registry_};
 };
 
 TEST_F(ProcessorTest, IndexesValidEventsAndSendsPoisonRecordsToTheDlq) {
   Produce({R"({"service":"svc","level":"info","message":"first"})",
            R"({"service":"svc","level":"LOUD","message":"poison"})", "not json at all",
            R"({"service":"svc","level":"ERROR","message":"second"})"});
-  Processor processor({.poll_timeout = 50ms}, *spool_, *store_, metrics_);
+  Processor processor({.poll_timeout = 50ms}, *spool_, *store_, metrics_, lag_metrics_);
   ASSERT_TRUE(processor.Start().has_value());
   EXPECT_EQ(WaitForDocuments(2), 2u);
 
@@ -117,7 +118,7 @@ TEST_F(ProcessorTest, RetriesAnOutageWithoutLosingOrDeadLetteringEvents) {
   FlakyStore flaky(*store_, 8);
   Produce({R"({"service":"svc","level":"info","message":"survives"})"});
   Processor processor({.poll_timeout = 50ms, .initial_backoff = 1ms, .max_backoff = 5ms}, *spool_,
-                      flaky, metrics_);
+                      flaky, metrics_, lag_metrics_);
   ASSERT_TRUE(processor.Start().has_value());
   EXPECT_EQ(WaitForDocuments(1), 1u);
   processor.Stop();
@@ -128,11 +129,13 @@ TEST_F(ProcessorTest, RetriesAnOutageWithoutLosingOrDeadLetteringEvents) {
 TEST_F(ProcessorTest, ReprocessingTheSameRecordsDoesNotDuplicateDocuments) {
   Produce({R"({"service":"svc","level":"info","message":"once"})"});
   {
-    Processor processor({.group = "first", .poll_timeout = 50ms}, *spool_, *store_, metrics_);
+    Processor processor({.group = "first", .poll_timeout = 50ms}, *spool_, *store_, metrics_,
+                        lag_metrics_);
     ASSERT_TRUE(processor.Start().has_value());
     ASSERT_EQ(WaitForDocuments(1), 1u);
   }
-  Processor again({.group = "second", .poll_timeout = 50ms}, *spool_, *store_, metrics_);
+  Processor again({.group = "second", .poll_timeout = 50ms}, *spool_, *store_, metrics_,
+                  lag_metrics_);
   ASSERT_TRUE(again.Start().has_value());
   const auto deadline = std::chrono::steady_clock::now() + 60s;
   while (metrics_.es_write_success.Value() < 2 && std::chrono::steady_clock::now() < deadline) {

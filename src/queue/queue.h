@@ -49,6 +49,13 @@ struct OffsetCommit {
   std::string metadata;
 };
 
+/// How far a group is behind on one partition: records after its committed offset (after the
+/// start of the log when it has committed nothing), as `kafka-consumer-groups` shows it.
+struct PartitionLag {
+  int32_t partition = 0;
+  int64_t messages = 0;
+};
+
 /// Called exactly once per Produce call, from any thread, when every record is durable (per the
 /// implementation's policy) or with the error that prevented it.
 using ProduceCallback = std::function<void(Result<void>)>;
@@ -81,6 +88,8 @@ class Consumer {
   /// Rewinds or skips an assigned partition so that the next Poll reads from `offset`.
   [[nodiscard]] virtual Result<void> Seek(int32_t partition, int64_t offset) = 0;
   [[nodiscard]] virtual std::vector<int32_t> Assignment() = 0;
+  /// The group's lag on each partition assigned to this member.
+  [[nodiscard]] virtual Result<std::vector<PartitionLag>> Lag() = 0;
 };
 
 /// A queue: produce, and join consumer groups. Thread-safe.

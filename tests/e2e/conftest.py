@@ -11,6 +11,10 @@ from pathlib import Path
 import pytest
 import requests
 
+REPO = Path(__file__).resolve().parents[2]
+# Installed by scripts/setup from npm (package-lock.json).
+GEOIP_DB = REPO / "node_modules" / "@ip-location-db" / "dbip-city-mmdb"
+
 READY_LINE = re.compile(r"POST events to (http://\S+)/logs\s+\(metrics: (http://\S+)/metrics\)")
 
 
@@ -34,6 +38,7 @@ class Logpipe:
             "COLLECTOR_PORT": "0",
             "METRICS_PORT": "0",
             "LISTEN_ADDRESS": "127.0.0.1",
+            "GEOIP_DB_PATH": str(GEOIP_DB),
         })
         self.env.update(env or {})
         self.process = None
@@ -100,6 +105,33 @@ class Logpipe:
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) * 1024
         raise AssertionError("no VmHWM")
+
+    def cli(self, *arguments, timeout=120):
+        """Runs another logpipe command with this instance's settings; returns the result."""
+        return subprocess.run([self.binary, *arguments], env=self.env, capture_output=True,
+                              text=True, timeout=timeout)
+
+    def search_all(self, **parameters):
+        """Every hit of a search, following cursors."""
+        hits, cursor = [], None
+        while True:
+            page_parameters = dict(parameters, limit=10000, **({"cursor": cursor} if cursor else {}))
+            page = requests.get(f"{self.ingest_url}/api/search", params=page_parameters,
+                                timeout=120).json()
+            hits.extend(page["hits"])
+            cursor = page["cursor"]
+            if not cursor:
+                return hits
+
+    def metric_series(self, name):
+        """Every series of a metric, as {label text: value}."""
+        text = requests.get(f"{self.metrics_url}/metrics", timeout=30).text
+        series = {}
+        for line in text.splitlines():
+            if line.startswith(name + "{"):
+                labels, value = line[len(name):].rsplit(" ", 1)
+                series[labels] = float(value)
+        return series
 
     def read_spool(self, group, *extra):
         """Reads the (stopped) instance's spool through a consumer group, as NDJSON records."""

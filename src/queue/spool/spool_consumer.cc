@@ -1,5 +1,7 @@
 #include "queue/spool/spool_consumer.h"
 
+#include <algorithm>
+
 namespace lp::queue::spool {
 
 SpoolConsumer::SpoolConsumer(Spool& spool, Spool::Topic& topic, std::string group)
@@ -86,6 +88,18 @@ std::vector<int32_t> SpoolConsumer::Assignment() {
   std::vector<int32_t> partitions;
   for (const auto& [partition, reader] : readers_) partitions.push_back(partition);
   return partitions;
+}
+
+Result<std::vector<PartitionLag>> SpoolConsumer::Lag() {
+  RefreshAssignment();
+  std::vector<PartitionLag> lags;
+  for (const auto& [partition, reader] : readers_) {
+    const auto& log = *topic_.partitions[static_cast<size_t>(partition)];
+    const auto committed = spool_.offsets().Get(group_, topic_.name, partition);
+    const int64_t position = committed ? committed->next_offset : log.StartOffset();
+    lags.push_back({partition, std::max<int64_t>(0, log.VisibleEnd().next_offset - position)});
+  }
+  return lags;
 }
 
 }  // namespace lp::queue::spool

@@ -23,6 +23,7 @@ class SpoolConsumer final : public Consumer {
   [[nodiscard]] Result<std::optional<CommittedOffset>> Committed(int32_t partition) override;
   [[nodiscard]] Result<void> Seek(int32_t partition, int64_t offset) override;
   [[nodiscard]] std::vector<int32_t> Assignment() override;
+  [[nodiscard]] Result<std::vector<PartitionLag>> Lag() override;
 
  private:
   void RefreshAssignment();

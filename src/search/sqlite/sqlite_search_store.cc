@@ -3,6 +3,8 @@
 #include <charconv>
 #include <variant>
 
+#include "search/text_query.h"
+
 namespace lp::search::sqlite {
 namespace {
 
@@ -45,11 +47,13 @@ struct Filter {
   std::vector<Parameter> parameters;
 };
 
-Filter BuildFilter(const SearchQuery& query) {
+Result<Filter> BuildFilter(const SearchQuery& query) {
   Filter filter;
-  if (!query.text.empty()) {
+  auto text = ParseTextQuery(query.text);
+  if (!text) return tl::unexpected(text.error());
+  if (!text->empty()) {
     filter.sql += " AND rowid IN (SELECT rowid FROM events_text WHERE events_text MATCH ?)";
-    filter.parameters.emplace_back(query.text);
+    filter.parameters.emplace_back(ToFts5(*text));
   }
   if (query.service) {
     filter.sql += " AND service = ?";
@@ -200,7 +204,9 @@ Result<SearchPage> SqliteSearchStore::Search(const SearchQuery& query) {
     cursor = ParseCursor(query.cursor);
     if (!cursor) return Permanent("invalid cursor \"" + query.cursor + "\"");
   }
-  const Filter filter = BuildFilter(query);
+  const auto built = BuildFilter(query);
+  if (!built) return tl::unexpected(built.error());
+  const Filter& filter = *built;
   std::lock_guard lock(reader_mutex_);
   sqlite3* connection = reader_.get();
   SearchPage page;
@@ -246,7 +252,9 @@ Result<SearchPage> SqliteSearchStore::Search(const SearchQuery& query) {
 Result<std::vector<HistogramBucket>> SqliteSearchStore::Histogram(const SearchQuery& query,
                                                                   int64_t interval_ms) {
   if (interval_ms <= 0) return Permanent("interval must be positive");
-  const Filter filter = BuildFilter(query);
+  const auto built = BuildFilter(query);
+  if (!built) return tl::unexpected(built.error());
+  const Filter& filter = *built;
   std::lock_guard lock(reader_mutex_);
   sqlite3* connection = reader_.get();
   // Floor division, so buckets before 1970 line up too.
