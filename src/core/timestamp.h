@@ -16,5 +16,7 @@ using EpochMillis = int64_t;
 
 /// Formats as RFC 3339 in UTC with exactly three fraction digits: "2025-10-30T12:34:56.789Z".
 [[nodiscard]] std::string FormatRfc3339Millis(EpochMillis millis);
+/// The same, appended to `out` without a temporary.
+void AppendRfc3339Millis(std::string& out, EpochMillis millis);
 
 }  // namespace lp

@@ -35,6 +35,9 @@ TEST(TimestampTest, AcceptsLeapDayOnlyInLeapYears) {
 TEST(TimestampTest, FormatsUtcWithThreeFractionDigits) {
   EXPECT_EQ(FormatRfc3339Millis(1761827696789), "2025-10-30T12:34:56.789Z");
   EXPECT_EQ(FormatRfc3339Millis(0), "1970-01-01T00:00:00.000Z");
+  EXPECT_EQ(FormatRfc3339Millis(-1), "1969-12-31T23:59:59.999Z");
+  EXPECT_EQ(FormatRfc3339Millis(253402300799999), "9999-12-31T23:59:59.999Z");
+  EXPECT_EQ(FormatRfc3339Millis(253402300800000), "10000-01-01T00:00:00.000Z");
   EXPECT_EQ(FormatRfc3339Millis(*ParseRfc3339("2025-10-30T18:04:56.7+05:30")),
             "2025-10-30T12:34:56.700Z");
 }

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "core/json_escape.h"
+#include "core/json_members.h"
 
 namespace lp::processor {
 namespace {
@@ -66,31 +67,40 @@ std::optional<std::string_view> Normalizer::IpAddressOf(const ValidatedEvent& ev
   return address;
 }
 
-search::SearchDocument Normalizer::Normalize(const ValidatedEvent& event, std::string id,
-                                             EpochMillis record_timestamp_ms,
-                                             EpochMillis ingested_at_ms,
-                                             const GeoLocation* geo) const {
+search::SearchDocument Normalizer::Normalize(const ValidatedEvent& event, std::string_view raw,
+                                             std::string id, EpochMillis record_timestamp_ms,
+                                             EpochMillis ingested_at_ms, const GeoLocation* geo) {
   search::SearchDocument document;
   document.id = std::move(id);
   document.timestamp_ms = event.timestamp.value_or(record_timestamp_ms);
   document.service = std::string(event.service);
   document.level = std::string(LevelName(event.level));
+  if (ingested_at_ms != formatted_ingested_at_ms_) {
+    formatted_ingested_at_ms_ = ingested_at_ms;
+    formatted_ingested_at_ = FormatRfc3339Millis(ingested_at_ms);
+  }
 
   std::string& json = document.json;
-  json.push_back('{');
-  AppendKey(json, "timestamp");
-  AppendString(json, FormatRfc3339Millis(document.timestamp_ms));
+  json.reserve(raw.size() + 192);
+  json += R"({"timestamp":")";
+  AppendRfc3339Millis(json, document.timestamp_ms);
+  json.push_back('"');
   simdjson::dom::object object;
   if (event.root.get_object().get(object) == simdjson::SUCCESS) {
+    // The DOM's fields come in the text's order, so field i is member i: names are compared
+    // unescaped, values copied raw.
+    const bool raw_members = FindTopLevelMembers(raw, members_) && members_.size() == object.size();
+    size_t index = 0;
     for (const auto field : object) {
+      const size_t member = index++;
       if (field.key == "timestamp" || field.key == "ingested_at") continue;
       if (geo != nullptr && field.key == "geo") continue;
-      json += ',';
-      AppendKey(json, field.key);
+      json.push_back(',');
       if (field.key == "level") {
-        AppendString(json, document.level);
-      } else {
-        json += simdjson::minify(field.value);
+        json += R"("level":")";
+        json += document.level;
+        json.push_back('"');
+        continue;
       }
       if (field.key == "message") {
         std::string_view message;
@@ -98,16 +108,21 @@ search::SearchDocument Normalizer::Normalize(const ValidatedEvent& event, std::s
           document.message = std::string(message);
         }
       }
+      if (raw_members) {
+        json += members_[member];
+      } else {
+        AppendKey(json, field.key);
+        json += simdjson::minify(field.value);
+      }
     }
   }
   if (geo != nullptr) {
-    json += ',';
+    json.push_back(',');
     AppendGeo(json, *geo);
   }
-  json += ',';
-  AppendKey(json, "ingested_at");
-  AppendString(json, FormatRfc3339Millis(ingested_at_ms));
-  json += '}';
+  json += R"(,"ingested_at":")";
+  json += formatted_ingested_at_;
+  json += R"("})";
   return document;
 }
 

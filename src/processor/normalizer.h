@@ -3,6 +3,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/event_validator.h"
 #include "core/timestamp.h"
@@ -14,16 +15,23 @@ namespace lp::processor {
 /// Turns a validated event into its search document (DESIGN §4): `timestamp` in UTC with
 /// milliseconds (the record's time when the event had none), `level` upper case, `ingested_at`
 /// added, `geo` from the GeoIP lookup of `payload.ip_address` when there is one (replacing any
-/// `geo` the event brought), every other field kept as it came.
+/// `geo` the event brought), every other field kept as it came. Not thread-safe: one per worker.
 class Normalizer {
  public:
-  /// `id` is `<topic>-<partition>-<offset>`.
-  [[nodiscard]] search::SearchDocument Normalize(const ValidatedEvent& event, std::string id,
-                                                 EpochMillis record_timestamp_ms,
+  /// `json` is the event's text, which `event` was validated from; its members are copied as
+  /// they are, not serialized again. `id` is `<topic>-<partition>-<offset>`.
+  [[nodiscard]] search::SearchDocument Normalize(const ValidatedEvent& event, std::string_view json,
+                                                 std::string id, EpochMillis record_timestamp_ms,
                                                  EpochMillis ingested_at_ms,
-                                                 const GeoLocation* geo = nullptr) const;
+                                                 const GeoLocation* geo = nullptr);
   /// `payload.ip_address` when it is a string.
   [[nodiscard]] static std::optional<std::string_view> IpAddressOf(const ValidatedEvent& event);
+
+ private:
+  std::vector<std::string_view> members_;
+  // A batch shares one ingestion time: format it once.
+  EpochMillis formatted_ingested_at_ms_ = -1;
+  std::string formatted_ingested_at_;
 };
 
 }  // namespace lp::processor

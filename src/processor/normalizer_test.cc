@@ -7,11 +7,12 @@ namespace {
 
 TEST(NormalizerTest, NormalizesTimestampAndLevelAndKeepsEverythingElse) {
   EventValidator validator;
-  const auto event = validator.Validate(
+  const std::string json =
       R"({"timestamp":"2025-10-30T18:04:56.7+05:30","service":"web","level":"warning",)"
-      R"("message":"m \"q\"","payload":{"ip_address":"8.8.8.8"},"extra":[1,true]})");
+      R"("message":"m \"q\"","payload":{"ip_address":"8.8.8.8"},"extra":[1,true]})";
+  const auto event = validator.Validate(json);
   ASSERT_TRUE(event.has_value());
-  const auto document = Normalizer().Normalize(*event, "app-logs-3-42", 1, 1761827700000);
+  const auto document = Normalizer().Normalize(*event, json, "app-logs-3-42", 1, 1761827700000);
   EXPECT_EQ(document.id, "app-logs-3-42");
   EXPECT_EQ(document.timestamp_ms, 1761827696700);
   EXPECT_EQ(document.level, "WARN");
@@ -25,9 +26,10 @@ TEST(NormalizerTest, NormalizesTimestampAndLevelAndKeepsEverythingElse) {
 
 TEST(NormalizerTest, UsesTheRecordTimeWhenTheEventHasNone) {
   EventValidator validator;
-  const auto event = validator.Validate(R"({"service":"web","level":"critical","message":"m"})");
+  const std::string json = R"({"service":"web","level":"critical","message":"m"})";
+  const auto event = validator.Validate(json);
   ASSERT_TRUE(event.has_value());
-  const auto document = Normalizer().Normalize(*event, "id", 1761827696789, 1761827696790);
+  const auto document = Normalizer().Normalize(*event, json, "id", 1761827696789, 1761827696790);
   EXPECT_EQ(document.timestamp_ms, 1761827696789);
   EXPECT_EQ(document.level, "FATAL");
   EXPECT_NE(document.json.find(R"("timestamp":"2025-10-30T12:34:56.789Z")"), std::string::npos);
@@ -35,9 +37,10 @@ TEST(NormalizerTest, UsesTheRecordTimeWhenTheEventHasNone) {
 
 TEST(NormalizerTest, AddsGeoInPlaceOfAnyTheEventBrought) {
   EventValidator validator;
-  const auto event = validator.Validate(
+  const std::string json =
       R"({"timestamp":"2025-10-30T12:34:56Z","service":"web","level":"INFO","message":"m",)"
-      R"("geo":"forged","payload":{"ip_address":"8.8.8.8"}})");
+      R"("geo":"forged","payload":{"ip_address":"8.8.8.8"}})";
+  const auto event = validator.Validate(json);
   ASSERT_TRUE(event.has_value());
   EXPECT_EQ(Normalizer::IpAddressOf(*event), "8.8.8.8");
   const GeoLocation geo{.country_iso_code = "US",
@@ -45,13 +48,26 @@ TEST(NormalizerTest, AddsGeoInPlaceOfAnyTheEventBrought) {
                         .city_name = "",
                         .latitude = 37.422,
                         .longitude = -122.085};
-  const auto document = Normalizer().Normalize(*event, "id", 1, 1761827700000, &geo);
+  const auto document = Normalizer().Normalize(*event, json, "id", 1, 1761827700000, &geo);
   EXPECT_EQ(document.json,
             R"({"timestamp":"2025-10-30T12:34:56.000Z","service":"web","level":"INFO",)"
             R"("message":"m","payload":{"ip_address":"8.8.8.8"},)"
             R"("geo":{"country_iso_code":"US","country_name":"United \"States\"",)"
             R"("location":{"lat":37.422,"lon":-122.085}},)"
             R"("ingested_at":"2025-10-30T12:35:00.000Z"})");
+}
+
+TEST(NormalizerTest, CopiesValuesAsWrittenAndKnowsEscapedNames) {
+  EventValidator validator;
+  const std::string json = R"({ "service" : "web", "lev\u0065l":"error", "message":"caf\u00e9",)"
+                           R"( "n": 1.50, "ingested\u005fat": "forged" })";
+  const auto event = validator.Validate(json);
+  ASSERT_TRUE(event.has_value());
+  const auto document = Normalizer().Normalize(*event, json, "id", 0, 0);
+  EXPECT_EQ(document.message, "café");
+  EXPECT_EQ(document.json,
+            R"({"timestamp":"1970-01-01T00:00:00.000Z","service" : "web","level":"ERROR",)"
+            R"("message":"caf\u00e9","n": 1.50,"ingested_at":"1970-01-01T00:00:00.000Z"})");
 }
 
 TEST(NormalizerTest, FindsNoAddressWhenThePayloadHasNoStringOne) {

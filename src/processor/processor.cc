@@ -51,6 +51,18 @@ class Backoff {
   std::mt19937_64 random_;
 };
 
+// `<topic>-<partition>-<offset>`.
+std::string DocumentId(const queue::ConsumedRecord& record) {
+  std::string id;
+  id.reserve(record.topic.size() + 24);
+  id += record.topic;
+  id.push_back('-');
+  id += std::to_string(record.partition);
+  id.push_back('-');
+  id += std::to_string(record.offset);
+  return id;
+}
+
 struct DeadLetter {
   const queue::ConsumedRecord* record;
   std::string error;
@@ -87,7 +99,7 @@ void Processor::Stop() {
 
 void Processor::Work(std::stop_token stop, std::unique_ptr<queue::Consumer> consumer) {
   EventValidator validator(options_.event_limits);
-  const Normalizer normalizer;
+  Normalizer normalizer;
   std::optional<GeoIpCache> geoip;
   if (options_.geoip != nullptr) geoip.emplace(*options_.geoip, options_.geoip_cache_entries);
   Backoff backoff(options_.initial_backoff, options_.max_backoff);
@@ -134,10 +146,7 @@ void Processor::Work(std::stop_token stop, std::unique_ptr<queue::Consumer> cons
       if (geoip) {
         if (const auto address = Normalizer::IpAddressOf(*event)) geo = geoip->Lookup(*address);
       }
-      documents.push_back(normalizer.Normalize(*event,
-                                               record.topic + "-" +
-                                                   std::to_string(record.partition) + "-" +
-                                                   std::to_string(record.offset),
+      documents.push_back(normalizer.Normalize(*event, record.value, DocumentId(record),
                                                record.timestamp_ms, ingested_at, geo));
       sources.push_back(&record);
     }

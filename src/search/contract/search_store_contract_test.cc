@@ -86,7 +86,17 @@ TEST_P(SearchStoreContractTest, WritingTheSameIdAgainOverwrites) {
   ASSERT_TRUE(page.has_value());
   EXPECT_EQ(page->total, 2u);
   EXPECT_EQ(Hits(SearchQuery{.text = "again"}).size(), 1u);
+  EXPECT_TRUE(Hits(SearchQuery{.text = "for"}).empty());  // Only the old text had it.
   EXPECT_EQ(store_->Search(SearchQuery{})->total, 5u);
+
+  // The same id twice in one batch: the later one wins.
+  WriteOrFail({Document(6, "web", "INFO", "first version", 6000),
+               Document(6, "web", "WARN", "second version", 6000)});
+  EXPECT_TRUE(Hits(SearchQuery{.text = "first"}).empty());
+  const auto second = Hits(SearchQuery{.text = "version"});
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_NE(second[0].find("second version"), std::string::npos);
+  EXPECT_EQ(Hits(SearchQuery{.level = "WARN"}).size(), 2u);
 }
 
 TEST_P(SearchStoreContractTest, FiltersByServiceLevelAndTime) {
@@ -157,6 +167,9 @@ TEST_P(SearchStoreContractTest, DeletesDocumentsOlderThanATime) {
   EXPECT_EQ(*deleted, 2u);
   EXPECT_EQ(store_->Search(SearchQuery{})->total, 3u);
   EXPECT_TRUE(Hits(SearchQuery{.text = "logged"}).empty());
+  WriteOrFail({Document(7, "web", "INFO", "User logged in again", 7000)});
+  EXPECT_EQ(Hits(SearchQuery{.text = "logged"}).size(), 1u);
+  EXPECT_EQ(Hits(SearchQuery{.text = "declined"}).size(), 1u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Implementations, SearchStoreContractTest, testing::ValuesIn(Factories()),

@@ -11,8 +11,9 @@ namespace lp::search::sqlite {
 
 /// The embedded search store: one SQLite database in WAL mode, events in a table indexed by
 /// time, service and level, their messages in an external-content FTS5 index kept in step by
-/// triggers. Writes go through one connection in one transaction per batch with a prepared
-/// upsert; searches use a second connection, so readers never wait for a writer.
+/// the writes themselves. Writes go through one connection in one transaction per batch with
+/// prepared statements (an insert, or for a re-delivered id an overwrite); searches use a second
+/// connection, so readers never wait for a writer.
 ///
 /// Thread-safe: each connection is guarded by its own mutex.
 class SqliteSearchStore final : public SearchStore {
@@ -30,9 +31,17 @@ class SqliteSearchStore final : public SearchStore {
  private:
   SqliteSearchStore() = default;
 
+  // Inserts or overwrites one document and its text index entry; SQLITE_DONE when it worked.
+  int WriteOne(const SearchDocument& document);
+  void ResetWriteStatements();
+
   std::mutex writer_mutex_;
   Connection writer_;
-  Statement upsert_;
+  Statement insert_;
+  Statement find_;
+  Statement update_;
+  Statement index_text_;
+  Statement unindex_text_;
   std::mutex reader_mutex_;
   Connection reader_;
 };
