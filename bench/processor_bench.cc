@@ -179,17 +179,17 @@ int main(int argc, char** argv) {
     return folder / (std::string(name) + "-" + std::to_string(run));
   };
   NullStore null_store;
+  Report("processor -> null store, no GeoIP",
+         Median(runs,
+                [&](int run) {
+                  return ProcessAll(events, null_store, nullptr, run_folder("null", run));
+                }),
+         parse);
   Report("processor -> null store, GeoIP",
          Median(runs,
                 [&](int run) {
                   return ProcessAll(events, null_store, geoip->get(),
                                     run_folder("null-geoip", run));
-                }),
-         parse);
-  Report("processor -> null store, no GeoIP",
-         Median(runs,
-                [&](int run) {
-                  return ProcessAll(events, null_store, nullptr, run_folder("null", run));
                 }),
          parse);
 

@@ -4,6 +4,15 @@ namespace lp {
 
 void AppendJsonEscaped(std::string& out, std::string_view text) {
   static constexpr char kHex[] = "0123456789abcdef";
+  // Most text needs no escaping: append it in one piece.
+  size_t plain = 0;
+  while (plain < text.size()) {
+    const auto c = static_cast<unsigned char>(text[plain]);
+    if (c < 0x20 || c == '"' || c == '\\') break;
+    ++plain;
+  }
+  out.append(text.data(), plain);
+  text.remove_prefix(plain);
   for (const char c : text) {
     switch (c) {
       case '"':
