@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 
 namespace lp {
@@ -56,7 +57,10 @@ Result<void> SyncDirectory(const std::filesystem::path& directory) {
 }
 
 Result<void> ReplaceFileAtomically(const std::filesystem::path& path, std::string_view contents) {
-  const auto temporary = std::filesystem::path(path.string() + ".tmp");
+  // Unique per call, so that two writers of the same path never share a temporary file.
+  static std::atomic<uint64_t> counter{0};
+  const auto temporary = std::filesystem::path(path.string() + ".tmp-" + std::to_string(::getpid()) +
+                                               "-" + std::to_string(counter.fetch_add(1)));
   {
     auto fd = OpenFile(temporary, O_WRONLY | O_CREAT | O_TRUNC);
     if (!fd) return tl::unexpected(fd.error());

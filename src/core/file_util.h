@@ -41,7 +41,8 @@ class UniqueFd {
 /// Reads up to `size` bytes at `offset`; fewer only at end of file.
 [[nodiscard]] Result<size_t> ReadAt(int fd, char* buffer, size_t size, uint64_t offset);
 [[nodiscard]] Result<void> SyncDirectory(const std::filesystem::path& directory);
-/// Replaces `path` atomically with `contents`: temporary file, fsync, rename, fsync directory.
+/// Replaces `path` atomically with `contents`: temporary file (`<path>.tmp-<pid>-<n>`), fsync,
+/// rename, fsync directory.
 [[nodiscard]] Result<void> ReplaceFileAtomically(const std::filesystem::path& path,
                                                  std::string_view contents);
 [[nodiscard]] Result<std::string> ReadWholeFile(const std::filesystem::path& path);

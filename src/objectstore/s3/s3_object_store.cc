@@ -1,0 +1,349 @@
+#include "objectstore/s3/s3_object_store.h"
+
+#include <curl/curl.h>
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <thread>
+
+namespace lp::objectstore::s3 {
+namespace {
+
+constexpr std::string_view kMetadataPrefix = "x-amz-meta-";
+
+std::string Sha256Hex(std::string_view data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned int i = 0; i < length; ++i) {
+    hex.push_back(kHex[digest[i] >> 4]);
+    hex.push_back(kHex[digest[i] & 0xF]);
+  }
+  return hex;
+}
+
+// Percent-encodes all but RFC 3986's unreserved characters (and '/' when `keep_slash`), as SigV4
+// canonicalization expects.
+std::string UriEncode(std::string_view text, bool keep_slash) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (std::isalnum(byte) != 0 || c == '-' || c == '_' || c == '.' || c == '~' ||
+        (keep_slash && c == '/')) {
+      out.push_back(c);
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[byte >> 4]);
+      out.push_back(kHex[byte & 0xF]);
+    }
+  }
+  return out;
+}
+
+// The text of the first <tag> element, XML entities decoded; "" when absent.
+std::string XmlElement(std::string_view xml, std::string_view tag, size_t* from = nullptr) {
+  const std::string open = "<" + std::string(tag) + ">";
+  const std::string close = "</" + std::string(tag) + ">";
+  const size_t start = xml.find(open, from != nullptr ? *from : 0);
+  if (start == std::string_view::npos) {
+    if (from != nullptr) *from = std::string_view::npos;
+    return "";
+  }
+  const size_t end = xml.find(close, start + open.size());
+  if (end == std::string_view::npos) {
+    if (from != nullptr) *from = std::string_view::npos;
+    return "";
+  }
+  if (from != nullptr) *from = end + close.size();
+  std::string text;
+  const auto raw = xml.substr(start + open.size(), end - start - open.size());
+  for (size_t i = 0; i < raw.size(); ++i) {
+    if (raw[i] != '&') {
+      text.push_back(raw[i]);
+      continue;
+    }
+    static constexpr std::pair<std::string_view, char> kEntities[] = {
+        {"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&apos;", '\''}};
+    bool decoded = false;
+    for (const auto& [entity, character] : kEntities) {
+      if (raw.substr(i, entity.size()) == entity) {
+        text.push_back(character);
+        i += entity.size() - 1;
+        decoded = true;
+        break;
+      }
+    }
+    if (!decoded) text.push_back('&');
+  }
+  return text;
+}
+
+// What an error answer means for the operator, from S3's <Code> and <Message>.
+Error ErrorFromResponse(const S3ObjectStore::Response& response, std::string_view what) {
+  const std::string code = XmlElement(response.body, "Code");
+  const std::string message = XmlElement(response.body, "Message");
+  std::string text = std::string(what) + ": HTTP " + std::to_string(response.status);
+  if (!code.empty()) text += " " + code;
+  if (!message.empty()) text += ": " + message;
+  if (code == "SignatureDoesNotMatch" || code == "InvalidAccessKeyId" || response.status == 403) {
+    text += " (check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)";
+  } else if (code == "AuthorizationHeaderMalformed" ||
+             message.find("region") != std::string::npos ||
+             (response.status == 400 && code.empty())) {
+    // A HEAD answer has no body to say why; a signature for another region is the usual cause.
+    text += " (check S3_REGION)";
+  }
+  const bool transient = response.status >= 500 || response.status == 429;
+  return Error{transient ? ErrorClass::kRetryable : ErrorClass::kPermanent, std::move(text)};
+}
+
+size_t AppendBody(char* data, size_t size, size_t count, void* user) {
+  static_cast<std::string*>(user)->append(data, size * count);
+  return size * count;
+}
+
+size_t ReadHeader(char* data, size_t size, size_t count, void* user) {
+  std::string_view line(data, size * count);
+  const auto colon = line.find(':');
+  if (colon != std::string_view::npos) {
+    std::string name(line.substr(0, colon));
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (name.starts_with(kMetadataPrefix)) {
+      auto value = line.substr(colon + 1);
+      while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) {
+        value.remove_prefix(1);
+      }
+      while (!value.empty() &&
+             (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) {
+        value.remove_suffix(1);
+      }
+      (*static_cast<Metadata*>(user))[name.substr(kMetadataPrefix.size())] = std::string(value);
+    }
+  }
+  return size * count;
+}
+
+struct UploadSource {
+  std::string_view body;
+  size_t sent = 0;
+};
+
+size_t ReadBody(char* buffer, size_t size, size_t count, void* user) {
+  auto* source = static_cast<UploadSource*>(user);
+  const size_t n = std::min(size * count, source->body.size() - source->sent);
+  std::memcpy(buffer, source->body.data() + source->sent, n);
+  source->sent += n;
+  return n;
+}
+
+struct HeaderList {
+  curl_slist* list = nullptr;
+  ~HeaderList() { curl_slist_free_all(list); }
+  void Add(const std::string& header) { list = curl_slist_append(list, header.c_str()); }
+};
+
+}  // namespace
+
+Result<std::unique_ptr<S3ObjectStore>> S3ObjectStore::Create(S3Options options) {
+  static const CURLcode global = curl_global_init(CURL_GLOBAL_DEFAULT);
+  if (global != CURLE_OK) return Permanent("cannot initialize libcurl");
+  if (!options.endpoint.starts_with("http://") && !options.endpoint.starts_with("https://")) {
+    return Permanent("S3_ENDPOINT must start with http:// or https://, not \"" + options.endpoint +
+                     "\"");
+  }
+  while (options.endpoint.ends_with('/')) options.endpoint.pop_back();
+  if (options.access_key_id.empty() || options.secret_access_key.empty()) {
+    return Permanent("S3 needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
+  }
+  if (options.region.empty()) return Permanent("S3_REGION must not be empty");
+  return std::unique_ptr<S3ObjectStore>(new S3ObjectStore(std::move(options)));
+}
+
+Result<std::unique_ptr<S3ObjectStore>> S3ObjectStore::FromEnvironment() {
+  const auto env = [](const char* name, const char* fallback = "") {
+    const char* value = std::getenv(name);
+    return std::string(value != nullptr ? value : fallback);
+  };
+  return Create(S3Options{.endpoint = env("S3_ENDPOINT"),
+                          .region = env("S3_REGION", "us-east-1"),
+                          .access_key_id = env("AWS_ACCESS_KEY_ID"),
+                          .secret_access_key = env("AWS_SECRET_ACCESS_KEY")});
+}
+
+S3ObjectStore::~S3ObjectStore() {
+  for (void* handle : handles_) curl_easy_cleanup(static_cast<CURL*>(handle));
+}
+
+void* S3ObjectStore::TakeHandle() {
+  {
+    std::lock_guard lock(handles_mutex_);
+    if (!handles_.empty()) {
+      void* handle = handles_.back();
+      handles_.pop_back();
+      return handle;
+    }
+  }
+  return curl_easy_init();
+}
+
+void S3ObjectStore::ReturnHandle(void* curl) {
+  std::lock_guard lock(handles_mutex_);
+  handles_.push_back(curl);
+}
+
+Result<S3ObjectStore::Response> S3ObjectStore::SendOnce(void* handle, std::string_view method,
+                                                        const std::string& url,
+                                                        std::string_view body,
+                                                        const Metadata& metadata) {
+  CURL* curl = static_cast<CURL*>(handle);
+  curl_easy_reset(curl);
+  Response response;
+  HeaderList headers;
+  headers.Add("x-amz-content-sha256: " + Sha256Hex(body));
+  for (const auto& [name, value] : metadata) {
+    headers.Add(std::string(kMetadataPrefix) + name + ": " + value);
+  }
+  // Without this curl sends "Expect: 100-continue" and waits for an answer before the body.
+  headers.Add("Expect:");
+  const std::string sigv4 = "aws:amz:" + options_.region + ":s3";
+  const std::string credentials = options_.access_key_id + ":" + options_.secret_access_key;
+  UploadSource source{body};
+
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_AWS_SIGV4, sigv4.c_str());
+  curl_easy_setopt(curl, CURLOPT_USERPWD, credentials.c_str());
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.list);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeout.count()));
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 10'000L);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, AppendBody);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, ReadHeader);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response.metadata);
+  if (method == "PUT") {
+    curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(curl, CURLOPT_READFUNCTION, ReadBody);
+    curl_easy_setopt(curl, CURLOPT_READDATA, &source);
+    curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(body.size()));
+  } else if (method == "HEAD") {
+    curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+  } else if (method != "GET") {
+    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, std::string(method).c_str());
+  }
+  const CURLcode code = curl_easy_perform(curl);
+  if (code != CURLE_OK) {
+    return Retryable("S3 " + std::string(method) + " " + url + ": " + curl_easy_strerror(code));
+  }
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
+  return response;
+}
+
+Result<S3ObjectStore::Response> S3ObjectStore::Send(std::string_view method,
+                                                    const std::string& path,
+                                                    const std::string& query, std::string_view body,
+                                                    const Metadata& metadata) {
+  const std::string url = options_.endpoint + path + (query.empty() ? "" : "?" + query);
+  std::mt19937_64 random(std::random_device{}());
+  void* handle = TakeHandle();
+  if (handle == nullptr) return Retryable("cannot create a libcurl handle");
+  Result<Response> result = Retryable("no attempt made");
+  for (int attempt = 0; attempt < options_.attempts; ++attempt) {
+    if (attempt > 0) {
+      const auto ceiling = options_.initial_backoff.count() << std::min(attempt, 10);
+      std::uniform_int_distribution<int64_t> pick(ceiling / 2, ceiling);
+      std::this_thread::sleep_for(std::chrono::milliseconds(pick(random)));
+    }
+    result = SendOnce(handle, method, url, body, metadata);
+    const bool transient =
+        !result || result->status >= 500 || result->status == 429 || result->status == 0;
+    if (!transient) break;
+  }
+  ReturnHandle(handle);
+  return result;
+}
+
+Result<void> S3ObjectStore::EnsureBucket(std::string_view bucket) {
+  const std::string path = "/" + UriEncode(bucket, false);
+  auto head = Send("HEAD", path, "", {}, {});
+  if (!head) return tl::unexpected(head.error());
+  if (head->status == 200) return {};
+  if (head->status != 404) {
+    return tl::unexpected(ErrorFromResponse(*head, "S3 bucket " + std::string(bucket)));
+  }
+  std::string configuration;
+  if (options_.region != "us-east-1") {
+    configuration =
+        "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+        "<LocationConstraint>" +
+        options_.region + "</LocationConstraint></CreateBucketConfiguration>";
+  }
+  auto created = Send("PUT", path, "", configuration, {});
+  if (!created) return tl::unexpected(created.error());
+  if (created->status == 200 || XmlElement(created->body, "Code") == "BucketAlreadyOwnedByYou") {
+    return {};
+  }
+  return tl::unexpected(ErrorFromResponse(*created, "create S3 bucket " + std::string(bucket)));
+}
+
+Result<void> S3ObjectStore::Put(std::string_view bucket, std::string_view key,
+                                std::string_view body, const Metadata& metadata) {
+  if (auto checked = CheckKey(key); !checked) return checked;
+  const std::string path = "/" + UriEncode(bucket, false) + "/" + UriEncode(key, true);
+  auto response = Send("PUT", path, "", body, metadata);
+  if (!response) return tl::unexpected(response.error());
+  if (response->status == 200) return {};
+  return tl::unexpected(ErrorFromResponse(*response, "S3 put " + std::string(key)));
+}
+
+Result<StoredObject> S3ObjectStore::Get(std::string_view bucket, std::string_view key) {
+  if (auto checked = CheckKey(key); !checked) return tl::unexpected(checked.error());
+  const std::string path = "/" + UriEncode(bucket, false) + "/" + UriEncode(key, true);
+  auto response = Send("GET", path, "", {}, {});
+  if (!response) return tl::unexpected(response.error());
+  if (response->status == 404) {
+    return NotFound("no object " + std::string(key) + " in S3 bucket " + std::string(bucket));
+  }
+  if (response->status != 200) {
+    return tl::unexpected(ErrorFromResponse(*response, "S3 get " + std::string(key)));
+  }
+  return StoredObject{std::move(response->body), std::move(response->metadata)};
+}
+
+Result<std::vector<std::string>> S3ObjectStore::List(std::string_view bucket,
+                                                     std::string_view prefix) {
+  std::vector<std::string> keys;
+  std::string continuation;
+  while (true) {
+    // SigV4 wants the query's parameters sorted by name.
+    std::string query;
+    if (!continuation.empty())
+      query += "continuation-token=" + UriEncode(continuation, false) + "&";
+    query += "list-type=2&prefix=" + UriEncode(prefix, false);
+    auto response = Send("GET", "/" + UriEncode(bucket, false), query, {}, {});
+    if (!response) return tl::unexpected(response.error());
+    if (response->status == 404) return NotFound("no S3 bucket " + std::string(bucket));
+    if (response->status != 200) {
+      return tl::unexpected(ErrorFromResponse(*response, "S3 list " + std::string(prefix)));
+    }
+    size_t at = 0;
+    while (true) {
+      std::string key = XmlElement(response->body, "Key", &at);
+      if (at == std::string_view::npos) break;
+      keys.push_back(std::move(key));
+    }
+    if (XmlElement(response->body, "IsTruncated") != "true") break;
+    continuation = XmlElement(response->body, "NextContinuationToken");
+    if (continuation.empty()) break;
+  }
+  std::sort(keys.begin(), keys.end());
+  return keys;
+}
+
+}  // namespace lp::objectstore::s3

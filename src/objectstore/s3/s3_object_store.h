@@ -1,0 +1,65 @@
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "objectstore/object_store.h"
+
+namespace lp::objectstore::s3 {
+
+struct S3Options {
+  std::string endpoint{};  ///< http(s)://host:port, path-style addressing.
+  std::string region = "us-east-1";
+  std::string access_key_id{};
+  std::string secret_access_key{};
+  std::chrono::milliseconds timeout{30'000};
+  int attempts = 5;  ///< Per request, for timeouts, connection failures and 5xx.
+  std::chrono::milliseconds initial_backoff{100};
+};
+
+/// S3 over libcurl: path-style requests signed with SigV4 (libcurl's CURLOPT_AWS_SIGV4, with the
+/// payload's SHA-256 in `x-amz-content-sha256`), keep-alive connections from a small pool.
+/// Transient failures are retried with backoff before they are returned as retryable; 403 and a
+/// wrong region are permanent errors that say which setting to check. Thread-safe.
+class S3ObjectStore final : public ObjectStore {
+ public:
+  [[nodiscard]] static Result<std::unique_ptr<S3ObjectStore>> Create(S3Options options);
+  /// From S3_ENDPOINT, S3_REGION, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.
+  [[nodiscard]] static Result<std::unique_ptr<S3ObjectStore>> FromEnvironment();
+  ~S3ObjectStore() override;
+
+  [[nodiscard]] Result<void> EnsureBucket(std::string_view bucket) override;
+  [[nodiscard]] Result<void> Put(std::string_view bucket, std::string_view key,
+                                 std::string_view body, const Metadata& metadata) override;
+  [[nodiscard]] Result<StoredObject> Get(std::string_view bucket, std::string_view key) override;
+  [[nodiscard]] Result<std::vector<std::string>> List(std::string_view bucket,
+                                                      std::string_view prefix) override;
+
+  struct Response {
+    long status = 0;
+    std::string body;
+    Metadata metadata;
+  };
+
+ private:
+  explicit S3ObjectStore(S3Options options) : options_(std::move(options)) {}
+
+  /// One request with retries; any HTTP status is a response, transport trouble an error.
+  [[nodiscard]] Result<Response> Send(std::string_view method, const std::string& path,
+                                      const std::string& query, std::string_view body,
+                                      const Metadata& metadata);
+  [[nodiscard]] Result<Response> SendOnce(void* curl, std::string_view method,
+                                          const std::string& url, std::string_view body,
+                                          const Metadata& metadata);
+  void* TakeHandle();
+  void ReturnHandle(void* curl);
+
+  const S3Options options_;
+  std::mutex handles_mutex_;
+  std::vector<void*> handles_;
+};
+
+}  // namespace lp::objectstore::s3
