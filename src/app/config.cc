@@ -75,6 +75,16 @@ Setting Duration(std::string name, std::string env, std::string description,
       [field](const Config& config) { return std::to_string((config.*field).count()) + "ms"; }};
 }
 
+Setting Text(std::string name, std::string env, std::string description,
+             std::string Config::*field) {
+  return Setting{std::move(name), std::move(env), std::move(description),
+                 [field](std::string_view value, Config& config) -> ApplyResult {
+                   config.*field = std::string(value);
+                   return std::nullopt;
+                 },
+                 [field](const Config& config) { return config.*field; }};
+}
+
 Setting Choice(std::string name, std::string env, std::string description,
                std::string Config::*field, std::vector<std::string> choices) {
   return Setting{std::move(name), std::move(env), std::move(description),
@@ -172,6 +182,42 @@ std::vector<Setting> MakeSettings() {
                 return std::nullopt;
               },
               [](const Config& config) { return config.geoip_db_path.string(); }});
+  settings.push_back(
+      Setting{"archive-dir", "ARCHIVE_DIR",
+              "Folder of the local archive (objects at <dir>/<bucket>/<key>) when S3_ENDPOINT is "
+              "not set; default <data dir>/archive.",
+              [](std::string_view value, Config& config) -> ApplyResult {
+                config.archive_dir = std::string(value);
+                return std::nullopt;
+              },
+              [](const Config& config) { return config.archive_dir.string(); }});
+  settings.push_back(Text("s3-endpoint", "S3_ENDPOINT",
+                          "S3 server for the archive (http(s)://host:port, path-style); empty "
+                          "archives into ARCHIVE_DIR.",
+                          &Config::s3_endpoint));
+  settings.push_back(Text("s3-bucket", "S3_BUCKET", "Bucket of the archive.", &Config::s3_bucket));
+  settings.push_back(
+      Text("s3-region", "S3_REGION", "Region requests are signed for.", &Config::s3_region));
+  settings.push_back(Text("aws-access-key-id", "AWS_ACCESS_KEY_ID", "S3 access key id.",
+                          &Config::aws_access_key_id));
+  settings.push_back(
+      Setting{"aws-secret-access-key", "AWS_SECRET_ACCESS_KEY", "S3 secret key.",
+              [](std::string_view value, Config& config) -> ApplyResult {
+                config.aws_secret_access_key = Secret(std::string(value));
+                return std::nullopt;
+              },
+              [](const Config& config) { return config.aws_secret_access_key.masked(); }});
+  settings.push_back(Count("batch-size", "BATCH_SIZE", "Events per archive batch and partition.",
+                           &Config::batch_size, 1, 10'000'000));
+  settings.push_back(Bytes("batch-max-bytes", "BATCH_MAX_BYTES",
+                           "Uncompressed bytes at which an archive batch closes early.",
+                           &Config::batch_max_bytes, 1024));
+  settings.push_back(Count("batch-timeout-seconds", "BATCH_TIMEOUT_SECONDS",
+                           "Seconds after which an open archive batch closes, new data or not.",
+                           &Config::batch_timeout_seconds, 1, 86'400));
+  settings.push_back(Choice("archive-compression", "ARCHIVE_COMPRESSION",
+                            "Compression of archive objects.", &Config::archive_compression,
+                            {"gzip", "zstd"}));
   settings.push_back(Choice("log-level", "LOG_LEVEL", "Least severe log line written.",
                             &Config::log_level, {"debug", "info", "warn", "error"}));
   return settings;

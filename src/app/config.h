@@ -44,6 +44,16 @@ struct Config {
   std::chrono::milliseconds spool_retention = std::chrono::hours(24 * 7);
   uint32_t search_retention_days = 30;
   std::filesystem::path geoip_db_path;
+  std::filesystem::path archive_dir;  ///< Empty: `<data_dir>/archive`.
+  std::string s3_endpoint;            ///< Empty: the local folder.
+  std::string s3_bucket = "logs-archive";
+  std::string s3_region = "us-east-1";
+  std::string aws_access_key_id;
+  Secret aws_secret_access_key;
+  uint32_t batch_size = 100;
+  uint64_t batch_max_bytes = 16ULL * 1024 * 1024;
+  uint32_t batch_timeout_seconds = 60;
+  std::string archive_compression = "gzip";
   std::string log_level = "info";
 };
 

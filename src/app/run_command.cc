@@ -5,11 +5,14 @@
 
 #include "api/search_api.h"
 #include "app/signals.h"
+#include "archiver/archiver.h"
 #include "collector/collector_metrics.h"
 #include "collector/ingest_handler.h"
 #include "core/json_escape.h"
 #include "core/logging.h"
 #include "http/server.h"
+#include "objectstore/local/local_object_store.h"
+#include "objectstore/s3/s3_object_store.h"
 #include "processor/processor.h"
 #include "queue/spool/spool.h"
 #include "search/retention.h"
@@ -75,6 +78,24 @@ std::unique_ptr<processor::GeoIpDatabase> OpenGeoIp(const std::filesystem::path&
   return std::move(*database);
 }
 
+// S3 when an endpoint is configured, the local folder otherwise.
+Result<std::unique_ptr<objectstore::ObjectStore>> OpenArchive(const Config& config) {
+  if (config.s3_endpoint.empty()) {
+    const auto folder =
+        config.archive_dir.empty() ? config.data_dir / "archive" : config.archive_dir;
+    Log().Info("archiving into a local folder", {{"folder", folder.string()}});
+    return std::make_unique<objectstore::local::LocalObjectStore>(folder);
+  }
+  auto store = objectstore::s3::S3ObjectStore::Create(
+      {.endpoint = config.s3_endpoint,
+       .region = config.s3_region,
+       .access_key_id = config.aws_access_key_id,
+       .secret_access_key = config.aws_secret_access_key.reveal()});
+  if (!store) return tl::unexpected(store.error());
+  Log().Info("archiving into S3", {{"endpoint", config.s3_endpoint}, {"bucket", config.s3_bucket}});
+  return std::unique_ptr<objectstore::ObjectStore>(std::move(*store));
+}
+
 }  // namespace
 
 int RunEmbedded(const Config& config) {
@@ -121,6 +142,25 @@ int RunEmbedded(const Config& config) {
       **spool, **store, processor_metrics, lag_metrics);
   if (auto started = processor.Start(); !started) {
     Log().Error("cannot start the processor", {{"error", started.error().message}});
+    return 1;
+  }
+  auto archive = OpenArchive(config);
+  if (!archive) {
+    Log().Error("cannot set up the archive", {{"error", archive.error().message}});
+    return 1;
+  }
+  archiver::ArchiverMetrics archiver_metrics(registry);
+  archiver::Archiver archiver(
+      archiver::ArchiverOptions{
+          .bucket = config.s3_bucket,
+          .batch_size = config.batch_size,
+          .batch_max_bytes = config.batch_max_bytes,
+          .batch_timeout = std::chrono::seconds(config.batch_timeout_seconds),
+          .compression = archiver::ParseCompression(config.archive_compression)
+                             .value_or(archiver::Compression::kGzip)},
+      **spool, **archive, archiver_metrics, lag_metrics);
+  if (auto started = archiver.Start(); !started) {
+    Log().Error("cannot start the archiver", {{"error", started.error().message}});
     return 1;
   }
   api::SearchApi search_api(**store);
@@ -193,6 +233,7 @@ int RunEmbedded(const Config& config) {
   // stop serving metrics.
   ingest_server.Stop(std::chrono::seconds(10));
   processor.Stop();
+  archiver.Stop();
   search_retention.Stop();
   (*spool)->Stop();
   metrics_server.Stop(std::chrono::seconds(1));

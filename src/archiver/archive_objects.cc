@@ -1,0 +1,64 @@
+#include "archiver/archive_objects.h"
+
+#include <chrono>
+#include <cstdio>
+#include <map>
+
+#include "core/timestamp.h"
+
+namespace lp::archiver {
+namespace {
+
+// "YYYY/MM/DD/" of a time, in UTC.
+std::string DateFolder(int64_t time_ms) {
+  const std::chrono::sys_time<std::chrono::milliseconds> time{std::chrono::milliseconds{time_ms}};
+  const std::chrono::year_month_day date{std::chrono::floor<std::chrono::days>(time)};
+  char folder[32];
+  std::snprintf(folder, sizeof folder, "%04d/%02u/%02u/", static_cast<int>(date.year()),
+                static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()));
+  return folder;
+}
+
+}  // namespace
+
+int64_t ArchiveObjectBuilder::EventTimeMs(const queue::ConsumedRecord& record) {
+  simdjson::dom::element root;
+  std::string_view timestamp;
+  if (parser_.parse(record.value).get(root) == simdjson::SUCCESS &&
+      root["timestamp"].get_string().get(timestamp) == simdjson::SUCCESS) {
+    if (const auto parsed = ParseRfc3339(timestamp)) return *parsed;
+  }
+  return record.timestamp_ms;
+}
+
+std::vector<ArchiveObject> ArchiveObjectBuilder::Build(
+    std::span<const queue::ConsumedRecord> records, std::string_view key_suffix) {
+  std::map<std::string, std::vector<const queue::ConsumedRecord*>> by_date;
+  for (const auto& record : records) by_date[DateFolder(EventTimeMs(record))].push_back(&record);
+
+  std::vector<ArchiveObject> objects;
+  for (const auto& [folder, members] : by_date) {
+    const auto& first = *members.front();
+    char offset[24];
+    std::snprintf(offset, sizeof offset, "%020lld", static_cast<long long>(first.offset));
+    ArchiveObject object;
+    object.key = folder + first.topic + "-" + std::to_string(first.partition) + "-" + offset +
+                 std::string(key_suffix);
+    size_t bytes = 0;
+    for (const auto* record : members) bytes += record->value.size() + 1;
+    object.ndjson.reserve(bytes);
+    for (const auto* record : members) {
+      object.ndjson += record->value;
+      object.ndjson.push_back('\n');
+    }
+    object.metadata = {{"topic", first.topic},
+                       {"partition", std::to_string(first.partition)},
+                       {"first-offset", std::to_string(first.offset)},
+                       {"last-offset", std::to_string(members.back()->offset)},
+                       {"count", std::to_string(members.size())}};
+    objects.push_back(std::move(object));
+  }
+  return objects;
+}
+
+}  // namespace lp::archiver
