@@ -47,10 +47,21 @@ std::string UriEncode(std::string_view text, bool keep_slash) {
   return out;
 }
 
+// `/<bucket>` or `/<bucket>/<key>`, encoded for the URL and the signature.
+std::string ObjectPath(std::string_view bucket, std::string_view key) {
+  std::string path = "/";
+  path += UriEncode(bucket, false);
+  if (!key.empty()) {
+    path.push_back('/');
+    path += UriEncode(key, true);
+  }
+  return path;
+}
+
 // The text of the first <tag> element, XML entities decoded; "" when absent.
 std::string XmlElement(std::string_view xml, std::string_view tag, size_t* from = nullptr) {
-  const std::string open = "<" + std::string(tag) + ">";
-  const std::string close = "</" + std::string(tag) + ">";
+  const std::string open = std::string("<").append(tag) + ">";
+  const std::string close = std::string("</").append(tag) + ">";
   const size_t start = xml.find(open, from != nullptr ? *from : 0);
   if (start == std::string_view::npos) {
     if (from != nullptr) *from = std::string_view::npos;
@@ -90,8 +101,8 @@ Error ErrorFromResponse(const S3ObjectStore::Response& response, std::string_vie
   const std::string code = XmlElement(response.body, "Code");
   const std::string message = XmlElement(response.body, "Message");
   std::string text = std::string(what) + ": HTTP " + std::to_string(response.status);
-  if (!code.empty()) text += " " + code;
-  if (!message.empty()) text += ": " + message;
+  if (!code.empty()) text.append(" ").append(code);
+  if (!message.empty()) text.append(": ").append(message);
   if (code == "SignatureDoesNotMatch" || code == "InvalidAccessKeyId" || response.status == 403) {
     text += " (check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)";
   } else if (code == "AuthorizationHeaderMalformed" ||
@@ -206,13 +217,13 @@ Result<S3ObjectStore::Response> S3ObjectStore::SendOnce(void* handle, std::strin
   curl_easy_reset(curl);
   Response response;
   HeaderList headers;
-  headers.Add("x-amz-content-sha256: " + Sha256Hex(body));
+  headers.Add(std::string("x-amz-content-sha256: ").append(Sha256Hex(body)));
   for (const auto& [name, value] : metadata) {
     headers.Add(std::string(kMetadataPrefix) + name + ": " + value);
   }
   // Without this curl sends "Expect: 100-continue" and waits for an answer before the body.
   headers.Add("Expect:");
-  const std::string sigv4 = "aws:amz:" + options_.region + ":s3";
+  const std::string sigv4 = std::string("aws:amz:").append(options_.region).append(":s3");
   const std::string credentials = options_.access_key_id + ":" + options_.secret_access_key;
   UploadSource source{body};
 
@@ -239,7 +250,8 @@ Result<S3ObjectStore::Response> S3ObjectStore::SendOnce(void* handle, std::strin
   }
   const CURLcode code = curl_easy_perform(curl);
   if (code != CURLE_OK) {
-    return Retryable("S3 " + std::string(method) + " " + url + ": " + curl_easy_strerror(code));
+    return Retryable(std::string("S3 ").append(method) + " " + url + ": " +
+                     curl_easy_strerror(code));
   }
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
   return response;
@@ -249,7 +261,8 @@ Result<S3ObjectStore::Response> S3ObjectStore::Send(std::string_view method,
                                                     const std::string& path,
                                                     const std::string& query, std::string_view body,
                                                     const Metadata& metadata) {
-  const std::string url = options_.endpoint + path + (query.empty() ? "" : "?" + query);
+  std::string url = options_.endpoint + path;
+  if (!query.empty()) url.append("?").append(query);
   std::mt19937_64 random(std::random_device{}());
   void* handle = TakeHandle();
   if (handle == nullptr) return Retryable("cannot create a libcurl handle");
@@ -270,12 +283,12 @@ Result<S3ObjectStore::Response> S3ObjectStore::Send(std::string_view method,
 }
 
 Result<void> S3ObjectStore::EnsureBucket(std::string_view bucket) {
-  const std::string path = "/" + UriEncode(bucket, false);
+  const std::string path = ObjectPath(bucket, {});
   auto head = Send("HEAD", path, "", {}, {});
   if (!head) return tl::unexpected(head.error());
   if (head->status == 200) return {};
   if (head->status != 404) {
-    return tl::unexpected(ErrorFromResponse(*head, "S3 bucket " + std::string(bucket)));
+    return tl::unexpected(ErrorFromResponse(*head, std::string("S3 bucket ").append(bucket)));
   }
   std::string configuration;
   if (options_.region != "us-east-1") {
@@ -289,29 +302,31 @@ Result<void> S3ObjectStore::EnsureBucket(std::string_view bucket) {
   if (created->status == 200 || XmlElement(created->body, "Code") == "BucketAlreadyOwnedByYou") {
     return {};
   }
-  return tl::unexpected(ErrorFromResponse(*created, "create S3 bucket " + std::string(bucket)));
+  return tl::unexpected(
+      ErrorFromResponse(*created, std::string("create S3 bucket ").append(bucket)));
 }
 
 Result<void> S3ObjectStore::Put(std::string_view bucket, std::string_view key,
                                 std::string_view body, const Metadata& metadata) {
   if (auto checked = CheckKey(key); !checked) return checked;
-  const std::string path = "/" + UriEncode(bucket, false) + "/" + UriEncode(key, true);
+  const std::string path = ObjectPath(bucket, key);
   auto response = Send("PUT", path, "", body, metadata);
   if (!response) return tl::unexpected(response.error());
   if (response->status == 200) return {};
-  return tl::unexpected(ErrorFromResponse(*response, "S3 put " + std::string(key)));
+  return tl::unexpected(ErrorFromResponse(*response, std::string("S3 put ").append(key)));
 }
 
 Result<StoredObject> S3ObjectStore::Get(std::string_view bucket, std::string_view key) {
   if (auto checked = CheckKey(key); !checked) return tl::unexpected(checked.error());
-  const std::string path = "/" + UriEncode(bucket, false) + "/" + UriEncode(key, true);
+  const std::string path = ObjectPath(bucket, key);
   auto response = Send("GET", path, "", {}, {});
   if (!response) return tl::unexpected(response.error());
   if (response->status == 404) {
-    return NotFound("no object " + std::string(key) + " in S3 bucket " + std::string(bucket));
+    return NotFound(std::string("no object ").append(key) +
+                    std::string(" in S3 bucket ").append(bucket));
   }
   if (response->status != 200) {
-    return tl::unexpected(ErrorFromResponse(*response, "S3 get " + std::string(key)));
+    return tl::unexpected(ErrorFromResponse(*response, std::string("S3 get ").append(key)));
   }
   return StoredObject{std::move(response->body), std::move(response->metadata)};
 }
@@ -324,13 +339,13 @@ Result<std::vector<std::string>> S3ObjectStore::List(std::string_view bucket,
     // SigV4 wants the query's parameters sorted by name.
     std::string query;
     if (!continuation.empty())
-      query += "continuation-token=" + UriEncode(continuation, false) + "&";
-    query += "list-type=2&prefix=" + UriEncode(prefix, false);
-    auto response = Send("GET", "/" + UriEncode(bucket, false), query, {}, {});
+      query.append("continuation-token=").append(UriEncode(continuation, false)).append("&");
+    query.append("list-type=2&prefix=").append(UriEncode(prefix, false));
+    auto response = Send("GET", ObjectPath(bucket, {}), query, {}, {});
     if (!response) return tl::unexpected(response.error());
-    if (response->status == 404) return NotFound("no S3 bucket " + std::string(bucket));
+    if (response->status == 404) return NotFound(std::string("no S3 bucket ").append(bucket));
     if (response->status != 200) {
-      return tl::unexpected(ErrorFromResponse(*response, "S3 list " + std::string(prefix)));
+      return tl::unexpected(ErrorFromResponse(*response, std::string("S3 list ").append(prefix)));
     }
     size_t at = 0;
     while (true) {

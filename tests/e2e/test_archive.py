@@ -1,0 +1,206 @@
+"""The archiver end to end, on the local folder and on a real S3 server (versitygw, read back
+with boto3): every acknowledged event in exactly one object under its own date, byte for byte."""
+
+import gzip
+import json
+import os
+import subprocess
+import threading
+from collections import Counter
+from pathlib import Path
+
+import boto3
+import pytest
+import requests
+import zstandard
+from botocore.config import Config
+
+from conftest import REPO, wait_until
+from events import seed_event
+
+BUCKET = "logs-archive"
+DATES = ["2025-10-30", "2025-10-31", "2025-11-01"]
+
+
+def dated_events(count, first=0):
+    """Compact JSON lines (the bytes an archive must hold) of events spread over three dates."""
+    lines = []
+    for n in range(first, first + count):
+        event = seed_event(n)
+        event["timestamp"] = f"{DATES[n % 3]}T{n % 24:02d}:00:00.000Z"
+        lines.append(json.dumps(event, separators=(",", ":")))
+    return lines
+
+
+class LocalArchive:
+    def __init__(self, folder):
+        self.folder = Path(folder) / BUCKET
+
+    def objects(self):
+        """{key: (body bytes, metadata)} of every object."""
+        found = {}
+        if not self.folder.exists():
+            return found
+        for path in sorted(self.folder.rglob("*")):
+            name = path.name
+            if path.is_file() and not name.endswith(".meta.json") and ".tmp-" not in name:
+                metadata = json.loads(Path(str(path) + ".meta.json").read_text())
+                found[path.relative_to(self.folder).as_posix()] = (path.read_bytes(), metadata)
+        return found
+
+
+class S3Archive:
+    def __init__(self, env):
+        self.client = boto3.client(
+            "s3", endpoint_url=env["S3_ENDPOINT"], region_name=env["S3_REGION"],
+            aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+            config=Config(s3={"addressing_style": "path"}))
+        self.bucket = env["S3_BUCKET"]
+
+    def objects(self):
+        found = {}
+        try:
+            pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket)
+            keys = [item["Key"] for page in pages for item in page.get("Contents", [])]
+        except self.client.exceptions.NoSuchBucket:
+            return found
+        for key in keys:
+            answer = self.client.get_object(Bucket=self.bucket, Key=key)
+            found[key] = (answer["Body"].read(), answer["Metadata"])
+        return found
+
+
+def archived_lines(archive):
+    """[(key, line)] of every archived event."""
+    lines = []
+    for key, (body, metadata) in archive.objects().items():
+        data = gzip.decompress(body) if key.endswith(".gz") else zstandard.ZstdDecompressor().decompressobj().decompress(body)
+        object_lines = data.decode().splitlines()
+        assert int(metadata["count"]) == len(object_lines), key
+        lines.extend((key, line) for line in object_lines)
+    return lines
+
+
+def check_exactly_once(lines, expected_lines):
+    counts = Counter(line for _, line in lines)
+    duplicated = [line for line, seen in counts.items() if seen > 1]
+    assert not duplicated, f"{len(duplicated)} events archived twice, e.g. {duplicated[:2]}"
+    missing = [line for line in expected_lines if counts[line] == 0]
+    assert not missing, f"{len(missing)} acknowledged events not archived, e.g. {missing[:2]}"
+    for key, line in lines:
+        date = json.loads(line)["timestamp"][:10]
+        assert key.startswith(date.replace("-", "/") + "/app-logs-"), (key, date)
+
+
+@pytest.fixture(scope="module")
+def s3_server():
+    if os.environ.get("S3_ENDPOINT"):
+        env = {name: os.environ[name] for name in
+               ("S3_ENDPOINT", "S3_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+        yield env
+        return
+    script = REPO / "scripts" / "backends" / "s3"
+    started = subprocess.run([str(script), "start"], capture_output=True, text=True, timeout=900)
+    assert started.returncode == 0, started.stderr
+    env = dict(line.removeprefix("export ").split("=", 1) for line in started.stdout.splitlines()
+               if line.startswith("export "))
+    yield env
+    subprocess.run([str(script), "stop"], timeout=60)
+
+
+def archive_for(kind, logpipe_env, s3_server, tmp_path, name):
+    if kind == "local":
+        return {**logpipe_env, "ARCHIVE_DIR": str(tmp_path / "archive")}, LocalArchive(tmp_path / "archive")
+    env = {**logpipe_env, **s3_server, "S3_BUCKET": f"archive-{name}"}
+    return env, S3Archive(env)
+
+
+@pytest.fixture(params=["local", "s3"])
+def archive_kind(request):
+    return request.param
+
+
+FAST = {"BATCH_TIMEOUT_SECONDS": "1", "SEARCH_RETENTION_DAYS": "36500"}
+
+
+def test_events_land_under_their_dates_exactly_once_byte_for_byte(start_logpipe, s3_server, tmp_path,
+                                                                   archive_kind):
+    env, archive = archive_for(archive_kind, FAST, s3_server, tmp_path, "dates")
+    logpipe = start_logpipe(env=env)
+    lines = dated_events(600)
+    with requests.Session() as session:
+        for start in range(0, 600, 150):
+            body = "\n".join(lines[start:start + 150]) + "\n"
+            assert logpipe.post(body, "application/x-ndjson", session=session).status_code == 202
+    assert wait_until(lambda: len(archived_lines(archive)) >= 600, 120)
+    archived = archived_lines(archive)
+    assert len(archived) == 600
+    check_exactly_once(archived, lines)
+    assert {key[:10] for key, _ in archived} == {"2025/10/30", "2025/10/31", "2025/11/01"}
+    assert logpipe.metric("archiver_messages_archived_total") == 600
+    assert wait_until(lambda: all(v == 0 for labels, v in logpipe.metric_series("consumer_lag_messages").items()
+                                  if 'group="archiver"' in labels), 30)
+
+
+def test_zstd_objects_when_asked(start_logpipe, s3_server, tmp_path):
+    env, archive = archive_for("local", {**FAST, "ARCHIVE_COMPRESSION": "zstd"}, s3_server, tmp_path, "zstd")
+    logpipe = start_logpipe(env=env)
+    lines = dated_events(30)
+    assert logpipe.post("\n".join(lines), "application/x-ndjson").status_code == 202
+    assert wait_until(lambda: len(archived_lines(archive)) >= 30, 120)
+    assert all(key.endswith(".ndjson.zst") for key in archive.objects())
+    check_exactly_once(archived_lines(archive), lines)
+
+
+def post_until_stopped(logpipe, acknowledged, in_flight, stop):
+    number = 0
+    with requests.Session() as session:
+        while not stop.is_set():
+            in_flight[:] = dated_events(100, number)
+            try:
+                response = logpipe.post("\n".join(in_flight) + "\n", "application/x-ndjson", session=session)
+            except requests.RequestException:
+                return
+            if response.status_code == 202:
+                acknowledged.extend(in_flight)
+            in_flight[:] = []
+            number += 100
+
+
+def test_kill_9_during_load_archives_every_acknowledged_event_once(start_logpipe, s3_server, tmp_path,
+                                                                   archive_kind):
+    env, archive = archive_for(archive_kind, {**FAST, "BATCH_SIZE": "50"}, s3_server, tmp_path, "crash")
+    logpipe = start_logpipe(env=env)
+    acknowledged, in_flight, stop = [], [], threading.Event()
+    client = threading.Thread(target=post_until_stopped, args=(logpipe, acknowledged, in_flight, stop))
+    client.start()
+    # Kill while batches are being uploaded and committed.
+    assert wait_until(lambda: len(acknowledged) >= 5000 and len(archived_lines(archive)) > 500, 300)
+    logpipe.kill()
+    stop.set()
+    client.join(60)
+
+    restarted = start_logpipe(env=env, name="data")
+    assert wait_until(lambda: len(archived_lines(archive)) >= len(acknowledged), 300)
+    archived = archived_lines(archive)
+    check_exactly_once(archived, acknowledged)
+    extra = {line for _, line in archived} - set(acknowledged)
+    assert extra <= set(in_flight), f"{len(extra)} archived events were never posted"
+    assert restarted.stop() == 0
+
+
+def test_a_wrong_secret_is_reported_and_loses_nothing_once_fixed(start_logpipe, s3_server, tmp_path):
+    env, archive = archive_for("s3", FAST, s3_server, tmp_path, "secret")
+    wrong = start_logpipe(env={**env, "AWS_SECRET_ACCESS_KEY": "not-the-secret"})
+    lines = dated_events(120)
+    assert wrong.post("\n".join(lines), "application/x-ndjson").status_code == 202
+    assert wait_until(lambda: "check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY" in wrong.stderr_text(), 60)
+    assert wait_until(lambda: wrong.metric("archiver_upload_errors_total") > 0, 60)
+    assert archive.objects() == {}
+    assert wrong.stop() == 0
+
+    fixed = start_logpipe(env=env, name="data")
+    assert wait_until(lambda: len(archived_lines(archive)) >= 120, 120)
+    check_exactly_once(archived_lines(archive), lines)
+    assert fixed.stop() == 0
