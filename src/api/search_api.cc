@@ -11,13 +11,6 @@
 namespace lp::api {
 namespace {
 
-http::Response Json(unsigned status, std::string body) {
-  http::Response response;
-  response.status = status;
-  response.body = std::move(body);
-  return response;
-}
-
 http::Response StoreError(const Error& error) {
   if (error.error_class == ErrorClass::kPermanent) return http::ErrorResponse(400, error.message);
   auto response = http::ErrorResponse(503, "search store unavailable: " + error.message);
@@ -86,7 +79,7 @@ void SearchApi::HandleSearch(http::Request& request, http::Responder respond) {
     body += '"';
   }
   body += '}';
-  respond(Json(200, std::move(body)));
+  respond(http::JsonResponse(200, std::move(body)));
 }
 
 void SearchApi::HandleHistogram(http::Request& request, http::Responder respond) {
@@ -115,7 +108,7 @@ void SearchApi::HandleHistogram(http::Request& request, http::Responder respond)
     body += "\",\"count\":" + std::to_string(bucket.count) + "}";
   }
   body += "]}";
-  respond(Json(200, std::move(body)));
+  respond(http::JsonResponse(200, std::move(body)));
 }
 
 }  // namespace lp::api

@@ -3,6 +3,7 @@
 #include <map>
 
 #include "app/config.h"
+#include "app/replay_command.h"
 #include "app/run_command.h"
 #include "app/search_command.h"
 #include "app/signals.h"
@@ -91,6 +92,15 @@ int main(int argc, char** argv) {
   search->add_option("--server", search_options.server, "The instance's ingest URL")
       ->capture_default_str();
 
+  lp::app::ReplayCommandOptions replay_options;
+  auto* replay = app.add_subcommand(
+      "replay", "Re-index the archive of a date range into a running instance's search store");
+  replay->add_option("--from", replay_options.from, "First day, such as 2025-10-30")->required();
+  replay->add_option("--to", replay_options.to, "Last day, included")->required();
+  replay->add_option("--service", replay_options.service, "Only this service");
+  replay->add_option("--server", replay_options.server, "The instance's ingest URL")
+      ->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
 
   if (app.got_subcommand("version")) {
@@ -103,6 +113,7 @@ int main(int argc, char** argv) {
     return lp::app::RunEmbedded(config);
   }
   if (search->parsed()) return lp::app::Search(search_options);
+  if (replay->parsed()) return lp::app::Replay(replay_options);
   if (read->parsed()) {
     if (!spool_flags.Load(config)) return 2;
     read_options.commit = !no_commit;

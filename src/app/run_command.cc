@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "api/replay_api.h"
 #include "api/search_api.h"
 #include "app/signals.h"
 #include "archiver/archiver.h"
@@ -33,27 +34,20 @@ LogSeverity SeverityFromName(const std::string& name) {
   return LogSeverity::kInfo;
 }
 
-http::Response JsonResponse(unsigned status, std::string body) {
-  http::Response response;
-  response.status = status;
-  response.body = std::move(body);
-  return response;
-}
-
 std::vector<http::Route> HealthRoutes(queue::Queue& queue) {
   return {
       http::Route{"GET", "/healthz",
                   [](http::Request&, http::Responder respond) {
-                    respond(JsonResponse(200, R"({"status":"ok"})"));
+                    respond(http::JsonResponse(200, R"({"status":"ok"})"));
                   }},
       http::Route{"GET", "/readyz",
                   [&queue](http::Request&, http::Responder respond) {
                     const auto ready = queue.CheckReady();
-                    if (ready) return respond(JsonResponse(200, R"({"status":"ready"})"));
+                    if (ready) return respond(http::JsonResponse(200, R"({"status":"ready"})"));
                     std::string body = R"({"status":"not ready","reason":")";
                     AppendJsonEscaped(body, ready.error().message);
                     body += "\"}";
-                    respond(JsonResponse(503, std::move(body)));
+                    respond(http::JsonResponse(503, std::move(body)));
                   }},
   };
 }
@@ -164,6 +158,9 @@ int RunEmbedded(const Config& config) {
     return 1;
   }
   api::SearchApi search_api(**store);
+  replay::Replayer replayer(**archive, config.s3_bucket, **store, geoip.get(),
+                            {.max_event_bytes = config.max_event_bytes});
+  api::ReplayApi replay_api(replayer);
 
   collector::CollectorMetrics collector_metrics(registry);
   collector::IngestHandler ingest(
@@ -188,6 +185,14 @@ int RunEmbedded(const Config& config) {
   ingest_routes.push_back(http::Route{
       "GET", "/api/histogram", [&search_api](http::Request& request, http::Responder respond) {
         search_api.HandleHistogram(request, std::move(respond));
+      }});
+  ingest_routes.push_back(http::Route{
+      "POST", "/api/replay", [&replay_api](http::Request& request, http::Responder respond) {
+        replay_api.HandleStart(request, std::move(respond));
+      }});
+  ingest_routes.push_back(http::Route{
+      "GET", "/api/replay", [&replay_api](http::Request& request, http::Responder respond) {
+        replay_api.HandleStatus(request, std::move(respond));
       }});
   http::Server ingest_server(
       http::ServerOptions{.name = "ingest",

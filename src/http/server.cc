@@ -46,6 +46,13 @@ HttpMetrics::HttpMetrics(metrics::Registry& registry)
                                            "its connection limit.")
                                .WithLabels({})) {}
 
+Response JsonResponse(unsigned status, std::string body) {
+  Response response;
+  response.status = status;
+  response.body = std::move(body);
+  return response;
+}
+
 Response ErrorResponse(unsigned status, std::string_view message) {
   Response response;
   response.status = status;

@@ -92,5 +92,7 @@ class Server {
 
 /// `{"error":"..."}` with the message escaped for JSON.
 [[nodiscard]] Response ErrorResponse(unsigned status, std::string_view message);
+/// A response with a JSON body the caller already rendered.
+[[nodiscard]] Response JsonResponse(unsigned status, std::string body);
 
 }  // namespace lp::http

@@ -204,3 +204,35 @@ def test_a_wrong_secret_is_reported_and_loses_nothing_once_fixed(start_logpipe, 
     assert wait_until(lambda: len(archived_lines(archive)) >= 120, 120)
     check_exactly_once(archived_lines(archive), lines)
     assert fixed.stop() == 0
+
+
+def test_replay_into_a_fresh_instance_twice_gives_the_archived_total(start_logpipe, s3_server, tmp_path,
+                                                                     archive_kind):
+    env, archive = archive_for(archive_kind, FAST, s3_server, tmp_path, "replay")
+    source = start_logpipe(env=env, name="source")
+    lines = dated_events(900)
+    assert source.post("\n".join(lines), "application/x-ndjson").status_code == 202
+    assert wait_until(lambda: len(archived_lines(archive)) >= 900, 120)
+    assert source.stop() == 0
+
+    fresh = start_logpipe(env=env, name="fresh")
+    assert fresh.search_all() == []
+    keys = list(archive.objects())
+    for _ in range(2):
+        replayed = fresh.cli("replay", "--from", "2025-10-30", "--to", "2025-11-01",
+                             "--server", fresh.ingest_url)
+        assert replayed.returncode == 0, replayed.stderr
+        assert f"{len(keys)}/{len(keys)} objects, 900 events indexed, 0 skipped" in replayed.stderr
+        hits = fresh.search_all()
+        assert len(hits) == len(archived_lines(archive)) == 900
+        assert len({hit["request_id"] for hit in hits}) == 900
+    assert hits[0]["geo"]["country_iso_code"] == "US"
+
+    one_day = fresh.cli("replay", "--from", "2025-10-31", "--to", "2025-10-31", "--service", "checkout",
+                        "--server", fresh.ingest_url)
+    day_keys = [key for key in keys if key.startswith("2025/10/31/")]
+    assert one_day.returncode == 0, one_day.stderr
+    assert f"{len(day_keys)}/{len(day_keys)} objects" in one_day.stderr
+    assert len(fresh.search_all()) == 900  # The same ids again: nothing new.
+    bad = fresh.cli("replay", "--from", "2025-13-01", "--to", "2025-10-31", "--server", fresh.ingest_url)
+    assert bad.returncode == 1 and "from" in bad.stderr and "2025-13-01" in bad.stderr

@@ -1,0 +1,19 @@
+#pragma once
+
+#include <optional>
+#include <string>
+
+namespace lp::app {
+
+struct ReplayCommandOptions {
+  std::string from;
+  std::string to;
+  std::optional<std::string> service;
+  std::string server = "http://127.0.0.1:8081";
+};
+
+/// `logpipe replay`: asks the instance at `server` to re-index its archive of a date range and
+/// shows the progress until it is done. Exit 0 when done, 1 when it failed or was refused.
+int Replay(const ReplayCommandOptions& options);
+
+}  // namespace lp::app

@@ -1,0 +1,96 @@
+#include "replay/replayer.h"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "archiver/compressor.h"
+#include "core/testing/temp_directory.h"
+#include "objectstore/local/local_object_store.h"
+#include "search/sqlite/sqlite_search_store.h"
+
+namespace lp::replay {
+namespace {
+
+using namespace std::chrono_literals;
+
+class ReplayerTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    auto store = search::sqlite::SqliteSearchStore::Open(folder_.path() / "search.db");
+    ASSERT_TRUE(store.has_value());
+    store_ = std::move(*store);
+    ASSERT_TRUE(archive_.EnsureBucket("logs-archive").has_value());
+    Put("2025/10/30/app-logs-0-00000000000000000000.ndjson.gz",
+        R"({"timestamp":"2025-10-30T10:00:00Z","service":"web","level":"info","message":"one"})"
+        "\n"
+        R"({"service":"web","level":"LOUD","message":"invalid"})"
+        "\n"
+        R"({"timestamp":"2025-10-30T11:00:00Z","service":"api","level":"error","message":"two"})"
+        "\n");
+    Put("2025/10/31/app-logs-1-00000000000000000005.ndjson.gz",
+        R"({"timestamp":"2025-10-31T10:00:00Z","service":"web","level":"warn","message":"three"})"
+        "\n");
+    Put("2025/11/02/app-logs-1-00000000000000000009.ndjson.gz",
+        R"({"timestamp":"2025-11-02T10:00:00Z","service":"web","level":"warn","message":"later"})"
+        "\n");
+  }
+
+  void Put(const std::string& key, const std::string& ndjson) {
+    archiver::Compressor gzip(archiver::Compression::kGzip);
+    ASSERT_TRUE(archive_.Put("logs-archive", key, *gzip.Compress(ndjson), {}).has_value());
+  }
+
+  ReplayStatus RunToEnd(Replayer& replayer, ReplayRequest request) {
+    const auto id = replayer.Start(request);
+    for (int i = 0; i < 1000; ++i) {
+      const auto status = replayer.Status(id);
+      if (status && status->state != "running") return *status;
+      std::this_thread::sleep_for(10ms);
+    }
+    return ReplayStatus{.state = "timed out"};
+  }
+
+  static std::chrono::sys_days Day(const char* text) { return *ParseDate(text); }
+
+  test_support::TempDirectory folder_{"replay"};
+  objectstore::local::LocalObjectStore archive_{folder_.path() / "archive"};
+  std::unique_ptr<search::SearchStore> store_;
+};
+
+TEST_F(ReplayerTest, IndexesTheRangeOnceHoweverOftenItIsReplayed) {
+  Replayer replayer(archive_, "logs-archive", *store_, nullptr, {});
+  for (int round = 0; round < 2; ++round) {
+    const auto status = RunToEnd(replayer, {Day("2025-10-30"), Day("2025-11-01"), std::nullopt});
+    EXPECT_EQ(status.state, "done") << status.error;
+    EXPECT_EQ(status.objects_total, 2u);
+    EXPECT_EQ(status.objects_done, 2u);
+    EXPECT_EQ(status.events_indexed, 3u);
+    EXPECT_EQ(status.events_skipped, 1u);
+    EXPECT_EQ(store_->Search({})->total, 3u);
+  }
+  const auto hit = store_->Search({.text = "two"});
+  ASSERT_EQ(hit->hits.size(), 1u);
+  EXPECT_NE(hit->hits[0].find(R"("level":"ERROR")"), std::string::npos);
+}
+
+TEST_F(ReplayerTest, ReplaysOneServiceWhenAsked) {
+  Replayer replayer(archive_, "logs-archive", *store_, nullptr, {});
+  const auto status = RunToEnd(replayer, {Day("2025-10-30"), Day("2025-11-02"), "web"});
+  EXPECT_EQ(status.state, "done");
+  EXPECT_EQ(status.events_indexed, 3u);
+  EXPECT_EQ(store_->Search({.service = "api"})->total, 0u);
+  EXPECT_EQ(store_->Search({})->total, 3u);
+}
+
+TEST(ParseDateTest, AcceptsCalendarDatesOnly) {
+  EXPECT_TRUE(ParseDate("2024-02-29").has_value());
+  for (const char* text : {"2025-02-29", "2025-13-01", "2025-1-01", "yesterday", "2025/10/30"}) {
+    const auto parsed = ParseDate(text);
+    ASSERT_FALSE(parsed.has_value()) << text;
+    EXPECT_NE(parsed.error().message.find(text), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace lp::replay
