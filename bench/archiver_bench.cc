@@ -55,7 +55,7 @@ double CompressorAloneMBps(const std::vector<std::string>& events, size_t batch_
          std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-double ArchiverMBps(const std::vector<std::string>& events, size_t batch_size,
+double ArchiverMBps(const std::vector<std::string>& events, size_t batch_size, size_t workers,
                     const std::filesystem::path& folder) {
   lp::metrics::Registry registry;
   auto spool = lp::queue::spool::Spool::Open({.directory = folder / "spool",
@@ -78,7 +78,8 @@ double ArchiverMBps(const std::vector<std::string>& events, size_t batch_size,
   lp::objectstore::local::LocalObjectStore store(folder / "archive");
   lp::archiver::ArchiverMetrics metrics(registry);
   lp::queue::ConsumerLagMetrics lag(registry);
-  lp::archiver::Archiver archiver({.batch_size = batch_size,
+  lp::archiver::Archiver archiver({.workers = workers,
+                                   .batch_size = batch_size,
                                    .batch_max_bytes = 1ULL << 40,
                                    .batch_timeout = std::chrono::hours(1)},
                                   **spool, store, metrics, lag);
@@ -104,9 +105,12 @@ int main(int argc, char** argv) {
   CLI::App app{"Archiver throughput benchmark"};
   size_t count = 500'000;
   std::vector<size_t> batch_sizes{100, 10'000};
+  std::vector<size_t> worker_counts{1, 2};
   std::string work_dir = std::filesystem::temp_directory_path().string();
   app.add_option("--events", count, "Events per run")->capture_default_str();
   app.add_option("--batch-size", batch_sizes, "Batch sizes to measure")->capture_default_str();
+  app.add_option("--workers", worker_counts, "Archiver workers (consumer group members) to measure")
+      ->capture_default_str();
   app.add_option("--work-dir", work_dir, "Where the spool and the archive go")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
@@ -120,12 +124,16 @@ int main(int argc, char** argv) {
       std::filesystem::path(work_dir) / ("logpipe_archiver_bench_" + std::to_string(::getpid()));
   for (const size_t batch_size : batch_sizes) {
     const double alone = CompressorAloneMBps(events, batch_size);
-    std::filesystem::remove_all(folder);
-    const double archived = ArchiverMBps(events, batch_size, folder);
-    std::filesystem::remove_all(folder);
-    std::printf("batch %6zu: archiver %7.1f MB/s   libdeflate gzip alone %7.1f MB/s   ratio %.3f\n",
-                batch_size, archived, alone, archived / alone);
-    std::fflush(stdout);
+    for (const size_t workers : worker_counts) {
+      std::filesystem::remove_all(folder);
+      const double archived = ArchiverMBps(events, batch_size, workers, folder);
+      std::filesystem::remove_all(folder);
+      std::printf(
+          "batch %6zu, %zu worker(s): archiver %7.1f MB/s   libdeflate gzip alone (1 core) %7.1f "
+          "MB/s   ratio %.3f\n",
+          batch_size, workers, archived, alone, archived / alone);
+      std::fflush(stdout);
+    }
   }
   return 0;
 }

@@ -59,8 +59,9 @@ Result<void> SyncDirectory(const std::filesystem::path& directory) {
 Result<void> ReplaceFileAtomically(const std::filesystem::path& path, std::string_view contents) {
   // Unique per call, so that two writers of the same path never share a temporary file.
   static std::atomic<uint64_t> counter{0};
-  const auto temporary = std::filesystem::path(path.string() + ".tmp-" + std::to_string(::getpid()) +
-                                               "-" + std::to_string(counter.fetch_add(1)));
+  const auto temporary =
+      std::filesystem::path(path.string() + ".tmp-" + std::to_string(::getpid()) + "-" +
+                            std::to_string(counter.fetch_add(1)));
   {
     auto fd = OpenFile(temporary, O_WRONLY | O_CREAT | O_TRUNC);
     if (!fd) return tl::unexpected(fd.error());
