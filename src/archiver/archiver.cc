@@ -140,7 +140,7 @@ class Worker {
   }
 
   // Stores one object, retrying until it works. `max_attempts` 0 means until stopped.
-  bool Upload(std::stop_token stop, const std::string& key, const std::string& body,
+  bool Upload(std::stop_token stop, const std::string& key, std::string_view body,
               const objectstore::Metadata& metadata, int max_attempts) {
     for (int attempt = 0;; ++attempt) {
       auto put = store_.Put(options_.bucket, key, body, metadata);

@@ -30,24 +30,23 @@ Compressor::~Compressor() {
   if (deflate_ != nullptr) libdeflate_free_compressor(deflate_);
 }
 
-Result<std::string> Compressor::Compress(std::string_view data) {
-  std::string out;
+Result<std::string_view> Compressor::Compress(std::string_view data) {
   if (compression_ == Compression::kGzip) {
     if (deflate_ == nullptr) return Retryable("cannot allocate a gzip compressor");
-    out.resize(libdeflate_gzip_compress_bound(deflate_, data.size()));
+    const size_t bound = libdeflate_gzip_compress_bound(deflate_, data.size());
+    if (buffer_.size() < bound) buffer_.resize(bound);
     const size_t size =
-        libdeflate_gzip_compress(deflate_, data.data(), data.size(), out.data(), out.size());
+        libdeflate_gzip_compress(deflate_, data.data(), data.size(), buffer_.data(), bound);
     if (size == 0) return Permanent("gzip compression failed");
-    out.resize(size);
-    return out;
+    return std::string_view(buffer_.data(), size);
   }
-  out.resize(ZSTD_compressBound(data.size()));
-  const size_t size = ZSTD_compress(out.data(), out.size(), data.data(), data.size(), kZstdLevel);
+  const size_t bound = ZSTD_compressBound(data.size());
+  if (buffer_.size() < bound) buffer_.resize(bound);
+  const size_t size = ZSTD_compress(buffer_.data(), bound, data.data(), data.size(), kZstdLevel);
   if (ZSTD_isError(size) != 0) {
     return Permanent(std::string("zstd compression failed: ") + ZSTD_getErrorName(size));
   }
-  out.resize(size);
-  return out;
+  return std::string_view(buffer_.data(), size);
 }
 
 }  // namespace lp::archiver

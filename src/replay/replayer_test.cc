@@ -38,7 +38,9 @@ class ReplayerTest : public testing::Test {
 
   void Put(const std::string& key, const std::string& ndjson) {
     archiver::Compressor gzip(archiver::Compression::kGzip);
-    ASSERT_TRUE(archive_.Put("logs-archive", key, *gzip.Compress(ndjson), {}).has_value());
+    const auto compressed = gzip.Compress(ndjson);
+    ASSERT_TRUE(compressed.has_value());
+    ASSERT_TRUE(archive_.Put("logs-archive", key, *compressed, {}).has_value());
   }
 
   ReplayStatus RunToEnd(Replayer& replayer, ReplayRequest request) {
