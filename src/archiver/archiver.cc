@@ -1,13 +1,12 @@
 #include "archiver/archiver.h"
 
 #include <charconv>
-#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <optional>
-#include <random>
 
 #include "archiver/archive_objects.h"
+#include "core/backoff.h"
 #include "core/logging.h"
 
 namespace lp::archiver {
@@ -52,7 +51,7 @@ class Worker {
         store_(store),
         metrics_(metrics),
         compressor_(options.compression),
-        random_(std::random_device{}()) {}
+        backoff_(options.initial_backoff, options.max_backoff) {}
 
   void Add(std::stop_token stop, queue::ConsumedRecord record) {
     const int32_t partition = record.partition;
@@ -119,24 +118,13 @@ class Worker {
     return batch;
   }
 
-  std::chrono::milliseconds Backoff(int attempt) {
-    const auto ceiling = std::min<int64_t>(
-        options_.max_backoff.count(), options_.initial_backoff.count() << std::min(attempt, 20));
-    std::uniform_int_distribution<int64_t> pick(ceiling / 2, ceiling);
-    return std::chrono::milliseconds(pick(random_));
-  }
-
-  // Waits out a backoff unless stopping; with `attempts_when_stopping` it waits regardless.
+  // Waits out a backoff unless stopping; once stopping (the final flush) it waits regardless.
   bool Wait(std::stop_token stop, int attempt, bool stopping) {
     if (stopping) {
-      std::this_thread::sleep_for(Backoff(attempt));
+      std::this_thread::sleep_for(backoff_.Next(attempt));
       return true;
     }
-    std::mutex mutex;
-    std::condition_variable_any wake;
-    std::unique_lock lock(mutex);
-    wake.wait_for(lock, stop, Backoff(attempt), [] { return false; });
-    return !stop.stop_requested();
+    return SleepUnlessStopped(stop, backoff_.Next(attempt));
   }
 
   // Stores one object, retrying until it works. `max_attempts` 0 means until stopped.
@@ -205,7 +193,7 @@ class Worker {
   ArchiverMetrics& metrics_;
   Compressor compressor_;
   ArchiveObjectBuilder builder_;
-  std::mt19937_64 random_;
+  Backoff backoff_;
   std::map<int32_t, PartitionBatch> batches_;
 };
 

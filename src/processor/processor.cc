@@ -1,11 +1,9 @@
 #include "processor/processor.h"
 
-#include <condition_variable>
 #include <future>
 #include <map>
-#include <mutex>
-#include <random>
 
+#include "core/backoff.h"
 #include "core/logging.h"
 
 namespace lp::processor {
@@ -23,33 +21,6 @@ int64_t NowMillis() {
              std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
-
-// Sleeps for `duration` unless stop is requested first; returns false when stopping.
-bool SleepUnlessStopped(std::stop_token stop, std::chrono::milliseconds duration) {
-  std::mutex mutex;
-  std::condition_variable_any wake;
-  std::unique_lock lock(mutex);
-  wake.wait_for(lock, stop, duration, [] { return false; });
-  return !stop.stop_requested();
-}
-
-// Exponential backoff with full jitter, capped.
-class Backoff {
- public:
-  Backoff(std::chrono::milliseconds initial, std::chrono::milliseconds max)
-      : initial_(initial), max_(max), random_(std::random_device{}()) {}
-
-  std::chrono::milliseconds Next(int attempt) {
-    const auto ceiling = std::min<int64_t>(max_.count(), initial_.count() << std::min(attempt, 20));
-    std::uniform_int_distribution<int64_t> pick(ceiling / 2, ceiling);
-    return std::chrono::milliseconds(pick(random_));
-  }
-
- private:
-  std::chrono::milliseconds initial_;
-  std::chrono::milliseconds max_;
-  std::mt19937_64 random_;
-};
 
 // `<topic>-<partition>-<offset>`.
 std::string DocumentId(const queue::ConsumedRecord& record) {

@@ -1,7 +1,6 @@
 #include "replay/replayer.h"
 
-#include <condition_variable>
-
+#include "core/backoff.h"
 #include "core/decompress.h"
 #include "core/logging.h"
 #include "processor/normalizer.h"
@@ -104,11 +103,9 @@ Result<void> Replayer::WriteWithRetries(std::stop_token stop,
       if (!written) return tl::unexpected(written.error());
       return {};
     }
-    std::mutex mutex;
-    std::condition_variable_any wake;
-    std::unique_lock lock(mutex);
-    wake.wait_for(lock, stop, std::chrono::milliseconds(100 << attempt), [] { return false; });
-    if (stop.stop_requested()) return Retryable("stopped");
+    if (!SleepUnlessStopped(stop, std::chrono::milliseconds(100 << attempt))) {
+      return Retryable("stopped");
+    }
   }
 }
 

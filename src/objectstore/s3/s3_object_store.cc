@@ -7,8 +7,9 @@
 #include <cctype>
 #include <cstdlib>
 #include <cstring>
-#include <random>
 #include <thread>
+
+#include "core/backoff.h"
 
 namespace lp::objectstore::s3 {
 namespace {
@@ -263,16 +264,12 @@ Result<S3ObjectStore::Response> S3ObjectStore::Send(std::string_view method,
                                                     const Metadata& metadata) {
   std::string url = options_.endpoint + path;
   if (!query.empty()) url.append("?").append(query);
-  std::mt19937_64 random(std::random_device{}());
+  Backoff backoff(options_.initial_backoff, std::chrono::seconds(30));
   void* handle = TakeHandle();
   if (handle == nullptr) return Retryable("cannot create a libcurl handle");
   Result<Response> result = Retryable("no attempt made");
   for (int attempt = 0; attempt < options_.attempts; ++attempt) {
-    if (attempt > 0) {
-      const auto ceiling = options_.initial_backoff.count() << std::min(attempt, 10);
-      std::uniform_int_distribution<int64_t> pick(ceiling / 2, ceiling);
-      std::this_thread::sleep_for(std::chrono::milliseconds(pick(random)));
-    }
+    if (attempt > 0) std::this_thread::sleep_for(backoff.Next(attempt));
     result = SendOnce(handle, method, url, body, metadata);
     const bool transient =
         !result || result->status >= 500 || result->status == 429 || result->status == 0;
