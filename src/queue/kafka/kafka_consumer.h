@@ -1,0 +1,43 @@
+#pragma once
+
+#include <librdkafka/rdkafka.h>
+
+#include <memory>
+#include <string>
+
+#include "queue/kafka/rdkafka_handles.h"
+#include "queue/queue.h"
+
+namespace lp::queue::kafka {
+
+/// One member of a Kafka consumer group on one topic. Partitions arrive and leave by cooperative
+/// rebalancing inside Poll, so between two Polls the assignment does not change; offsets are
+/// committed only through Commit. Leaves the group on destruction. Not thread-safe.
+class KafkaConsumer final : public Consumer {
+ public:
+  /// `properties` are complete (brokers, group and logpipe's defaults included).
+  [[nodiscard]] static Result<std::unique_ptr<KafkaConsumer>> Create(const Properties& properties,
+                                                                     std::string topic);
+  ~KafkaConsumer() override;
+
+  [[nodiscard]] Result<std::vector<ConsumedRecord>> Poll(
+      size_t max_records, std::chrono::milliseconds timeout) override;
+  [[nodiscard]] Result<void> Commit(std::span<const OffsetCommit> commits) override;
+  [[nodiscard]] Result<std::optional<CommittedOffset>> Committed(int32_t partition) override;
+  [[nodiscard]] Result<void> Seek(int32_t partition, int64_t offset) override;
+  [[nodiscard]] std::vector<int32_t> Assignment() override;
+  [[nodiscard]] Result<std::vector<PartitionLag>> Lag() override;
+
+ private:
+  struct HandleCloser {
+    void operator()(rd_kafka_t* handle) const;
+  };
+
+  KafkaConsumer(rd_kafka_t* handle, std::string topic) : handle_(handle), topic_(std::move(topic)) {}
+  [[nodiscard]] PartitionListPtr ListOf(int32_t partition) const;
+
+  std::unique_ptr<rd_kafka_t, HandleCloser> handle_;
+  const std::string topic_;
+};
+
+}  // namespace lp::queue::kafka

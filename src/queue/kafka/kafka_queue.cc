@@ -1,0 +1,267 @@
+#include "queue/kafka/kafka_queue.h"
+
+#include <cstring>
+
+#include "core/backoff.h"
+#include "core/logging.h"
+#include "queue/kafka/kafka_consumer.h"
+
+namespace lp::queue::kafka {
+namespace {
+
+const Logger& Log() {
+  static const Logger logger("kafka");
+  return logger;
+}
+
+constexpr std::chrono::milliseconds kReadyCacheTime{1000};
+constexpr int kMetadataTimeoutMs = 2000;
+
+/// One Produce call in flight. Answered at its first error (a full queue should not wait for the
+/// records ahead of it) or when its last record is acknowledged; freed when librdkafka is done
+/// with every record. The count starts one above the number of records so that the call itself
+/// holds a reference until it has handed every record to librdkafka.
+struct PendingProduce {
+  explicit PendingProduce(size_t records, ProduceCallback callback)
+      : outstanding(records + 1), done(std::move(callback)) {}
+
+  void Settle(size_t count, rd_kafka_resp_err_t error, std::string_view what) {
+    if (error != RD_KAFKA_RESP_ERR_NO_ERROR && !answered.exchange(true)) {
+      done(KafkaError(what, error));
+    }
+    if (outstanding.fetch_sub(count) == count) {
+      if (!answered.exchange(true)) done({});
+      delete this;
+    }
+  }
+
+  std::atomic<size_t> outstanding;
+  std::atomic<bool> answered{false};
+  ProduceCallback done;
+};
+
+void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* message, void*) {
+  static_cast<PendingProduce*>(message->_private)
+      ->Settle(1, message->err, "Kafka did not acknowledge the record");
+}
+
+Properties ProducerProperties(const KafkaOptions& options) {
+  Properties properties{
+      {"bootstrap.servers", options.brokers},
+      {"client.id", "logpipe-producer"},
+      {"enable.idempotence", "true"},
+      {"acks", "all"},
+      {"compression.type", options.compression},
+      // Java's DefaultPartitioner: records with the same key land where Java clients put them.
+      {"partitioner", "murmur2_random"},
+      {"linger.ms", "5"},
+      {"batch.num.messages", "10000"},
+      {"batch.size", "1048576"},
+      // Bounds what waits in memory for the broker; past it Produce fails fast as "queue full"
+      // and ingest answers 503, instead of the process growing.
+      {"queue.buffering.max.kbytes", "131072"},
+      {"queue.buffering.max.messages", "1000000"},
+      // How long a record may wait for an unreachable broker before its request is answered 503.
+      {"message.timeout.ms", "10000"},
+  };
+  for (const auto& [name, value] : options.producer_properties) properties[name] = value;
+  return properties;
+}
+
+Properties ConsumerProperties(const KafkaOptions& options, const std::string& group) {
+  Properties properties{
+      {"bootstrap.servers", options.brokers},
+      {"client.id", "logpipe-" + group},
+      {"group.id", group},
+      {"enable.auto.commit", "false"},
+      {"enable.auto.offset.store", "false"},
+      {"auto.offset.reset", "earliest"},
+      {"partition.assignment.strategy", "cooperative-sticky"},
+      // A member that died (kill -9) hands its partitions over after this long.
+      {"session.timeout.ms", "10000"},
+      {"heartbeat.interval.ms", "2000"},
+      {"fetch.wait.max.ms", "100"},
+      {"queued.max.messages.kbytes", "16384"},
+  };
+  for (const auto& [name, value] : options.consumer_properties) properties[name] = value;
+  return properties;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<KafkaQueue>> KafkaQueue::Open(KafkaOptions options) {
+  if (options.brokers.empty()) return Permanent("no Kafka brokers configured");
+  std::unique_ptr<KafkaQueue> queue(new KafkaQueue(std::move(options)));
+  if (auto initialized = queue->Initialize(); !initialized) {
+    return tl::unexpected(initialized.error());
+  }
+  return queue;
+}
+
+Result<void> KafkaQueue::Initialize() {
+  // Refuse bad consumer properties now rather than at the first Subscribe.
+  if (auto consumer_conf = MakeConf(ConsumerProperties(options_, "logpipe")); !consumer_conf) {
+    return tl::unexpected(consumer_conf.error());
+  }
+  auto conf = MakeConf(ProducerProperties(options_));
+  if (!conf) return tl::unexpected(conf.error());
+  rd_kafka_conf_set_dr_msg_cb(conf->get(), OnDelivery);
+  RouteLogs(conf->get());
+  char error_text[512];
+  rd_kafka_t* handle =
+      rd_kafka_new(RD_KAFKA_PRODUCER, conf->get(), error_text, sizeof(error_text));
+  if (handle == nullptr) return Permanent(std::string("cannot create a Kafka producer: ") + error_text);
+  (void)conf->release();  // rd_kafka_new took it.
+  producer_.reset(handle);
+  delivery_reports_ = std::jthread([this](std::stop_token stop) { ServeDeliveryReports(stop); });
+
+  if (options_.topics.empty()) return {};
+  const auto deadline = std::chrono::steady_clock::now() + options_.startup_timeout;
+  Backoff backoff(std::chrono::milliseconds(200), std::chrono::seconds(5));
+  for (int attempt = 0;; ++attempt) {
+    auto created = EnsureTopics(options_.topics, options_.topic_partitions);
+    if (created) return {};
+    if (!created.error().retryable() || std::chrono::steady_clock::now() >= deadline) {
+      return tl::unexpected(
+          Error{created.error().error_class,
+                created.error().message + " (brokers " + options_.brokers + ")"});
+    }
+    Log().Warn("Kafka is not reachable yet; retrying",
+               {{"brokers", options_.brokers}, {"error", created.error().message}});
+    std::this_thread::sleep_for(backoff.Next(attempt));
+  }
+}
+
+KafkaQueue::~KafkaQueue() {
+  if (!producer_) return;
+  Flush(std::chrono::seconds(10));
+  delivery_reports_ = {};  // Joins.
+  // Whatever is still queued is answered as failed, so no caller waits forever.
+  rd_kafka_purge(producer_.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+  rd_kafka_poll(producer_.get(), 0);
+}
+
+void KafkaQueue::ServeDeliveryReports(std::stop_token stop) {
+  while (!stop.stop_requested()) rd_kafka_poll(producer_.get(), 100);
+}
+
+void KafkaQueue::Flush(std::chrono::milliseconds timeout) {
+  if (const auto error = rd_kafka_flush(producer_.get(), static_cast<int>(timeout.count()));
+      error != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    Log().Warn("records still unacknowledged after flushing", {{"error", rd_kafka_err2str(error)}});
+  }
+}
+
+void KafkaQueue::Produce(std::string_view topic, std::span<const OutgoingRecord> records,
+                         ProduceCallback done) {
+  auto* pending = new PendingProduce(records.size(), std::move(done));
+  const std::string topic_name(topic);
+  size_t handed_over = 0;
+  for (const auto& record : records) {
+    rd_kafka_headers_t* headers = nullptr;
+    if (!record.headers.empty()) {
+      headers = rd_kafka_headers_new(record.headers.size());
+      for (const auto& header : record.headers) {
+        rd_kafka_header_add(headers, header.name.data(), static_cast<ssize_t>(header.name.size()),
+                            header.value.data(), static_cast<ssize_t>(header.value.size()));
+      }
+    }
+    const auto error = rd_kafka_producev(
+        producer_.get(), RD_KAFKA_V_TOPIC(topic_name.c_str()),
+        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_KEY(const_cast<char*>(record.key.data()), record.key.size()),
+        RD_KAFKA_V_VALUE(const_cast<char*>(record.value.data()), record.value.size()),
+        RD_KAFKA_V_TIMESTAMP(record.timestamp_ms), RD_KAFKA_V_HEADERS(headers),
+        RD_KAFKA_V_OPAQUE(pending), RD_KAFKA_V_END);
+    if (error != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      if (headers != nullptr) rd_kafka_headers_destroy(headers);  // Still ours on failure.
+      // Later records must not overtake this one, so the rest of the call is refused too.
+      pending->Settle(records.size() - handed_over + 1, error,
+                      error == RD_KAFKA_RESP_ERR__QUEUE_FULL
+                          ? "Kafka producer queue full"
+                          : "Kafka refused the record");
+      return;
+    }
+    ++handed_over;
+  }
+  pending->Settle(1, RD_KAFKA_RESP_ERR_NO_ERROR, "");
+}
+
+Result<std::unique_ptr<Consumer>> KafkaQueue::Subscribe(std::string group, std::string topic) {
+  auto consumer = KafkaConsumer::Create(ConsumerProperties(options_, group), std::move(topic));
+  if (!consumer) return tl::unexpected(consumer.error());
+  return std::unique_ptr<Consumer>(std::move(*consumer));
+}
+
+Result<void> KafkaQueue::CheckReady() {
+  std::lock_guard lock(ready_mutex_);
+  const auto now = std::chrono::steady_clock::now();
+  if (now - ready_checked_ < kReadyCacheTime) return ready_;
+  ready_checked_ = now;
+  const rd_kafka_metadata_t* metadata = nullptr;
+  const auto error = rd_kafka_metadata(producer_.get(), 0, nullptr, &metadata, kMetadataTimeoutMs);
+  if (error != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    ready_ = KafkaError("Kafka brokers " + options_.brokers + " unreachable", error);
+  } else {
+    rd_kafka_metadata_destroy(metadata);
+    ready_ = {};
+  }
+  return ready_;
+}
+
+Result<void> KafkaQueue::EnsureTopics(const std::vector<std::string>& topics, int32_t partitions) {
+  char error_text[512];
+  const std::string retention = std::to_string(options_.topic_retention.count());
+  std::vector<rd_kafka_NewTopic_t*> new_topics;
+  const auto release_topics = [&] {
+    rd_kafka_NewTopic_destroy_array(new_topics.data(), new_topics.size());
+  };
+  for (const auto& name : topics) {
+    // -1: the broker's default replication factor.
+    auto* new_topic =
+        rd_kafka_NewTopic_new(name.c_str(), partitions, -1, error_text, sizeof(error_text));
+    if (new_topic == nullptr) {
+      release_topics();
+      return Permanent("topic \"" + name + "\": " + error_text);
+    }
+    new_topics.push_back(new_topic);
+    if (rd_kafka_NewTopic_set_config(new_topic, "retention.ms", retention.c_str()) !=
+        RD_KAFKA_RESP_ERR_NO_ERROR) {
+      release_topics();
+      return Permanent("topic \"" + name + "\": cannot set retention.ms");
+    }
+  }
+  QueuePtr results(rd_kafka_queue_new(producer_.get()));
+  rd_kafka_AdminOptions_t* admin_options =
+      rd_kafka_AdminOptions_new(producer_.get(), RD_KAFKA_ADMIN_OP_CREATETOPICS);
+  rd_kafka_AdminOptions_set_request_timeout(admin_options, 10'000, error_text, sizeof(error_text));
+  rd_kafka_CreateTopics(producer_.get(), new_topics.data(), new_topics.size(), admin_options,
+                        results.get());
+  rd_kafka_AdminOptions_destroy(admin_options);
+  release_topics();
+
+  EventPtr event(rd_kafka_queue_poll(results.get(), 15'000));
+  if (!event) return Retryable("creating Kafka topics timed out");
+  if (const auto error = rd_kafka_event_error(event.get()); error != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return KafkaError("cannot create Kafka topics", error);
+  }
+  size_t count = 0;
+  const rd_kafka_topic_result_t** created =
+      rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(event.get()), &count);
+  for (size_t i = 0; i < count; ++i) {
+    const auto error = rd_kafka_topic_result_error(created[i]);
+    if (error == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      Log().Info("created topic", {{"topic", rd_kafka_topic_result_name(created[i])},
+                                   {"partitions", std::to_string(partitions)}});
+    } else if (error != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
+      const char* text = rd_kafka_topic_result_error_string(created[i]);
+      return tl::unexpected(Error{
+          IsRetryable(error) ? ErrorClass::kRetryable : ErrorClass::kPermanent,
+          std::string("cannot create topic \"") + rd_kafka_topic_result_name(created[i]) +
+              "\": " + (text != nullptr ? text : rd_kafka_err2str(error))});
+    }
+  }
+  return {};
+}
+
+}  // namespace lp::queue::kafka

@@ -1,0 +1,72 @@
+#pragma once
+
+#include <librdkafka/rdkafka.h>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "queue/kafka/rdkafka_handles.h"
+#include "queue/queue.h"
+
+namespace lp::queue::kafka {
+
+struct KafkaOptions {
+  std::string brokers{};
+  /// Producer properties set after logpipe's defaults (so they win): SASL, TLS, tuning.
+  Properties producer_properties{};
+  /// Consumer properties set after logpipe's defaults.
+  Properties consumer_properties{};
+  std::string compression = "lz4";
+  /// Topics created at start when missing, with this many partitions and this retention.
+  std::vector<std::string> topics{};
+  int32_t topic_partitions = 6;
+  std::chrono::milliseconds topic_retention = std::chrono::hours(24 * 7);
+  /// How long Open keeps trying to reach the cluster before it gives up.
+  std::chrono::milliseconds startup_timeout = std::chrono::seconds(60);
+};
+
+/// The distributed queue on Apache Kafka through librdkafka. Producing is idempotent with
+/// acks=all, keyed by murmur2 as Java's clients do; a Produce call is answered when the broker
+/// acknowledged every record, or with the first error. Each Subscribe is a consumer of its own
+/// that commits only what it is told to. Thread-safe.
+class KafkaQueue final : public Queue {
+ public:
+  [[nodiscard]] static Result<std::unique_ptr<KafkaQueue>> Open(KafkaOptions options);
+  ~KafkaQueue() override;
+
+  void Produce(std::string_view topic, std::span<const OutgoingRecord> records,
+               ProduceCallback done) override;
+  [[nodiscard]] Result<std::unique_ptr<Consumer>> Subscribe(std::string group,
+                                                            std::string topic) override;
+  [[nodiscard]] Result<void> CheckReady() override;
+
+  /// Creates the topics that do not exist yet; existing ones are left as they are.
+  [[nodiscard]] Result<void> EnsureTopics(const std::vector<std::string>& topics,
+                                          int32_t partitions);
+  /// Waits up to `timeout` for every record produced so far to be acknowledged.
+  void Flush(std::chrono::milliseconds timeout);
+
+ private:
+  struct HandleDeleter {
+    void operator()(rd_kafka_t* handle) const { rd_kafka_destroy(handle); }
+  };
+
+  explicit KafkaQueue(KafkaOptions options) : options_(std::move(options)) {}
+  [[nodiscard]] Result<void> Initialize();
+  void ServeDeliveryReports(std::stop_token stop);
+
+  const KafkaOptions options_;
+  std::unique_ptr<rd_kafka_t, HandleDeleter> producer_;
+  std::jthread delivery_reports_;
+
+  std::mutex ready_mutex_;
+  std::chrono::steady_clock::time_point ready_checked_{};
+  Result<void> ready_{};
+};
+
+}  // namespace lp::queue::kafka

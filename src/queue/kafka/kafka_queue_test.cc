@@ -1,0 +1,78 @@
+// What the Kafka queue does when it cannot store: these need no broker, only a loopback port
+// where none listens.
+#include "queue/kafka/kafka_queue.h"
+
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <future>
+
+namespace lp::queue::kafka {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A loopback address with nothing listening: bound and closed again.
+std::string UnreachableBroker() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof(address);
+  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&address), length), 0);
+  EXPECT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length), 0);
+  ::close(fd);
+  return "127.0.0.1:" + std::to_string(ntohs(address.sin_port));
+}
+
+Result<void> ProduceAndWait(KafkaQueue& queue, size_t count) {
+  std::vector<OutgoingRecord> records(count, OutgoingRecord{"service", "event", 0, {}});
+  std::promise<Result<void>> done;
+  queue.Produce("app-logs", records, [&done](Result<void> result) { done.set_value(result); });
+  return done.get_future().get();
+}
+
+TEST(KafkaQueueTest, AnswersRetryableWhenTheBrokerStaysUnreachable) {
+  auto queue = KafkaQueue::Open(
+      {.brokers = UnreachableBroker(), .producer_properties = {{"message.timeout.ms", "1000"}}});
+  ASSERT_TRUE(queue.has_value()) << queue.error().message;
+  const auto result = ProduceAndWait(**queue, 3);
+  ASSERT_FALSE(result.has_value());
+  EXPECT_TRUE(result.error().retryable()) << result.error().message;
+  EXPECT_FALSE((*queue)->CheckReady().has_value());
+}
+
+TEST(KafkaQueueTest, RefusesAtOnceWhenItsLocalQueueIsFull) {
+  auto queue = KafkaQueue::Open({.brokers = UnreachableBroker(),
+                                 .producer_properties = {{"queue.buffering.max.messages", "10"},
+                                                         {"message.timeout.ms", "60000"}}});
+  ASSERT_TRUE(queue.has_value()) << queue.error().message;
+  const auto started = std::chrono::steady_clock::now();
+  const auto result = ProduceAndWait(**queue, 50);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 30s);  // Not the 60 s message timeout.
+  ASSERT_FALSE(result.has_value());
+  EXPECT_TRUE(result.error().retryable());
+  EXPECT_NE(result.error().message.find("queue full"), std::string::npos) << result.error().message;
+}
+
+TEST(KafkaQueueTest, NamesARefusedPropertyWithoutItsValue) {
+  auto queue = KafkaQueue::Open({.brokers = "127.0.0.1:9",
+                                 .producer_properties = {{"security.protocol", "s3cr3t-nonsense"}}});
+  ASSERT_FALSE(queue.has_value());
+  EXPECT_NE(queue.error().message.find("security.protocol"), std::string::npos);
+  EXPECT_EQ(queue.error().message.find("s3cr3t"), std::string::npos) << queue.error().message;
+}
+
+TEST(KafkaQueueTest, GivesUpCreatingTopicsAfterTheStartupTimeout) {
+  auto queue = KafkaQueue::Open({.brokers = UnreachableBroker(),
+                                 .topics = {"app-logs"},
+                                 .startup_timeout = 1s});
+  ASSERT_FALSE(queue.has_value());
+  EXPECT_NE(queue.error().message.find("brokers 127.0.0.1:"), std::string::npos)
+      << queue.error().message;
+}
+
+}  // namespace
+}  // namespace lp::queue::kafka
