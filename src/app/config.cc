@@ -218,6 +218,28 @@ std::vector<Setting> MakeSettings() {
   settings.push_back(Choice("archive-compression", "ARCHIVE_COMPRESSION",
                             "Compression of archive objects.", &Config::archive_compression,
                             {"gzip", "zstd"}));
+  settings.push_back(Text("kafka-brokers", "KAFKA_BROKERS",
+                          "Kafka bootstrap servers (host:port,...): the queue is Kafka instead of "
+                          "the embedded spool.",
+                          &Config::kafka_brokers));
+  settings.push_back(Text("kafka-bootstrap-servers", "KAFKA_BOOTSTRAP_SERVERS",
+                          "The same as KAFKA_BROKERS, under the name the seed's consumers use.",
+                          &Config::kafka_bootstrap_servers));
+  settings.push_back(Text("input-topic", "KAFKA_INPUT_TOPIC",
+                          "Topic events are written to and read from.", &Config::input_topic));
+  settings.push_back(Text("dlq-topic", "DLQ_TOPIC",
+                          "Topic of events the processor cannot index (dead letters).",
+                          &Config::dlq_topic));
+  settings.push_back(Choice("kafka-compression", "KAFKA_COMPRESSION",
+                            "Compression of produced Kafka record batches.",
+                            &Config::kafka_compression, {"none", "gzip", "snappy", "lz4", "zstd"}));
+  settings.push_back(Count("kafka-topic-partitions", "KAFKA_TOPIC_PARTITIONS",
+                           "Partitions of the topics logpipe creates when they are missing.",
+                           &Config::kafka_topic_partitions, 1, 10'000));
+  settings.push_back(Text("processor-group", "PROCESSOR_GROUP_ID",
+                          "Kafka consumer group of the processors.", &Config::processor_group));
+  settings.push_back(Text("archiver-group", "ARCHIVER_GROUP_ID",
+                          "Kafka consumer group of the archivers.", &Config::archiver_group));
   settings.push_back(Choice("log-level", "LOG_LEVEL", "Least severe log line written.",
                             &Config::log_level, {"debug", "info", "warn", "error"}));
   return settings;
@@ -276,6 +298,69 @@ std::map<std::string, std::string> ProcessEnvironment() {
   return env;
 }
 
+namespace {
+
+constexpr std::string_view kProducerPrefix = "KAFKA_PRODUCER_";
+constexpr std::string_view kConsumerPrefix = "KAFKA_CONSUMER_";
+
+// KAFKA_PRODUCER_SASL_MECHANISMS -> sasl.mechanisms: librdkafka's property names are lower case
+// words joined by dots.
+std::string PropertyFromEnvName(std::string_view suffix) {
+  std::string name(suffix);
+  for (char& c : name) {
+    c = c == '_' ? '.' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return name;
+}
+
+// `[kafka]` in the config file: `[kafka.producer]` and `[kafka.consumer]` tables of librdkafka
+// properties, and plain keys that apply to both.
+void LoadKafkaTable(const toml::table& kafka, Config& config, std::vector<std::string>& problems) {
+  for (const auto& [key, node] : kafka) {
+    const std::string name(key.str());
+    if (const auto* table = node.as_table(); table != nullptr && (name == "producer" || name == "consumer")) {
+      auto& properties =
+          name == "producer" ? config.kafka_producer_properties : config.kafka_consumer_properties;
+      for (const auto& [property, value] : *table) {
+        const auto text = TomlValueAsString(value);
+        if (!text) {
+          problems.push_back("[kafka." + name + "] " + std::string(property.str()) +
+                             " (config file): must be a string, number or boolean");
+          continue;
+        }
+        properties[std::string(property.str())] = *text;
+      }
+      continue;
+    }
+    const auto text = TomlValueAsString(node);
+    if (!text) {
+      problems.push_back("[kafka] " + name +
+                         " (config file): must be a string, number or boolean, or the table "
+                         "producer or consumer");
+      continue;
+    }
+    config.kafka_producer_properties[name] = *text;
+    config.kafka_consumer_properties[name] = *text;
+  }
+}
+
+}  // namespace
+
+std::string DescribeConfig(const Config& config) {
+  std::string text;
+  for (const auto& setting : Settings()) {
+    text.append(text.empty() ? "" : " ").append(setting.name).append("=").append(setting.show(config));
+  }
+  for (const auto& [label, properties] :
+       {std::pair{"kafka-producer-properties", &config.kafka_producer_properties},
+        std::pair{"kafka-consumer-properties", &config.kafka_consumer_properties}}) {
+    std::string names;
+    for (const auto& [name, value] : *properties) names.append(names.empty() ? "" : ",").append(name);
+    if (!names.empty()) text.append(" ").append(label).append("=").append(names);
+  }
+  return text;
+}
+
 std::vector<std::string> LoadConfig(const std::optional<std::filesystem::path>& file,
                                     const std::map<std::string, std::string>& env,
                                     const FlagValues& flags, Config& config) {
@@ -295,6 +380,10 @@ std::vector<std::string> LoadConfig(const std::optional<std::filesystem::path>& 
       return problems;
     }
     for (const auto& [key, node] : table) {
+      if (key.str() == "kafka" && node.is_table()) {
+        LoadKafkaTable(*node.as_table(), config, problems);
+        continue;
+      }
       const Setting* setting = FindSetting(key.str());
       // Underscores are accepted too, as TOML files usually spell keys that way.
       if (setting == nullptr) {
@@ -318,6 +407,15 @@ std::vector<std::string> LoadConfig(const std::optional<std::filesystem::path>& 
   for (const auto& setting : Settings()) {
     if (const auto found = env.find(setting.env); found != env.end()) {
       apply(setting, found->second, "environment variable " + setting.env);
+    }
+  }
+  for (const auto& [name, value] : env) {
+    if (name.starts_with(kProducerPrefix) && name.size() > kProducerPrefix.size()) {
+      config.kafka_producer_properties[PropertyFromEnvName(name.substr(kProducerPrefix.size()))] =
+          value;
+    } else if (name.starts_with(kConsumerPrefix) && name.size() > kConsumerPrefix.size()) {
+      config.kafka_consumer_properties[PropertyFromEnvName(name.substr(kConsumerPrefix.size()))] =
+          value;
     }
   }
   for (const auto& [name, value] : flags) {

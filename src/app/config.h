@@ -55,6 +55,22 @@ struct Config {
   uint32_t batch_timeout_seconds = 60;
   std::string archive_compression = "gzip";
   std::string log_level = "info";
+  std::string kafka_brokers;            ///< KAFKA_BROKERS, as the collector names it.
+  std::string kafka_bootstrap_servers;  ///< KAFKA_BOOTSTRAP_SERVERS, as the consumers name it.
+  std::string input_topic = "app-logs";
+  std::string dlq_topic = "dlq";
+  std::string kafka_compression = "lz4";
+  uint32_t kafka_topic_partitions = 6;
+  std::string processor_group = "processor";
+  std::string archiver_group = "archiver";
+  /// librdkafka properties passed through (KAFKA_PRODUCER_* / KAFKA_CONSUMER_*, `[kafka]`).
+  std::map<std::string, std::string> kafka_producer_properties;
+  std::map<std::string, std::string> kafka_consumer_properties;
+
+  /// The Kafka cluster, whichever of the two names gave it; empty: the embedded spool.
+  [[nodiscard]] const std::string& KafkaCluster() const {
+    return kafka_brokers.empty() ? kafka_bootstrap_servers : kafka_brokers;
+  }
 };
 
 /// One setting: its name in the config file and on the command line (`--name`), its environment
@@ -79,6 +95,10 @@ using FlagValues = std::map<std::string, std::string>;
 [[nodiscard]] std::vector<std::string> LoadConfig(const std::optional<std::filesystem::path>& file,
                                                   const std::map<std::string, std::string>& env,
                                                   const FlagValues& flags, Config& config);
+
+/// What the start-up log shows of the configuration: every setting (secrets masked) and the
+/// names, never the values, of the librdkafka properties passed through.
+[[nodiscard]] std::string DescribeConfig(const Config& config);
 
 /// The environment as a map, for LoadConfig.
 [[nodiscard]] std::map<std::string, std::string> ProcessEnvironment();

@@ -55,8 +55,28 @@ int main(int argc, char** argv) {
 
   SettingFlags run_flags;
   auto* run = app.add_subcommand(
-      "run", "Run everything in one process: ingest over HTTP into the embedded spool");
+      "run",
+      "Run everything in one process: ingest over HTTP into the embedded spool (or Kafka when "
+      "KAFKA_BROKERS is set), processor, archiver and query API");
   run_flags.AddTo(*run);
+
+  // One role per process, for the distributed deployment on Kafka.
+  struct RoleCommand {
+    lp::app::Role role;
+    const char* description;
+    CLI::App* command = nullptr;
+    SettingFlags flags{};
+  };
+  std::vector<RoleCommand> roles;
+  roles.reserve(3);  // The flags' options point into each element, so it must never move.
+  roles.push_back({lp::app::Role::kCollector, "Ingest over HTTP into Kafka (one role per process)"});
+  roles.push_back({lp::app::Role::kProcessor,
+                   "Consume Kafka into the search store; serve the query API on METRICS_PORT"});
+  roles.push_back({lp::app::Role::kArchiver, "Consume Kafka into the archive (S3 or a folder)"});
+  for (auto& role : roles) {
+    role.command = app.add_subcommand(std::string(lp::app::RoleName(role.role)), role.description);
+    role.flags.AddTo(*role.command);
+  }
 
   app.add_subcommand("version", "Print the version");
 
@@ -110,7 +130,13 @@ int main(int argc, char** argv) {
   Config config;
   if (run->parsed()) {
     if (!run_flags.Load(config)) return 2;
-    return lp::app::RunEmbedded(config);
+    return lp::app::RunRole(config, lp::app::Role::kAll);
+  }
+  for (const auto& role : roles) {
+    if (!role.command->parsed()) continue;
+    config.metrics_port = lp::app::DefaultMetricsPort(role.role);
+    if (!role.flags.Load(config)) return 2;
+    return lp::app::RunRole(config, role.role);
   }
   if (search->parsed()) return lp::app::Search(search_options);
   if (replay->parsed()) return lp::app::Replay(replay_options);

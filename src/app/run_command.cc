@@ -1,21 +1,19 @@
 #include "app/run_command.h"
 
 #include <cstdio>
+#include <optional>
 #include <thread>
 
 #include "api/replay_api.h"
 #include "api/search_api.h"
+#include "app/components.h"
 #include "app/signals.h"
 #include "archiver/archiver.h"
 #include "collector/collector_metrics.h"
 #include "collector/ingest_handler.h"
-#include "core/json_escape.h"
 #include "core/logging.h"
 #include "http/server.h"
-#include "objectstore/local/local_object_store.h"
-#include "objectstore/s3/s3_object_store.h"
 #include "processor/processor.h"
-#include "queue/spool/spool.h"
 #include "search/retention.h"
 #include "search/sqlite/sqlite_search_store.h"
 
@@ -34,184 +32,210 @@ LogSeverity SeverityFromName(const std::string& name) {
   return LogSeverity::kInfo;
 }
 
-std::vector<http::Route> HealthRoutes(queue::Queue& queue) {
-  return {
-      http::Route{"GET", "/healthz",
-                  [](http::Request&, http::Responder respond) {
-                    respond(http::JsonResponse(200, R"({"status":"ok"})"));
-                  }},
-      http::Route{"GET", "/readyz",
-                  [&queue](http::Request&, http::Responder respond) {
-                    const auto ready = queue.CheckReady();
-                    if (ready) return respond(http::JsonResponse(200, R"({"status":"ready"})"));
-                    std::string body = R"({"status":"not ready","reason":")";
-                    AppendJsonEscaped(body, ready.error().message);
-                    body += "\"}";
-                    respond(http::JsonResponse(503, std::move(body)));
-                  }},
-  };
+template <typename Handler>
+http::Route RouteTo(std::string method, std::string path, Handler& handler,
+                    void (Handler::*handle)(http::Request&, http::Responder)) {
+  return http::Route{std::move(method), std::move(path),
+                     [&handler, handle](http::Request& request, http::Responder respond) {
+                       (handler.*handle)(request, std::move(respond));
+                     }};
 }
 
-// Without a database the pipeline still runs; it says so once, here, and skips enrichment.
-std::unique_ptr<processor::GeoIpDatabase> OpenGeoIp(const std::filesystem::path& path) {
-  if (path.empty()) {
-    Log().Warn("no GeoIP database configured (GEOIP_DB_PATH); events get no geo fields");
-    return nullptr;
-  }
-  auto database = processor::GeoIpDatabase::Open(path);
-  if (!database) {
-    Log().Warn("GeoIP enrichment skipped", {{"error", database.error().message}});
-    return nullptr;
-  }
-  std::string files;
-  for (const auto& file : (*database)->files()) {
-    if (!files.empty()) files.push_back(',');
-    files += file.string();
-  }
-  Log().Info("GeoIP enrichment on", {{"files", files}});
-  return std::move(*database);
-}
+// The search store, its retention, enrichment and the processor consuming into it; the query
+// and replay APIs over it.
+struct ProcessorParts {
+  std::unique_ptr<search::sqlite::SqliteSearchStore> store;
+  std::unique_ptr<search::Retention> retention;
+  std::unique_ptr<processor::GeoIpDatabase> geoip;
+  std::unique_ptr<processor::ProcessorMetrics> metrics;
+  std::unique_ptr<processor::Processor> processor;
+  std::unique_ptr<objectstore::ObjectStore> archive;
+  std::unique_ptr<api::SearchApi> search_api;
+  std::unique_ptr<replay::Replayer> replayer;
+  std::unique_ptr<api::ReplayApi> replay_api;
 
-// S3 when an endpoint is configured, the local folder otherwise.
-Result<std::unique_ptr<objectstore::ObjectStore>> OpenArchive(const Config& config) {
-  if (config.s3_endpoint.empty()) {
-    const auto folder =
-        config.archive_dir.empty() ? config.data_dir / "archive" : config.archive_dir;
-    Log().Info("archiving into a local folder", {{"folder", folder.string()}});
-    return std::make_unique<objectstore::local::LocalObjectStore>(folder);
+  [[nodiscard]] std::vector<http::Route> QueryRoutes() {
+    return {RouteTo("GET", "/api/search", *search_api, &api::SearchApi::HandleSearch),
+            RouteTo("GET", "/api/histogram", *search_api, &api::SearchApi::HandleHistogram),
+            RouteTo("POST", "/api/replay", *replay_api, &api::ReplayApi::HandleStart),
+            RouteTo("GET", "/api/replay", *replay_api, &api::ReplayApi::HandleStatus)};
   }
-  auto store = objectstore::s3::S3ObjectStore::Create(
-      {.endpoint = config.s3_endpoint,
-       .region = config.s3_region,
-       .access_key_id = config.aws_access_key_id,
-       .secret_access_key = config.aws_secret_access_key.reveal()});
-  if (!store) return tl::unexpected(store.error());
-  Log().Info("archiving into S3", {{"endpoint", config.s3_endpoint}, {"bucket", config.s3_bucket}});
-  return std::unique_ptr<objectstore::ObjectStore>(std::move(*store));
-}
-
-}  // namespace
-
-int RunEmbedded(const Config& config) {
-  Logger::SetMinimumSeverity(SeverityFromName(config.log_level));
-  {
-    std::string effective;
-    for (const auto& setting : Settings())
-      effective += " " + setting.name + "=" + setting.show(config);
-    Log().Info("starting logpipe run", {{"config", effective.substr(1)}});
+  void Stop() {
+    processor->Stop();
+    retention->Stop();
   }
+};
 
-  metrics::Registry registry;
-  http::HttpMetrics http_metrics(registry);
-  const auto fsync = queue::spool::ParseFsyncPolicy(config.spool_fsync);
-  auto spool = queue::spool::Spool::Open(
-      queue::spool::SpoolOptions{
-          .directory = config.data_dir / "spool",
-          .partitions = static_cast<int32_t>(config.spool_partitions),
-          .fsync = fsync.value_or(queue::spool::FsyncPolicy::kInterval),
-          .fsync_interval = config.spool_fsync_interval,
-          .segment_bytes = config.spool_segment_bytes,
-          .max_bytes = config.spool_max_bytes,
-          .retention = config.spool_retention,
-      },
-      registry);
-  if (!spool) {
-    Log().Error("cannot open the spool", {{"error", spool.error().message}});
-    return 1;
-  }
+Result<ProcessorParts> StartProcessor(const Config& config, queue::Queue& queue,
+                                      metrics::Registry& registry,
+                                      queue::ConsumerLagMetrics& lag_metrics) {
+  ProcessorParts parts;
   auto store = search::sqlite::SqliteSearchStore::Open(config.data_dir / "search" / "search.db");
-  if (!store) {
-    Log().Error("cannot open the search store", {{"error", store.error().message}});
-    return 1;
-  }
-  search::Retention search_retention(**store,
-                                     std::chrono::hours(24) * config.search_retention_days);
-  search_retention.Start();
-  const auto geoip = OpenGeoIp(config.geoip_db_path);
-  processor::ProcessorMetrics processor_metrics(registry);
-  queue::ConsumerLagMetrics lag_metrics(registry);
-  processor::Processor processor(
-      processor::ProcessorOptions{.event_limits = {.max_event_bytes = config.max_event_bytes},
-                                  .geoip = geoip.get()},
-      **spool, **store, processor_metrics, lag_metrics);
-  if (auto started = processor.Start(); !started) {
-    Log().Error("cannot start the processor", {{"error", started.error().message}});
-    return 1;
-  }
+  if (!store) return tl::unexpected(store.error());
+  parts.store = std::move(*store);
+  parts.retention = std::make_unique<search::Retention>(
+      *parts.store, std::chrono::hours(24) * config.search_retention_days);
+  parts.retention->Start();
+  parts.geoip = OpenGeoIp(config.geoip_db_path);
+  parts.metrics = std::make_unique<processor::ProcessorMetrics>(registry);
+  parts.processor = std::make_unique<processor::Processor>(
+      processor::ProcessorOptions{.group = config.processor_group,
+                                  .topic = config.input_topic,
+                                  .dlq_topic = config.dlq_topic,
+                                  .event_limits = {.max_event_bytes = config.max_event_bytes},
+                                  .geoip = parts.geoip.get()},
+      queue, *parts.store, *parts.metrics, lag_metrics);
+  if (auto started = parts.processor->Start(); !started) return tl::unexpected(started.error());
   auto archive = OpenArchive(config);
-  if (!archive) {
-    Log().Error("cannot set up the archive", {{"error", archive.error().message}});
-    return 1;
-  }
-  archiver::ArchiverMetrics archiver_metrics(registry);
-  archiver::Archiver archiver(
+  if (!archive) return tl::unexpected(archive.error());
+  parts.archive = std::move(*archive);
+  parts.search_api = std::make_unique<api::SearchApi>(*parts.store);
+  parts.replayer = std::make_unique<replay::Replayer>(
+      *parts.archive, config.s3_bucket, *parts.store, parts.geoip.get(),
+      EventLimits{.max_event_bytes = config.max_event_bytes});
+  parts.replay_api = std::make_unique<api::ReplayApi>(*parts.replayer);
+  return parts;
+}
+
+struct ArchiverParts {
+  std::unique_ptr<objectstore::ObjectStore> store;
+  std::unique_ptr<archiver::ArchiverMetrics> metrics;
+  std::unique_ptr<archiver::Archiver> archiver;
+};
+
+Result<ArchiverParts> StartArchiver(const Config& config, queue::Queue& queue,
+                                    metrics::Registry& registry,
+                                    queue::ConsumerLagMetrics& lag_metrics) {
+  ArchiverParts parts;
+  auto store = OpenArchive(config);
+  if (!store) return tl::unexpected(store.error());
+  parts.store = std::move(*store);
+  parts.metrics = std::make_unique<archiver::ArchiverMetrics>(registry);
+  parts.archiver = std::make_unique<archiver::Archiver>(
       archiver::ArchiverOptions{
+          .group = config.archiver_group,
+          .topic = config.input_topic,
           .bucket = config.s3_bucket,
           .batch_size = config.batch_size,
           .batch_max_bytes = config.batch_max_bytes,
           .batch_timeout = std::chrono::seconds(config.batch_timeout_seconds),
           .compression = archiver::ParseCompression(config.archive_compression)
                              .value_or(archiver::Compression::kGzip)},
-      **spool, **archive, archiver_metrics, lag_metrics);
-  if (auto started = archiver.Start(); !started) {
-    Log().Error("cannot start the archiver", {{"error", started.error().message}});
+      queue, *parts.store, *parts.metrics, lag_metrics);
+  if (auto started = parts.archiver->Start(); !started) return tl::unexpected(started.error());
+  return parts;
+}
+
+std::string HostForUrl(const std::string& address) {
+  return address.find(':') != std::string::npos ? "[" + address + "]" : address;
+}
+
+}  // namespace
+
+std::string_view RoleName(Role role) {
+  switch (role) {
+    case Role::kAll:
+      return "run";
+    case Role::kCollector:
+      return "collector";
+    case Role::kProcessor:
+      return "processor";
+    case Role::kArchiver:
+      return "archiver";
+  }
+  return "run";
+}
+
+uint16_t DefaultMetricsPort(Role role) {
+  switch (role) {
+    case Role::kProcessor:
+      return 8001;
+    case Role::kArchiver:
+      return 8002;
+    default:
+      return 8080;
+  }
+}
+
+int RunRole(const Config& config, Role role) {
+  Logger::SetMinimumSeverity(SeverityFromName(config.log_level));
+  const std::string name(RoleName(role));
+  Log().Info("starting logpipe " + name, {{"config", DescribeConfig(config)}});
+  if (role != Role::kAll && config.KafkaCluster().empty()) {
+    Log().Error("logpipe " + name +
+                " runs on Kafka: set KAFKA_BROKERS or KAFKA_BOOTSTRAP_SERVERS (for one process "
+                "on the embedded spool, use logpipe run)");
+    return 2;
+  }
+  const bool collects = role == Role::kAll || role == Role::kCollector;
+  const bool processes = role == Role::kAll || role == Role::kProcessor;
+  const bool archives = role == Role::kAll || role == Role::kArchiver;
+
+  metrics::Registry registry;
+  http::HttpMetrics http_metrics(registry);
+  auto opened = OpenQueue(config, registry);
+  if (!opened) {
+    Log().Error("cannot open the queue", {{"error", opened.error().message}});
     return 1;
   }
-  api::SearchApi search_api(**store);
-  replay::Replayer replayer(**archive, config.s3_bucket, **store, geoip.get(),
-                            {.max_event_bytes = config.max_event_bytes});
-  api::ReplayApi replay_api(replayer);
+  queue::Queue& queue = *opened->queue;
+  queue::ConsumerLagMetrics lag_metrics(registry);
 
-  collector::CollectorMetrics collector_metrics(registry);
-  collector::IngestHandler ingest(
-      collector::IngestOptions{
-          .decode = {.max_body_bytes = config.max_body_bytes,
-                     .event_limits = {.max_event_bytes = config.max_event_bytes}},
-          .auth_token = config.auth_token.reveal()},
-      **spool, collector_metrics);
+  std::optional<ProcessorParts> processor;
+  if (processes) {
+    auto started = StartProcessor(config, queue, registry, lag_metrics);
+    if (!started) {
+      Log().Error("cannot start the processor", {{"error", started.error().message}});
+      return 1;
+    }
+    processor = std::move(*started);
+  }
+  std::optional<ArchiverParts> archiver;
+  if (archives) {
+    auto started = StartArchiver(config, queue, registry, lag_metrics);
+    if (!started) {
+      Log().Error("cannot start the archiver", {{"error", started.error().message}});
+      return 1;
+    }
+    archiver = std::move(*started);
+  }
 
-  const size_t threads = config.http_threads != 0
-                             ? config.http_threads
-                             : std::max<size_t>(1, std::thread::hardware_concurrency());
-  auto ingest_routes = HealthRoutes(**spool);
-  ingest_routes.push_back(
-      http::Route{"POST", "/logs", [&ingest](http::Request& request, http::Responder respond) {
-                    ingest.HandleLogs(request, std::move(respond));
-                  }});
-  ingest_routes.push_back(http::Route{
-      "GET", "/api/search", [&search_api](http::Request& request, http::Responder respond) {
-        search_api.HandleSearch(request, std::move(respond));
-      }});
-  ingest_routes.push_back(http::Route{
-      "GET", "/api/histogram", [&search_api](http::Request& request, http::Responder respond) {
-        search_api.HandleHistogram(request, std::move(respond));
-      }});
-  ingest_routes.push_back(http::Route{
-      "POST", "/api/replay", [&replay_api](http::Request& request, http::Responder respond) {
-        replay_api.HandleStart(request, std::move(respond));
-      }});
-  ingest_routes.push_back(http::Route{
-      "GET", "/api/replay", [&replay_api](http::Request& request, http::Responder respond) {
-        replay_api.HandleStatus(request, std::move(respond));
-      }});
-  http::Server ingest_server(
-      http::ServerOptions{.name = "ingest",
-                          .address = config.listen_address,
-                          .port = config.collector_port,
-                          .threads = threads,
-                          .max_body_bytes = config.max_body_bytes,
-                          .max_connections = config.max_connections,
-                          .max_inflight_body_bytes = config.max_inflight_bytes},
-      std::move(ingest_routes), http_metrics);
+  std::unique_ptr<collector::CollectorMetrics> collector_metrics;
+  std::unique_ptr<collector::IngestHandler> ingest;
+  std::unique_ptr<http::Server> ingest_server;
+  if (collects) {
+    collector_metrics = std::make_unique<collector::CollectorMetrics>(registry);
+    ingest = std::make_unique<collector::IngestHandler>(
+        collector::IngestOptions{
+            .topic = config.input_topic,
+            .decode = {.max_body_bytes = config.max_body_bytes,
+                       .event_limits = {.max_event_bytes = config.max_event_bytes}},
+            .auth_token = config.auth_token.reveal()},
+        queue, *collector_metrics);
+    auto routes = HealthRoutes(queue);
+    routes.push_back(RouteTo("POST", "/logs", *ingest, &collector::IngestHandler::HandleLogs));
+    if (processor) {
+      for (auto& route : processor->QueryRoutes()) routes.push_back(std::move(route));
+    }
+    const size_t threads = config.http_threads != 0
+                               ? config.http_threads
+                               : std::max<size_t>(1, std::thread::hardware_concurrency());
+    ingest_server = std::make_unique<http::Server>(
+        http::ServerOptions{.name = "ingest",
+                            .address = config.listen_address,
+                            .port = config.collector_port,
+                            .threads = threads,
+                            .max_body_bytes = config.max_body_bytes,
+                            .max_connections = config.max_connections,
+                            .max_inflight_body_bytes = config.max_inflight_bytes},
+        std::move(routes), http_metrics);
+  }
 
-  auto metrics_routes = HealthRoutes(**spool);
-  metrics_routes.push_back(
-      http::Route{"GET", "/metrics", [&registry](http::Request&, http::Responder respond) {
-                    http::Response response;
-                    response.content_type = "text/plain; version=0.0.4";
-                    response.body = registry.RenderText();
-                    respond(std::move(response));
-                  }});
+  auto metrics_routes = HealthRoutes(queue);
+  metrics_routes.push_back(MetricsRoute(registry));
+  if (processor && !collects) {
+    for (auto& route : processor->QueryRoutes()) metrics_routes.push_back(std::move(route));
+  }
   http::Server metrics_server(http::ServerOptions{.name = "metrics",
                                                   .address = config.listen_address,
                                                   .port = config.metrics_port,
@@ -219,28 +243,31 @@ int RunEmbedded(const Config& config) {
                                                   .max_body_bytes = 64 * 1024},
                               std::move(metrics_routes), http_metrics);
 
-  for (auto* server : {&ingest_server, &metrics_server}) {
+  for (auto* server : {ingest_server.get(), &metrics_server}) {
+    if (server == nullptr) continue;
     if (auto started = server->Start(); !started) {
       Log().Error("cannot start HTTP server", {{"error", started.error().message}});
       return 1;
     }
   }
-  const std::string host = config.listen_address.find(':') != std::string::npos
-                               ? "[" + config.listen_address + "]"
-                               : config.listen_address;
-  std::printf("logpipe ready: POST events to http://%s:%u/logs  (metrics: http://%s:%u/metrics)\n",
-              host.c_str(), ingest_server.port(), host.c_str(), metrics_server.port());
+  const std::string host = HostForUrl(config.listen_address);
+  if (ingest_server) {
+    std::printf("logpipe ready: POST events to http://%s:%u/logs  (metrics: http://%s:%u/metrics)\n",
+                host.c_str(), ingest_server->port(), host.c_str(), metrics_server.port());
+  } else {
+    std::printf("logpipe %s ready  (metrics: http://%s:%u/metrics)\n", name.c_str(), host.c_str(),
+                metrics_server.port());
+  }
   std::fflush(stdout);
 
   const int signal_number = WaitForTerminationSignal();
   Log().Info("stopping", {{"signal", std::to_string(signal_number)}});
-  // Answer what is in flight, let the processor finish its batch, make the spool durable, then
-  // stop serving metrics.
-  ingest_server.Stop(std::chrono::seconds(10));
-  processor.Stop();
-  archiver.Stop();
-  search_retention.Stop();
-  (*spool)->Stop();
+  // Answer what is in flight, let the consumers finish and commit their batches, make the queue
+  // durable, then stop serving metrics.
+  if (ingest_server) ingest_server->Stop(std::chrono::seconds(10));
+  if (processor) processor->Stop();
+  if (archiver) archiver->archiver->Stop();
+  opened->stop();
   metrics_server.Stop(std::chrono::seconds(1));
   Log().Info("stopped");
   return 0;

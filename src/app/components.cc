@@ -1,0 +1,115 @@
+#include "app/components.h"
+
+#include "core/json_escape.h"
+#include "core/logging.h"
+#include "objectstore/local/local_object_store.h"
+#include "objectstore/s3/s3_object_store.h"
+#include "queue/kafka/kafka_queue.h"
+#include "queue/spool/spool.h"
+
+namespace lp::app {
+namespace {
+
+const Logger& Log() {
+  static const Logger logger("app");
+  return logger;
+}
+
+}  // namespace
+
+Result<OpenedQueue> OpenQueue(const Config& config, metrics::Registry& registry) {
+  if (!config.KafkaCluster().empty()) {
+    auto kafka = queue::kafka::KafkaQueue::Open(
+        {.brokers = config.KafkaCluster(),
+         .producer_properties = config.kafka_producer_properties,
+         .consumer_properties = config.kafka_consumer_properties,
+         .compression = config.kafka_compression,
+         .topics = {config.input_topic, config.dlq_topic},
+         .topic_partitions = static_cast<int32_t>(config.kafka_topic_partitions)});
+    if (!kafka) return tl::unexpected(kafka.error());
+    Log().Info("queue: Kafka", {{"brokers", config.KafkaCluster()}, {"topic", config.input_topic}});
+    auto* flushable = kafka->get();
+    return OpenedQueue{std::move(*kafka),
+                       [flushable] { flushable->Flush(std::chrono::seconds(10)); }};
+  }
+  const auto fsync = queue::spool::ParseFsyncPolicy(config.spool_fsync);
+  auto spool = queue::spool::Spool::Open(
+      queue::spool::SpoolOptions{
+          .directory = config.data_dir / "spool",
+          .partitions = static_cast<int32_t>(config.spool_partitions),
+          .fsync = fsync.value_or(queue::spool::FsyncPolicy::kInterval),
+          .fsync_interval = config.spool_fsync_interval,
+          .segment_bytes = config.spool_segment_bytes,
+          .max_bytes = config.spool_max_bytes,
+          .retention = config.spool_retention,
+      },
+      registry);
+  if (!spool) return tl::unexpected(spool.error());
+  auto* stoppable = spool->get();
+  return OpenedQueue{std::move(*spool), [stoppable] { stoppable->Stop(); }};
+}
+
+std::unique_ptr<processor::GeoIpDatabase> OpenGeoIp(const std::filesystem::path& path) {
+  if (path.empty()) {
+    Log().Warn("no GeoIP database configured (GEOIP_DB_PATH); events get no geo fields");
+    return nullptr;
+  }
+  auto database = processor::GeoIpDatabase::Open(path);
+  if (!database) {
+    Log().Warn("GeoIP enrichment skipped", {{"error", database.error().message}});
+    return nullptr;
+  }
+  std::string files;
+  for (const auto& file : (*database)->files()) {
+    if (!files.empty()) files.push_back(',');
+    files += file.string();
+  }
+  Log().Info("GeoIP enrichment on", {{"files", files}});
+  return std::move(*database);
+}
+
+Result<std::unique_ptr<objectstore::ObjectStore>> OpenArchive(const Config& config) {
+  if (config.s3_endpoint.empty()) {
+    const auto folder =
+        config.archive_dir.empty() ? config.data_dir / "archive" : config.archive_dir;
+    Log().Info("archiving into a local folder", {{"folder", folder.string()}});
+    return std::make_unique<objectstore::local::LocalObjectStore>(folder);
+  }
+  auto store = objectstore::s3::S3ObjectStore::Create(
+      {.endpoint = config.s3_endpoint,
+       .region = config.s3_region,
+       .access_key_id = config.aws_access_key_id,
+       .secret_access_key = config.aws_secret_access_key.reveal()});
+  if (!store) return tl::unexpected(store.error());
+  Log().Info("archiving into S3", {{"endpoint", config.s3_endpoint}, {"bucket", config.s3_bucket}});
+  return std::unique_ptr<objectstore::ObjectStore>(std::move(*store));
+}
+
+std::vector<http::Route> HealthRoutes(queue::Queue& queue) {
+  return {
+      http::Route{"GET", "/healthz",
+                  [](http::Request&, http::Responder respond) {
+                    respond(http::JsonResponse(200, R"({"status":"ok"})"));
+                  }},
+      http::Route{"GET", "/readyz",
+                  [&queue](http::Request&, http::Responder respond) {
+                    const auto ready = queue.CheckReady();
+                    if (ready) return respond(http::JsonResponse(200, R"({"status":"ready"})"));
+                    std::string body = R"({"status":"not ready","reason":")";
+                    AppendJsonEscaped(body, ready.error().message);
+                    body += "\"}";
+                    respond(http::JsonResponse(503, std::move(body)));
+                  }},
+  };
+}
+
+http::Route MetricsRoute(metrics::Registry& registry) {
+  return http::Route{"GET", "/metrics", [&registry](http::Request&, http::Responder respond) {
+                       http::Response response;
+                       response.content_type = "text/plain; version=0.0.4";
+                       response.body = registry.RenderText();
+                       respond(std::move(response));
+                     }};
+}
+
+}  // namespace lp::app
