@@ -68,7 +68,14 @@ void SearchApi::HandleSearch(http::Request& request, http::Responder respond) {
   std::string body = "{\"total\":" + std::to_string(page->total) + ",\"hits\":[";
   for (size_t i = 0; i < page->hits.size(); ++i) {
     if (i > 0) body += ',';
-    body += page->hits[i];
+    // The document with its id first, as `_id`: the id tells a re-written document from a
+    // duplicate across stores.
+    const auto& hit = page->hits[i];
+    body += "{\"_id\":\"";
+    AppendJsonEscaped(body, hit.id);
+    body += '"';
+    if (hit.json.size() > 2) body += ',';
+    body.append(hit.json, 1);
   }
   body += "],\"cursor\":";
   if (page->next_cursor.empty()) {

@@ -73,7 +73,7 @@ TEST_F(ReplayerTest, IndexesTheRangeOnceHoweverOftenItIsReplayed) {
   }
   const auto hit = store_->Search({.text = "two"});
   ASSERT_EQ(hit->hits.size(), 1u);
-  EXPECT_NE(hit->hits[0].find(R"("level":"ERROR")"), std::string::npos);
+  EXPECT_NE(hit->hits[0].json.find(R"("level":"ERROR")"), std::string::npos);
 }
 
 TEST_F(ReplayerTest, ReplaysOneServiceWhenAsked) {

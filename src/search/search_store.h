@@ -38,9 +38,14 @@ struct SearchQuery {
   std::string cursor{};  ///< From the previous page's SearchPage::next_cursor.
 };
 
+struct SearchHit {
+  std::string id;
+  std::string json;
+};
+
 struct SearchPage {
-  uint64_t total = 0;             ///< Every match, not just this page.
-  std::vector<std::string> hits;  ///< Documents' JSON, newest first.
+  uint64_t total = 0;           ///< Every match, not just this page.
+  std::vector<SearchHit> hits;  ///< Newest first.
   std::string next_cursor;        ///< Empty on the last page.
 };
 

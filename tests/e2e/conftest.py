@@ -16,6 +16,7 @@ REPO = Path(__file__).resolve().parents[2]
 GEOIP_DB = REPO / "node_modules" / "@ip-location-db" / "dbip-city-mmdb"
 
 READY_LINE = re.compile(r"POST events to (http://\S+)/logs\s+\(metrics: (http://\S+)/metrics\)")
+ROLE_READY_LINE = re.compile(r"logpipe \w+ ready\s+\(metrics: (http://\S+)/metrics\)")
 
 
 def binary(release=False):
@@ -27,9 +28,11 @@ def binary(release=False):
 
 
 class Logpipe:
-    """One `logpipe run` process on free loopback ports, with its own data folder."""
+    """One logpipe process (`run`, or a role: `collector`, `processor`, `archiver`) on free
+    loopback ports, with its own data folder."""
 
-    def __init__(self, data_dir, env=None, release=False):
+    def __init__(self, data_dir, env=None, release=False, command="run"):
+        self.command = command
         self.data_dir = Path(data_dir)
         self.binary = binary(release)
         # scripts/test exports the S3 server's settings for the contract tests; an instance
@@ -52,8 +55,8 @@ class Logpipe:
     def start(self, deadline_seconds=60):
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.stderr = open(self.stderr_path, "ab")
-        self.process = subprocess.Popen([self.binary, "run"], env=self.env, stdout=subprocess.PIPE,
-                                        stderr=self.stderr, text=True)
+        self.process = subprocess.Popen([self.binary, self.command], env=self.env,
+                                        stdout=subprocess.PIPE, stderr=self.stderr, text=True)
         found = {}
 
         def read_ready_line():
@@ -61,6 +64,10 @@ class Logpipe:
                 match = READY_LINE.search(line)
                 if match:
                     found["urls"] = match.groups()
+                    return
+                match = ROLE_READY_LINE.search(line)
+                if match:
+                    found["urls"] = (None, match.group(1))
                     return
 
         reader = threading.Thread(target=read_ready_line, daemon=True)
@@ -70,6 +77,8 @@ class Logpipe:
             self.process.kill()
             raise AssertionError(f"logpipe did not become ready:\n{self.stderr_text()}")
         self.ingest_url, self.metrics_url = found["urls"]
+        # `run` serves the query API with ingest; a processor on its metrics port.
+        self.query_url = self.ingest_url or self.metrics_url
         return self
 
     def stderr_text(self):
@@ -119,7 +128,7 @@ class Logpipe:
         hits, cursor = [], None
         while True:
             page_parameters = dict(parameters, limit=10000, **({"cursor": cursor} if cursor else {}))
-            page = requests.get(f"{self.ingest_url}/api/search", params=page_parameters,
+            page = requests.get(f"{self.query_url}/api/search", params=page_parameters,
                                 timeout=120).json()
             hits.extend(page["hits"])
             cursor = page["cursor"]
@@ -149,8 +158,8 @@ class Logpipe:
 def start_logpipe(tmp_path):
     started = []
 
-    def start(env=None, release=False, name="data"):
-        instance = Logpipe(tmp_path / name, env=env, release=release).start()
+    def start(env=None, release=False, name="data", command="run"):
+        instance = Logpipe(tmp_path / name, env=env, release=release, command=command).start()
         started.append(instance)
         return instance
 

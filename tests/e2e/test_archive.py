@@ -1,24 +1,19 @@
 """The archiver end to end, on the local folder and on a real S3 server (versitygw, read back
 with boto3): every acknowledged event in exactly one object under its own date, byte for byte."""
 
-import gzip
 import json
 import os
 import subprocess
 import threading
 from collections import Counter
-from pathlib import Path
 
-import boto3
 import pytest
 import requests
-import zstandard
-from botocore.config import Config
 
+from archives import LocalArchive, S3Archive, archived_lines
 from conftest import REPO, wait_until
 from events import seed_event
 
-BUCKET = "logs-archive"
 DATES = ["2025-10-30", "2025-10-31", "2025-11-01"]
 
 
@@ -29,56 +24,6 @@ def dated_events(count, first=0):
         event = seed_event(n)
         event["timestamp"] = f"{DATES[n % 3]}T{n % 24:02d}:00:00.000Z"
         lines.append(json.dumps(event, separators=(",", ":")))
-    return lines
-
-
-class LocalArchive:
-    def __init__(self, folder):
-        self.folder = Path(folder) / BUCKET
-
-    def objects(self):
-        """{key: (body bytes, metadata)} of every object."""
-        found = {}
-        if not self.folder.exists():
-            return found
-        for path in sorted(self.folder.rglob("*")):
-            name = path.name
-            if path.is_file() and not name.endswith(".meta.json") and ".tmp-" not in name:
-                metadata = json.loads(Path(str(path) + ".meta.json").read_text())
-                found[path.relative_to(self.folder).as_posix()] = (path.read_bytes(), metadata)
-        return found
-
-
-class S3Archive:
-    def __init__(self, env):
-        self.client = boto3.client(
-            "s3", endpoint_url=env["S3_ENDPOINT"], region_name=env["S3_REGION"],
-            aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-            config=Config(s3={"addressing_style": "path"}))
-        self.bucket = env["S3_BUCKET"]
-
-    def objects(self):
-        found = {}
-        try:
-            pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket)
-            keys = [item["Key"] for page in pages for item in page.get("Contents", [])]
-        except self.client.exceptions.NoSuchBucket:
-            return found
-        for key in keys:
-            answer = self.client.get_object(Bucket=self.bucket, Key=key)
-            found[key] = (answer["Body"].read(), answer["Metadata"])
-        return found
-
-
-def archived_lines(archive):
-    """[(key, line)] of every archived event."""
-    lines = []
-    for key, (body, metadata) in archive.objects().items():
-        data = gzip.decompress(body) if key.endswith(".gz") else zstandard.ZstdDecompressor().decompressobj().decompress(body)
-        object_lines = data.decode().splitlines()
-        assert int(metadata["count"]) == len(object_lines), key
-        lines.extend((key, line) for line in object_lines)
     return lines
 
 

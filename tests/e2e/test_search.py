@@ -1,6 +1,7 @@
 """Events posted to logpipe run become searchable through the query API (embedded SQLite)."""
 
 import json
+import re
 
 import requests
 
@@ -44,6 +45,7 @@ def test_posted_events_become_searchable_newest_first(start_logpipe):
     newest = body["hits"][0]
     assert newest["level"] == "WARN" and newest["timestamp"] == "2025-10-30T12:00:05.000Z"
     assert "ingested_at" in newest
+    assert re.fullmatch(r"app-logs-\d+-\d+", newest["_id"]), newest["_id"]
 
     def traces(**parameters):
         return sorted(hit["trace_id"] for hit in search(logpipe, **parameters).json()["hits"])

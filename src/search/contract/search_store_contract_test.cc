@@ -51,7 +51,11 @@ class SearchStoreContractTest : public testing::TestWithParam<StoreFactory> {
   std::vector<std::string> Hits(SearchQuery query) {
     const auto page = store_->Search(query);
     EXPECT_TRUE(page.has_value()) << page.error().message;
-    return page ? page->hits : std::vector<std::string>{};
+    std::vector<std::string> documents;
+    if (page) {
+      for (const auto& hit : page->hits) documents.push_back(hit.json);
+    }
+    return documents;
   }
 
   void WriteSample() {
@@ -74,8 +78,10 @@ TEST_P(SearchStoreContractTest, ReturnsNewestFirstWithAnExactTotal) {
   ASSERT_TRUE(page.has_value());
   EXPECT_EQ(page->total, 5u);
   ASSERT_EQ(page->hits.size(), 5u);
-  EXPECT_NE(page->hits.front().find(R"("n":5)"), std::string::npos);
-  EXPECT_NE(page->hits.back().find(R"("n":1)"), std::string::npos);
+  EXPECT_NE(page->hits.front().json.find(R"("n":5)"), std::string::npos);
+  EXPECT_NE(page->hits.back().json.find(R"("n":1)"), std::string::npos);
+  EXPECT_EQ(page->hits.front().id, "app-logs-0-5");
+  EXPECT_EQ(page->hits.back().id, "app-logs-0-1");
   EXPECT_TRUE(page->next_cursor.empty());
 }
 
@@ -141,7 +147,7 @@ TEST_P(SearchStoreContractTest, PagesThroughEveryMatchOnceWithCursors) {
     const auto page = store_->Search(query);
     ASSERT_TRUE(page.has_value()) << page.error().message;
     EXPECT_EQ(page->total, 57u);
-    for (const auto& hit : page->hits) EXPECT_TRUE(seen.insert(hit).second) << hit;
+    for (const auto& hit : page->hits) EXPECT_TRUE(seen.insert(hit.json).second) << hit.json;
     query.cursor = page->next_cursor;
     ++pages;
   } while (!query.cursor.empty() && pages < 20);

@@ -286,7 +286,7 @@ Result<SearchPage> SqliteSearchStore::Search(const SearchQuery& query) {
   if (code != SQLITE_ROW) return QueryError(connection, code);
   page.total = static_cast<uint64_t>(sqlite3_column_int64(count->get(), 0));
 
-  std::string sql = "SELECT rowid, ts, doc FROM events" + filter.sql;
+  std::string sql = "SELECT rowid, ts, doc, id FROM events" + filter.sql;
   auto parameters = filter.parameters;
   if (cursor) {
     sql += " AND (ts < ? OR (ts = ? AND rowid < ?))";
@@ -309,7 +309,8 @@ Result<SearchPage> SqliteSearchStore::Search(const SearchQuery& query) {
       break;
     }
     last = Cursor{sqlite3_column_int64(select->get(), 1), sqlite3_column_int64(select->get(), 0)};
-    page.hits.emplace_back(ColumnText(select->get(), 2));
+    page.hits.push_back(SearchHit{std::string(ColumnText(select->get(), 3)),
+                                  std::string(ColumnText(select->get(), 2))});
   }
   if (code != SQLITE_ROW && code != SQLITE_DONE) return QueryError(connection, code);
   return page;
