@@ -2,7 +2,11 @@
 """Collector benchmark: wrk posts 100-event NDJSON bodies over keep-alive connections on loopback
 to `logpipe run` (spool in a temporary folder) and, in the same run, to a bare endpoint on the
 same HTTP stack that only reads the body. Prints events/s, MB/s, latency, logpipe's CPU and peak
-RSS, and logpipe's throughput as a ratio of the bare endpoint's."""
+RSS, and logpipe's throughput as a ratio of the bare endpoint's.
+
+With --kafka, the collector is `logpipe collector` producing to a real broker
+(scripts/backends/kafka, started if needed) on a topic of its own, and the broker's CPU is shown
+beside logpipe's."""
 
 import argparse
 import json
@@ -72,13 +76,16 @@ def run_wrk(port, body_file, seconds, connections, threads, rate=0):
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def measure(name, command, env, body_file, body, args, rate=0):
+def measure(name, command, env, body_file, body, args, rate=0, broker_pid=None):
     process, port = start(command, env)
     try:
         run_wrk(port, body_file, 2, args.connections, args.wrk_threads)  # Warm-up.
         cpu_before, wall_before = cpu_seconds(process.pid), time.monotonic()
+        broker_before = cpu_seconds(broker_pid) if broker_pid else 0
         result = run_wrk(port, body_file, args.seconds, args.connections, args.wrk_threads, rate)
-        cpu = (cpu_seconds(process.pid) - cpu_before) / (time.monotonic() - wall_before)
+        wall = time.monotonic() - wall_before
+        cpu = (cpu_seconds(process.pid) - cpu_before) / wall
+        broker_cpu = (cpu_seconds(broker_pid) - broker_before) / wall if broker_pid else None
         rss = peak_rss(process.pid)
     finally:
         process.send_signal(signal.SIGTERM)
@@ -92,6 +99,7 @@ def measure(name, command, env, body_file, body, args, rate=0):
         "p50_ms": result["p50_us"] / 1000,
         "p99_ms": result["p99_us"] / 1000,
         "cpu_percent": cpu * 100,
+        "broker_cpu_percent": broker_cpu * 100 if broker_cpu is not None else None,
         "peak_rss_mib": rss / (1 << 20),
         "errors": result["errors"] + result["non2xx"],
         "requests_per_s": requests_per_second,
@@ -107,7 +115,16 @@ def main():
     parser.add_argument("--events-per-body", type=int, default=100)
     parser.add_argument("--data-dir", help="parent folder for the spool (default: a temporary "
                         "folder under $TMPDIR); point it at tmpfs to take the disk out")
+    parser.add_argument("--kafka", action="store_true",
+                        help="measure `logpipe collector` into a real Kafka broker")
     args = parser.parse_args()
+    broker_pid = None
+    if args.kafka:
+        repo = Path(__file__).resolve().parents[1]
+        started = subprocess.run([str(repo / "scripts" / "backends" / "kafka"), "start"],
+                                 capture_output=True, text=True, check=True)
+        brokers = started.stdout.strip().rsplit("=", 1)[1]
+        broker_pid = int((repo / ".cache" / "backends" / "kafka" / "pid").read_text())
 
     body = make_body(args.events_per_body)
     with tempfile.TemporaryDirectory(dir=args.data_dir) as scratch:
@@ -116,22 +133,33 @@ def main():
         env = dict(os.environ, LOGPIPE_DATA_DIR=str(Path(scratch) / "data"), COLLECTOR_PORT="0",
                    METRICS_PORT="0", LISTEN_ADDRESS="127.0.0.1", LOG_LEVEL="warn")
         logpipe = [f"{args.build}/logpipe", "run"]
+        target = "logpipe run -> spool"
+        if args.kafka:
+            logpipe = [f"{args.build}/logpipe", "collector"]
+            target = "logpipe collector -> Kafka"
+            env.update(KAFKA_BROKERS=brokers, KAFKA_INPUT_TOPIC=f"bench-{os.getpid()}-{int(time.time())}")
         bare = measure("bare endpoint (ceiling)", [f"{args.build}/bench/bare_endpoint"], env,
                        body_file, body, args)
-        full = measure("logpipe run -> spool", logpipe, env, body_file, body, args)
+        full = measure(target, logpipe, env, body_file, body, args, broker_pid=broker_pid)
         half_rate = full["requests_per_s"] / 2
         half = measure("logpipe at half its max rate", logpipe, env, body_file, body, args,
-                       rate=half_rate)
+                       rate=half_rate, broker_pid=broker_pid)
 
     print(f"payload: {args.events_per_body} events/body, {len(body)} bytes/body, "
           f"{len(body) / args.events_per_body:.0f} bytes/event; {args.connections} connections, "
           f"wrk -t{args.wrk_threads}, {args.seconds}s per run; {os.cpu_count()} cores")
     header = f"{'run':34} {'events/s':>12} {'MB/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'CPU %':>7} {'RSS MiB':>8} {'errors':>7}"
+    if args.kafka:
+        header += f" {'broker CPU %':>13}"
     print(header)
     for row in (bare, full, half):
-        print(f"{row['name']:34} {row['events_per_s']:12,.0f} {row['mb_per_s']:8.1f} "
-              f"{row['p50_ms']:8.2f} {row['p99_ms']:8.2f} {row['cpu_percent']:7.0f} "
-              f"{row['peak_rss_mib']:8.1f} {row['errors']:7d}")
+        line = (f"{row['name']:34} {row['events_per_s']:12,.0f} {row['mb_per_s']:8.1f} "
+                f"{row['p50_ms']:8.2f} {row['p99_ms']:8.2f} {row['cpu_percent']:7.0f} "
+                f"{row['peak_rss_mib']:8.1f} {row['errors']:7d}")
+        if args.kafka:
+            broker_cpu = row["broker_cpu_percent"]
+            line += f" {broker_cpu:13.0f}" if broker_cpu is not None else f" {'-':>13}"
+        print(line)
     print(f"logpipe / bare endpoint: {full['events_per_s'] / bare['events_per_s']:.2f}")
     if full["errors"] or half["errors"]:
         sys.exit("errors during the benchmark")

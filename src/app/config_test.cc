@@ -49,6 +49,42 @@ TEST(ConfigTest, NamesEveryBadSettingAndItsSource) {
   EXPECT_NE(problems[2].find("max-body-bytes (--max-body-bytes)"), std::string::npos);
 }
 
+TEST(ConfigTest, EitherKafkaNameSelectsTheCluster) {
+  Config config;
+  EXPECT_TRUE(config.KafkaCluster().empty());  // The embedded spool.
+  ASSERT_TRUE(LoadConfig(std::nullopt, {{"KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"}}, {}, config)
+                  .empty());
+  EXPECT_EQ(config.KafkaCluster(), "127.0.0.1:9092");
+  EXPECT_EQ(config.input_topic, "app-logs");
+  EXPECT_EQ(config.dlq_topic, "dlq");
+  EXPECT_EQ(config.kafka_compression, "lz4");
+  EXPECT_EQ(config.kafka_topic_partitions, 6u);
+}
+
+TEST(ConfigTest, PassesLibrdkafkaPropertiesThroughAndNeverShowsTheirValues) {
+  const auto path = std::filesystem::path(testing::TempDir()) /
+                    ("logpipe_config_kafka_" + std::to_string(::getpid()) + ".toml");
+  std::ofstream(path) << "[kafka]\n\"security.protocol\" = \"SASL_SSL\"\n"
+                         "[kafka.consumer]\n\"fetch.wait.max.ms\" = 50\n";
+  Config config;
+  const auto problems = LoadConfig(path,
+                                   {{"KAFKA_PRODUCER_SASL_PASSWORD", "hunter2"},
+                                    {"KAFKA_CONSUMER_SESSION_TIMEOUT_MS", "6000"},
+                                    {"KAFKA_BROKERS", "127.0.0.1:9092"}},
+                                   {}, config);
+  std::filesystem::remove(path);
+  ASSERT_TRUE(problems.empty()) << problems.front();
+  EXPECT_EQ(config.kafka_producer_properties.at("sasl.password"), "hunter2");
+  EXPECT_EQ(config.kafka_producer_properties.at("security.protocol"), "SASL_SSL");
+  EXPECT_EQ(config.kafka_consumer_properties.at("security.protocol"), "SASL_SSL");
+  EXPECT_EQ(config.kafka_consumer_properties.at("fetch.wait.max.ms"), "50");
+  EXPECT_EQ(config.kafka_consumer_properties.at("session.timeout.ms"), "6000");
+  EXPECT_FALSE(config.kafka_consumer_properties.contains("sasl.password"));
+  const auto shown = DescribeConfig(config);
+  EXPECT_NE(shown.find("sasl.password"), std::string::npos);
+  EXPECT_EQ(shown.find("hunter2"), std::string::npos) << shown;
+}
+
 TEST(ConfigTest, RejectsUnknownKeysInTheFile) {
   const auto path = std::filesystem::path(testing::TempDir()) /
                     ("logpipe_config_unknown_" + std::to_string(::getpid()) + ".toml");
