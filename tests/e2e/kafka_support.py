@@ -6,6 +6,7 @@ import subprocess
 
 import pytest
 from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka.admin import AdminClient, ConfigResource
 
 from conftest import REPO
 
@@ -92,3 +93,11 @@ def read_topic(brokers, topic):
         return records, len(partitions)
     finally:
         consumer.close()
+
+
+def topic_retention_ms(brokers, topic):
+    """The topic's retention.ms as the broker reports it."""
+    resource = ConfigResource(ConfigResource.Type.TOPIC, topic)
+    admin = AdminClient({"bootstrap.servers": brokers})  # Must outlive the answer.
+    described = admin.describe_configs([resource])
+    return int(described[resource].result(timeout=30)["retention.ms"].value)

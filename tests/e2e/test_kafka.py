@@ -14,7 +14,8 @@ import requests
 from archives import LocalArchive, archived_lines
 from conftest import wait_until
 from events import ndjson, seed_event
-from kafka_support import broker, java_partition, kafka_brokers, read_topic  # noqa: F401
+from kafka_support import (broker, java_partition, kafka_brokers, read_topic,  # noqa: F401
+                           topic_retention_ms)
 
 PROCESSORS = 3
 ARCHIVERS = 3
@@ -187,6 +188,7 @@ def test_collector_processors_and_archivers_as_separate_processes(start_logpipe,
     acknowledged = [e["request_id"] for e in events]
 
     records = check_topic(kafka_brokers, topology.topic, acknowledged)
+    assert topic_retention_ms(kafka_brokers, topology.topic) == 7 * 24 * 3600 * 1000
     # The queue carries each event as received, and the archive holds those bytes.
     assert {value.decode() for *_, value in records} == \
         {json.dumps(e, separators=(",", ":")) for e in events}

@@ -33,6 +33,9 @@ struct QueueFactory {
   std::function<std::string()> skip_reason = [] { return std::string(); };
 };
 
+// Names the implementation in test output instead of dumping the factory's bytes.
+void PrintTo(const QueueFactory& factory, std::ostream* out) { *out << factory.name; }
+
 constexpr int32_t kKafkaPartitions = 4;
 
 std::vector<QueueFactory> Factories() {
