@@ -26,36 +26,6 @@ std::string Describe(const rd_kafka_topic_partition_list_t* partitions) {
   return text;
 }
 
-// Applies partition moves as the cooperative protocol hands them out (or the eager one, if a
-// user configured it), and says what moved: operators read this when lag jumps.
-void OnRebalance(rd_kafka_t* handle, rd_kafka_resp_err_t reason,
-                 rd_kafka_topic_partition_list_t* partitions, void*) {
-  const bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(handle), "COOPERATIVE") == 0;
-  ErrorPtr error;
-  if (reason == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-    Log().Info("partitions assigned",
-               {{"client", rd_kafka_name(handle)}, {"partitions", Describe(partitions)}});
-    if (cooperative) {
-      error.reset(rd_kafka_incremental_assign(handle, partitions));
-    } else if (const auto assigned = rd_kafka_assign(handle, partitions);
-               assigned != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      error.reset(rd_kafka_error_new(assigned, "%s", rd_kafka_err2str(assigned)));
-    }
-  } else {
-    Log().Info(rd_kafka_assignment_lost(handle) ? "partitions lost" : "partitions revoked",
-               {{"client", rd_kafka_name(handle)}, {"partitions", Describe(partitions)}});
-    if (cooperative) {
-      error.reset(rd_kafka_incremental_unassign(handle, partitions));
-    } else if (const auto unassigned = rd_kafka_assign(handle, nullptr);
-               unassigned != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      error.reset(rd_kafka_error_new(unassigned, "%s", rd_kafka_err2str(unassigned)));
-    }
-  }
-  if (error) {
-    Log().Error("cannot apply a rebalance", {{"error", rd_kafka_error_string(error.get())}});
-  }
-}
-
 std::vector<Header> HeadersOf(const rd_kafka_message_t* message) {
   std::vector<Header> headers;
   rd_kafka_headers_t* raw = nullptr;
@@ -63,9 +33,8 @@ std::vector<Header> HeadersOf(const rd_kafka_message_t* message) {
   const char* name = nullptr;
   const void* value = nullptr;
   size_t size = 0;
-  for (size_t i = 0; rd_kafka_header_get_all(raw, i, &name, &value, &size) ==
-                     RD_KAFKA_RESP_ERR_NO_ERROR;
-       ++i) {
+  for (size_t i = 0;
+       rd_kafka_header_get_all(raw, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
     headers.push_back(Header{name, value != nullptr
                                        ? std::string(static_cast<const char*>(value), size)
                                        : std::string()});
@@ -91,6 +60,37 @@ ConsumedRecord ToRecord(const rd_kafka_message_t* message) {
 
 }  // namespace
 
+// Applies partition moves as the cooperative protocol hands them out (or the eager one, if a
+// user configured it), and says what moved: operators read this when lag jumps.
+void KafkaConsumer::OnRebalance(rd_kafka_t* handle, rd_kafka_resp_err_t reason,
+                                rd_kafka_topic_partition_list_t* partitions, void* state) {
+  const bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(handle), "COOPERATIVE") == 0;
+  ErrorPtr error;
+  if (reason == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    Log().Info("partitions assigned",
+               {{"client", rd_kafka_name(handle)}, {"partitions", Describe(partitions)}});
+    if (cooperative) {
+      error.reset(rd_kafka_incremental_assign(handle, partitions));
+    } else if (const auto assigned = rd_kafka_assign(handle, partitions);
+               assigned != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      error.reset(rd_kafka_error_new(assigned, "%s", rd_kafka_err2str(assigned)));
+    }
+  } else {
+    static_cast<RebalanceState*>(state)->revoked = true;
+    Log().Info(rd_kafka_assignment_lost(handle) ? "partitions lost" : "partitions revoked",
+               {{"client", rd_kafka_name(handle)}, {"partitions", Describe(partitions)}});
+    if (cooperative) {
+      error.reset(rd_kafka_incremental_unassign(handle, partitions));
+    } else if (const auto unassigned = rd_kafka_assign(handle, nullptr);
+               unassigned != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      error.reset(rd_kafka_error_new(unassigned, "%s", rd_kafka_err2str(unassigned)));
+    }
+  }
+  if (error) {
+    Log().Error("cannot apply a rebalance", {{"error", rd_kafka_error_string(error.get())}});
+  }
+}
+
 void KafkaConsumer::HandleCloser::operator()(rd_kafka_t* handle) const {
   // Leaves the group now, so the partitions move without waiting for the session timeout.
   if (const auto error = rd_kafka_consumer_close(handle); error != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -103,16 +103,18 @@ Result<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(const Properties& p
                                                              std::string topic) {
   auto conf = MakeConf(properties);
   if (!conf) return tl::unexpected(conf.error());
+  auto rebalance = std::make_unique<RebalanceState>();
+  rd_kafka_conf_set_opaque(conf->get(), rebalance.get());
   rd_kafka_conf_set_rebalance_cb(conf->get(), OnRebalance);
   RouteLogs(conf->get());
   char error_text[512];
-  rd_kafka_t* handle =
-      rd_kafka_new(RD_KAFKA_CONSUMER, conf->get(), error_text, sizeof(error_text));
+  rd_kafka_t* handle = rd_kafka_new(RD_KAFKA_CONSUMER, conf->get(), error_text, sizeof(error_text));
   if (handle == nullptr) {
     return Permanent(std::string("cannot create a Kafka consumer: ") + error_text);
   }
   (void)conf.value().release();  // rd_kafka_new took it.
-  std::unique_ptr<KafkaConsumer> consumer(new KafkaConsumer(handle, std::move(topic)));
+  std::unique_ptr<KafkaConsumer> consumer(
+      new KafkaConsumer(std::move(rebalance), handle, std::move(topic)));
   rd_kafka_poll_set_consumer(handle);
   PartitionListPtr subscription(rd_kafka_topic_partition_list_new(1));
   rd_kafka_topic_partition_list_add(subscription.get(), consumer->topic_.c_str(),
@@ -130,6 +132,7 @@ Result<std::vector<ConsumedRecord>> KafkaConsumer::Poll(size_t max_records,
                                                         std::chrono::milliseconds timeout) {
   std::vector<ConsumedRecord> records;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
+  rebalance_->revoked = false;
   while (records.size() < max_records) {
     // Waits only for the first record; after that takes what is already fetched.
     int wait_ms = 0;
@@ -147,11 +150,19 @@ Result<std::vector<ConsumedRecord>> KafkaConsumer::Poll(size_t max_records,
     if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) continue;
     if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       if (!records.empty()) break;
-      return tl::unexpected(Error{
-          IsRetryable(message->err) ? ErrorClass::kRetryable : ErrorClass::kPermanent,
-          "Kafka consumer (" + topic_ + "): " + rd_kafka_message_errstr(message.get())});
+      return tl::unexpected(
+          Error{IsRetryable(message->err) ? ErrorClass::kRetryable : ErrorClass::kPermanent,
+                "Kafka consumer (" + topic_ + "): " + rd_kafka_message_errstr(message.get())});
     }
     records.push_back(ToRecord(message.get()));
+  }
+  if (rebalance_->revoked) {
+    // A partition left while this batch was gathered: its records belong to the next owner now,
+    // and handing them out would let this member commit (or archive) behind that owner's back.
+    const auto assigned = Assignment();
+    std::erase_if(records, [&assigned](const ConsumedRecord& record) {
+      return !std::binary_search(assigned.begin(), assigned.end(), record.partition);
+    });
   }
   return records;
 }
@@ -182,9 +193,9 @@ Result<void> KafkaConsumer::Commit(std::span<const OffsetCommit> commits) {
   }
   for (int i = 0; i < list->cnt; ++i) {
     if (list->elems[i].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      return KafkaError("Kafka commit of partition " + std::to_string(list->elems[i].partition) +
-                            " failed",
-                        list->elems[i].err);
+      return KafkaError(
+          "Kafka commit of partition " + std::to_string(list->elems[i].partition) + " failed",
+          list->elems[i].err);
     }
   }
   return {};

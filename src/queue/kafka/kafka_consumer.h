@@ -32,10 +32,19 @@ class KafkaConsumer final : public Consumer {
   struct HandleCloser {
     void operator()(rd_kafka_t* handle) const;
   };
+  /// What the rebalance callback tells Poll; owned apart from the consumer because librdkafka
+  /// holds its address from before the consumer exists until after the handle is closed.
+  struct RebalanceState {
+    bool revoked = false;
+  };
 
-  KafkaConsumer(rd_kafka_t* handle, std::string topic) : handle_(handle), topic_(std::move(topic)) {}
+  KafkaConsumer(std::unique_ptr<RebalanceState> rebalance, rd_kafka_t* handle, std::string topic)
+      : rebalance_(std::move(rebalance)), handle_(handle), topic_(std::move(topic)) {}
   [[nodiscard]] PartitionListPtr ListOf(int32_t partition) const;
+  static void OnRebalance(rd_kafka_t* handle, rd_kafka_resp_err_t reason,
+                          rd_kafka_topic_partition_list_t* partitions, void* state);
 
+  std::unique_ptr<RebalanceState> rebalance_;  // Declared first: it outlives the handle.
   std::unique_ptr<rd_kafka_t, HandleCloser> handle_;
   const std::string topic_;
 };

@@ -108,9 +108,9 @@ Result<void> KafkaQueue::Initialize() {
   rd_kafka_conf_set_dr_msg_cb(conf->get(), OnDelivery);
   RouteLogs(conf->get());
   char error_text[512];
-  rd_kafka_t* handle =
-      rd_kafka_new(RD_KAFKA_PRODUCER, conf->get(), error_text, sizeof(error_text));
-  if (handle == nullptr) return Permanent(std::string("cannot create a Kafka producer: ") + error_text);
+  rd_kafka_t* handle = rd_kafka_new(RD_KAFKA_PRODUCER, conf->get(), error_text, sizeof(error_text));
+  if (handle == nullptr)
+    return Permanent(std::string("cannot create a Kafka producer: ") + error_text);
   (void)conf->release();  // rd_kafka_new took it.
   producer_.reset(handle);
   delivery_reports_ = std::jthread([this](std::stop_token stop) { ServeDeliveryReports(stop); });
@@ -122,9 +122,8 @@ Result<void> KafkaQueue::Initialize() {
     auto created = EnsureTopics(options_.topics, options_.topic_partitions);
     if (created) return {};
     if (!created.error().retryable() || std::chrono::steady_clock::now() >= deadline) {
-      return tl::unexpected(
-          Error{created.error().error_class,
-                created.error().message + " (brokers " + options_.brokers + ")"});
+      return tl::unexpected(Error{created.error().error_class,
+                                  created.error().message + " (brokers " + options_.brokers + ")"});
     }
     Log().Warn("Kafka is not reachable yet; retrying",
                {{"brokers", options_.brokers}, {"error", created.error().message}});
@@ -138,7 +137,7 @@ KafkaQueue::~KafkaQueue() {
   delivery_reports_ = {};  // Joins.
   // Whatever is still queued is answered as failed, so no caller waits forever.
   rd_kafka_purge(producer_.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-  rd_kafka_poll(producer_.get(), 0);
+  rd_kafka_flush(producer_.get(), 1000);  // Serves the purged records' reports.
 }
 
 void KafkaQueue::ServeDeliveryReports(std::stop_token stop) {
@@ -177,9 +176,8 @@ void KafkaQueue::Produce(std::string_view topic, std::span<const OutgoingRecord>
       if (headers != nullptr) rd_kafka_headers_destroy(headers);  // Still ours on failure.
       // Later records must not overtake this one, so the rest of the call is refused too.
       pending->Settle(records.size() - handed_over + 1, error,
-                      error == RD_KAFKA_RESP_ERR__QUEUE_FULL
-                          ? "Kafka producer queue full"
-                          : "Kafka refused the record");
+                      error == RD_KAFKA_RESP_ERR__QUEUE_FULL ? "Kafka producer queue full"
+                                                             : "Kafka refused the record");
       return;
     }
     ++handed_over;
@@ -255,10 +253,10 @@ Result<void> KafkaQueue::EnsureTopics(const std::vector<std::string>& topics, in
                                    {"partitions", std::to_string(partitions)}});
     } else if (error != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
       const char* text = rd_kafka_topic_result_error_string(created[i]);
-      return tl::unexpected(Error{
-          IsRetryable(error) ? ErrorClass::kRetryable : ErrorClass::kPermanent,
-          std::string("cannot create topic \"") + rd_kafka_topic_result_name(created[i]) +
-              "\": " + (text != nullptr ? text : rd_kafka_err2str(error))});
+      return tl::unexpected(
+          Error{IsRetryable(error) ? ErrorClass::kRetryable : ErrorClass::kPermanent,
+                std::string("cannot create topic \"") + rd_kafka_topic_result_name(created[i]) +
+                    "\": " + (text != nullptr ? text : rd_kafka_err2str(error))});
     }
   }
   return {};

@@ -58,17 +58,17 @@ TEST(KafkaQueueTest, RefusesAtOnceWhenItsLocalQueueIsFull) {
 }
 
 TEST(KafkaQueueTest, NamesARefusedPropertyWithoutItsValue) {
-  auto queue = KafkaQueue::Open({.brokers = "127.0.0.1:9",
-                                 .producer_properties = {{"security.protocol", "s3cr3t-nonsense"}}});
+  auto queue =
+      KafkaQueue::Open({.brokers = "127.0.0.1:9",
+                        .producer_properties = {{"security.protocol", "s3cr3t-nonsense"}}});
   ASSERT_FALSE(queue.has_value());
   EXPECT_NE(queue.error().message.find("security.protocol"), std::string::npos);
   EXPECT_EQ(queue.error().message.find("s3cr3t"), std::string::npos) << queue.error().message;
 }
 
 TEST(KafkaQueueTest, GivesUpCreatingTopicsAfterTheStartupTimeout) {
-  auto queue = KafkaQueue::Open({.brokers = UnreachableBroker(),
-                                 .topics = {"app-logs"},
-                                 .startup_timeout = 1s});
+  auto queue = KafkaQueue::Open(
+      {.brokers = UnreachableBroker(), .topics = {"app-logs"}, .startup_timeout = 1s});
   ASSERT_FALSE(queue.has_value());
   EXPECT_NE(queue.error().message.find("brokers 127.0.0.1:"), std::string::npos)
       << queue.error().message;

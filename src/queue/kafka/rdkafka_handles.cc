@@ -22,16 +22,16 @@ Result<ConfPtr> MakeConf(const Properties& properties) {
 }
 
 void RouteLogs(rd_kafka_conf_t* conf) {
-  rd_kafka_conf_set_log_cb(conf, [](const rd_kafka_t* handle, int level, const char* facility,
-                                    const char* text) {
-    static const Logger logger("kafka");
-    // syslog levels: 0-3 errors, 4 warnings, 5-6 notices and information, 7 debugging.
-    const LogSeverity severity = level <= 3   ? LogSeverity::kError
-                                 : level == 4 ? LogSeverity::kWarn
-                                 : level <= 6 ? LogSeverity::kInfo
-                                              : LogSeverity::kDebug;
-    logger.Log(severity, text, {{"client", rd_kafka_name(handle)}, {"facility", facility}});
-  });
+  rd_kafka_conf_set_log_cb(
+      conf, [](const rd_kafka_t* handle, int level, const char* facility, const char* text) {
+        static const Logger logger("kafka");
+        // syslog levels: 0-3 errors, 4 warnings, 5-6 notices and information, 7 debugging.
+        const LogSeverity severity = level <= 3   ? LogSeverity::kError
+                                     : level == 4 ? LogSeverity::kWarn
+                                     : level <= 6 ? LogSeverity::kInfo
+                                                  : LogSeverity::kDebug;
+        logger.Log(severity, text, {{"client", rd_kafka_name(handle)}, {"facility", facility}});
+      });
 }
 
 bool IsRetryable(rd_kafka_resp_err_t error) {
