@@ -318,7 +318,8 @@ std::string PropertyFromEnvName(std::string_view suffix) {
 void LoadKafkaTable(const toml::table& kafka, Config& config, std::vector<std::string>& problems) {
   for (const auto& [key, node] : kafka) {
     const std::string name(key.str());
-    if (const auto* table = node.as_table(); table != nullptr && (name == "producer" || name == "consumer")) {
+    if (const auto* table = node.as_table();
+        table != nullptr && (name == "producer" || name == "consumer")) {
       auto& properties =
           name == "producer" ? config.kafka_producer_properties : config.kafka_consumer_properties;
       for (const auto& [property, value] : *table) {
@@ -349,13 +350,17 @@ void LoadKafkaTable(const toml::table& kafka, Config& config, std::vector<std::s
 std::string DescribeConfig(const Config& config) {
   std::string text;
   for (const auto& setting : Settings()) {
-    text.append(text.empty() ? "" : " ").append(setting.name).append("=").append(setting.show(config));
+    text.append(text.empty() ? "" : " ")
+        .append(setting.name)
+        .append("=")
+        .append(setting.show(config));
   }
   for (const auto& [label, properties] :
        {std::pair{"kafka-producer-properties", &config.kafka_producer_properties},
         std::pair{"kafka-consumer-properties", &config.kafka_consumer_properties}}) {
     std::string names;
-    for (const auto& [name, value] : *properties) names.append(names.empty() ? "" : ",").append(name);
+    for (const auto& [name, value] : *properties)
+      names.append(names.empty() ? "" : ",").append(name);
     if (!names.empty()) text.append(" ").append(label).append("=").append(names);
   }
   return text;

@@ -69,7 +69,8 @@ int main(int argc, char** argv) {
   };
   std::vector<RoleCommand> roles;
   roles.reserve(3);  // The flags' options point into each element, so it must never move.
-  roles.push_back({lp::app::Role::kCollector, "Ingest over HTTP into Kafka (one role per process)"});
+  roles.push_back(
+      {lp::app::Role::kCollector, "Ingest over HTTP into Kafka (one role per process)"});
   roles.push_back({lp::app::Role::kProcessor,
                    "Consume Kafka into the search store; serve the query API on METRICS_PORT"});
   roles.push_back({lp::app::Role::kArchiver, "Consume Kafka into the archive (S3 or a folder)"});

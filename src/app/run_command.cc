@@ -252,8 +252,9 @@ int RunRole(const Config& config, Role role) {
   }
   const std::string host = HostForUrl(config.listen_address);
   if (ingest_server) {
-    std::printf("logpipe ready: POST events to http://%s:%u/logs  (metrics: http://%s:%u/metrics)\n",
-                host.c_str(), ingest_server->port(), host.c_str(), metrics_server.port());
+    std::printf(
+        "logpipe ready: POST events to http://%s:%u/logs  (metrics: http://%s:%u/metrics)\n",
+        host.c_str(), ingest_server->port(), host.c_str(), metrics_server.port());
   } else {
     std::printf("logpipe %s ready  (metrics: http://%s:%u/metrics)\n", name.c_str(), host.c_str(),
                 metrics_server.port());

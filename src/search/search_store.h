@@ -46,7 +46,7 @@ struct SearchHit {
 struct SearchPage {
   uint64_t total = 0;           ///< Every match, not just this page.
   std::vector<SearchHit> hits;  ///< Newest first.
-  std::string next_cursor;        ///< Empty on the last page.
+  std::string next_cursor;      ///< Empty on the last page.
 };
 
 struct HistogramBucket {
