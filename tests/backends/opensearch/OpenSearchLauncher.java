@@ -13,6 +13,7 @@ import org.opensearch.cluster.service.ClusterService;
 import org.opensearch.common.settings.Settings;
 import org.opensearch.env.Environment;
 import org.opensearch.index.mapper.MapperExtrasPlugin;
+import org.opensearch.index.reindex.ReindexPlugin;
 import org.opensearch.node.InternalSettingsPreparer;
 import org.opensearch.node.Node;
 import org.opensearch.plugins.Plugin;
@@ -50,7 +51,8 @@ public final class OpenSearchLauncher {
     final Environment environment = InternalSettingsPreparer.prepareEnvironment(
         settings, Collections.emptyMap(), home.resolve("config"), () -> "node-1");
     final Node node = new EmbeddedNode(environment,
-        List.of(Netty4Plugin.class, CommonAnalysisPlugin.class, MapperExtrasPlugin.class));
+        List.of(Netty4Plugin.class, CommonAnalysisPlugin.class, MapperExtrasPlugin.class,
+            ReindexPlugin.class));
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       try {
         node.close();

@@ -1,0 +1,304 @@
+#include "search/elastic/elastic_search_store.h"
+
+#include <simdjson.h>
+
+#include <thread>
+
+#include "core/backoff.h"
+#include "core/logging.h"
+
+namespace lp::search::elastic {
+namespace {
+
+constexpr auto kStartupTimeout = std::chrono::seconds(60);
+
+const Logger& Log() {
+  static const Logger logger("elastic");
+  return logger;
+}
+
+// The store's own explanation of a refused request: `error.type: error.reason`, or the body.
+std::string Reason(const ElasticResponse& response) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  std::string_view type;
+  std::string_view reason;
+  if (parser.parse(response.body).get(root) == simdjson::SUCCESS &&
+      root["error"]["type"].get_string().get(type) == simdjson::SUCCESS &&
+      root["error"]["reason"].get_string().get(reason) == simdjson::SUCCESS) {
+    return std::string(type) + ": " + std::string(reason);
+  }
+  return response.body.substr(0, 300);
+}
+
+// 429 and 5xx pass; credentials are named; the rest is a refusal that retrying cannot change.
+tl::unexpected<Error> StatusError(std::string_view what, const ElasticResponse& response) {
+  std::string message = std::string(what) + ": HTTP " + std::to_string(response.status);
+  if (response.status == 401 || response.status == 403) {
+    return Permanent(message + " (check ES_USERNAME and ES_PASSWORD, or ES_API_KEY)");
+  }
+  message += " " + Reason(response);
+  if (response.status == 429 || response.status >= 500) return Retryable(message);
+  return Permanent(message);
+}
+
+Result<ElasticResponse> Expect(Result<ElasticResponse> response, std::string_view what) {
+  if (!response) return tl::unexpected(response.error());
+  if (response->status < 200 || response->status >= 300) return StatusError(what, *response);
+  return response;
+}
+
+Result<simdjson::dom::element> ParseJson(simdjson::dom::parser& parser, const std::string& body,
+                                         std::string_view what) {
+  simdjson::dom::element root;
+  if (parser.parse(body).get(root) != simdjson::SUCCESS) {
+    return Retryable(std::string(what) + ": the answer is not JSON");
+  }
+  return root;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ElasticSearchStore>> ElasticSearchStore::Open(ElasticStoreOptions options) {
+  std::unique_ptr<ElasticSearchStore> store(new ElasticSearchStore(std::move(options)));
+  const auto deadline = std::chrono::steady_clock::now() + kStartupTimeout;
+  Backoff backoff(std::chrono::milliseconds(200), std::chrono::seconds(5));
+  for (int attempt = 0;; ++attempt) {
+    auto bootstrapped = store->Bootstrap();
+    if (bootstrapped) return store;
+    if (!bootstrapped.error().retryable() || std::chrono::steady_clock::now() >= deadline) {
+      return tl::unexpected(bootstrapped.error());
+    }
+    Log().Warn("the search store is not reachable yet; retrying",
+               {{"error", bootstrapped.error().message}});
+    std::this_thread::sleep_for(backoff.Next(attempt));
+  }
+}
+
+Result<void> ElasticSearchStore::Bootstrap() {
+  auto root = Expect(client_.Send("GET", "/"), "GET /");
+  if (!root) return tl::unexpected(root.error());
+  auto cluster = ParseClusterInfo(root->body);
+  if (!cluster) return tl::unexpected(cluster.error());
+  cluster_ = *cluster;
+  const bool opensearch = cluster_.distribution == Distribution::kOpenSearch;
+  Log().Info("search store", {{"distribution", opensearch ? "opensearch" : "elasticsearch"},
+                              {"version", cluster_.version}});
+
+  // One template and policy per index prefix, so that several pipelines can share a cluster.
+  const std::string name = "logpipe-" + options_.index_prefix;
+  std::string policy = name;
+  if (opensearch) {
+    const std::string path = "/_plugins/_ism/policies/" + policy;
+    auto existing = client_.Send("GET", path);
+    if (!existing) return tl::unexpected(existing.error());
+    if (existing->status == 200) {
+      // Already there (another processor, or an operator's edit): left as it is.
+    } else if (existing->status == 404 && existing->body.find("no handler") == std::string::npos &&
+               !existing->body.empty()) {
+      auto created = client_.Send("PUT", path,
+                                  IsmPolicyBody(options_.delete_after_days, options_.index_prefix));
+      if (!created) return tl::unexpected(created.error());
+      // 409: a processor starting at the same time created it first.
+      if (created->status != 409 && (created->status < 200 || created->status >= 300)) {
+        return StatusError("creating the ISM policy", *created);
+      }
+    } else {
+      Log().Warn(
+          "OpenSearch has no Index State Management plugin: indices are neither rolled over nor "
+          "deleted by age; install opensearch-index-management for the lifecycle");
+      policy.clear();
+    }
+  } else {
+    auto created = Expect(
+        client_.Send("PUT", "/_ilm/policy/" + policy, IlmPolicyBody(options_.delete_after_days)),
+        "creating the ILM policy");
+    if (!created) return tl::unexpected(created.error());
+  }
+
+  auto index_template =
+      Expect(client_.Send("PUT", "/_index_template/" + name,
+                          IndexTemplateBody(cluster_, {.index_prefix = options_.index_prefix,
+                                                       .alias = options_.alias,
+                                                       .replicas = options_.replicas,
+                                                       .policy = policy})),
+             "creating the index template");
+  if (!index_template) return tl::unexpected(index_template.error());
+
+  auto alias = client_.Send("HEAD", "/_alias/" + options_.alias);
+  if (!alias) return tl::unexpected(alias.error());
+  if (alias->status == 404) {
+    auto created = client_.Send("PUT", "/" + options_.index_prefix + "-000001",
+                                FirstIndexBody(options_.alias));
+    if (!created) return tl::unexpected(created.error());
+    const bool raced = created->status == 400 &&
+                       created->body.find("resource_already_exists_exception") != std::string::npos;
+    if (!raced && (created->status < 200 || created->status >= 300)) {
+      return StatusError("creating the first index", *created);
+    }
+  } else if (alias->status != 200) {
+    return StatusError("looking up the write alias", *alias);
+  }
+  return {};
+}
+
+Result<std::vector<size_t>> ElasticSearchStore::SendBulk(std::span<const SearchDocument> documents,
+                                                         const std::vector<size_t>& indexes,
+                                                         std::vector<DocumentOutcome>& outcomes) {
+  std::string body;
+  for (const size_t index : indexes) AppendBulkIndex(body, options_.alias, documents[index]);
+  const std::string path =
+      options_.refresh.empty() ? "/_bulk" : "/_bulk?refresh=" + options_.refresh;
+  auto response = Expect(client_.Send("POST", path, body, "application/x-ndjson"), "_bulk");
+  if (!response) return tl::unexpected(response.error());
+  simdjson::dom::parser parser;
+  auto root = ParseJson(parser, response->body, "_bulk");
+  if (!root) return tl::unexpected(root.error());
+  simdjson::dom::array items;
+  if ((*root)["items"].get_array().get(items) != simdjson::SUCCESS ||
+      items.size() != indexes.size()) {
+    return Retryable("_bulk: the answer does not list one item per document");
+  }
+  std::vector<size_t> again;
+  size_t position = 0;
+  for (const auto item : items) {
+    const size_t index = indexes[position++];
+    simdjson::dom::object action;
+    int64_t status = 0;
+    if (item.get_object().get(action) != simdjson::SUCCESS || action.size() != 1 ||
+        action.begin().value()["status"].get_int64().get(status) != simdjson::SUCCESS) {
+      return Retryable("_bulk: an item without a status");
+    }
+    if (status >= 200 && status < 300) {
+      outcomes[index] = DocumentOutcome{};
+      continue;
+    }
+    const auto error = action.begin().value()["error"];
+    std::string_view type;
+    std::string_view reason;
+    std::string text = "HTTP " + std::to_string(status);
+    if (error["type"].get_string().get(type) == simdjson::SUCCESS) text += " " + std::string(type);
+    if (error["reason"].get_string().get(reason) == simdjson::SUCCESS) {
+      text += ": " + std::string(reason);
+    }
+    outcomes[index] = DocumentOutcome{.accepted = false, .error = text};
+    if (status == 429 || status >= 500) again.push_back(index);
+  }
+  return again;
+}
+
+Result<std::vector<DocumentOutcome>> ElasticSearchStore::Write(
+    std::span<const SearchDocument> documents) {
+  std::vector<DocumentOutcome> outcomes(documents.size());
+  if (documents.empty()) return outcomes;
+  std::vector<size_t> pending(documents.size());
+  for (size_t i = 0; i < pending.size(); ++i) pending[i] = i;
+  Backoff backoff(options_.initial_backoff, std::chrono::seconds(5));
+  for (int attempt = 0;; ++attempt) {
+    auto again = SendBulk(documents, pending, outcomes);
+    if (!again) return tl::unexpected(again.error());
+    if (again->empty()) return outcomes;
+    if (attempt + 1 >= options_.item_attempts) {
+      // Still refused for load or a server fault: never a reason to dead-letter them.
+      return Retryable(std::to_string(again->size()) + " documents still refused after " +
+                       std::to_string(options_.item_attempts) + " tries, e.g. " +
+                       outcomes[again->front()].error);
+    }
+    std::this_thread::sleep_for(backoff.Next(attempt));
+    pending = std::move(*again);
+  }
+}
+
+Result<SearchPage> ElasticSearchStore::Search(const SearchQuery& query) {
+  auto body = SearchBody(query);
+  if (!body) return tl::unexpected(body.error());
+  auto response = Expect(client_.Send("POST", "/" + options_.alias + "/_search", *body), "search");
+  if (!response) return tl::unexpected(response.error());
+  simdjson::dom::parser parser;
+  auto root = ParseJson(parser, response->body, "search");
+  if (!root) return tl::unexpected(root.error());
+  SearchPage page;
+  simdjson::dom::array hits;
+  uint64_t total = 0;
+  if ((*root)["hits"]["total"]["value"].get_uint64().get(total) != simdjson::SUCCESS ||
+      (*root)["hits"]["hits"].get_array().get(hits) != simdjson::SUCCESS) {
+    return Retryable("search: the answer has no hits");
+  }
+  page.total = total;
+  for (const auto hit : hits) {
+    std::string_view id;
+    simdjson::dom::element source;
+    simdjson::dom::array sort;
+    if (hit["_id"].get_string().get(id) != simdjson::SUCCESS ||
+        hit["_source"].get(source) != simdjson::SUCCESS ||
+        hit["sort"].get_array().get(sort) != simdjson::SUCCESS || sort.size() != 2) {
+      return Retryable("search: a hit without _id, _source or sort");
+    }
+    if (page.hits.size() == query.limit) break;  // The extra hit only says that more follow.
+    page.hits.push_back(SearchHit{std::string(id), simdjson::to_string(source)});
+    int64_t timestamp = 0;
+    std::string_view event_id;
+    if (sort.at(0).get_int64().get(timestamp) != simdjson::SUCCESS ||
+        sort.at(1).get_string().get(event_id) != simdjson::SUCCESS) {
+      return Retryable("search: a hit with an unexpected sort");
+    }
+    page.next_cursor = std::to_string(timestamp) + ":" + std::string(event_id);
+  }
+  if (hits.size() <= query.limit) page.next_cursor.clear();
+  return page;
+}
+
+Result<std::vector<HistogramBucket>> ElasticSearchStore::Histogram(const SearchQuery& query,
+                                                                   int64_t interval_ms) {
+  auto body = HistogramBody(query, interval_ms);
+  if (!body) return tl::unexpected(body.error());
+  auto response =
+      Expect(client_.Send("POST", "/" + options_.alias + "/_search", *body), "histogram");
+  if (!response) return tl::unexpected(response.error());
+  simdjson::dom::parser parser;
+  auto root = ParseJson(parser, response->body, "histogram");
+  if (!root) return tl::unexpected(root.error());
+  simdjson::dom::array buckets;
+  if ((*root)["aggregations"]["buckets"]["buckets"].get_array().get(buckets) != simdjson::SUCCESS) {
+    return Retryable("histogram: the answer has no buckets");
+  }
+  std::vector<HistogramBucket> out;
+  for (const auto bucket : buckets) {
+    int64_t start = 0;
+    simdjson::dom::array levels;
+    if (bucket["key"].get_int64().get(start) != simdjson::SUCCESS ||
+        bucket["levels"]["buckets"].get_array().get(levels) != simdjson::SUCCESS) {
+      return Retryable("histogram: a bucket without key or levels");
+    }
+    for (const auto level : levels) {
+      std::string_view name;
+      uint64_t count = 0;
+      if (level["key"].get_string().get(name) != simdjson::SUCCESS ||
+          level["doc_count"].get_uint64().get(count) != simdjson::SUCCESS) {
+        return Retryable("histogram: a level without key or count");
+      }
+      out.push_back(HistogramBucket{start, std::string(name), count});
+    }
+  }
+  return out;
+}
+
+Result<uint64_t> ElasticSearchStore::DeleteOlderThan(int64_t before_ms) {
+  const std::string body = R"({"query":{"range":{"timestamp":{"lt":)" + std::to_string(before_ms) +
+                           R"(,"format":"epoch_millis"}}}})";
+  auto response = Expect(
+      client_.Send("POST",
+                   "/" + options_.alias + "/_delete_by_query?refresh=true&conflicts=proceed", body),
+      "deleting old documents");
+  if (!response) return tl::unexpected(response.error());
+  simdjson::dom::parser parser;
+  auto root = ParseJson(parser, response->body, "deleting old documents");
+  if (!root) return tl::unexpected(root.error());
+  uint64_t deleted = 0;
+  if ((*root)["deleted"].get_uint64().get(deleted) != simdjson::SUCCESS) {
+    return Retryable("deleting old documents: the answer has no count");
+  }
+  return deleted;
+}
+
+}  // namespace lp::search::elastic

@@ -1,0 +1,62 @@
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "search/elastic/elastic_client.h"
+#include "search/elastic/elastic_requests.h"
+#include "search/search_store.h"
+
+namespace lp::search::elastic {
+
+struct ElasticStoreOptions {
+  ElasticClientOptions client{};
+  std::string index_prefix = "logs";  ///< Indices `<prefix>-000001`... behind the alias.
+  std::string alias = "log-write";
+  int replicas = 1;
+  int delete_after_days = 30;
+  /// `_bulk`'s refresh parameter: empty (the index's refresh interval decides when documents
+  /// become searchable), or "wait_for" (a write returns once its documents are searchable).
+  std::string refresh{};
+  /// Tries for documents answered 429 or 5xx, each retried alone with backoff.
+  int item_attempts = 5;
+  std::chrono::milliseconds initial_backoff{100};
+};
+
+/// The distributed search store on Elasticsearch 8 or OpenSearch 2: `_bulk` writes with an
+/// outcome per document (429 and 5xx retried alone, mapping rejections returned as rejected),
+/// searches in the query DSL with `search_after`, and a bootstrap at Open that is idempotent and
+/// safe to race: index template, lifecycle policy (ILM, or ISM when OpenSearch has the plugin),
+/// and the first index behind the write alias. Thread-safe.
+class ElasticSearchStore final : public SearchStore {
+ public:
+  [[nodiscard]] static Result<std::unique_ptr<ElasticSearchStore>> Open(
+      ElasticStoreOptions options);
+
+  [[nodiscard]] Result<std::vector<DocumentOutcome>> Write(
+      std::span<const SearchDocument> documents) override;
+  [[nodiscard]] Result<SearchPage> Search(const SearchQuery& query) override;
+  [[nodiscard]] Result<std::vector<HistogramBucket>> Histogram(const SearchQuery& query,
+                                                               int64_t interval_ms) override;
+  [[nodiscard]] Result<uint64_t> DeleteOlderThan(int64_t before_ms) override;
+
+  [[nodiscard]] const ClusterInfo& cluster() const { return cluster_; }
+
+ private:
+  explicit ElasticSearchStore(ElasticStoreOptions options)
+      : options_(std::move(options)), client_(options_.client) {}
+
+  [[nodiscard]] Result<void> Bootstrap();
+  /// Sends one `_bulk` of `documents` (indexes into `outcomes`, which it fills), and returns
+  /// the indexes of documents worth another try.
+  [[nodiscard]] Result<std::vector<size_t>> SendBulk(std::span<const SearchDocument> documents,
+                                                     const std::vector<size_t>& indexes,
+                                                     std::vector<DocumentOutcome>& outcomes);
+
+  const ElasticStoreOptions options_;
+  ElasticClient client_;
+  ClusterInfo cluster_;
+};
+
+}  // namespace lp::search::elastic
