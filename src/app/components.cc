@@ -6,6 +6,8 @@
 #include "objectstore/s3/s3_object_store.h"
 #include "queue/kafka/kafka_queue.h"
 #include "queue/spool/spool.h"
+#include "search/elastic/elastic_search_store.h"
+#include "search/sqlite/sqlite_search_store.h"
 
 namespace lp::app {
 namespace {
@@ -47,6 +49,37 @@ Result<OpenedQueue> OpenQueue(const Config& config, metrics::Registry& registry)
   if (!spool) return tl::unexpected(spool.error());
   auto* stoppable = spool->get();
   return OpenedQueue{std::move(*spool), [stoppable] { stoppable->Stop(); }};
+}
+
+Result<std::unique_ptr<search::SearchStore>> OpenSearchStore(const Config& config) {
+  if (config.es_hosts.empty()) {
+    auto store = search::sqlite::SqliteSearchStore::Open(config.data_dir / "search" / "search.db");
+    if (!store) return tl::unexpected(store.error());
+    return std::unique_ptr<search::SearchStore>(std::move(*store));
+  }
+  std::vector<std::string> hosts;
+  for (size_t start = 0; start <= config.es_hosts.size();) {
+    const size_t comma = std::min(config.es_hosts.find(',', start), config.es_hosts.size());
+    std::string host = config.es_hosts.substr(start, comma - start);
+    while (!host.empty() && host.back() == '/') host.pop_back();
+    if (!host.empty()) hosts.push_back(std::move(host));
+    start = comma + 1;
+  }
+  auto store = search::elastic::ElasticSearchStore::Open(
+      {.client = {.hosts = hosts,
+                  .username = config.es_username,
+                  .password = config.es_password.reveal(),
+                  .api_key = config.es_api_key.reveal(),
+                  .ca_file = config.es_ca_file,
+                  .verify_tls = config.es_tls_verify == "true"},
+       .index_prefix = config.es_index_prefix,
+       .alias = config.es_index_alias,
+       .replicas = static_cast<int>(config.es_replicas),
+       .delete_after_days = static_cast<int>(config.search_retention_days)});
+  if (!store) return tl::unexpected(store.error());
+  Log().Info("search store: Elasticsearch/OpenSearch",
+             {{"hosts", config.es_hosts}, {"alias", config.es_index_alias}});
+  return std::unique_ptr<search::SearchStore>(std::move(*store));
 }
 
 std::unique_ptr<processor::GeoIpDatabase> OpenGeoIp(const std::filesystem::path& path) {

@@ -10,6 +10,7 @@
 #include "objectstore/object_store.h"
 #include "processor/geoip.h"
 #include "queue/queue.h"
+#include "search/search_store.h"
 
 namespace lp::app {
 
@@ -23,6 +24,10 @@ struct OpenedQueue {
 /// Kafka when KAFKA_BROKERS or KAFKA_BOOTSTRAP_SERVERS is set (creating the input and DLQ topics
 /// when missing), the embedded spool under the data folder otherwise.
 [[nodiscard]] Result<OpenedQueue> OpenQueue(const Config& config, metrics::Registry& registry);
+
+/// Elasticsearch/OpenSearch when ES_HOSTS is set (bootstrapped: template, lifecycle, alias), the
+/// embedded SQLite store under the data folder otherwise.
+[[nodiscard]] Result<std::unique_ptr<search::SearchStore>> OpenSearchStore(const Config& config);
 
 /// Null when no database is configured or it cannot be read; says so once.
 [[nodiscard]] std::unique_ptr<processor::GeoIpDatabase> OpenGeoIp(

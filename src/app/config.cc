@@ -170,9 +170,11 @@ std::vector<Setting> MakeSettings() {
   settings.push_back(Duration("spool-retention", "SPOOL_RETENTION",
                               "Age after which spooled records are deleted, consumed or not.",
                               &Config::spool_retention));
-  settings.push_back(Count("search-retention-days", "SEARCH_RETENTION_DAYS",
-                           "Days the embedded search store keeps a document (by its timestamp).",
-                           &Config::search_retention_days, 1, 36'500));
+  settings.push_back(
+      Count("search-retention-days", "SEARCH_RETENTION_DAYS",
+            "Days a document is kept, by its timestamp: deleted by the embedded store, or "
+            "the delete phase of the Elasticsearch/OpenSearch lifecycle.",
+            &Config::search_retention_days, 1, 36'500));
   settings.push_back(
       Setting{"geoip-db-path", "GEOIP_DB_PATH",
               "GeoIP database: a MaxMind DB (.mmdb) file, or a folder whose .mmdb files are all "
@@ -240,6 +242,40 @@ std::vector<Setting> MakeSettings() {
                           "Kafka consumer group of the processors.", &Config::processor_group));
   settings.push_back(Text("archiver-group", "ARCHIVER_GROUP_ID",
                           "Kafka consumer group of the archivers.", &Config::archiver_group));
+  settings.push_back(Text("es-hosts", "ES_HOSTS",
+                          "Elasticsearch/OpenSearch base URLs, comma-separated (failover in "
+                          "order): the search store is that cluster instead of embedded SQLite.",
+                          &Config::es_hosts));
+  settings.push_back(Text("es-index-alias", "ES_INDEX_ALIAS",
+                          "Write alias over the indices; searches go through it too.",
+                          &Config::es_index_alias));
+  settings.push_back(Text("es-index-prefix", "ES_INDEX_PREFIX",
+                          "Indices are <prefix>-000001, <prefix>-000002... (rolled over).",
+                          &Config::es_index_prefix));
+  settings.push_back(
+      Text("es-username", "ES_USERNAME", "Basic authentication user.", &Config::es_username));
+  settings.push_back(Setting{"es-password", "ES_PASSWORD", "Basic authentication password.",
+                             [](std::string_view value, Config& config) -> ApplyResult {
+                               config.es_password = Secret(std::string(value));
+                               return std::nullopt;
+                             },
+                             [](const Config& config) { return config.es_password.masked(); }});
+  settings.push_back(Setting{"es-api-key", "ES_API_KEY",
+                             "API key (sent as Authorization: ApiKey); wins over the user.",
+                             [](std::string_view value, Config& config) -> ApplyResult {
+                               config.es_api_key = Secret(std::string(value));
+                               return std::nullopt;
+                             },
+                             [](const Config& config) { return config.es_api_key.masked(); }});
+  settings.push_back(Text("es-ca-file", "ES_CA_FILE",
+                          "PEM file of the CA that signed the cluster's certificate.",
+                          &Config::es_ca_file));
+  settings.push_back(Choice("es-tls-verify", "ES_TLS_VERIFY",
+                            "Verify the cluster's TLS certificate and host name.",
+                            &Config::es_tls_verify, {"true", "false"}));
+  settings.push_back(Count("es-replicas", "ES_REPLICAS",
+                           "Replicas of each index (0 on a single node).", &Config::es_replicas, 0,
+                           16));
   settings.push_back(Choice("log-level", "LOG_LEVEL", "Least severe log line written.",
                             &Config::log_level, {"debug", "info", "warn", "error"}));
   return settings;

@@ -66,6 +66,15 @@ struct Config {
   /// librdkafka properties passed through (KAFKA_PRODUCER_* / KAFKA_CONSUMER_*, `[kafka]`).
   std::map<std::string, std::string> kafka_producer_properties;
   std::map<std::string, std::string> kafka_consumer_properties;
+  std::string es_hosts;  ///< Comma-separated base URLs; empty: the embedded SQLite store.
+  std::string es_index_alias = "log-write";
+  std::string es_index_prefix = "logs";
+  std::string es_username;
+  Secret es_password;
+  Secret es_api_key;
+  std::string es_ca_file;
+  std::string es_tls_verify = "true";
+  uint32_t es_replicas = 1;
 
   /// The Kafka cluster, whichever of the two names gave it; empty: the embedded spool.
   [[nodiscard]] const std::string& KafkaCluster() const {

@@ -14,6 +14,7 @@
 #include "core/logging.h"
 #include "http/server.h"
 #include "processor/processor.h"
+#include "search/elastic/elastic_search_store.h"
 #include "search/retention.h"
 #include "search/sqlite/sqlite_search_store.h"
 
@@ -44,8 +45,8 @@ http::Route RouteTo(std::string method, std::string path, Handler& handler,
 // The search store, its retention, enrichment and the processor consuming into it; the query
 // and replay APIs over it.
 struct ProcessorParts {
-  std::unique_ptr<search::sqlite::SqliteSearchStore> store;
-  std::unique_ptr<search::Retention> retention;
+  std::unique_ptr<search::SearchStore> store;
+  std::unique_ptr<search::Retention> retention;  ///< Embedded store only; clusters use ILM/ISM.
   std::unique_ptr<processor::GeoIpDatabase> geoip;
   std::unique_ptr<processor::ProcessorMetrics> metrics;
   std::unique_ptr<processor::Processor> processor;
@@ -62,7 +63,7 @@ struct ProcessorParts {
   }
   void Stop() {
     processor->Stop();
-    retention->Stop();
+    if (retention) retention->Stop();
   }
 };
 
@@ -70,12 +71,14 @@ Result<ProcessorParts> StartProcessor(const Config& config, queue::Queue& queue,
                                       metrics::Registry& registry,
                                       queue::ConsumerLagMetrics& lag_metrics) {
   ProcessorParts parts;
-  auto store = search::sqlite::SqliteSearchStore::Open(config.data_dir / "search" / "search.db");
+  auto store = OpenSearchStore(config);
   if (!store) return tl::unexpected(store.error());
   parts.store = std::move(*store);
-  parts.retention = std::make_unique<search::Retention>(
-      *parts.store, std::chrono::hours(24) * config.search_retention_days);
-  parts.retention->Start();
+  if (config.es_hosts.empty()) {
+    parts.retention = std::make_unique<search::Retention>(
+        *parts.store, std::chrono::hours(24) * config.search_retention_days);
+    parts.retention->Start();
+  }
   parts.geoip = OpenGeoIp(config.geoip_db_path);
   parts.metrics = std::make_unique<processor::ProcessorMetrics>(registry);
   parts.processor = std::make_unique<processor::Processor>(

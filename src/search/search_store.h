@@ -14,12 +14,12 @@ namespace lp::search {
 /// fields the store filters and sorts on. `id` is `<topic>-<partition>-<offset>`, so writing the
 /// same event twice overwrites it.
 struct SearchDocument {
-  std::string id;
+  std::string id{};
   int64_t timestamp_ms = 0;
-  std::string service;
-  std::string level;
-  std::string message;
-  std::string json;
+  std::string service{};
+  std::string level{};
+  std::string message{};
+  std::string json{};
 };
 
 /// What became of one document of a batch; a rejected one will never be accepted as it is.

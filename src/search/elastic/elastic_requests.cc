@@ -160,7 +160,7 @@ Result<std::string> SearchBody(const SearchQuery& query) {
   auto bool_query = BoolQuery(query);
   if (!bool_query) return tl::unexpected(bool_query.error());
   std::string body = R"({"size":)" + std::to_string(query.limit + 1) +
-                     R"(,"track_total_hits":true,"_source":{"excludes":["event_id"]},)"
+                     R"(,"track_total_hits":true,)"
                      R"("sort":[{"timestamp":{"order":"desc"}},{"event_id":{"order":"desc"}}],)"
                      R"("query":)" +
                      *bool_query;

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "core/backoff.h"
+#include "core/json_escape.h"
 #include "core/logging.h"
 
 namespace lp::search::elastic {
@@ -46,6 +47,22 @@ Result<ElasticResponse> Expect(Result<ElasticResponse> response, std::string_vie
   if (!response) return tl::unexpected(response.error());
   if (response->status < 200 || response->status >= 300) return StatusError(what, *response);
   return response;
+}
+
+// The stored document as the processor wrote it: without the `event_id` the bulk body added,
+// members in their order (a `_source` filter on the server would reorder them).
+std::string DocumentOf(simdjson::dom::object source) {
+  std::string out = "{";
+  for (const auto field : source) {
+    if (field.key == "event_id") continue;
+    if (out.size() > 1) out += ',';
+    out += '"';
+    AppendJsonEscaped(out, field.key);
+    out += "\":";
+    out += simdjson::to_string(field.value);
+  }
+  out += '}';
+  return out;
 }
 
 Result<simdjson::dom::element> ParseJson(simdjson::dom::parser& parser, const std::string& body,
@@ -227,15 +244,15 @@ Result<SearchPage> ElasticSearchStore::Search(const SearchQuery& query) {
   page.total = total;
   for (const auto hit : hits) {
     std::string_view id;
-    simdjson::dom::element source;
+    simdjson::dom::object source;
     simdjson::dom::array sort;
     if (hit["_id"].get_string().get(id) != simdjson::SUCCESS ||
-        hit["_source"].get(source) != simdjson::SUCCESS ||
+        hit["_source"].get_object().get(source) != simdjson::SUCCESS ||
         hit["sort"].get_array().get(sort) != simdjson::SUCCESS || sort.size() != 2) {
       return Retryable("search: a hit without _id, _source or sort");
     }
     if (page.hits.size() == query.limit) break;  // The extra hit only says that more follow.
-    page.hits.push_back(SearchHit{std::string(id), simdjson::to_string(source)});
+    page.hits.push_back(SearchHit{std::string(id), DocumentOf(source)});
     int64_t timestamp = 0;
     std::string_view event_id;
     if (sort.at(0).get_int64().get(timestamp) != simdjson::SUCCESS ||
