@@ -2,6 +2,7 @@
 // commit), one worker on one core, into a store that keeps nothing and into SQLite; each as a
 // ratio to simdjson merely parsing the same records in the same run.
 // Run: scripts/bench processor [--events N] [--sqlite-events N] [--geoip PATH]
+//      scripts/bench processor --es (into a real OpenSearch node, its CPU beside ours)
 #include <simdjson.h>
 #include <unistd.h>
 
@@ -10,13 +11,16 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <future>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "processor/processor.h"
 #include "queue/spool/spool.h"
+#include "search/elastic/elastic_search_store.h"
 #include "search/sqlite/sqlite_search_store.h"
 
 namespace {
@@ -123,6 +127,19 @@ double ProcessAll(const std::vector<std::string>& events, lp::search::SearchStor
   return static_cast<double>(events.size()) / seconds;
 }
 
+// CPU seconds (user + system) a process has used so far, from /proc.
+double CpuSeconds(const std::string& pid) {
+  std::ifstream stat("/proc/" + pid + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  std::istringstream fields(text.substr(text.rfind(')') + 2));
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i) {
+    if (i == 14 || i == 15) ticks += std::stod(field);
+  }
+  return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
 // The median of `runs` measurements: on a small shared machine single runs vary by ±30%.
 template <typename Measure>
 double Median(int runs, Measure&& measure) {
@@ -144,6 +161,9 @@ int main(int argc, char** argv) {
   CLI::App app{"Processor throughput benchmark"};
   size_t null_events = 500'000;
   size_t sqlite_events = 200'000;
+  std::string es_hosts;
+  std::string es_pid;
+  size_t es_events = 200'000;
   std::string geoip_path;
   std::string work_dir = std::filesystem::temp_directory_path().string();
   int runs = 3;
@@ -155,6 +175,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--work-dir", work_dir, "Where the spool and SQLite files go")
       ->capture_default_str();
+  app.add_option("--es", es_hosts,
+                 "Measure only the processor into this Elasticsearch/OpenSearch (base URL)");
+  app.add_option("--es-pid", es_pid, "The search node's process, to show its CPU beside ours");
+  app.add_option("--es-events", es_events, "Events into the node")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   auto geoip = lp::processor::GeoIpDatabase::Open(geoip_path);
@@ -178,6 +202,40 @@ int main(int argc, char** argv) {
   const auto run_folder = [&](const char* name, int run) {
     return folder / (std::string(name) + "-" + std::to_string(run));
   };
+  if (!es_hosts.empty()) {
+    const std::vector<std::string> es_list(
+        events.begin(), events.begin() + static_cast<long>(std::min(es_events, events.size())));
+    for (const size_t workers : {size_t{1}, size_t{2}}) {
+      const std::string prefix =
+          "bench-" + std::to_string(::getpid()) + "-" + std::to_string(workers);
+      auto store = lp::search::elastic::ElasticSearchStore::Open(
+          {.client = {.hosts = {es_hosts}},
+           .index_prefix = prefix,
+           .alias = prefix + "-write",
+           .replicas = 0});
+      if (!store) {
+        std::fprintf(stderr, "%s\n", store.error().message.c_str());
+        return 1;
+      }
+      const double our_cpu = CpuSeconds(std::to_string(::getpid()));
+      const double node_cpu = es_pid.empty() ? 0 : CpuSeconds(es_pid);
+      const auto start = Clock::now();
+      const double rate = ProcessAll(es_list, **store, geoip->get(),
+                                     run_folder(prefix.c_str(), 0), workers);
+      const double wall = std::chrono::duration<double>(Clock::now() - start).count();
+      std::printf("processor -> OpenSearch _bulk, GeoIP, %zu worker(s): %.0f documents/s; "
+                  "CPU logpipe %.0f %%, node %s\n",
+                  workers, rate, 100 * (CpuSeconds(std::to_string(::getpid())) - our_cpu) / wall,
+                  es_pid.empty()
+                      ? "not measured"
+                      : (std::to_string(static_cast<int>(100 * (CpuSeconds(es_pid) - node_cpu) /
+                                                         wall)) +
+                         " %")
+                            .c_str());
+    }
+    std::filesystem::remove_all(folder);
+    return 0;
+  }
   NullStore null_store;
   Report("processor -> null store, no GeoIP",
          Median(runs,

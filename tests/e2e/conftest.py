@@ -38,7 +38,7 @@ class Logpipe:
         # scripts/test exports the S3 server's settings for the contract tests; an instance
         # archives into S3 only when its test asks for it.
         self.env = {name: value for name, value in os.environ.items()
-                    if not name.startswith(("S3_", "AWS_", "KAFKA_"))}
+                    if not name.startswith(("S3_", "AWS_", "KAFKA_", "ES_"))}
         self.env.update({
             "LOGPIPE_DATA_DIR": str(self.data_dir),
             "COLLECTOR_PORT": "0",

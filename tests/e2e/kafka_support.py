@@ -67,9 +67,9 @@ def broker(action):
     assert done.returncode == 0, done.stderr
 
 
-def read_topic(brokers, topic):
+def read_topic(brokers, topic, with_headers=False):
     """Every record of every partition of `topic`, from the start to the end as of now:
-    [(partition, offset, key, value)]."""
+    [(partition, offset, key, value)], with a dict of headers appended when asked."""
     consumer = Consumer({"bootstrap.servers": brokers, "group.id": "e2e-independent-reader",
                          "enable.auto.commit": False})
     try:
@@ -86,8 +86,10 @@ def read_topic(brokers, topic):
             assert message is not None, f"reading {topic} stalled; left: {remaining}"
             assert message.error() is None, message.error()
             if message.offset() < ends[message.partition()]:
-                records.append((message.partition(), message.offset(), message.key(),
-                                message.value()))
+                record = (message.partition(), message.offset(), message.key(), message.value())
+                if with_headers:
+                    record += ({name: value.decode() for name, value in message.headers() or []},)
+                records.append(record)
             if message.offset() + 1 >= ends[message.partition()]:
                 remaining.discard(message.partition())
         return records, len(partitions)
