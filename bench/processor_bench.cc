@@ -208,11 +208,10 @@ int main(int argc, char** argv) {
     for (const size_t workers : {size_t{1}, size_t{2}}) {
       const std::string prefix =
           "bench-" + std::to_string(::getpid()) + "-" + std::to_string(workers);
-      auto store = lp::search::elastic::ElasticSearchStore::Open(
-          {.client = {.hosts = {es_hosts}},
-           .index_prefix = prefix,
-           .alias = prefix + "-write",
-           .replicas = 0});
+      auto store = lp::search::elastic::ElasticSearchStore::Open({.client = {.hosts = {es_hosts}},
+                                                                  .index_prefix = prefix,
+                                                                  .alias = prefix + "-write",
+                                                                  .replicas = 0});
       if (!store) {
         std::fprintf(stderr, "%s\n", store.error().message.c_str());
         return 1;
@@ -220,18 +219,18 @@ int main(int argc, char** argv) {
       const double our_cpu = CpuSeconds(std::to_string(::getpid()));
       const double node_cpu = es_pid.empty() ? 0 : CpuSeconds(es_pid);
       const auto start = Clock::now();
-      const double rate = ProcessAll(es_list, **store, geoip->get(),
-                                     run_folder(prefix.c_str(), 0), workers);
+      const double rate =
+          ProcessAll(es_list, **store, geoip->get(), run_folder(prefix.c_str(), 0), workers);
       const double wall = std::chrono::duration<double>(Clock::now() - start).count();
-      std::printf("processor -> OpenSearch _bulk, GeoIP, %zu worker(s): %.0f documents/s; "
-                  "CPU logpipe %.0f %%, node %s\n",
-                  workers, rate, 100 * (CpuSeconds(std::to_string(::getpid())) - our_cpu) / wall,
-                  es_pid.empty()
-                      ? "not measured"
-                      : (std::to_string(static_cast<int>(100 * (CpuSeconds(es_pid) - node_cpu) /
-                                                         wall)) +
-                         " %")
-                            .c_str());
+      std::printf(
+          "processor -> OpenSearch _bulk, GeoIP, %zu worker(s): %.0f documents/s; "
+          "CPU logpipe %.0f %%, node %s\n",
+          workers, rate, 100 * (CpuSeconds(std::to_string(::getpid())) - our_cpu) / wall,
+          es_pid.empty()
+              ? "not measured"
+              : (std::to_string(static_cast<int>(100 * (CpuSeconds(es_pid) - node_cpu) / wall)) +
+                 " %")
+                    .c_str());
     }
     std::filesystem::remove_all(folder);
     return 0;

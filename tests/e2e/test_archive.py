@@ -12,7 +12,7 @@ import requests
 
 from archives import LocalArchive, S3Archive, archived_lines
 from conftest import REPO, wait_until
-from events import seed_event
+from seed_events import seed_event
 
 DATES = ["2025-10-30", "2025-10-31", "2025-11-01"]
 

@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from conftest import wait_until
-from events import ndjson, seed_event
+from seed_events import ndjson, seed_event
 
 
 def post_batches_until_stopped(logpipe, first_number, acknowledged, stop, batch_size=50):

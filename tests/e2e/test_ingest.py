@@ -9,7 +9,7 @@ import requests
 import zstandard
 
 from conftest import binary
-from events import ndjson, seed_event
+from seed_events import ndjson, seed_event
 
 SEED = seed_event(1)
 

@@ -13,7 +13,7 @@ import requests
 
 from archives import LocalArchive, archived_lines
 from conftest import wait_until
-from events import ndjson, seed_event
+from seed_events import ndjson, seed_event
 from kafka_support import (broker, java_partition, kafka_brokers, read_topic,  # noqa: F401
                            topic_retention_ms)
 

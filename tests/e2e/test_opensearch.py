@@ -11,7 +11,7 @@ from collections import Counter
 import requests
 
 from conftest import wait_until
-from events import ndjson, seed_event
+from seed_events import ndjson, seed_event
 from kafka_support import kafka_brokers, read_topic  # noqa: F401
 from opensearch_support import client, count, es_hosts, node, request_ids, search_env  # noqa: F401
 

@@ -8,7 +8,7 @@ from mmdb_writer import MMDBWriter
 from netaddr import IPSet
 
 from conftest import wait_until
-from events import ndjson, seed_event
+from seed_events import ndjson, seed_event
 
 # Seed events are dated 2025-10-30; keep them past the default 30-day search retention.
 KEEP = {"SEARCH_RETENTION_DAYS": "36500"}

@@ -6,7 +6,7 @@ import re
 import requests
 
 from conftest import wait_until
-from events import ndjson
+from seed_events import ndjson
 
 
 def event(number, service, level, message, second):

@@ -6,7 +6,7 @@ from collections import Counter
 import requests
 
 from conftest import wait_until
-from events import ndjson, seed_event
+from seed_events import ndjson, seed_event
 
 KEEP = {"SEARCH_RETENTION_DAYS": "36500"}
 BATCH = 100

@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <charconv>
 
 #include "core/json_escape.h"
@@ -15,15 +16,6 @@ std::string Quoted(std::string_view text) {
   AppendJsonEscaped(out, text);
   out += '"';
   return out;
-}
-
-// Lucene query_string's reserved characters, escaped with a backslash.
-void AppendEscapedTerm(std::string& out, std::string_view text) {
-  constexpr std::string_view kReserved = "+-=&|><!(){}[]^\"~*?:\\/ ";
-  for (const char c : text) {
-    if (kReserved.find(c) != std::string_view::npos) out += '\\';
-    out += c;
-  }
 }
 
 // The bool query shared by searches and histograms: filters, and the text query if any.
@@ -42,8 +34,9 @@ Result<std::string> BoolQuery(const SearchQuery& query) {
   if (!query.text.empty()) {
     auto tokens = ParseTextQuery(query.text);
     if (!tokens) return tl::unexpected(tokens.error());
-    must = R"({"query_string":{"query":)" + Quoted(ToQueryString(*tokens)) +
-           R"(,"default_field":"message","default_operator":"AND"}})";
+    auto text = TextQueryDsl(*tokens);
+    if (!text) return tl::unexpected(text.error());
+    must = std::move(*text);
   }
   std::string body = R"({"bool":{"filter":[)";
   for (size_t i = 0; i < filters.size(); ++i) body += (i > 0 ? "," : "") + filters[i];
@@ -159,7 +152,7 @@ void AppendBulkIndex(std::string& body, std::string_view alias, const SearchDocu
 Result<std::string> SearchBody(const SearchQuery& query) {
   auto bool_query = BoolQuery(query);
   if (!bool_query) return tl::unexpected(bool_query.error());
-  std::string body = R"({"size":)" + std::to_string(query.limit + 1) +
+  std::string body = R"({"size":)" + std::to_string(std::min(query.limit + 1, kMaxSearchSize)) +
                      R"(,"track_total_hits":true,)"
                      R"("sort":[{"timestamp":{"order":"desc"}},{"event_id":{"order":"desc"}}],)"
                      R"("query":)" +
@@ -186,55 +179,94 @@ Result<std::string> HistogramBody(const SearchQuery& query, int64_t interval_ms)
   return R"({"size":0,"query":)" + *bool_query +
          R"(,"aggs":{"buckets":{"date_histogram":{"field":"timestamp","fixed_interval":")" +
          std::to_string(interval_ms) +
-         R"(ms","min_doc_count":1},"aggs":{"levels":{"terms":{"field":"level","size":16}}}}}})";
+         R"(ms","min_doc_count":1},"aggs":{"levels":{"terms":{"field":"level","size":16,)"
+         R"("order":{"_key":"asc"}}}}}}})";
 }
 
-std::string ToQueryString(const std::vector<TextQueryToken>& tokens) {
-  std::string out;
-  for (const auto& token : tokens) {
-    if (!out.empty() && token.kind != TextQueryToken::Kind::kClose && out.back() != '(') {
-      out += ' ';
+Result<std::string> TextQueryDsl(const std::vector<TextQueryToken>& tokens) {
+  // Recursive descent with FTS5's precedence: NOT binds tightest ("a NOT b" is a without b),
+  // then AND (also implied between neighbours), then OR.
+  struct Builder {
+    const std::vector<TextQueryToken>& tokens;
+    size_t next = 0;
+
+    [[nodiscard]] bool At(TextQueryToken::Kind kind) const {
+      return next < tokens.size() && tokens[next].kind == kind;
     }
-    switch (token.kind) {
-      case TextQueryToken::Kind::kWord:
-        if (token.prefix) {
-          AppendEscapedTerm(out, token.text);
-          out += '*';
-        } else {
-          out += '"';
-          for (const char c : token.text) {
-            if (c == '"' || c == '\\') out += '\\';
-            out += c;
+
+    Result<std::string> Or() {
+      std::vector<std::string> any;
+      do {
+        auto part = And();
+        if (!part) return part;
+        any.push_back(std::move(*part));
+      } while (At(TextQueryToken::Kind::kOr) && ++next);
+      if (any.size() == 1) return any.front();
+      std::string body = R"({"bool":{"should":[)";
+      for (size_t i = 0; i < any.size(); ++i) body += (i > 0 ? "," : "") + any[i];
+      return body + R"(],"minimum_should_match":1}})";
+    }
+
+    Result<std::string> And() {
+      std::vector<std::string> all;
+      std::vector<std::string> none;
+      auto first = Unary();
+      if (!first) return first;
+      all.push_back(std::move(*first));
+      while (next < tokens.size() && !At(TextQueryToken::Kind::kOr) &&
+             !At(TextQueryToken::Kind::kClose)) {
+        const bool negated = At(TextQueryToken::Kind::kNot);
+        if (negated || At(TextQueryToken::Kind::kAnd)) ++next;
+        auto part = Unary();
+        if (!part) return part;
+        (negated ? none : all).push_back(std::move(*part));
+      }
+      if (all.size() == 1 && none.empty()) return all.front();
+      std::string body = R"({"bool":{"must":[)";
+      for (size_t i = 0; i < all.size(); ++i) body += (i > 0 ? "," : "") + all[i];
+      body += "]";
+      if (!none.empty()) {
+        body += R"(,"must_not":[)";
+        for (size_t i = 0; i < none.size(); ++i) body += (i > 0 ? "," : "") + none[i];
+        body += "]";
+      }
+      return body + "}}";
+    }
+
+    Result<std::string> Unary() {
+      if (next >= tokens.size()) return Permanent("invalid query: it ends where a word is needed");
+      const auto& token = tokens[next++];
+      switch (token.kind) {
+        case TextQueryToken::Kind::kWord:
+        case TextQueryToken::Kind::kPhrase:
+          // A word is the phrase of the tokens the analyzer splits it into, as in FTS5; a
+          // prefix applies to its last token, with no cap on the terms it may match.
+          if (token.prefix) {
+            return R"({"match_phrase_prefix":{"message":{"query":)" + Quoted(token.text) +
+                   R"(,"max_expansions":10000}}})";
           }
-          out += '"';
+          return R"({"match_phrase":{"message":)" + Quoted(token.text) + "}}";
+        case TextQueryToken::Kind::kOpen: {
+          auto inner = Or();
+          if (!inner) return inner;
+          if (!At(TextQueryToken::Kind::kClose)) {
+            return Permanent("invalid query: a parenthesis is not closed");
+          }
+          ++next;
+          return inner;
         }
-        break;
-      case TextQueryToken::Kind::kPhrase:
-        out += '"';
-        for (const char c : token.text) {
-          if (c == '"' || c == '\\') out += '\\';
-          out += c;
-        }
-        out += '"';
-        break;
-      case TextQueryToken::Kind::kAnd:
-        out += "AND";
-        break;
-      case TextQueryToken::Kind::kOr:
-        out += "OR";
-        break;
-      case TextQueryToken::Kind::kNot:
-        out += "NOT";
-        break;
-      case TextQueryToken::Kind::kOpen:
-        out += '(';
-        break;
-      case TextQueryToken::Kind::kClose:
-        out += ')';
-        break;
+        default:
+          return Permanent("invalid query: AND, OR, NOT or \")\" where a word is needed");
+      }
     }
+  };
+  if (tokens.empty()) return Permanent("invalid query: no words");
+  Builder builder{tokens};
+  auto query = builder.Or();
+  if (query && builder.next != tokens.size()) {
+    return Permanent("invalid query: unexpected \")\"");
   }
-  return out;
+  return query;
 }
 
 }  // namespace lp::search::elastic

@@ -51,14 +51,19 @@ struct TemplateOptions {
 /// refuses to sort on `_id`).
 void AppendBulkIndex(std::string& body, std::string_view alias, const SearchDocument& document);
 
+/// The most hits one search may ask for (the indices' default `max_result_window`).
+constexpr size_t kMaxSearchSize = 10'000;
+
 /// `POST <alias>/_search` for a page of hits, newest first, with `search_after` from a cursor
-/// of the previous page (`<timestamp ms>:<event id>`); asks for one hit more than the page.
+/// of the previous page (`<timestamp ms>:<event id>`); asks for one hit more than the page, up
+/// to kMaxSearchSize.
 [[nodiscard]] Result<std::string> SearchBody(const SearchQuery& query);
 /// `POST <alias>/_search` counting documents per interval and level.
 [[nodiscard]] Result<std::string> HistogramBody(const SearchQuery& query, int64_t interval_ms);
 
-/// The full-text language of `q` in Lucene's query_string syntax: every word and phrase
-/// quoted (so that punctuation is never syntax), prefixes escaped.
-[[nodiscard]] std::string ToQueryString(const std::vector<TextQueryToken>& tokens);
+/// The full-text language of `q` as a query over `message`: words and phrases as
+/// `match_phrase`, `prefix*` as `match_phrase_prefix`, AND / OR / NOT and parentheses as `bool`
+/// queries with FTS5's precedence, so that both stores find the same events.
+[[nodiscard]] Result<std::string> TextQueryDsl(const std::vector<TextQueryToken>& tokens);
 
 }  // namespace lp::search::elastic

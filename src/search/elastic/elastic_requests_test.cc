@@ -99,11 +99,23 @@ TEST(ElasticRequestsTest, BulkIndexesEachDocumentUnderItsIdThroughTheAlias) {
   EXPECT_EQ(body, ReadFile(kGolden / "bulk.ndjson"));
 }
 
-TEST(ElasticRequestsTest, QueryStringQuotesWordsAndEscapesPrefixes) {
-  const auto tokens = ParseTextQuery(R"(10.0.0.1 AND (user\x OR "card declined") NOT pre-fix*)");
+TEST(ElasticRequestsTest, TextQueryKeepsFts5Precedence) {
+  const auto tokens = ParseTextQuery(R"(a b OR (c NOT d) pre-fix*)");
   ASSERT_TRUE(tokens.has_value());
-  EXPECT_EQ(ToQueryString(*tokens),
-            R"("10.0.0.1" AND ("user\\x" OR "card declined") NOT pre\-fix*)");
+  const auto dsl = TextQueryDsl(*tokens);
+  ASSERT_TRUE(dsl.has_value());
+  // (a AND b) OR ((c NOT d) AND pre-fix*)
+  EXPECT_EQ(Minified(*dsl),
+            R"({"bool":{"should":[{"bool":{"must":[{"match_phrase":{"message":"a"}},)"
+            R"({"match_phrase":{"message":"b"}}]}},{"bool":{"must":[{"bool":{"must":[)"
+            R"({"match_phrase":{"message":"c"}}],"must_not":[{"match_phrase":{"message":"d"}}]}},)"
+            R"({"match_phrase_prefix":{"message":{"query":"pre-fix","max_expansions":10000}}}]}}],)"
+            R"("minimum_should_match":1}})");
+  for (const char* bad : {"NOT a", "a AND", "(a", "a OR OR b"}) {
+    const auto parsed = ParseTextQuery(bad);
+    if (!parsed) continue;  // Refused already by the parser.
+    EXPECT_FALSE(TextQueryDsl(*parsed).has_value()) << bad;
+  }
 }
 
 TEST(ElasticRequestsTest, ReadsTheDistributionAndVersion) {

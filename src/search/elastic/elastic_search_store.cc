@@ -38,7 +38,7 @@ tl::unexpected<Error> StatusError(std::string_view what, const ElasticResponse& 
   if (response.status == 401 || response.status == 403) {
     return Permanent(message + " (check ES_USERNAME and ES_PASSWORD, or ES_API_KEY)");
   }
-  message += " " + Reason(response);
+  message.append(" ").append(Reason(response));
   if (response.status == 429 || response.status >= 500) return Retryable(message);
   return Permanent(message);
 }
@@ -261,7 +261,10 @@ Result<SearchPage> ElasticSearchStore::Search(const SearchQuery& query) {
     }
     page.next_cursor = std::to_string(timestamp) + ":" + std::string(event_id);
   }
-  if (hits.size() <= query.limit) page.next_cursor.clear();
+  // A page of the largest size cannot ask for the extra hit: it offers a cursor when full, and
+  // the page after it may be empty.
+  const bool full_at_the_limit = query.limit >= kMaxSearchSize && hits.size() == query.limit;
+  if (hits.size() <= query.limit && !full_at_the_limit) page.next_cursor.clear();
   return page;
 }
 
