@@ -109,6 +109,10 @@ Result<void> ElasticSearchStore::Bootstrap() {
     const std::string path = "/_plugins/_ism/policies/" + policy;
     auto existing = client_.Send("GET", path);
     if (!existing) return tl::unexpected(existing.error());
+    if (existing->status == 401 || existing->status == 403 || existing->status == 429 ||
+        existing->status >= 500) {
+      return StatusError("looking up the ISM policy", *existing);
+    }
     if (existing->status == 200) {
       // Already there (another processor, or an operator's edit): left as it is.
     } else if (existing->status == 404 && existing->body.find("no handler") == std::string::npos &&
@@ -162,8 +166,31 @@ Result<void> ElasticSearchStore::Bootstrap() {
 Result<std::vector<size_t>> ElasticSearchStore::SendBulk(std::span<const SearchDocument> documents,
                                                          const std::vector<size_t>& indexes,
                                                          std::vector<DocumentOutcome>& outcomes) {
-  std::string body;
-  for (const size_t index : indexes) AppendBulkIndex(body, options_.alias, documents[index]);
+  std::vector<size_t> again;
+  // Requests of at most max_bulk_bytes (one document may exceed it alone).
+  for (size_t first = 0; first < indexes.size();) {
+    std::string body;
+    size_t end = first;
+    while (end < indexes.size() && (end == first || body.size() < options_.max_bulk_bytes)) {
+      const size_t before = body.size();
+      AppendBulkIndex(body, options_.alias, documents[indexes[end]]);
+      if (end > first && body.size() > options_.max_bulk_bytes) {
+        body.resize(before);
+        break;
+      }
+      ++end;
+    }
+    auto retry = SendBulkBody(body, std::span(indexes).subspan(first, end - first), outcomes);
+    if (!retry) return retry;
+    again.insert(again.end(), retry->begin(), retry->end());
+    first = end;
+  }
+  return again;
+}
+
+Result<std::vector<size_t>> ElasticSearchStore::SendBulkBody(
+    const std::string& body, std::span<const size_t> indexes,
+    std::vector<DocumentOutcome>& outcomes) {
   const std::string path =
       options_.refresh.empty() ? "/_bulk" : "/_bulk?refresh=" + options_.refresh;
   auto response = Expect(client_.Send("POST", path, body, "application/x-ndjson"), "_bulk");

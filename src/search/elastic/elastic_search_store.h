@@ -19,6 +19,8 @@ struct ElasticStoreOptions {
   /// `_bulk`'s refresh parameter: empty (the index's refresh interval decides when documents
   /// become searchable), or "wait_for" (a write returns once its documents are searchable).
   std::string refresh{};
+  /// A batch is sent as several `_bulk` requests when its body would be larger.
+  size_t max_bulk_bytes = 10 * 1024 * 1024;
   /// Tries for documents answered 429 or 5xx, each retried alone with backoff.
   int item_attempts = 5;
   std::chrono::milliseconds initial_backoff{100};
@@ -53,6 +55,9 @@ class ElasticSearchStore final : public SearchStore {
   [[nodiscard]] Result<std::vector<size_t>> SendBulk(std::span<const SearchDocument> documents,
                                                      const std::vector<size_t>& indexes,
                                                      std::vector<DocumentOutcome>& outcomes);
+  [[nodiscard]] Result<std::vector<size_t>> SendBulkBody(const std::string& body,
+                                                         std::span<const size_t> indexes,
+                                                         std::vector<DocumentOutcome>& outcomes);
 
   const ElasticStoreOptions options_;
   ElasticClient client_;
