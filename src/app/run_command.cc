@@ -12,6 +12,7 @@
 #include "collector/collector_metrics.h"
 #include "collector/ingest_handler.h"
 #include "core/logging.h"
+#include "core/process_metrics.h"
 #include "http/server.h"
 #include "processor/processor.h"
 #include "search/elastic/elastic_search_store.h"
@@ -175,6 +176,7 @@ int RunRole(const Config& config, Role role) {
   const bool archives = role == Role::kAll || role == Role::kArchiver;
 
   metrics::Registry registry;
+  metrics::RegisterProcessMetrics(registry);
   http::HttpMetrics http_metrics(registry);
   auto opened = OpenQueue(config, registry);
   if (!opened) {

@@ -175,12 +175,22 @@ Family<Histogram>& Registry::AddHistogram(std::string name, std::string help,
   return *entry.histograms;
 }
 
+void Registry::AddSampled(std::string name, std::string help, MetricType type,
+                          std::function<double()> read) {
+  Add(std::move(name), std::move(help), type).sampled = std::move(read);
+}
+
 std::string Registry::RenderText() const {
   std::string out;
   std::lock_guard lock(mutex_);
   for (const auto& entry : entries_) {
     const std::string& name = entry->name;
     out += "# HELP " + name + " " + entry->help + "\n";
+    if (entry->sampled) {
+      out += "# TYPE " + name + (entry->type == MetricType::kCounter ? " counter\n" : " gauge\n");
+      AppendSample(out, name, "", {}, {}, entry->sampled());
+      continue;
+    }
     switch (entry->type) {
       case MetricType::kCounter:
         out += "# TYPE " + name + " counter\n";

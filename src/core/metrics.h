@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -95,6 +96,11 @@ class Registry {
   Family<Histogram>& AddHistogram(std::string name, std::string help, std::vector<double> bounds,
                                   std::vector<std::string> label_names = {});
 
+  /// A metric without labels whose value is read when rendered (a process's CPU time, say).
+  /// `type` is kCounter or kGauge; `read` runs under the registry's lock and must be quick.
+  void AddSampled(std::string name, std::string help, MetricType type,
+                  std::function<double()> read);
+
   [[nodiscard]] std::string RenderText() const;
 
  private:
@@ -102,6 +108,7 @@ class Registry {
     std::string name;
     std::string help;
     MetricType type;
+    std::function<double()> sampled;
     std::unique_ptr<Family<Counter>> counters;
     std::unique_ptr<Family<Gauge>> gauges;
     std::unique_ptr<Family<Histogram>> histograms;
