@@ -241,6 +241,7 @@ void Archiver::Work(std::stop_token stop, std::unique_ptr<queue::Consumer> consu
       continue;
     }
     metrics_.messages_consumed.Increment(polled->size());
+    lag.Polled(*polled);
     for (auto& record : *polled) worker.Add(stop, std::move(record));
     worker.Tick(stop);
     lag.Report(*consumer);

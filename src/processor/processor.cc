@@ -97,6 +97,7 @@ void Processor::Work(std::stop_token stop, std::unique_ptr<queue::Consumer> cons
       if (!SleepUnlessStopped(stop, backoff.Next(0))) return;
       continue;
     }
+    lag.Polled(*polled);
     lag.Report(*consumer);
     if (polled->empty()) continue;
     const auto started = Clock::now();

@@ -9,16 +9,18 @@
 
 namespace lp::queue {
 
-/// The `consumer_lag_messages{group,partition}` family; one per process, shared by every
-/// consumer group in it.
+/// The `consumer_lag_messages{group,partition}` and `consumer_record_age_seconds{group}`
+/// families; one per process, shared by every consumer group in it.
 class ConsumerLagMetrics {
  public:
   explicit ConsumerLagMetrics(metrics::Registry& registry);
 
   [[nodiscard]] metrics::Gauge& For(const std::string& group, int32_t partition);
+  [[nodiscard]] metrics::Gauge& AgeFor(const std::string& group);
 
  private:
   metrics::Family<metrics::Gauge>& family_;
+  metrics::Family<metrics::Gauge>& age_;
 };
 
 /// Keeps one consumer's share of the lag gauge current, at most once per `interval`. A
@@ -30,6 +32,10 @@ class LagReporter {
               std::chrono::milliseconds interval = std::chrono::seconds(1));
 
   void Report(Consumer& consumer);
+  /// Sets the group's record age from a Poll's records: how long ago the oldest of them was
+  /// written to the queue, or 0 when there was nothing to read (caught up). Lag counts records;
+  /// this says how late they are.
+  void Polled(std::span<const ConsumedRecord> records);
 
  private:
   ConsumerLagMetrics& metrics_;

@@ -56,5 +56,23 @@ TEST(LagReporterTest, ReportsAtMostOncePerInterval) {
   EXPECT_EQ(metrics.For("archiver", 1).Value(), 7);
 }
 
+TEST(LagReporterTest, RecordAgeIsThatOfTheOldestPolledRecordAndZeroWhenCaughtUp) {
+  metrics::Registry registry;
+  ConsumerLagMetrics metrics(registry);
+  LagReporter reporter(metrics, "archiver");
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  std::vector<ConsumedRecord> records(2);
+  records[0].timestamp_ms = now - 5'000;
+  records[1].timestamp_ms = now - 90'000;
+  reporter.Polled(records);
+  EXPECT_NEAR(metrics.AgeFor("archiver").Value(), 90, 5);
+  reporter.Polled({});
+  EXPECT_EQ(metrics.AgeFor("archiver").Value(), 0);
+  EXPECT_NE(registry.RenderText().find("consumer_record_age_seconds{group=\"archiver\"} 0"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace lp::queue
