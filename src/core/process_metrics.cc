@@ -26,11 +26,12 @@ std::vector<std::string> StatFields() {
 }
 
 // man 5 proc numbers the fields from 1 with pid and comm first; StatFields starts at field 3.
-double StatField(int number) {
-  const auto fields = StatFields();
+double Field(const std::vector<std::string>& fields, int number) {
   const size_t index = static_cast<size_t>(number - 3);
   return index < fields.size() ? std::stod(fields[index]) : 0;
 }
+
+double StatField(int number) { return Field(StatFields(), number); }
 
 }  // namespace
 
@@ -50,8 +51,10 @@ void RegisterProcessMetrics(Registry& registry) {
     return boot + StatField(22) / ticks;
   }();
   registry.AddSampled("process_cpu_seconds_total", "User and system CPU time spent in seconds.",
-                      MetricType::kCounter,
-                      [ticks] { return (StatField(14) + StatField(15)) / ticks; });
+                      MetricType::kCounter, [ticks] {
+                        const auto fields = StatFields();  // One read for both times.
+                        return (Field(fields, 14) + Field(fields, 15)) / ticks;
+                      });
   registry.AddSampled("process_resident_memory_bytes", "Resident memory size in bytes.",
                       MetricType::kGauge, [page_bytes] { return StatField(24) * page_bytes; });
   registry.AddSampled("process_virtual_memory_bytes", "Virtual memory size in bytes.",

@@ -170,6 +170,25 @@ def start_logpipe(tmp_path):
             assert code == 0, f"logpipe exited with {code}:\n{instance.stderr_text()[-4000:]}"
 
 
+def running_backend(name, variable):
+    """Yields the value of `variable` for backend `name`: the one scripts/test started (exported
+    in the environment), or one this session starts with scripts/backends/<name> and stops."""
+    if os.environ.get(variable):
+        yield os.environ[variable]
+        return
+    started = backend(name, "start", timeout=900)
+    yield started.stdout.strip().rsplit("=", 1)[1]
+    backend(name, "stop")
+
+
+def backend(name, action, timeout=600):
+    """Runs scripts/backends/<name> <action> (start, stop, down, up) and expects it to work."""
+    done = subprocess.run([str(REPO / "scripts" / "backends" / name), action],
+                          capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0, done.stderr
+    return done
+
+
 def wait_until(condition, deadline_seconds=60, interval=0.05):
     """Polls `condition` until it is truthy or the deadline passes; returns its last value."""
     end = time.monotonic() + deadline_seconds

@@ -1,16 +1,11 @@
 """A real Kafka broker for end-to-end tests, and an independent reader of its topics
 (confluent-kafka, which brings its own librdkafka)."""
 
-import os
-import subprocess
-
 import pytest
 from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient, ConfigResource
 
-from conftest import REPO
-
-KAFKA_SCRIPT = REPO / "scripts" / "backends" / "kafka"
+from conftest import backend, running_backend
 
 
 def murmur2(data):
@@ -51,20 +46,12 @@ assert murmur2(b"abc") == 479470107
 @pytest.fixture(scope="session")
 def kafka_brokers():
     """The broker scripts/test started, or one of this session's own."""
-    if os.environ.get("KAFKA_BROKERS"):
-        yield os.environ["KAFKA_BROKERS"]
-        return
-    started = subprocess.run([str(KAFKA_SCRIPT), "start"], capture_output=True, text=True,
-                             timeout=900)
-    assert started.returncode == 0, started.stderr
-    yield started.stdout.strip().rsplit("=", 1)[1]
-    subprocess.run([str(KAFKA_SCRIPT), "stop"], timeout=120)
+    yield from running_backend("kafka", "KAFKA_BROKERS")
 
 
 def broker(action):
     """`down` stops the broker keeping its data and port; `up` starts it again."""
-    done = subprocess.run([str(KAFKA_SCRIPT), action], capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
+    backend("kafka", action)
 
 
 def read_topic(brokers, topic, with_headers=False):

@@ -1,34 +1,20 @@
 """A real OpenSearch node for end-to-end tests, read back with opensearch-py."""
 
-import os
-import subprocess
-
 import pytest
 from opensearchpy import OpenSearch
 
-from conftest import REPO
-
-OPENSEARCH_SCRIPT = REPO / "scripts" / "backends" / "opensearch"
+from conftest import backend, running_backend
 
 
 @pytest.fixture(scope="session")
 def es_hosts():
     """The node scripts/test started, or one of this session's own."""
-    if os.environ.get("ES_HOSTS"):
-        yield os.environ["ES_HOSTS"]
-        return
-    started = subprocess.run([str(OPENSEARCH_SCRIPT), "start"], capture_output=True, text=True,
-                             timeout=900)
-    assert started.returncode == 0, started.stderr
-    yield started.stdout.strip().rsplit("=", 1)[1]
-    subprocess.run([str(OPENSEARCH_SCRIPT), "stop"], timeout=120)
+    yield from running_backend("opensearch", "ES_HOSTS")
 
 
 def node(action):
     """`down` stops the node keeping its data and port; `up` starts it again."""
-    done = subprocess.run([str(OPENSEARCH_SCRIPT), action], capture_output=True, text=True,
-                          timeout=600)
-    assert done.returncode == 0, done.stderr
+    backend("opensearch", action)
 
 
 def client(hosts):
