@@ -10,6 +10,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <vector>
 
 #include "core/json_escape.h"
 #include "core/logging.h"
@@ -42,9 +43,28 @@ HttpMetrics::HttpMetrics(metrics::Registry& registry)
                                     metrics::LatencyBuckets(), {"route"})),
       rejected_connections(registry
                                .AddCounter("http_connections_rejected_total",
-                                           "Connections closed at once because the server was at "
-                                           "its connection limit.")
-                               .WithLabels({})) {}
+                                           "Connections closed at once because the server (or "
+                                           "the client's address) was at its connection limit "
+                                           "with every connection busy.")
+                               .WithLabels({})),
+      evicted_connections(registry
+                              .AddCounter("http_connections_evicted_total",
+                                          "Idle or header-sending connections closed to make "
+                                          "room for a new one at the connection limit.")
+                              .WithLabels({})),
+      timeouts(registry.AddCounter("http_timeouts_total",
+                                   "Connections closed because a deadline passed, by phase "
+                                   "(idle, header, body).",
+                                   {"phase"})),
+      malformed_requests(registry
+                             .AddCounter("http_malformed_requests_total",
+                                         "Requests answered 4xx/5xx and closed because they "
+                                         "were not valid HTTP/1.1.")
+                             .WithLabels({})),
+      handler_failures(registry
+                           .AddCounter("http_handler_failures_total",
+                                       "Requests answered 500 because their handler threw.")
+                           .WithLabels({})) {}
 
 Response JsonResponse(unsigned status, std::string body) {
   Response response;
@@ -61,6 +81,36 @@ Response ErrorResponse(unsigned status, std::string_view message) {
   response.body += "\"}";
   return response;
 }
+
+namespace {
+
+/// What a connection is doing; only the first two may be closed to make room for another.
+enum class Phase { kIdle, kHeader, kBusy };
+
+/// The part of a session the server's connection table sees.
+class TrackedConnection {
+ public:
+  virtual ~TrackedConnection() = default;
+  /// Closes the connection from its own strand; safe from any thread.
+  virtual void Evict() = 0;
+
+  void SetPhase(Phase phase) {
+    phase_since_.store(Clock::now().time_since_epoch().count(), std::memory_order_relaxed);
+    phase_.store(phase, std::memory_order_relaxed);
+  }
+  [[nodiscard]] bool Evictable() const {
+    return phase_.load(std::memory_order_relaxed) != Phase::kBusy;
+  }
+  [[nodiscard]] Clock::rep PhaseSince() const {
+    return phase_since_.load(std::memory_order_relaxed);
+  }
+
+ private:
+  std::atomic<Phase> phase_{Phase::kIdle};
+  std::atomic<Clock::rep> phase_since_{Clock::now().time_since_epoch().count()};
+};
+
+}  // namespace
 
 struct Server::Impl {
   Impl(ServerOptions options_in, std::vector<Route> routes_in, HttpMetrics& metrics_in)
@@ -96,13 +146,67 @@ struct Server::Impl {
     return nullptr;
   }
 
+  /// Makes room for a connection from `client`: true when it may be served (possibly after
+  /// evicting the connection that has waited longest without a request), false when every
+  /// connection in its way is busy.
+  bool Admit(const std::string& client) {
+    // Declared before the lock so that, if one of these was the last reference, the session's
+    // destructor (which takes the lock to unregister) runs after the lock is released.
+    std::vector<std::shared_ptr<TrackedConnection>> seen;
+    std::shared_ptr<TrackedConnection> victim;
+    std::lock_guard lock(connections_mutex);
+    const size_t from_client = per_client[client];
+    const bool over_total = connections.size() >= options.max_connections;
+    const bool over_client = from_client >= options.max_connections_per_client;
+    if (!over_total && !over_client) return true;
+    Clock::rep victim_since = 0;
+    for (const auto& [id, entry] : connections) {
+      if (over_client && !over_total && entry.client != client) continue;
+      auto connection = entry.connection.lock();
+      if (!connection || !connection->Evictable()) continue;
+      if (!victim || connection->PhaseSince() < victim_since) {
+        victim = connection;
+        victim_since = connection->PhaseSince();
+      }
+      seen.push_back(std::move(connection));
+    }
+    if (!victim) return false;
+    victim->Evict();
+    metrics.evicted_connections.Increment();
+    return true;
+  }
+  uint64_t Register(const std::shared_ptr<TrackedConnection>& connection,
+                    const std::string& client) {
+    std::lock_guard lock(connections_mutex);
+    const uint64_t id = next_connection_id++;
+    connections.emplace(id, ConnectionEntry{connection, client});
+    ++per_client[client];
+    return id;
+  }
+  void Unregister(uint64_t id) {
+    std::lock_guard lock(connections_mutex);
+    const auto found = connections.find(id);
+    if (found == connections.end()) return;
+    const auto client = per_client.find(found->second.client);
+    if (client != per_client.end() && --client->second == 0) per_client.erase(client);
+    connections.erase(found);
+  }
+
   void Accept();
 
   ServerOptions options;
   std::vector<Route> routes;
   HttpMetrics& metrics;
   // Declared before the io_context: sessions it still holds touch these when it is destroyed.
-  std::atomic<size_t> connections{0};
+  struct ConnectionEntry {
+    std::weak_ptr<TrackedConnection> connection;
+    std::string client;
+  };
+  std::mutex connections_mutex;
+  std::map<uint64_t, ConnectionEntry> connections;
+  std::map<std::string, size_t> per_client;
+  uint64_t next_connection_id = 0;
+  std::atomic<uint64_t> next_request_id{0};
   std::atomic<size_t> inflight_body_bytes{0};
   std::atomic<size_t> active_requests{0};
   std::mutex idle_mutex;
@@ -118,70 +222,195 @@ struct Server::Impl {
 
 namespace {
 
+// What Beast's parser errors mean to a client, for the 400 that answers them.
+std::string DescribeParseError(const beast::error_code& error) {
+  if (error == bhttp::error::bad_method) return "malformed request method";
+  if (error == bhttp::error::bad_target) return "malformed request target";
+  if (error == bhttp::error::bad_version) {
+    return "unsupported HTTP version (HTTP/1.0 and HTTP/1.1 are served; HTTP/2 only after an "
+           "upgrade, which this server does not offer)";
+  }
+  if (error == bhttp::error::bad_content_length) {
+    return "invalid Content-Length (negative, too large, not a number, or given twice with "
+           "different values)";
+  }
+  if (error == bhttp::error::bad_transfer_encoding) {
+    return "invalid Transfer-Encoding (with Content-Length, or chunked not last)";
+  }
+  if (error == bhttp::error::bad_chunk || error == bhttp::error::bad_chunk_extension) {
+    return "malformed chunk in a chunked body";
+  }
+  return "malformed HTTP request: " + error.message();
+}
+
+bool IsParseError(const beast::error_code& error) {
+  return error.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
+         error != bhttp::error::end_of_stream && error != bhttp::error::partial_message &&
+         error != bhttp::error::need_more && error != bhttp::error::need_buffer;
+}
+
 /// One connection: reads requests one after another (keep-alive), hands each to its route's
-/// handler and writes the response on the connection's strand.
-class Session : public std::enable_shared_from_this<Session> {
+/// handler and writes the response on the connection's strand. Every path out of a request
+/// (answered, rejected, failed read, closed connection) gives back the body bytes it counted,
+/// at the latest when the session is destroyed.
+class Session : public TrackedConnection, public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, Server::Impl& server) : stream_(std::move(socket)), server_(server) {
+  Session(tcp::socket socket, Server::Impl& server, std::string client)
+      : stream_(std::move(socket)), server_(server), client_(std::move(client)) {
     buffer_.reserve(kReadBufferBytes);
   }
-  ~Session() { server_.connections.fetch_sub(1); }
+  ~Session() override {
+    ReleaseReservation();
+    server_.Unregister(id_);
+  }
 
-  void Run() {
-    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->ReadHeader(); });
+  void Run(uint64_t id) {
+    id_ = id;
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->AwaitRequest(); });
+  }
+
+  void Evict() override {
+    asio::post(stream_.get_executor(), [self = shared_from_this()] {
+      if (self->Evictable()) self->Close();
+    });
   }
 
  private:
+  // Waits for the first byte of the next request under the idle deadline; the header then has
+  // its own, shorter deadline, so a client trickling a header cannot hold the connection long.
+  void AwaitRequest() {
+    SetPhase(Phase::kIdle);
+    if (buffer_.size() > 0) return ReadHeader();
+    stream_.expires_after(server_.options.idle_timeout);
+    stream_.async_read_some(buffer_.prepare(kReadBufferBytes),
+                            [self = shared_from_this()](beast::error_code error, size_t bytes) {
+                              self->buffer_.commit(bytes);
+                              if (error == beast::error::timeout) {
+                                self->server_.metrics.timeouts.WithLabels({"idle"}).Increment();
+                              }
+                              if (error) return self->Close();
+                              self->ReadHeader();
+                            });
+  }
+
   void ReadHeader() {
+    SetPhase(Phase::kHeader);
+    http2_preface_ = StartsWithHttp2Preface();
     parser_.emplace();
     parser_->header_limit(kHeaderLimitBytes);
     parser_->body_limit(server_.options.max_body_bytes);
-    stream_.expires_after(server_.options.idle_timeout);
+    stream_.expires_after(server_.options.header_timeout);
     bhttp::async_read_header(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code error, size_t) { self->OnHeader(error); });
   }
 
+  // Whether the header failed its size limit because of the request line alone.
+  bool RequestLineTooLong() const {
+    const auto data = buffer_.cdata();
+    const std::string_view text(static_cast<const char*>(data.data()), data.size());
+    const auto line_end = text.find("\r\n");
+    return line_end == std::string_view::npos ? text.size() >= server_.options.max_target_bytes
+                                              : line_end > server_.options.max_target_bytes;
+  }
+
   void OnHeader(beast::error_code error) {
+    SetPhase(Phase::kBusy);
     if (error == bhttp::error::header_limit) {
-      return Reject(
+      if (RequestLineTooLong()) {
+        return Malformed(414, "request target is over " +
+                                  std::to_string(server_.options.max_target_bytes) + " bytes");
+      }
+      return Malformed(
           431, "request header fields are over " + std::to_string(kHeaderLimitBytes) + " bytes");
     }
     if (error == bhttp::error::body_limit) {
       return Reject(413, "body is over the " + std::to_string(server_.options.max_body_bytes) +
                              "-byte limit");
     }
+    if (error == beast::error::timeout) {
+      server_.metrics.timeouts.WithLabels({"header"}).Increment();
+      return Close();
+    }
+    if (IsParseError(error)) {
+      if (http2_preface_) {
+        return Malformed(400,
+                         "HTTP/2 without upgrade is not served here; speak HTTP/1.1 to this port");
+      }
+      return Malformed(400, DescribeParseError(error));
+    }
     if (error) return Close();
     if (server_.stopping.load()) {
       return Reject(503, "server is shutting down");
     }
     const auto& header = parser_->get();
-    const auto content_length = parser_->content_length();
-    reserved_bytes_ = content_length ? static_cast<size_t>(*content_length) + kBodyPadding
-                                     : server_.options.max_body_bytes + kBodyPadding;
-    if (!server_.ReserveBody(reserved_bytes_)) {
-      reserved_bytes_ = 0;
-      return Reject(503, "too many request bodies in flight; retry later", true);
+    if (header.version() != 10 && header.version() != 11) {
+      return Malformed(400, http2_preface_
+                                ? "HTTP/2 without upgrade is not served here; speak HTTP/1.1 to "
+                                  "this port"
+                                : "unsupported HTTP version: HTTP/1.0 and HTTP/1.1 are served");
     }
-    if (content_length) parser_->get().body().reserve(reserved_bytes_);
-    if (beast::iequals(header[bhttp::field::expect], "100-continue")) {
+    if (header.target().size() > server_.options.max_target_bytes) {
+      return Malformed(414, "request target is over " +
+                                std::to_string(server_.options.max_target_bytes) + " bytes");
+    }
+    if (parser_->chunked()) {
+      const std::string_view encoding = header[bhttp::field::transfer_encoding];
+      if (!beast::iequals(encoding, "chunked")) {
+        return Malformed(501, "Transfer-Encoding \"" + std::string(encoding) +
+                                  "\" is not supported: send chunked alone, and compress with "
+                                  "Content-Encoding");
+      }
+    }
+    if (const auto content_length = parser_->content_length();
+        content_length && *content_length > 0) {
+      // Beast allocates the whole declared body before reading it, so that is what it costs.
+      if (!Reserve(static_cast<size_t>(*content_length) + kBodyPadding)) {
+        return Reject(503, "too many request bodies in flight; retry later", true);
+      }
+      parser_->get().body().reserve(static_cast<size_t>(*content_length) + kBodyPadding);
+    }
+    if (beast::iequals(header[bhttp::field::expect], "100-continue") && !parser_->is_done()) {
       auto continue_response = std::make_shared<bhttp::response<bhttp::empty_body>>(
           bhttp::status::continue_, header.version());
       bhttp::async_write(
           stream_, *continue_response,
           [self = shared_from_this(), continue_response](beast::error_code error, size_t) {
             if (error) return self->Close();
-            self->ReadBody();
+            self->StartBody();
           });
       return;
     }
+    StartBody();
+  }
+
+  bool StartsWithHttp2Preface() const {
+    const auto data = buffer_.cdata();
+    const std::string_view text(static_cast<const char*>(data.data()), data.size());
+    return text.starts_with("PRI * HTTP/2");
+  }
+
+  void StartBody() {
+    if (parser_->is_done()) return OnBody({});
+    stream_.expires_after(server_.options.body_timeout);
     ReadBody();
   }
 
+  // Reads the body a piece at a time so that a chunked body is counted as it arrives.
   void ReadBody() {
-    bhttp::async_read(
-        stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code error, size_t) { self->OnBody(error); });
+    bhttp::async_read_some(
+        stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code error, size_t) {
+          if (error) return self->OnBody(error);
+          if (self->parser_->chunked()) {
+            const size_t have = self->parser_->get().body().size() + kBodyPadding;
+            if (have > self->reserved_bytes_ &&
+                !self->Reserve(std::max(have - self->reserved_bytes_, kReadBufferBytes))) {
+              return self->Reject(503, "too many request bodies in flight; retry later", true);
+            }
+          }
+          if (self->parser_->is_done()) return self->OnBody({});
+          self->ReadBody();
+        });
   }
 
   void OnBody(beast::error_code error) {
@@ -189,6 +418,11 @@ class Session : public std::enable_shared_from_this<Session> {
       return Reject(413, "body is over the " + std::to_string(server_.options.max_body_bytes) +
                              "-byte limit");
     }
+    if (error == beast::error::timeout) {
+      server_.metrics.timeouts.WithLabels({"body"}).Increment();
+      return Close();
+    }
+    if (IsParseError(error)) return Malformed(400, DescribeParseError(error));
     if (error) return Close();
     auto message = parser_->release();
     keep_alive_ = message.keep_alive();
@@ -220,17 +454,50 @@ class Session : public std::enable_shared_from_this<Session> {
                          : ErrorResponse(404, "no such path: " + request.path));
       return;
     }
-    route->handler(request, [self = shared_from_this()](Response response) {
+    auto responder = [self = shared_from_this()](Response response) {
       asio::post(self->stream_.get_executor(), [self, response = std::move(response)]() mutable {
         self->Respond(std::move(response));
       });
-    });
+    };
+    try {
+      route->handler(request, responder);
+    } catch (const std::exception& exception) {
+      // A bug in a handler: answer it (a handler that threw has not answered) and keep serving.
+      const std::string request_id = std::to_string(server_.next_request_id.fetch_add(1));
+      server_.metrics.handler_failures.Increment();
+      Log().Error("handler threw", {{"server", server_.options.name},
+                                    {"route", route->path},
+                                    {"request_id", request_id},
+                                    {"error", exception.what()}});
+      auto response = ErrorResponse(500, "internal error (request id " + request_id + ")");
+      response.headers.emplace_back("X-Request-Id", request_id);
+      responder(std::move(response));
+    }
   }
 
-  // Answers without reading the body, then closes: the rest of the request is unread.
+  bool Reserve(size_t bytes) {
+    if (!server_.ReserveBody(bytes)) return false;
+    reserved_bytes_ += bytes;
+    return true;
+  }
+  void ReleaseReservation() {
+    if (reserved_bytes_ == 0) return;
+    server_.ReleaseBody(reserved_bytes_);
+    reserved_bytes_ = 0;
+  }
+
+  void Malformed(unsigned status, std::string message) {
+    server_.metrics.malformed_requests.Increment();
+    Reject(status, std::move(message));
+  }
+
+  // Answers without reading the rest of the request, then closes.
   void Reject(unsigned status, std::string message, bool retry_later = false) {
+    SetPhase(Phase::kBusy);
+    ReleaseReservation();
     keep_alive_ = false;
-    version_ = parser_ && parser_->is_header_done() ? parser_->get().version() : 11;
+    const bool http10 = parser_ && parser_->is_header_done() && parser_->get().version() == 10;
+    version_ = http10 ? 10 : 11;
     route_label_ = "rejected";
     started_ = Clock::now();
     server_.RequestStarted();
@@ -240,6 +507,9 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Respond(Response response) {
+    // The request is answered: its body is no longer held for it. Released before the answer
+    // is written, so a client that saw the answer never finds the budget still taken.
+    ReleaseReservation();
     const double seconds = std::chrono::duration<double>(Clock::now() - started_).count();
     server_.metrics.requests.WithLabels({route_label_, std::to_string(response.status)})
         .Increment();
@@ -261,20 +531,18 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void OnWritten(beast::error_code error, bool keep_alive) {
-    if (reserved_bytes_) {
-      server_.ReleaseBody(reserved_bytes_);
-      reserved_bytes_ = 0;
-    }
+    ReleaseReservation();
     server_.RequestFinished();
     if (error) return Close();
     if (!keep_alive) return LingeringClose();
-    ReadHeader();
+    AwaitRequest();
   }
 
   // Closing a socket with unread input makes the kernel send a reset, which can destroy the
   // response before the client reads it; so stop sending, then discard input until the client
   // closes, for a bounded time.
   void LingeringClose() {
+    SetPhase(Phase::kIdle);
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
     stream_.expires_after(std::chrono::seconds(2));
@@ -301,12 +569,15 @@ class Session : public std::enable_shared_from_this<Session> {
 
   beast::tcp_stream stream_;
   Server::Impl& server_;
+  const std::string client_;
+  uint64_t id_ = 0;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::string discard_;
   size_t discarded_bytes_ = 0;
   size_t reserved_bytes_ = 0;
   bool keep_alive_ = true;
+  bool http2_preface_ = false;  ///< The request began as HTTP/2's connection preface does.
   unsigned version_ = 11;
   std::string route_label_;
   Clock::time_point started_;
@@ -318,14 +589,17 @@ void Server::Impl::Accept() {
   acceptor.async_accept(asio::make_strand(io), [this](beast::error_code error, tcp::socket socket) {
     if (error == asio::error::operation_aborted || !acceptor.is_open()) return;
     if (!error) {
-      if (connections.fetch_add(1) >= options.max_connections) {
-        connections.fetch_sub(1);
+      const auto remote = socket.remote_endpoint(error);
+      const std::string client = error ? std::string("unknown") : remote.address().to_string();
+      if (!Admit(client)) {
         metrics.rejected_connections.Increment();
         beast::error_code ignored;
         socket.close(ignored);
       } else {
         socket.set_option(tcp::no_delay(true), error);
-        std::make_shared<Session>(std::move(socket), *this)->Run();
+        auto session = std::make_shared<Session>(std::move(socket), *this, client);
+        const uint64_t id = Register(session, client);
+        session->Run(id);
       }
     }
     Accept();

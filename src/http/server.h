@@ -56,9 +56,21 @@ struct ServerOptions {
   size_t threads = 2;
   size_t max_body_bytes = 10 * 1024 * 1024;
   size_t max_connections = 1024;
+  /// Connections from one client address. At either limit, the connection that has waited
+  /// longest for a request (idle, or still sending its header) is closed to make room; only
+  /// when every connection is busy with a request is the new one refused.
+  size_t max_connections_per_client = 256;
   /// Request bodies held in memory at once, across connections; past it requests get 503.
+  /// A body is counted as it is read (its Content-Length, or chunk by chunk), never before.
   size_t max_inflight_body_bytes = 256 * 1024 * 1024;
-  std::chrono::seconds idle_timeout{60};
+  /// Longest request target; longer ones get 414.
+  size_t max_target_bytes = 8 * 1024;
+  /// How long a kept-alive connection may wait for the first byte of its next request.
+  std::chrono::milliseconds idle_timeout{60'000};
+  /// How long a request's header may take once its first byte arrived.
+  std::chrono::milliseconds header_timeout{5'000};
+  /// How long a request's body may take once its header was read.
+  std::chrono::milliseconds body_timeout{60'000};
 };
 
 /// Request counts and latencies by route and status code, shared by every server of a process.
@@ -68,11 +80,17 @@ struct HttpMetrics {
   metrics::Family<metrics::Counter>& requests;
   metrics::Family<metrics::Histogram>& latency;
   metrics::Counter& rejected_connections;
+  metrics::Counter& evicted_connections;
+  metrics::Family<metrics::Counter>& timeouts;  ///< By phase: idle, header, body.
+  metrics::Counter& malformed_requests;
+  metrics::Counter& handler_failures;
 };
 
 /// An HTTP/1.1 server (Boost.Beast) on a fixed pool of threads: keep-alive, bounded header,
-/// body and connection counts, idle timeouts. Start() binds and starts the threads; Stop() is
-/// idempotent and waits for in-flight requests up to its deadline.
+/// body and connection counts, idle/header/body deadlines. Malformed requests get a 4xx/5xx
+/// answer naming the problem, then the connection is closed. A handler that throws answers 500
+/// with a request id. Start() binds and starts the threads; Stop() is idempotent and waits for
+/// in-flight requests up to its deadline.
 class Server {
  public:
   Server(ServerOptions options, std::vector<Route> routes, HttpMetrics& metrics);

@@ -7,6 +7,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <future>
+#include <thread>
 
 namespace lp::http {
 namespace {
@@ -39,6 +40,57 @@ class Client {
   asio::io_context io_;
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
+};
+
+// Writes raw bytes and reads whatever comes back until the server closes (or 10 s pass).
+std::string RawExchange(uint16_t port, std::string_view bytes, bool close_write = false) {
+  asio::io_context io;
+  beast::tcp_stream stream(io);
+  stream.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+  stream.expires_after(std::chrono::seconds(10));
+  asio::write(stream.socket(), asio::buffer(bytes.data(), bytes.size()));
+  if (close_write) stream.socket().shutdown(tcp::socket::shutdown_send);
+  std::string received;
+  char chunk[4096];
+  beast::error_code error;
+  while (true) {
+    const size_t got = stream.socket().read_some(asio::buffer(chunk), error);
+    if (error) break;
+    received.append(chunk, got);
+  }
+  return received;
+}
+
+unsigned StatusOf(const std::string& response) {
+  if (!response.starts_with("HTTP/1.1 ")) return 0;
+  return static_cast<unsigned>(std::stoi(response.substr(9, 3)));
+}
+
+// A connection opened and left as it is; closed when the object goes.
+class OpenConnection {
+ public:
+  explicit OpenConnection(uint16_t port, std::string_view first_bytes = {}) : socket_(io_) {
+    socket_.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+    if (!first_bytes.empty())
+      asio::write(socket_, asio::buffer(first_bytes.data(), first_bytes.size()));
+  }
+  // True once the server closed the connection (read returns end of file or a reset).
+  bool ClosedByServerWithin(std::chrono::milliseconds deadline) {
+    socket_.non_blocking(true);
+    const auto until = std::chrono::steady_clock::now() + deadline;
+    char byte;
+    while (std::chrono::steady_clock::now() < until) {
+      beast::error_code error;
+      socket_.read_some(asio::buffer(&byte, 1), error);
+      if (error && error != asio::error::would_block) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  }
+
+ private:
+  asio::io_context io_;
+  tcp::socket socket_;
 };
 
 class ServerTest : public testing::Test {
@@ -134,6 +186,218 @@ TEST_F(ServerTest, HandlersMayAnswerFromAnotherThread) {
   EXPECT_EQ(response.result_int(), 202u);
   EXPECT_EQ(response.body(), "later");
   for (auto& worker : workers) worker.join();
+}
+
+// Polls a counter until it reaches `value`, for up to 30 s.
+bool CountReaches(metrics::Counter& counter, uint64_t value) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (counter.Value() < value && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return counter.Value() >= value;
+}
+
+Route Get(std::string path) {
+  return Route{"GET", std::move(path), [](Request&, Responder respond) {
+                 respond(JsonResponse(200, R"({"status":"ok"})"));
+               }};
+}
+
+TEST_F(ServerTest, AbortedUploadsGiveBackTheirInFlightBudget) {
+  StartServer({.name = "test",
+               .max_inflight_body_bytes = 4000,
+               .body_timeout = std::chrono::milliseconds(200)},
+              {Echo(), Get("/healthz")});
+  // A declared body that never comes: the body deadline closes it and gives its budget back.
+  OpenConnection timed_out(server_->port(),
+                           "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3000\r\n\r\nabc");
+  EXPECT_TRUE(timed_out.ClosedByServerWithin(std::chrono::seconds(10)));
+  EXPECT_TRUE(CountReaches(metrics_.timeouts.WithLabels({"body"}), 1));
+  // Chunked headers and declared bodies that never come, closed by the client.
+  for (int i = 0; i < 30; ++i) {
+    OpenConnection aborted(server_->port(),
+                           "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n");
+  }
+  for (int i = 0; i < 5; ++i) {
+    OpenConnection aborted(server_->port(),
+                           "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3000\r\n\r\nabc");
+  }
+  // Sessions go once their sockets are seen closed: poll until a full-size body fits again.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  unsigned status = 0;
+  while (std::chrono::steady_clock::now() < deadline) {
+    Client client(server_->port());
+    status = client.Send(bhttp::verb::post, "/echo", std::string(3500, 'x')).result_int();
+    if (status == 200) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(status, 200u);
+}
+
+TEST_F(ServerTest, RequestsWithoutABodyReserveNothing) {
+  std::promise<Responder> held;
+  StartServer({.name = "test", .max_inflight_body_bytes = 2000},
+              {Route{"POST", "/hold",
+                     [&held](Request&, Responder respond) { held.set_value(std::move(respond)); }},
+               Get("/healthz")});
+  Client first(server_->port());
+  std::thread sender([&] {
+    EXPECT_EQ(first.Send(bhttp::verb::post, "/hold", std::string(1900, 'x')).result_int(), 202u);
+  });
+  auto respond = held.get_future().get();
+  Client second(server_->port());
+  EXPECT_EQ(second.Send(bhttp::verb::get, "/healthz").result_int(), 200u);
+  Response accepted;
+  accepted.status = 202;
+  respond(std::move(accepted));
+  sender.join();
+}
+
+TEST_F(ServerTest, ChunkedBodiesAreCountedAsTheyArrive) {
+  StartServer({.name = "test", .max_inflight_body_bytes = 1024 * 1024}, {Echo()});
+  std::string request =
+      "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
+  for (int i = 0; i < 40; ++i) request += "8000\r\n" + std::string(0x8000, 'c') + "\r\n";
+  request += "0\r\n\r\n";
+  // 1.25 MiB of chunks against a 1 MiB budget: refused part way, not at the header.
+  const auto response = RawExchange(server_->port(), request);
+  EXPECT_EQ(StatusOf(response), 503u) << response.substr(0, 200);
+  Client client(server_->port());
+  EXPECT_EQ(client.Send(bhttp::verb::post, "/echo", "fits").result_int(), 200u);
+}
+
+TEST_F(ServerTest, AnswersMalformedRequestsBeforeClosing) {
+  StartServer({.name = "test", .max_target_bytes = 100}, {Echo(), Get("/healthz")});
+  const auto port = server_->port();
+  const std::string chunked =
+      "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+  struct Case {
+    std::string name;
+    std::string bytes;
+    unsigned status;
+    std::string says;
+  };
+  const std::vector<Case> cases = {
+      {"bad chunk size", chunked + "zz\r\nabc\r\n0\r\n\r\n", 400, "chunk"},
+      {"negative length", "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n", 400,
+       "Content-Length"},
+      {"huge length",
+       "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999999\r\n\r\n", 400,
+       "Content-Length"},
+      {"two lengths",
+       "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd", 400,
+       "Content-Length"},
+      {"length and chunked",
+       "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"
+       "3\r\nabc\r\n0\r\n\r\n",
+       400, "Transfer-Encoding"},
+      {"garbage method", "G(T /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 400, "method"},
+      {"HTTP/2 preface", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 400, "HTTP/2"},
+      {"gzip transfer coding",
+       "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 501,
+       "Transfer-Encoding"},
+      {"long target", "GET /healthz?" + std::string(200, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n", 414,
+       "target"},
+      {"very long target", "GET /" + std::string(20'000, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n", 414,
+       "target"},
+  };
+  for (const auto& test : cases) {
+    const auto response = RawExchange(port, test.bytes);
+    EXPECT_EQ(StatusOf(response), test.status) << test.name << ": " << response.substr(0, 300);
+    EXPECT_NE(response.find(test.says), std::string::npos) << test.name << ": " << response;
+    EXPECT_NE(response.find("Connection: close"), std::string::npos) << test.name;
+  }
+  EXPECT_EQ(metrics_.malformed_requests.Value(), cases.size());
+  Client client(port);
+  EXPECT_EQ(client.Send(bhttp::verb::get, "/healthz").result_int(), 200u);
+}
+
+TEST_F(ServerTest, AChunkLongerThanItsDataTimesOutAtTheBodyDeadline) {
+  StartServer({.name = "test",
+               .idle_timeout = std::chrono::seconds(600),
+               .body_timeout = std::chrono::milliseconds(300)},
+              {Echo()});
+  OpenConnection stalled(server_->port(),
+                         "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
+                         "chunked\r\n\r\nffff\r\nonly a little");
+  EXPECT_TRUE(stalled.ClosedByServerWithin(std::chrono::seconds(30)));
+  // The socket closes as the deadline fires, a moment before the handler counts it.
+  EXPECT_TRUE(CountReaches(metrics_.timeouts.WithLabels({"body"}), 1));
+  EXPECT_EQ(metrics_.timeouts.WithLabels({"idle"}).Value(), 0u);
+}
+
+TEST_F(ServerTest, AHeaderTrickledInTimesOutAtTheHeaderDeadline) {
+  StartServer({.name = "test",
+               .idle_timeout = std::chrono::seconds(600),
+               .header_timeout = std::chrono::milliseconds(300)},
+              {Get("/healthz")});
+  OpenConnection slow(server_->port(), "GET /healthz HTTP/1.1\r\nHo");
+  EXPECT_TRUE(slow.ClosedByServerWithin(std::chrono::seconds(30)));
+  EXPECT_TRUE(CountReaches(metrics_.timeouts.WithLabels({"header"}), 1));
+}
+
+TEST_F(ServerTest, IdleAndSlowConnectionsMakeRoomAtTheConnectionLimit) {
+  StartServer({.name = "test", .max_connections = 8}, {Get("/healthz")});
+  std::vector<std::unique_ptr<OpenConnection>> hogs;
+  for (int i = 0; i < 4; ++i) hogs.push_back(std::make_unique<OpenConnection>(server_->port()));
+  for (int i = 0; i < 4; ++i) {
+    hogs.push_back(std::make_unique<OpenConnection>(server_->port(), "GET /healthz HTTP/1.1\r\n"));
+  }
+  // Twice the limit in fresh requests, each connection kept open after its answer: each one is
+  // served, making room by closing the connection that waited longest without a request.
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int i = 0; i < 16; ++i) {
+    clients.push_back(std::make_unique<Client>(server_->port()));
+    EXPECT_EQ(clients.back()->Send(bhttp::verb::get, "/healthz").result_int(), 200u) << i;
+  }
+  EXPECT_GE(metrics_.evicted_connections.Value(), 16u);
+  EXPECT_EQ(metrics_.rejected_connections.Value(), 0u);
+}
+
+TEST_F(ServerTest, OneClientAddressCannotTakeEveryConnection) {
+  std::vector<Responder> held;
+  std::mutex held_mutex;
+  StartServer({.name = "test", .max_connections = 100, .max_connections_per_client = 3},
+              {Route{"GET", "/hold", [&](Request&, Responder respond) {
+                       std::lock_guard lock(held_mutex);
+                       held.push_back(std::move(respond));
+                     }}});
+  // Three requests held busy from 127.0.0.1: a fourth connection from it is refused.
+  std::vector<std::unique_ptr<OpenConnection>> busy;
+  for (int i = 0; i < 3; ++i) {
+    busy.push_back(
+        std::make_unique<OpenConnection>(server_->port(), "GET /hold HTTP/1.1\r\nHost: x\r\n\r\n"));
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < deadline) {
+    {
+      std::lock_guard lock(held_mutex);
+      if (held.size() == 3) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  OpenConnection refused(server_->port());
+  EXPECT_TRUE(refused.ClosedByServerWithin(std::chrono::seconds(10)));
+  EXPECT_EQ(metrics_.rejected_connections.Value(), 1u);
+  std::lock_guard lock(held_mutex);
+  for (auto& respond : held) respond(JsonResponse(200, "{}"));
+}
+
+TEST_F(ServerTest, AHandlerThatThrowsAnswers500AndKeepsTheAccountsRight) {
+  StartServer(
+      {.name = "test", .max_inflight_body_bytes = 2000},
+      {Route{"POST", "/throw", [](Request&, Responder) { throw std::runtime_error("bug"); }},
+       Echo()});
+  for (int i = 0; i < 3; ++i) {
+    Client client(server_->port());
+    const auto response = client.Send(bhttp::verb::post, "/throw", std::string(1500, 'x'));
+    EXPECT_EQ(response.result_int(), 500u);
+    EXPECT_NE(response.body().find("request id"), std::string::npos) << response.body();
+    EXPECT_FALSE(response["X-Request-Id"].empty());
+  }
+  Client client(server_->port());
+  EXPECT_EQ(client.Send(bhttp::verb::post, "/echo", std::string(1500, 'y')).result_int(), 200u);
+  EXPECT_EQ(metrics_.handler_failures.Value(), 3u);
 }
 
 TEST(ErrorResponseTest, EscapesTheMessageAsJson) {
