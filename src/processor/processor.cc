@@ -125,8 +125,22 @@ void Processor::Work(std::stop_token stop, std::unique_ptr<queue::Consumer> cons
 
     if (!documents.empty()) {
       std::vector<search::DocumentOutcome> outcomes;
+      bool store_damaged = false;
       const bool written = retry("write to the search store", [&]() -> Result<void> {
         auto result = store_.Write(documents);
+        if (!result && result.error().error_class == ErrorClass::kStorageFault) {
+          metrics_.es_write_errors.Increment();
+          metrics_.store_faults.Increment();
+          if (!store_damaged) {
+            store_damaged = true;
+            Log().Error("search store damaged: consumption stops until it is repaired",
+                        {{"error", result.error().message}});
+          }
+          if (options_.readiness != nullptr) {
+            options_.readiness->SetNotReady("search store damaged: " + result.error().message);
+          }
+          return tl::unexpected(result.error());
+        }
         if (!result && result.error().retryable()) {
           metrics_.es_write_errors.Increment();
           return tl::unexpected(result.error());
@@ -140,6 +154,10 @@ void Processor::Work(std::stop_token stop, std::unique_ptr<queue::Consumer> cons
         return {};
       });
       if (!written) return;
+      if (store_damaged) {
+        Log().Info("search store writable again; consumption resumes");
+        if (options_.readiness != nullptr) options_.readiness->SetReady();
+      }
       for (size_t i = 0; i < outcomes.size(); ++i) {
         if (outcomes[i].accepted) {
           metrics_.es_write_success.Increment();

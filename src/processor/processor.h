@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/event_validator.h"
+#include "core/readiness.h"
 #include "processor/geoip.h"
 #include "processor/normalizer.h"
 #include "processor/processor_metrics.h"
@@ -30,6 +31,8 @@ struct ProcessorOptions {
   /// Null: no enrichment. Must outlive the processor.
   const GeoIpDatabase* geoip = nullptr;
   size_t geoip_cache_entries = 10'000;  ///< Per worker.
+  /// Where the processor says it cannot index (a damaged search store). Null: nowhere.
+  Readiness::Component* readiness = nullptr;
 };
 
 /// Consumes the queue as consumer group `processor`: validate, normalize, enrich, write to the
@@ -37,7 +40,10 @@ struct ProcessorOptions {
 /// documents the store rejects go to the dead-letter topic with headers `error`, `stage`,
 /// `source_topic`, `source_partition`, `source_offset`. Transient failures are retried with
 /// exponential backoff and jitter; after `attempts_before_pause` the worker stops polling and
-/// keeps retrying until the store is back, so an outage never sends events to the DLQ.
+/// keeps retrying until the store is back, so an outage never sends events to the DLQ. A store
+/// whose files are damaged (ErrorClass::kStorageFault) is a server fault: the worker logs it,
+/// counts it, reports not ready, and stops consuming while it retries; the events wait in the
+/// queue and never reach the DLQ for it.
 ///
 /// Owns its worker threads; Start() once, Stop() (idempotent) before the queue and store go.
 class Processor {

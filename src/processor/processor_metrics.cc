@@ -21,6 +21,11 @@ ProcessorMetrics::ProcessorMetrics(metrics::Registry& registry)
                                       "documents).")
                           .WithLabels({})),
       dlq_events(registry.AddCounter("dlq_events_total", "Events sent to the dead-letter topic.")
-                     .WithLabels({})) {}
+                     .WithLabels({})),
+      store_faults(registry
+                       .AddCounter("search_store_faults_total",
+                                   "Search-store writes that failed because the store's own "
+                                   "files are damaged (consumption stops until it is repaired).")
+                       .WithLabels({})) {}
 
 }  // namespace lp::processor

@@ -14,6 +14,7 @@ struct ProcessorMetrics {
   metrics::Counter& es_write_success;
   metrics::Counter& es_write_errors;
   metrics::Counter& dlq_events;
+  metrics::Counter& store_faults;
 };
 
 }  // namespace lp::processor

@@ -14,13 +14,15 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// Fails the first writes with a retryable error, as a store that is down would.
+// Fails the first writes with `error` (by default retryable, as a store that is down would).
 class FlakyStore : public search::SearchStore {
  public:
-  explicit FlakyStore(search::SearchStore& real, int failures) : real_(real), failures_(failures) {}
+  explicit FlakyStore(search::SearchStore& real, int failures,
+                      Error error = {ErrorClass::kRetryable, "connection refused"})
+      : real_(real), failures_(failures), error_(std::move(error)) {}
   Result<std::vector<search::DocumentOutcome>> Write(
       std::span<const search::SearchDocument> documents) override {
-    if (failures_.fetch_sub(1) > 0) return Retryable("connection refused");
+    if (failures_.fetch_sub(1) > 0) return tl::unexpected(error_);
     return real_.Write(documents);
   }
   Result<search::SearchPage> Search(const search::SearchQuery& query) override {
@@ -37,6 +39,7 @@ class FlakyStore : public search::SearchStore {
  private:
   search::SearchStore& real_;
   std::atomic<int> failures_;
+  const Error error_;
 };
 
 class ProcessorTest : public testing::Test {
@@ -124,6 +127,36 @@ TEST_F(ProcessorTest, RetriesAnOutageWithoutLosingOrDeadLetteringEvents) {
   processor.Stop();
   EXPECT_EQ(metrics_.es_write_errors.Value(), 8u);
   EXPECT_EQ(metrics_.dlq_events.Value(), 0u);
+}
+
+TEST_F(ProcessorTest, ADamagedStoreStopsConsumptionAndNeverDeadLetters) {
+  FlakyStore damaged(*store_, 30, {ErrorClass::kStorageFault, "database disk image is malformed"});
+  Readiness readiness;
+  Produce({R"({"service":"svc","level":"info","message":"kept"})",
+           R"({"service":"svc","level":"info","message":"kept too"})"});
+  Processor processor({.poll_timeout = 50ms,
+                       .initial_backoff = 1ms,
+                       .max_backoff = 5ms,
+                       .readiness = &readiness.Add("processor")},
+                      *spool_, damaged, metrics_, lag_metrics_);
+  ASSERT_TRUE(processor.Start().has_value());
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  bool reported = false;
+  while (!reported && std::chrono::steady_clock::now() < deadline) {
+    const auto problems = readiness.Problems();
+    reported = !problems.empty() &&
+               problems[0].find("search store damaged: database disk image is malformed") !=
+                   std::string::npos;
+    std::this_thread::sleep_for(5ms);
+  }
+  EXPECT_TRUE(reported);
+  EXPECT_EQ(metrics_.dlq_events.Value(), 0u);
+  // Once the store is repaired, the events that waited in the queue are indexed.
+  EXPECT_EQ(WaitForDocuments(2), 2u);
+  processor.Stop();
+  EXPECT_EQ(metrics_.store_faults.Value(), 30u);
+  EXPECT_EQ(metrics_.dlq_events.Value(), 0u);
+  EXPECT_TRUE(readiness.Problems().empty());
 }
 
 TEST_F(ProcessorTest, ReprocessingTheSameRecordsDoesNotDuplicateDocuments) {

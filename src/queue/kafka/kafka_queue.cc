@@ -22,27 +22,35 @@ constexpr int kMetadataTimeoutMs = 2000;
 /// with every record. The count starts one above the number of records so that the call itself
 /// holds a reference until it has handed every record to librdkafka.
 struct PendingProduce {
-  explicit PendingProduce(size_t records, ProduceCallback callback)
-      : outstanding(records + 1), done(std::move(callback)) {}
+  PendingProduce(size_t records, ProduceCallback callback, metrics::Counter* partial)
+      : outstanding(records + 1), done(std::move(callback)), partially_failed(partial) {}
 
   void Settle(size_t count, rd_kafka_resp_err_t error, std::string_view what) {
     if (error != RD_KAFKA_RESP_ERR_NO_ERROR && !answered.exchange(true)) {
+      failed.store(true);
       done(KafkaError(what, error));
     }
     if (outstanding.fetch_sub(count) == count) {
       if (!answered.exchange(true)) done({});
+      if (failed.load() && acknowledged.load() > 0 && partially_failed != nullptr) {
+        partially_failed->Increment(acknowledged.load());
+      }
       delete this;
     }
   }
 
   std::atomic<size_t> outstanding;
+  std::atomic<size_t> acknowledged{0};
   std::atomic<bool> answered{false};
+  std::atomic<bool> failed{false};
   ProduceCallback done;
+  metrics::Counter* partially_failed;
 };
 
 void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* message, void*) {
-  static_cast<PendingProduce*>(message->_private)
-      ->Settle(1, message->err, "Kafka did not acknowledge the record");
+  auto* pending = static_cast<PendingProduce*>(message->_private);
+  if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) pending->acknowledged.fetch_add(1);
+  pending->Settle(1, message->err, "Kafka did not acknowledge the record");
 }
 
 Properties ProducerProperties(const KafkaOptions& options) {
@@ -153,7 +161,8 @@ void KafkaQueue::Flush(std::chrono::milliseconds timeout) {
 
 void KafkaQueue::Produce(std::string_view topic, std::span<const OutgoingRecord> records,
                          ProduceCallback done) {
-  auto* pending = new PendingProduce(records.size(), std::move(done));
+  auto* pending =
+      new PendingProduce(records.size(), std::move(done), options_.partially_failed_records);
   const std::string topic_name(topic);
   size_t handed_over = 0;
   for (const auto& record : records) {

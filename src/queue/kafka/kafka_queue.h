@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/metrics.h"
 #include "queue/kafka/rdkafka_handles.h"
 #include "queue/queue.h"
 
@@ -28,12 +29,17 @@ struct KafkaOptions {
   std::chrono::milliseconds topic_retention = std::chrono::hours(24 * 7);
   /// How long Open keeps trying to reach the cluster before it gives up.
   std::chrono::milliseconds startup_timeout = std::chrono::seconds(60);
+  /// Counts records the brokers acknowledged in Produce calls answered with an error (a
+  /// partial failure: the caller retries the whole call, so these are stored twice). Optional.
+  metrics::Counter* partially_failed_records = nullptr;
 };
 
 /// The distributed queue on Apache Kafka through librdkafka. Producing is idempotent with
 /// acks=all, keyed by murmur2 as Java's clients do; a Produce call is answered when the broker
-/// acknowledged every record, or with the first error. Each Subscribe is a consumer of its own
-/// that commits only what it is told to. Thread-safe.
+/// acknowledged every record, or with the first error. Kafka has no transaction across a call's
+/// partitions here: records acknowledged before another failed stay in the topic (counted in
+/// `partially_failed_records`), and a client retrying the refused call stores them twice. Each
+/// Subscribe is a consumer of its own that commits only what it is told to. Thread-safe.
 class KafkaQueue final : public Queue {
  public:
   [[nodiscard]] static Result<std::unique_ptr<KafkaQueue>> Open(KafkaOptions options);

@@ -148,14 +148,33 @@ std::optional<CommittedOffset> OffsetStore::Get(const std::string& group, const 
   return offset->second;
 }
 
-std::optional<int64_t> OffsetStore::LowestNeeded(const std::string& topic, int32_t partition,
-                                                 int64_t start) const {
+int64_t OffsetStore::HighestCommitted(const std::string& topic, int32_t partition) const {
   std::lock_guard lock(mutex_);
-  std::optional<int64_t> lowest;
+  int64_t highest = 0;
+  for (const auto& [name, state] : groups_) {
+    const auto offset = state.offsets.find(Key{topic, partition});
+    if (offset != state.offsets.end()) highest = std::max(highest, offset->second.next_offset);
+  }
+  return highest;
+}
+
+std::vector<std::pair<std::string, int64_t>> OffsetStore::Needs(const std::string& topic,
+                                                                int32_t partition,
+                                                                int64_t start) const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::pair<std::string, int64_t>> needs;
   for (const auto& [name, state] : groups_) {
     if (!state.topics.contains(topic)) continue;
     const auto offset = state.offsets.find(Key{topic, partition});
-    const int64_t needed = offset == state.offsets.end() ? start : offset->second.next_offset;
+    needs.emplace_back(name, offset == state.offsets.end() ? start : offset->second.next_offset);
+  }
+  return needs;
+}
+
+std::optional<int64_t> OffsetStore::LowestNeeded(const std::string& topic, int32_t partition,
+                                                 int64_t start) const {
+  std::optional<int64_t> lowest;
+  for (const auto& [group, needed] : Needs(topic, partition, start)) {
     lowest = lowest ? std::min(*lowest, needed) : needed;
   }
   return lowest;

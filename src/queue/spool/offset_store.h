@@ -9,6 +9,8 @@
 #include <span>
 #include <string>
 #include <tuple>
+#include <utility>
+#include <vector>
 
 #include "core/result.h"
 #include "queue/queue.h"
@@ -30,6 +32,13 @@ class OffsetStore {
                                                    int32_t partition) const;
   /// The lowest next offset any registered group on `topic` still needs from `partition`
   /// (`start` for a group that has not committed it); nothing when no group is registered.
+  /// Each group registered on `topic` with the next offset it needs from `partition` (`start`
+  /// for a group that has not committed it).
+  [[nodiscard]] std::vector<std::pair<std::string, int64_t>> Needs(const std::string& topic,
+                                                                   int32_t partition,
+                                                                   int64_t start) const;
+  /// The highest next offset any group committed on `topic`'s `partition`; 0 when none did.
+  [[nodiscard]] int64_t HighestCommitted(const std::string& topic, int32_t partition) const;
   [[nodiscard]] std::optional<int64_t> LowestNeeded(const std::string& topic, int32_t partition,
                                                     int64_t start) const;
 

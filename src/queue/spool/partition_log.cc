@@ -24,19 +24,35 @@ std::optional<int64_t> ParseSegmentName(const std::filesystem::path& path) {
   return base;
 }
 
-// Counts the intact records at the start of a segment file and returns where they end.
-Result<std::pair<int64_t, uint64_t>> ScanIntactPrefix(int fd) {
+constexpr size_t kDamagedPositionsKept = 8;
+
+struct SegmentScan {
+  int64_t records = 0;        ///< Intact and damaged records, i.e. offsets the intact part holds.
+  uint64_t intact_bytes = 0;  ///< Where the intact framing ends.
+  int64_t damaged_records = 0;
+  std::vector<uint64_t> damaged_positions;
+};
+
+// Walks a segment file's framing from the start: records and damaged records count; the first
+// broken frame (or a torn end) ends the intact part.
+Result<SegmentScan> ScanSegment(int fd) {
+  SegmentScan scan;
   std::string buffer;
   uint64_t file_offset = 0;  // File position of buffer[0].
   size_t position = 0;
-  int64_t records = 0;
   std::vector<char> chunk(kRecoveryReadBytes);
   bool at_eof = false;
   while (true) {
     const auto record = DecodeRecord(std::string_view(buffer).substr(position));
-    if (record.status == DecodeStatus::kRecord) {
+    if (record.status == DecodeStatus::kRecord || record.status == DecodeStatus::kDamaged) {
+      if (record.status == DecodeStatus::kDamaged) {
+        ++scan.damaged_records;
+        if (scan.damaged_positions.size() < kDamagedPositionsKept) {
+          scan.damaged_positions.push_back(file_offset + position);
+        }
+      }
+      ++scan.records;
       position += record.frame_bytes;
-      ++records;
       continue;
     }
     if (record.status == DecodeStatus::kCorrupt || at_eof) break;
@@ -48,7 +64,29 @@ Result<std::pair<int64_t, uint64_t>> ScanIntactPrefix(int fd) {
     if (*got == 0) at_eof = true;
     buffer.append(chunk.data(), *got);
   }
-  return std::pair{records, file_offset + position};
+  scan.intact_bytes = file_offset + position;
+  return scan;
+}
+
+// How many records the bytes after a broken frame held: the broken one, plus every record found
+// by looking for the next frame that passes its checksum and following the framing from there.
+Result<int64_t> CountRecordsInCutTail(int fd, uint64_t from, uint64_t size) {
+  std::string tail(static_cast<size_t>(size - from), '\0');
+  const auto got = ReadAt(fd, tail.data(), tail.size(), from);
+  if (!got) return tl::unexpected(got.error());
+  tail.resize(*got);
+  int64_t records = 1;
+  size_t position = 1;
+  while (position + kMinFrameBytes <= tail.size()) {
+    const auto record = DecodeRecord(std::string_view(tail).substr(position));
+    if (record.status == DecodeStatus::kRecord) {
+      ++records;
+      position += record.frame_bytes;
+    } else {
+      ++position;
+    }
+  }
+  return records;
 }
 
 }  // namespace
@@ -90,27 +128,61 @@ Result<void> PartitionLog::Recover() {
   const auto last_path = SegmentPath(directory_, last_base);
   auto fd = OpenFile(last_path, O_RDWR | O_APPEND);
   if (!fd) return tl::unexpected(fd.error());
-  auto scanned = ScanIntactPrefix(fd->get());
+  auto scanned = ScanSegment(fd->get());
   if (!scanned) return tl::unexpected(scanned.error());
-  const auto [records, intact_bytes] = *scanned;
   const auto size = std::filesystem::file_size(last_path, error);
   if (error) return Permanent("cannot stat segment: " + error.message());
+  const uint64_t intact_bytes = scanned->intact_bytes;
+  recovery_.segment = last_path;
+  recovery_.damaged_records = scanned->damaged_records;
+  recovery_.damaged_positions = scanned->damaged_positions;
   if (size != intact_bytes) {
-    // A torn write from a crash, or corruption: what follows the last intact record was never
-    // acknowledged as durable, so it is cut off.
+    auto counted = CountRecordsInCutTail(fd->get(), intact_bytes, size);
+    if (!counted) return tl::unexpected(counted.error());
+    recovery_.cut_records = *counted;
+    // A torn write from a crash, or corruption: what follows the last intact frame cannot be
+    // read, so it is cut off.
     if (::ftruncate(fd->get(), static_cast<off_t>(intact_bytes)) != 0) {
       return SystemError("truncate " + last_path.string(), errno);
     }
     if (::fsync(fd->get()) != 0) return SystemError("fsync " + last_path.string(), errno);
+    recovery_.cut_bytes = size - intact_bytes;
+    recovery_.cut_position = intact_bytes;
   }
   segments_.push_back(Segment{last_base, intact_bytes});
   total += intact_bytes;
   active_fd_ = std::make_shared<UniqueFd>(std::move(*fd));
-  next_offset_ = last_base + records;
+  next_offset_ = last_base + scanned->records;
   written_end_ = LogEnd{next_offset_, last_base, intact_bytes};
   synced_end_ = written_end_;
   size_bytes_.store(total);
+  if (recovery_.cut_bytes > 0) {
+    // The cut bytes held at most this many records, each of which may have been read (and
+    // indexed or archived under its offset) before the crash.
+    const auto most_records =
+        static_cast<int64_t>((recovery_.cut_bytes + kMinFrameBytes - 1) / kMinFrameBytes);
+    recovery_.skipped_from = next_offset_;
+    recovery_.skipped_to = next_offset_ + most_records;
+    if (auto moved = MoveEndTo(recovery_.skipped_to); !moved) return tl::unexpected(moved.error());
+  }
   return {};
+}
+
+Result<void> PartitionLog::MoveEndTo(int64_t offset) {
+  if (options_.syncs) closed_unsynced_.push_back(std::move(active_fd_));
+  if (auto opened = OpenActiveSegment(offset); !opened) return opened;
+  // Make the new segment's name durable now, so a crash cannot bring the old end back.
+  if (auto synced = SyncDirectory(directory_); !synced) return synced;
+  directory_dirty_ = false;
+  synced_end_ = written_end_;
+  return {};
+}
+
+Result<bool> PartitionLog::SkipTo(int64_t offset) {
+  std::lock_guard lock(mutex_);
+  if (offset <= next_offset_) return false;
+  if (auto moved = MoveEndTo(offset); !moved) return tl::unexpected(moved.error());
+  return true;
 }
 
 Result<void> PartitionLog::OpenActiveSegment(int64_t base_offset) {
@@ -136,8 +208,7 @@ Result<void> PartitionLog::Roll() {
   return OpenActiveSegment(next_offset_);
 }
 
-Result<int64_t> PartitionLog::Append(std::string_view frames, uint32_t count) {
-  std::lock_guard lock(mutex_);
+Result<void> PartitionLog::WriteLocked(std::string_view frames, uint32_t count) {
   if (segments_.back().size >= options_.segment_bytes) {
     if (auto rolled = Roll(); !rolled) return tl::unexpected(rolled.error());
   }
@@ -150,12 +221,57 @@ Result<int64_t> PartitionLog::Append(std::string_view frames, uint32_t count) {
     }
     return tl::unexpected(written.error());
   }
-  const int64_t first = next_offset_;
   segments_.back().size += frames.size();
   size_bytes_.fetch_add(frames.size());
   next_offset_ += count;
+  return {};
+}
+
+void PartitionLog::PublishLocked() {
   written_end_ = LogEnd{next_offset_, segments_.back().base_offset, segments_.back().size};
+}
+
+Result<int64_t> PartitionLog::Append(std::string_view frames, uint32_t count) {
+  std::lock_guard lock(mutex_);
+  const int64_t first = next_offset_;
+  if (auto written = WriteLocked(frames, count); !written) return tl::unexpected(written.error());
+  PublishLocked();
   return first;
+}
+
+Result<void> PartitionLog::Transaction::Stage(PartitionLog& log, std::string_view frames,
+                                              uint32_t count) {
+  std::unique_lock lock(log.mutex_);
+  const int64_t next_before = log.next_offset_;
+  if (auto written = log.WriteLocked(frames, count); !written) {
+    return tl::unexpected(written.error());
+  }
+  // A roll before the write leaves the staged bytes alone in a new, otherwise empty segment.
+  const uint64_t size_before = log.segments_.back().size - frames.size();
+  staged_.push_back(Staged{&log, std::move(lock), size_before, next_before, frames.size()});
+  return {};
+}
+
+void PartitionLog::Transaction::Publish() {
+  for (auto& staged : staged_) staged.log->PublishLocked();
+  staged_.clear();
+}
+
+void PartitionLog::Transaction::RollBack() {
+  for (auto it = staged_.rbegin(); it != staged_.rend(); ++it) {
+    PartitionLog& log = *it->log;
+    // Nothing staged was published, so no reader has seen these bytes.
+    if (::ftruncate(log.active_fd_->get(), static_cast<off_t>(it->size_before)) != 0) {
+      // The bytes stay on disk but past the published end; the next append writes after them
+      // and recovery at start would count them, so keep the offsets they take.
+      log.PublishLocked();
+      continue;
+    }
+    log.segments_.back().size = it->size_before;
+    log.size_bytes_.fetch_sub(it->bytes);
+    log.next_offset_ = it->next_before;
+  }
+  staged_.clear();
 }
 
 Result<bool> PartitionLog::Sync() {
@@ -206,7 +322,8 @@ int64_t PartitionLog::StartOffset() const {
 }
 
 uint64_t PartitionLog::DeleteClosedSegments(int64_t below_offset,
-                                            std::filesystem::file_time_type written_before) {
+                                            std::filesystem::file_time_type written_before,
+                                            std::vector<DeletedRange>* unconsumed) {
   std::lock_guard lock(mutex_);
   uint64_t freed = 0;
   while (segments_.size() > 1) {
@@ -219,6 +336,9 @@ uint64_t PartitionLog::DeleteClosedSegments(int64_t below_offset,
     const bool expired = !error && written < written_before;
     if (!consumed && !expired) break;
     if (::unlink(path.c_str()) != 0 && errno != ENOENT) break;
+    if (!consumed && unconsumed != nullptr) {
+      unconsumed->push_back(DeletedRange{oldest.base_offset, end_offset});
+    }
     freed += oldest.size;
     size_bytes_.fetch_sub(oldest.size);
     segments_.erase(segments_.begin());

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "core/logging.h"
 #include "queue/spool/record_format.h"
 
 namespace lp::queue::spool {
@@ -13,15 +14,22 @@ namespace {
 constexpr size_t kReadChunkBytes = 1024 * 1024;
 constexpr int kOpenAttempts = 5;
 
+const Logger& Log() {
+  static const Logger logger("spool");
+  return logger;
+}
+
 }  // namespace
 
 PartitionReader::PartitionReader(const PartitionLog& log, std::string topic, int32_t partition,
-                                 int64_t start_offset, metrics::Counter* corrupt_tails)
+                                 int64_t start_offset, metrics::Counter* corrupt_tails,
+                                 metrics::Counter* damaged_records)
     : log_(log),
       topic_(std::move(topic)),
       partition_(partition),
       next_offset_(start_offset),
-      corrupt_tails_(corrupt_tails) {}
+      corrupt_tails_(corrupt_tails),
+      damaged_records_(damaged_records) {}
 
 void PartitionReader::Seek(int64_t offset) {
   CloseSegment();
@@ -96,6 +104,23 @@ Result<void> PartitionReader::Read(size_t max_records, std::vector<ConsumedRecor
       ++segment_offset_;
       continue;
     }
+    if (record.status == DecodeStatus::kDamaged) {
+      // The frame is intact, so the records after it keep their offsets: skip just this one.
+      if (segment_offset_ >= skip_until_) {
+        Log().Error(
+            "damaged record skipped: its checksum fails",
+            {{"topic", topic_},
+             {"partition", std::to_string(partition_)},
+             {"offset", std::to_string(segment_offset_)},
+             {"segment", std::to_string(segment_base_)},
+             {"byte_position", std::to_string(file_position_ - buffer_.size() + position_)}});
+        if (damaged_records_ != nullptr) damaged_records_->Increment();
+        next_offset_ = segment_offset_ + 1;
+      }
+      position_ += record.frame_bytes;
+      ++segment_offset_;
+      continue;
+    }
     const uint64_t buffered_end = file_position_;
     if (record.status == DecodeStatus::kIncomplete && buffered_end < limit) {
       buffer_.erase(0, position_);
@@ -114,7 +139,15 @@ Result<void> PartitionReader::Read(size_t max_records, std::vector<ConsumedRecor
     // End of a closed segment, or a corrupt record: go on with the next segment. Bytes left over
     // at the end of a closed segment (a damaged length field) are corruption too.
     const bool corrupt = record.status == DecodeStatus::kCorrupt || position_ < buffer_.size();
-    if (corrupt && corrupt_tails_ != nullptr) corrupt_tails_->Increment();
+    if (corrupt) {
+      Log().Error("rest of a segment skipped: its framing is broken",
+                  {{"topic", topic_},
+                   {"partition", std::to_string(partition_)},
+                   {"segment", std::to_string(segment_base_)},
+                   {"first_unread_offset", std::to_string(segment_offset_)},
+                   {"byte_position", std::to_string(file_position_ - buffer_.size() + position_)}});
+      if (corrupt_tails_ != nullptr) corrupt_tails_->Increment();
+    }
     const auto segments = log_.Segments();
     const auto next = std::upper_bound(
         segments.begin(), segments.end(), segment_base_,

@@ -20,8 +20,11 @@ class PartitionReader {
  public:
   /// `corrupt_tails` (optional) counts segment tails skipped because a record in them failed
   /// its checksum (only a power loss in SPOOL_FSYNC=interval|never mode leaves such a tail).
+  /// `damaged_records` (optional) counts records skipped because their frame was intact but
+  /// their contents failed the checksum; the records after them are read as usual.
   PartitionReader(const PartitionLog& log, std::string topic, int32_t partition,
-                  int64_t start_offset, metrics::Counter* corrupt_tails = nullptr);
+                  int64_t start_offset, metrics::Counter* corrupt_tails = nullptr,
+                  metrics::Counter* damaged_records = nullptr);
 
   /// Appends up to `max_records` records available now to `out`.
   [[nodiscard]] Result<void> Read(size_t max_records, std::vector<ConsumedRecord>& out);
@@ -46,6 +49,7 @@ class PartitionReader {
   std::string buffer_;
   size_t position_ = 0;
   metrics::Counter* corrupt_tails_;
+  metrics::Counter* damaged_records_;
 };
 
 }  // namespace lp::queue::spool

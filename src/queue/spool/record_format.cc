@@ -62,13 +62,14 @@ DecodedRecord DecodeRecord(std::string_view data) {
   uint32_t body_length = 0;
   uint32_t checksum = 0;
   if (!Take(data, body_length) || !Take(data, checksum)) return record;
-  if (body_length > kMaxBodyBytes || body_length < 12) {
+  if (body_length > kMaxBodyBytes || body_length < kMinBodyBytes) {
     record.status = DecodeStatus::kCorrupt;
     return record;
   }
   if (data.size() < body_length) return record;
   std::string_view body = data.substr(0, body_length);
-  record.status = DecodeStatus::kCorrupt;
+  record.status = DecodeStatus::kDamaged;
+  record.frame_bytes = kFrameHeaderBytes + body_length;
   if (Checksum(body) != checksum) return record;
 
   uint16_t key_length = 0;

@@ -17,15 +17,21 @@ namespace lp::queue::spool {
 /// Offsets are implicit: a segment's base offset plus the record's position in it.
 inline constexpr size_t kFrameHeaderBytes = 8;
 inline constexpr uint32_t kMaxBodyBytes = 64 * 1024 * 1024;
+inline constexpr uint32_t kMinBodyBytes = 12;
+/// The smallest frame a record can take, so a span of N bytes holds at most N / kMinFrameBytes.
+inline constexpr size_t kMinFrameBytes = kFrameHeaderBytes + kMinBodyBytes;
 
 /// Appends the framed record to `out`.
 void EncodeRecord(const OutgoingRecord& record, std::string& out);
 
-enum class DecodeStatus { kRecord, kIncomplete, kCorrupt };
+/// kDamaged: the frame is intact (its length is plausible and all its bytes are there) but its
+/// contents fail the checksum; the next record starts `frame_bytes` further on. kCorrupt: the
+/// framing itself is broken, so where the next record starts is unknown.
+enum class DecodeStatus { kRecord, kIncomplete, kDamaged, kCorrupt };
 
 struct DecodedRecord {
   DecodeStatus status = DecodeStatus::kIncomplete;
-  size_t frame_bytes = 0;  ///< Bytes the record takes, frame header included.
+  size_t frame_bytes = 0;  ///< Bytes the record takes, frame header included (also kDamaged).
   int64_t timestamp_ms = 0;
   std::string_view key;
   std::string_view value;

@@ -34,7 +34,17 @@ TEST(RecordFormatTest, DetectsFlippedBitsByChecksum) {
   std::string frames;
   EncodeRecord(OutgoingRecord{"k", "value", 1, {}}, frames);
   frames[frames.size() - 2] ^= 0x10;
+  const auto damaged = DecodeRecord(frames);
+  EXPECT_EQ(damaged.status, DecodeStatus::kDamaged);
+  EXPECT_EQ(damaged.frame_bytes, frames.size());
+}
+
+TEST(RecordFormatTest, ImplausibleLengthsAreBrokenFraming) {
+  std::string frames;
+  EncodeRecord(OutgoingRecord{"k", "value", 1, {}}, frames);
+  frames[3] = static_cast<char>(0x7f);  // Body length far past the limit.
   EXPECT_EQ(DecodeRecord(frames).status, DecodeStatus::kCorrupt);
+  EXPECT_EQ(DecodeRecord(std::string(16, '\0')).status, DecodeStatus::kCorrupt);
 }
 
 }  // namespace

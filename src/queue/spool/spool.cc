@@ -64,7 +64,33 @@ Spool::Metrics::Metrics(metrics::Registry& registry)
                         .AddCounter("spool_corrupt_tails_skipped_total",
                                     "Segment tails skipped by readers because a record failed its "
                                     "checksum (left by a power loss before an fsync).")
-                        .WithLabels({})) {}
+                        .WithLabels({})),
+      damaged_records(registry
+                          .AddCounter("spool_damaged_records_skipped_total",
+                                      "Records skipped by readers because their contents fail "
+                                      "the checksum (each consumer group counts them).")
+                          .WithLabels({})),
+      write_failures(registry
+                         .AddCounter("spool_write_failures_total",
+                                     "Produce calls refused because writing a segment failed "
+                                     "(disk full, I/O error); nothing of them was kept.")
+                         .WithLabels({})),
+      records_lost(registry
+                       .AddCounter("spool_records_lost_total",
+                                   "Records found unreadable at start: damaged records kept as "
+                                   "holes, and records in a tail cut off where the framing broke.")
+                       .WithLabels({})),
+      offsets_skipped(registry
+                          .AddCounter("spool_offsets_skipped_total",
+                                      "Offsets never handed out because records at them may "
+                                      "have been read before a cut tail, or a consumer group "
+                                      "committed past the partition's end.")
+                          .WithLabels({})),
+      unconsumed_deleted(registry.AddCounter(
+          "spool_unconsumed_records_deleted_total",
+          "Records deleted by age retention (SPOOL_RETENTION) before a consumer group read them, "
+          "by group.",
+          {"group"})) {}
 
 Result<std::unique_ptr<Spool>> Spool::Open(SpoolOptions options, metrics::Registry& registry) {
   std::unique_ptr<Spool> spool(new Spool(std::move(options), registry));
@@ -172,6 +198,9 @@ Result<Spool::Topic*> Spool::GetOrCreateTopic(std::string_view name) {
   for (int32_t partition = 0; partition < count; ++partition) {
     auto log = PartitionLog::Open(directory / std::to_string(partition), log_options);
     if (!log) return tl::unexpected(log.error());
+    if (auto checked = CheckRecoveredPartition(std::string(name), partition, **log); !checked) {
+      return tl::unexpected(checked.error());
+    }
     size_bytes_.fetch_add((*log)->SizeBytes());
     topic->partitions.push_back(std::move(*log));
   }
@@ -179,6 +208,53 @@ Result<Spool::Topic*> Spool::GetOrCreateTopic(std::string_view name) {
   auto* raw = topic.get();
   topics_.emplace(topic->name, std::move(topic));
   return raw;
+}
+
+Result<void> Spool::CheckRecoveredPartition(const std::string& topic, int32_t partition,
+                                            PartitionLog& log) {
+  const RecoveryReport& report = log.recovery();
+  if (report.damaged_records > 0) {
+    std::string positions;
+    for (const auto position : report.damaged_positions) {
+      positions.append(positions.empty() ? "" : ",").append(std::to_string(position));
+    }
+    Log().Error("damaged records skipped: their checksums fail; the records around them are kept",
+                {{"topic", topic},
+                 {"partition", std::to_string(partition)},
+                 {"segment", report.segment.string()},
+                 {"records", std::to_string(report.damaged_records)},
+                 {"byte_positions", positions}});
+    metrics_.records_lost.Increment(static_cast<uint64_t>(report.damaged_records));
+  }
+  if (report.cut_bytes > 0) {
+    Log().Error("segment tail cut off where its framing broke: the records in it are lost",
+                {{"topic", topic},
+                 {"partition", std::to_string(partition)},
+                 {"segment", report.segment.string()},
+                 {"byte_position", std::to_string(report.cut_position)},
+                 {"bytes", std::to_string(report.cut_bytes)},
+                 {"records", std::to_string(report.cut_records)},
+                 {"offsets_skipped",
+                  std::to_string(report.skipped_from) + ".." + std::to_string(report.skipped_to)}});
+    metrics_.records_lost.Increment(static_cast<uint64_t>(report.cut_records));
+    metrics_.offsets_skipped.Increment(
+        static_cast<uint64_t>(report.skipped_to - report.skipped_from));
+  }
+  const int64_t end = log.VisibleEnd().next_offset;
+  const int64_t committed = offsets_->HighestCommitted(topic, partition);
+  if (committed > end) {
+    auto skipped = log.SkipTo(committed);
+    if (!skipped) return tl::unexpected(skipped.error());
+    Log().Error(
+        "a consumer group committed past the partition's end (records lost with a power loss, "
+        "or files restored from an older copy): new records start after the committed offset",
+        {{"topic", topic},
+         {"partition", std::to_string(partition)},
+         {"end", std::to_string(end)},
+         {"committed", std::to_string(committed)}});
+    metrics_.offsets_skipped.Increment(static_cast<uint64_t>(committed - end));
+  }
+  return {};
 }
 
 std::vector<Spool::Topic*> Spool::AllTopics() const {
@@ -224,20 +300,35 @@ void Spool::Produce(std::string_view topic_name, std::span<const OutgoingRecord>
                           " hold records not yet consumed); retry later"));
   }
 
+  // All or nothing: a request answered with an error must leave nothing a consumer could read,
+  // or a client retrying as told would store its events twice.
+  PartitionLog::Transaction transaction;
   for (int32_t partition = 0; partition < partition_count; ++partition) {
     const auto index = static_cast<size_t>(partition);
     if (counts[index] == 0) continue;
-    auto appended = partitions[index]->Append(frames[index], counts[index]);
-    if (!appended) {
-      Log().Error("append failed", {{"topic", std::string(topic_name)},
-                                    {"partition", std::to_string(partition)},
-                                    {"error", appended.error().message}});
-      return done(tl::unexpected(appended.error()));
+    auto staged = transaction.Stage(*partitions[index], frames[index], counts[index]);
+    if (!staged) {
+      transaction.RollBack();
+      metrics_.write_failures.Increment();
+      {
+        std::lock_guard lock(write_error_mutex_);
+        write_error_ = staged.error().message;
+      }
+      write_failing_.store(true);
+      Log().Error("append failed; nothing of the request was kept",
+                  {{"topic", std::string(topic_name)},
+                   {"partition", std::to_string(partition)},
+                   {"error", staged.error().message}});
+      return done(Retryable("events not written to the spool: " + staged.error().message));
     }
-    size_bytes_.fetch_add(frames[index].size());
   }
+  transaction.Publish();
+  size_bytes_.fetch_add(total);
   metrics_.bytes.Set(static_cast<double>(size_bytes_.load()));
   full_.store(false);
+  if (write_failing_.exchange(false)) {
+    Log().Info("spool writes work again");
+  }
 
   if (options_.fsync == FsyncPolicy::kAlways) {
     {
@@ -333,7 +424,9 @@ uint64_t Spool::ReclaimSpace() {
           offsets_->LowestNeeded(topic->name, static_cast<int32_t>(partition), log->StartOffset());
       // Without any registered group nothing counts as consumed: only age frees space.
       const int64_t below = needed.value_or(INT64_MIN);
-      freed += log->DeleteClosedSegments(below, written_before);
+      std::vector<PartitionLog::DeletedRange> unconsumed;
+      freed += log->DeleteClosedSegments(below, written_before, &unconsumed);
+      ReportUnconsumedDeletions(topic->name, static_cast<int32_t>(partition), unconsumed);
     }
   }
   if (freed > 0) {
@@ -355,9 +448,31 @@ uint64_t Spool::ReclaimSpace() {
   return freed;
 }
 
+void Spool::ReportUnconsumedDeletions(const std::string& topic, int32_t partition,
+                                      const std::vector<PartitionLog::DeletedRange>& ranges) {
+  for (const auto& range : ranges) {
+    for (const auto& [group, needed] : offsets_->Needs(topic, partition, range.from)) {
+      const int64_t lost = range.to - std::max(needed, range.from);
+      if (lost <= 0) continue;
+      metrics_.unconsumed_deleted.WithLabels({group}).Increment(static_cast<uint64_t>(lost));
+      Log().Error("age retention deleted records a consumer group had not read (SPOOL_RETENTION)",
+                  {{"topic", topic},
+                   {"partition", std::to_string(partition)},
+                   {"group", group},
+                   {"offsets",
+                    std::to_string(std::max(needed, range.from)) + ".." + std::to_string(range.to)},
+                   {"records", std::to_string(lost)}});
+    }
+  }
+}
+
 Result<void> Spool::CheckReady() {
   if (stopped_.load()) return Retryable("spool is shutting down");
   if (full_.load()) return Retryable("spool is full: writes are refused until space is freed");
+  if (write_failing_.load()) {
+    std::lock_guard lock(write_error_mutex_);
+    return Retryable("spool writes fail (ingest answers 503 until one works): " + write_error_);
+  }
   return {};
 }
 

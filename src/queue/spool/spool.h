@@ -76,6 +76,7 @@ class Spool final : public Queue {
   void WaitForData(uint64_t seen_version, std::chrono::steady_clock::time_point deadline);
   [[nodiscard]] uint64_t data_version() const { return data_version_.load(); }
   [[nodiscard]] metrics::Counter& corrupt_tails() { return metrics_.corrupt_tails; }
+  [[nodiscard]] metrics::Counter& damaged_records() { return metrics_.damaged_records; }
 
  private:
   struct Metrics {
@@ -85,6 +86,11 @@ class Spool final : public Queue {
     metrics::Counter& reclaimed_bytes;
     metrics::Histogram& fsync_latency;
     metrics::Counter& corrupt_tails;
+    metrics::Counter& damaged_records;
+    metrics::Counter& write_failures;
+    metrics::Counter& records_lost;
+    metrics::Counter& offsets_skipped;
+    metrics::Family<metrics::Counter>& unconsumed_deleted;
   };
   struct PendingAck {
     ProduceCallback done;
@@ -95,8 +101,14 @@ class Spool final : public Queue {
 
   [[nodiscard]] Result<void> Initialize();
   [[nodiscard]] Result<Topic*> GetOrCreateTopic(std::string_view name);
+  /// Logs and counts what opening a partition recovered from, and moves its end past every
+  /// offset a consumer group committed, so no offset is handed out twice.
+  [[nodiscard]] Result<void> CheckRecoveredPartition(const std::string& topic, int32_t partition,
+                                                     PartitionLog& log);
   [[nodiscard]] Result<void> SyncAll();
   void NotifyData();
+  void ReportUnconsumedDeletions(const std::string& topic, int32_t partition,
+                                 const std::vector<PartitionLog::DeletedRange>& ranges);
   void FlusherLoop(std::stop_token stop);
   void MaintenanceLoop(std::stop_token stop);
   [[nodiscard]] std::vector<Topic*> AllTopics() const;
@@ -112,6 +124,10 @@ class Spool final : public Queue {
   std::atomic<uint64_t> size_bytes_{0};
   /// Set when a produce was refused for space; cleared by the next success or reclamation.
   std::atomic<bool> full_{false};
+  /// Set when writing a segment failed (disk full, I/O error); cleared by the next success.
+  std::atomic<bool> write_failing_{false};
+  std::mutex write_error_mutex_;
+  std::string write_error_;
 
   std::mutex data_mutex_;
   std::condition_variable data_changed_;

@@ -27,8 +27,8 @@ void SpoolConsumer::RefreshAssignment() {
     const auto& log = *topic_.partitions[static_cast<size_t>(partition)];
     const auto committed = spool_.offsets().Get(group_, topic_.name, partition);
     const int64_t start = committed ? committed->next_offset : log.StartOffset();
-    readers[partition] = std::make_unique<PartitionReader>(log, topic_.name, partition, start,
-                                                           &spool_.corrupt_tails());
+    readers[partition] = std::make_unique<PartitionReader>(
+        log, topic_.name, partition, start, &spool_.corrupt_tails(), &spool_.damaged_records());
   }
   readers_ = std::move(readers);
 }

@@ -1,10 +1,14 @@
 #include "queue/spool/spool.h"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <csignal>
 #include <future>
 
+#include "core/murmur2.h"
 #include "core/testing/temp_directory.h"
 
 namespace lp::queue::spool {
@@ -69,6 +73,106 @@ TEST_F(SpoolTest, RefusesAsRetryableWhenFullAndRecoversOnceConsumed) {
   EXPECT_TRUE(ProduceSync(*spool, 4, value).has_value());
 }
 
+TEST_F(SpoolTest, RecordsAppendedAfterTheEndMovedBackAreNotSkippedByConsumers) {
+  {
+    metrics::Registry registry;
+    auto spool = OpenSpool({.partitions = 1}, registry);
+    auto consumer = spool->Subscribe("processor", "app-logs");
+    ASSERT_TRUE(consumer.has_value());
+    ASSERT_TRUE(ProduceSync(*spool, 10, "before"));
+    ASSERT_TRUE((*consumer)->Commit(std::vector<OffsetCommit>{{0, 10, ""}}).has_value());
+  }
+  // A power loss keeps the fsynced offsets file but only the first 6 records (a clean cut).
+  const auto segment = directory_ / "app-logs" / "0" / "00000000000000000000.log";
+  const auto size = std::filesystem::file_size(segment);
+  std::filesystem::resize_file(segment, size / 10 * 6);
+
+  metrics::Registry registry;
+  auto spool = OpenSpool({.partitions = 1}, registry);
+  auto consumer = spool->Subscribe("processor", "app-logs");
+  ASSERT_TRUE(consumer.has_value());
+  ASSERT_TRUE(ProduceSync(*spool, 3, "after"));
+  std::vector<ConsumedRecord> seen;
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (seen.size() < 3 && std::chrono::steady_clock::now() < deadline) {
+    auto batch = (*consumer)->Poll(100, 100ms);
+    ASSERT_TRUE(batch.has_value());
+    seen.insert(seen.end(), batch->begin(), batch->end());
+  }
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen.front().offset, 10);
+  for (const auto& record : seen) EXPECT_EQ(record.value, "after");
+  EXPECT_NE(registry.RenderText().find("spool_offsets_skipped_total 4"), std::string::npos);
+}
+
+// Makes writes past `bytes` in any file fail (EFBIG), as a full disk makes them fail.
+class FileSizeLimit {
+ public:
+  explicit FileSizeLimit(rlim_t bytes) {
+    ::signal(SIGXFSZ, SIG_IGN);
+    ::getrlimit(RLIMIT_FSIZE, &saved_);
+    rlimit limit = saved_;
+    limit.rlim_cur = bytes;
+    ::setrlimit(RLIMIT_FSIZE, &limit);
+  }
+  ~FileSizeLimit() { ::setrlimit(RLIMIT_FSIZE, &saved_); }
+
+ private:
+  rlimit saved_{};
+};
+
+TEST_F(SpoolTest, ARequestAnsweredWithAnErrorLeavesNothingInAnyPartition) {
+  metrics::Registry registry;
+  auto spool = OpenSpool({.partitions = 2}, registry);
+  std::string key_of[2];
+  for (int i = 0; key_of[0].empty() || key_of[1].empty(); ++i) {
+    const std::string key = "svc-" + std::to_string(i);
+    key_of[PartitionForKey(key, 2)] = key;
+  }
+  const auto produce = [&](const std::vector<std::string>& keys, const std::string& value) {
+    std::vector<OutgoingRecord> records;
+    for (const auto& key : keys) records.push_back(OutgoingRecord{key, value, 1, {}});
+    std::promise<Result<void>> done;
+    spool->Produce("app-logs", records, [&](Result<void> result) { done.set_value(result); });
+    return done.get_future().get();
+  };
+  // Partition 1's segment is large, partition 0's small: under a file size limit between the
+  // two, a batch for both is written to partition 0 first, then fails on partition 1.
+  ASSERT_TRUE(produce(std::vector<std::string>(50, key_of[1]), std::string(1000, 'f')));
+  const auto big =
+      std::filesystem::file_size(directory_ / "app-logs" / "1" / "00000000000000000000.log");
+  {
+    FileSizeLimit limit(big + 100);
+    const auto refused =
+        produce({key_of[0], key_of[0], key_of[1], key_of[1]}, std::string(500, 'x'));
+    ASSERT_FALSE(refused.has_value());
+    EXPECT_TRUE(refused.error().retryable());
+    const auto ready = spool->CheckReady();
+    ASSERT_FALSE(ready.has_value());
+    EXPECT_NE(ready.error().message.find("spool writes fail"), std::string::npos);
+  }
+  EXPECT_EQ(std::filesystem::file_size(directory_ / "app-logs" / "0" / "00000000000000000000.log"),
+            0u);
+  ASSERT_TRUE(produce({key_of[0]}, "after"));
+  EXPECT_TRUE(spool->CheckReady().has_value());
+  auto consumer = spool->Subscribe("reader", "app-logs");
+  ASSERT_TRUE(consumer.has_value());
+  std::vector<ConsumedRecord> seen;
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (seen.size() < 51 && std::chrono::steady_clock::now() < deadline) {
+    auto batch = (*consumer)->Poll(100, 100ms);
+    ASSERT_TRUE(batch.has_value());
+    seen.insert(seen.end(), batch->begin(), batch->end());
+  }
+  ASSERT_EQ(seen.size(), 51u);
+  for (const auto& record : seen) EXPECT_NE(record.value, std::string(500, 'x'));
+  const auto after = std::find_if(seen.begin(), seen.end(),
+                                  [](const auto& record) { return record.partition == 0; });
+  ASSERT_NE(after, seen.end());
+  EXPECT_EQ(after->offset, 0);
+  EXPECT_EQ(after->value, "after");
+}
+
 TEST_F(SpoolTest, FreesNothingByConsumptionWithoutRegisteredGroups) {
   metrics::Registry registry;
   auto spool = OpenSpool({.segment_bytes = 1024}, registry);
@@ -83,6 +187,20 @@ TEST_F(SpoolTest, AgeRetentionDeletesOldClosedSegments) {
   const uint64_t held_before = spool->SizeBytes();
   spool->ReclaimSpace();
   EXPECT_LT(spool->SizeBytes(), held_before);
+}
+
+TEST_F(SpoolTest, AgeRetentionSaysWhichGroupLostUnreadRecords) {
+  metrics::Registry registry;
+  auto spool = OpenSpool({.partitions = 1, .segment_bytes = 1024, .retention = 0ms}, registry);
+  auto reader = spool->Subscribe("archiver", "app-logs");
+  ASSERT_TRUE(reader.has_value());
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(ProduceSync(*spool, 4, std::string(200, 'y')));
+  ASSERT_TRUE((*reader)->Commit(std::vector<OffsetCommit>{{0, 10, ""}}).has_value());
+  spool->ReclaimSpace();
+  const auto text = registry.RenderText();
+  const auto line = text.find("spool_unconsumed_records_deleted_total{group=\"archiver\"} ");
+  ASSERT_NE(line, std::string::npos) << text;
+  EXPECT_GT(std::stoll(text.substr(line + 57)), 0);
 }
 
 TEST_F(SpoolTest, FsyncAlwaysAcknowledgesDurableVisibleRecords) {

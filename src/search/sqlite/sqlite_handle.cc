@@ -7,11 +7,15 @@ tl::unexpected<Error> SqliteError(sqlite3* connection, int code, std::string_vie
   const bool retryable = primary == SQLITE_BUSY || primary == SQLITE_LOCKED ||
                          primary == SQLITE_FULL || primary == SQLITE_IOERR ||
                          primary == SQLITE_NOMEM;
+  // A damaged database file is the server's fault, never the data's.
+  const bool damaged = primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB;
   std::string message(what);
   message += ": ";
   message += connection != nullptr ? sqlite3_errmsg(connection) : sqlite3_errstr(code);
-  return tl::unexpected(
-      Error{retryable ? ErrorClass::kRetryable : ErrorClass::kPermanent, std::move(message)});
+  const ErrorClass error_class = damaged     ? ErrorClass::kStorageFault
+                                 : retryable ? ErrorClass::kRetryable
+                                             : ErrorClass::kPermanent;
+  return tl::unexpected(Error{error_class, std::move(message)});
 }
 
 Result<Connection> OpenConnection(const std::string& path) {

@@ -246,8 +246,9 @@ Result<std::vector<DocumentOutcome>> SqliteSearchStore::Write(
       if (auto rolled = Execute(connection, "ROLLBACK"); !rolled) {
         return tl::unexpected(rolled.error());
       }
-      // Transient failures keep the batch all or nothing: the caller retries it whole.
-      if (error.value().retryable()) return error;
+      // Transient failures and a damaged database keep the batch all or nothing: the caller
+      // retries it whole; only a document the store refuses for itself is rejected alone.
+      if (error.value().error_class != ErrorClass::kPermanent) return error;
       outcomes[i] = DocumentOutcome{false, error.value().message};
       refused = i;
     }
