@@ -43,7 +43,12 @@ void ReplayApi::HandleStart(http::Request& request, http::Responder respond) {
     replay.service = service->second;
   }
   const auto id = replayer_.Start(std::move(replay));
-  respond(http::JsonResponse(202, StatusJson(*replayer_.Status(id))));
+  if (!id) {
+    auto response = http::ErrorResponse(409, id.error().message);
+    response.headers.emplace_back("Retry-After", "5");
+    return respond(std::move(response));
+  }
+  respond(http::JsonResponse(202, StatusJson(*replayer_.Status(*id))));
 }
 
 void ReplayApi::HandleStatus(http::Request& request, http::Responder respond) {

@@ -13,6 +13,9 @@ namespace {
 
 http::Response StoreError(const Error& error) {
   if (error.error_class == ErrorClass::kPermanent) return http::ErrorResponse(400, error.message);
+  if (error.error_class == ErrorClass::kStorageFault) {
+    return http::ErrorResponse(500, "search store damaged: " + error.message);
+  }
   auto response = http::ErrorResponse(503, "search store unavailable: " + error.message);
   response.headers.emplace_back("Retry-After", "1");
   return response;

@@ -37,6 +37,10 @@ class FlakyObjectStore final : public objectstore::ObjectStore {
   Result<std::vector<std::string>> List(std::string_view bucket, std::string_view prefix) override {
     return inner_.List(bucket, prefix);
   }
+  Result<std::vector<std::string>> ListFolders(std::string_view bucket,
+                                               std::string_view prefix) override {
+    return inner_.ListFolders(bucket, prefix);
+  }
 
   std::atomic<int> puts{0};
 
@@ -213,6 +217,10 @@ class CrashAfterFirstPut final : public objectstore::ObjectStore {
   }
   Result<std::vector<std::string>> List(std::string_view bucket, std::string_view prefix) override {
     return inner_.List(bucket, prefix);
+  }
+  Result<std::vector<std::string>> ListFolders(std::string_view bucket,
+                                               std::string_view prefix) override {
+    return inner_.ListFolders(bucket, prefix);
   }
 
  private:

@@ -27,7 +27,10 @@ std::string SummaryJson(const DecodedBatch& batch) {
 
 IngestHandler::IngestHandler(IngestOptions options, queue::Producer& producer,
                              CollectorMetrics& metrics)
-    : options_(std::move(options)), producer_(producer), metrics_(metrics) {}
+    : options_(std::move(options)),
+      token_(options_.auth_token),
+      producer_(producer),
+      metrics_(metrics) {}
 
 std::unique_ptr<IngestHandler::Decoding> IngestHandler::Borrow() {
   {
@@ -51,24 +54,10 @@ void IngestHandler::Return(std::unique_ptr<Decoding> decoding) {
   pool_.push_back(std::move(decoding));
 }
 
-bool IngestHandler::Authorized(const http::Request& request) const {
-  if (options_.auth_token.empty()) return true;
-  const std::string expected = "Bearer " + options_.auth_token;
-  if (request.authorization.size() != expected.size()) return false;
-  // Constant time, so the token cannot be guessed byte by byte from response times.
-  unsigned char difference = 0;
-  for (size_t i = 0; i < expected.size(); ++i) {
-    difference |= static_cast<unsigned char>(request.authorization[i] ^ expected[i]);
-  }
-  return difference == 0;
-}
-
 void IngestHandler::HandleLogs(http::Request& request, http::Responder respond) {
-  if (!Authorized(request)) {
+  if (!token_.Allows(request.authorization)) {
     metrics_.requests_failed.WithLabels({"unauthorized"}).Increment();
-    auto response = http::ErrorResponse(401, "missing or wrong bearer token");
-    response.headers.emplace_back("WWW-Authenticate", "Bearer");
-    return respond(std::move(response));
+    return respond(http::UnauthorizedResponse());
   }
   auto decoding = Borrow();
   DecodedBatch& batch = decoding->batch;

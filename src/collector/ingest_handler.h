@@ -7,6 +7,7 @@
 
 #include "collector/collector_metrics.h"
 #include "collector/request_decoder.h"
+#include "http/bearer_token.h"
 #include "http/server.h"
 #include "queue/queue.h"
 
@@ -36,9 +37,9 @@ class IngestHandler {
   };
   std::unique_ptr<Decoding> Borrow();
   void Return(std::unique_ptr<Decoding> decoding);
-  [[nodiscard]] bool Authorized(const http::Request& request) const;
 
   const IngestOptions options_;
+  const http::BearerToken token_;
   queue::Producer& producer_;
   CollectorMetrics& metrics_;
   std::mutex pool_mutex_;

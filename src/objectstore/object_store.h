@@ -35,6 +35,11 @@ class ObjectStore {
   /// Every key that starts with `prefix`, sorted.
   [[nodiscard]] virtual Result<std::vector<std::string>> List(std::string_view bucket,
                                                               std::string_view prefix) = 0;
+  /// The folders directly under `prefix` (empty, or ending in '/'): the distinct next path
+  /// segments of the keys below it, each ending in '/', sorted. Lets a caller walk
+  /// `YYYY/MM/DD/` without asking for every day of a range.
+  [[nodiscard]] virtual Result<std::vector<std::string>> ListFolders(std::string_view bucket,
+                                                                     std::string_view prefix) = 0;
 };
 
 /// Whether `key` is one the seam accepts; the error says why not.

@@ -1,5 +1,7 @@
 #include "replay/replayer.h"
 
+#include <charconv>
+
 #include "core/backoff.h"
 #include "core/decompress.h"
 #include "core/logging.h"
@@ -12,18 +14,32 @@ constexpr size_t kBatch = 1000;
 constexpr int kWriteAttempts = 8;
 // Archive objects are batches of raw events; anything past this is not one of ours.
 constexpr size_t kMaxObjectBytes = 1ULL << 30;
+constexpr size_t kKeptJobs = 100;
 
 const Logger& Log() {
   static const Logger logger("replay");
   return logger;
 }
 
-std::string DatePrefix(std::chrono::sys_days day) {
+// The number a folder name "2025/" or "2025/10/" ends with, or -1.
+int LastNumber(std::string_view folder) {
+  if (folder.ends_with('/')) folder.remove_suffix(1);
+  const auto slash = folder.rfind('/');
+  if (slash != std::string_view::npos) folder.remove_prefix(slash + 1);
+  if (folder.empty() || folder.size() > 4) return -1;
+  int value = 0;
+  for (const char c : folder) {
+    if (c < '0' || c > '9') return -1;
+    value = value * 10 + (c - '0');
+  }
+  return value;
+}
+
+// A day as yyyymmdd, for comparing folder dates with the requested range.
+int DayNumber(std::chrono::sys_days day) {
   const std::chrono::year_month_day date{day};
-  char prefix[16];
-  std::snprintf(prefix, sizeof prefix, "%04d/%02u/%02u/", static_cast<int>(date.year()),
-                static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()));
-  return prefix;
+  return static_cast<int>(date.year()) * 10000 + static_cast<int>(unsigned(date.month())) * 100 +
+         static_cast<int>(unsigned(date.day()));
 }
 
 int64_t NowMillis() {
@@ -64,34 +80,100 @@ Replayer::Replayer(objectstore::ObjectStore& archive, std::string bucket,
       geoip_(geoip),
       limits_(limits) {}
 
-Replayer::~Replayer() {
-  std::vector<std::jthread> threads;
+Replayer::~Replayer() { Stop(); }
+
+void Replayer::Stop() {
+  std::jthread worker;
   {
     std::lock_guard lock(mutex_);
-    threads = std::move(threads_);
+    worker = std::move(worker_);
   }
-  threads.clear();  // Asks each to stop, then joins.
+  // Asks it to stop, then joins (outside the lock: the job updates its status under it).
 }
 
-std::string Replayer::Start(ReplayRequest request) {
+namespace {
+
+std::optional<uint64_t> JobNumber(std::string_view id) {
+  constexpr std::string_view kPrefix = "replay-";
+  if (!id.starts_with(kPrefix)) return std::nullopt;
+  id.remove_prefix(kPrefix.size());
+  uint64_t number = 0;
+  const auto [end, error] = std::from_chars(id.data(), id.data() + id.size(), number);
+  if (error != std::errc{} || end != id.data() + id.size()) return std::nullopt;
+  return number;
+}
+
+}  // namespace
+
+Result<std::string> Replayer::Start(ReplayRequest request) {
+  std::jthread finished;
   std::lock_guard lock(mutex_);
-  std::string id = "replay-" + std::to_string(next_id_++);
-  jobs_[id] = ReplayStatus{.id = id};
-  threads_.emplace_back(
+  if (!running_.empty()) {
+    return Retryable("replay " + running_ + " is running; one replay runs at a time");
+  }
+  finished = std::move(worker_);  // Done already: joined when this returns.
+  const uint64_t number = next_id_++;
+  std::string id = "replay-" + std::to_string(number);
+  jobs_[number] = ReplayStatus{.id = id};
+  while (jobs_.size() > kKeptJobs) jobs_.erase(jobs_.begin());
+  running_ = id;
+  worker_ = std::jthread(
       [this, id, request = std::move(request)](std::stop_token stop) { Run(stop, id, request); });
   return id;
 }
 
 std::optional<ReplayStatus> Replayer::Status(const std::string& id) const {
+  const auto number = JobNumber(id);
+  if (!number) return std::nullopt;
   std::lock_guard lock(mutex_);
-  const auto found = jobs_.find(id);
+  const auto found = jobs_.find(*number);
   if (found == jobs_.end()) return std::nullopt;
   return found->second;
 }
 
 void Replayer::Update(const std::string& id, const std::function<void(ReplayStatus&)>& change) {
   std::lock_guard lock(mutex_);
-  change(jobs_.at(id));
+  auto& status = jobs_.at(*JobNumber(id));
+  change(status);
+  if (status.state != "running") running_.clear();
+}
+
+Result<std::vector<std::string>> Replayer::ListObjects(std::stop_token stop,
+                                                       const ReplayRequest& request) {
+  const int first = DayNumber(request.from);
+  const int last = DayNumber(request.to);
+  const auto folders = [&](std::string_view prefix) -> Result<std::vector<std::string>> {
+    if (stop.stop_requested()) return Retryable("stopped");
+    auto listed = archive_.ListFolders(bucket_, prefix);
+    if (!listed && listed.error().error_class == ErrorClass::kNotFound) {
+      return std::vector<std::string>{};
+    }
+    return listed;
+  };
+  std::vector<std::string> keys;
+  auto years = folders("");
+  if (!years) return tl::unexpected(years.error());
+  for (const auto& year_folder : *years) {
+    const int year = LastNumber(year_folder);
+    if (year < first / 10000 || year > last / 10000) continue;
+    auto months = folders(year_folder);
+    if (!months) return tl::unexpected(months.error());
+    for (const auto& month_folder : *months) {
+      const int month = year * 100 + LastNumber(month_folder);
+      if (month < first / 100 || month > last / 100) continue;
+      auto days = folders(month_folder);
+      if (!days) return tl::unexpected(days.error());
+      for (const auto& day_folder : *days) {
+        const int day = month * 100 + LastNumber(day_folder);
+        if (day < first || day > last) continue;
+        if (stop.stop_requested()) return Retryable("stopped");
+        auto listed = archive_.List(bucket_, day_folder);
+        if (!listed) return tl::unexpected(listed.error());
+        keys.insert(keys.end(), listed->begin(), listed->end());
+      }
+    }
+  }
+  return keys;
 }
 
 Result<void> Replayer::WriteWithRetries(std::stop_token stop,
@@ -117,14 +199,9 @@ void Replayer::Run(std::stop_token stop, std::string id, ReplayRequest request) 
       status.error = error;
     });
   };
-  std::vector<std::string> keys;
-  for (auto day = request.from; day <= request.to; day += std::chrono::days(1)) {
-    auto listed = archive_.List(bucket_, DatePrefix(day));
-    if (!listed && listed.error().error_class != ErrorClass::kNotFound) {
-      return fail(listed.error().message);
-    }
-    if (listed) keys.insert(keys.end(), listed->begin(), listed->end());
-  }
+  auto listed = ListObjects(stop, request);
+  if (!listed) return fail(listed.error().message);
+  const std::vector<std::string> keys = std::move(*listed);
   Update(id, [&](ReplayStatus& status) { status.objects_total = keys.size(); });
   Log().Info("replay started", {{"id", id}, {"objects", std::to_string(keys.size())}});
 

@@ -39,19 +39,28 @@ struct ReplayStatus {
 
 /// Reads archived objects of a date range back into the search store, through the processor's
 /// validation, normalization and GeoIP enrichment. A document's id is `<object key>#<line>`, so
-/// replaying the same range again overwrites instead of duplicating. Each replay runs on a
-/// thread of its own; Status() follows it. Thread-safe.
+/// replaying the same range again overwrites instead of duplicating. One replay runs at a time,
+/// on a thread of the replayer's own (reaped when the next starts); it finds the days to read by
+/// walking the archive's `YYYY/MM/DD/` folders, so a wide range costs only what exists, and it
+/// checks for Stop() between every listing and object. Status() follows the last jobs.
+/// Thread-safe.
 class Replayer {
  public:
   Replayer(objectstore::ObjectStore& archive, std::string bucket, search::SearchStore& store,
            const processor::GeoIpDatabase* geoip, EventLimits limits);
   ~Replayer();
 
-  /// Starts a replay and returns its id.
-  [[nodiscard]] std::string Start(ReplayRequest request);
+  /// Starts a replay and returns its id; a retryable error naming the running job while one
+  /// runs.
+  [[nodiscard]] Result<std::string> Start(ReplayRequest request);
   [[nodiscard]] std::optional<ReplayStatus> Status(const std::string& id) const;
+  /// Stops the running job (it ends "failed": "stopped") and joins its thread. Idempotent.
+  void Stop();
 
  private:
+  /// The keys of the archived objects of the requested days, or an error.
+  [[nodiscard]] Result<std::vector<std::string>> ListObjects(std::stop_token stop,
+                                                             const ReplayRequest& request);
   void Run(std::stop_token stop, std::string id, ReplayRequest request);
   void Update(const std::string& id, const std::function<void(ReplayStatus&)>& change);
   [[nodiscard]] Result<void> WriteWithRetries(std::stop_token stop,
@@ -65,8 +74,9 @@ class Replayer {
 
   mutable std::mutex mutex_;
   uint64_t next_id_ = 1;
-  std::map<std::string, ReplayStatus> jobs_;
-  std::vector<std::jthread> threads_;
+  std::map<uint64_t, ReplayStatus> jobs_;  ///< The last kKeptJobs, by number.
+  std::string running_;                    ///< Id of the running job; empty when none runs.
+  std::jthread worker_;
 };
 
 }  // namespace lp::replay

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include "archiver/compressor.h"
@@ -13,6 +16,57 @@ namespace lp::replay {
 namespace {
 
 using namespace std::chrono_literals;
+
+// Counts listings, and can hold every listing until released, as a slow bucket would.
+class WatchedArchive final : public objectstore::ObjectStore {
+ public:
+  explicit WatchedArchive(objectstore::ObjectStore& inner) : inner_(inner) {}
+  Result<void> EnsureBucket(std::string_view bucket) override {
+    return inner_.EnsureBucket(bucket);
+  }
+  Result<void> Put(std::string_view bucket, std::string_view key, std::string_view body,
+                   const objectstore::Metadata& metadata) override {
+    return inner_.Put(bucket, key, body, metadata);
+  }
+  Result<objectstore::StoredObject> Get(std::string_view bucket, std::string_view key) override {
+    return inner_.Get(bucket, key);
+  }
+  Result<std::vector<std::string>> List(std::string_view bucket, std::string_view prefix) override {
+    Wait();
+    ++listings;
+    return inner_.List(bucket, prefix);
+  }
+  Result<std::vector<std::string>> ListFolders(std::string_view bucket,
+                                               std::string_view prefix) override {
+    Wait();
+    ++listings;
+    return inner_.ListFolders(bucket, prefix);
+  }
+  void Hold() {
+    std::lock_guard lock(mutex_);
+    held_ = true;
+  }
+  void Release() {
+    {
+      std::lock_guard lock(mutex_);
+      held_ = false;
+    }
+    released_.notify_all();
+  }
+
+  std::atomic<int> listings{0};
+
+ private:
+  void Wait() {
+    std::unique_lock lock(mutex_);
+    released_.wait_for(lock, 200ms, [&] { return !held_; });
+  }
+
+  objectstore::ObjectStore& inner_;
+  std::mutex mutex_;
+  std::condition_variable released_;
+  bool held_ = false;
+};
 
 class ReplayerTest : public testing::Test {
  protected:
@@ -43,9 +97,15 @@ class ReplayerTest : public testing::Test {
     ASSERT_TRUE(archive_.Put("logs-archive", key, *compressed, {}).has_value());
   }
 
-  ReplayStatus RunToEnd(Replayer& replayer, ReplayRequest request) {
+  static ReplayStatus RunToEnd(Replayer& replayer, ReplayRequest request) {
     const auto id = replayer.Start(request);
-    for (int i = 0; i < 1000; ++i) {
+    if (!id) return ReplayStatus{.state = "refused", .error = id.error().message};
+    return WaitForEnd(replayer, *id);
+  }
+
+  static ReplayStatus WaitForEnd(Replayer& replayer, const std::string& id) {
+    const auto deadline = std::chrono::steady_clock::now() + 60s;
+    while (std::chrono::steady_clock::now() < deadline) {
       const auto status = replayer.Status(id);
       if (status && status->state != "running") return *status;
       std::this_thread::sleep_for(10ms);
@@ -83,6 +143,42 @@ TEST_F(ReplayerTest, ReplaysOneServiceWhenAsked) {
   EXPECT_EQ(status.events_indexed, 3u);
   EXPECT_EQ(store_->Search({.service = "api"})->total, 0u);
   EXPECT_EQ(store_->Search({})->total, 3u);
+}
+
+TEST_F(ReplayerTest, AWideRangeListsOnlyTheDaysThatExist) {
+  WatchedArchive archive(archive_);
+  Replayer replayer(archive, "logs-archive", *store_, nullptr, {});
+  const auto status = RunToEnd(replayer, {Day("0001-01-01"), Day("9999-12-31"), std::nullopt});
+  EXPECT_EQ(status.state, "done") << status.error;
+  EXPECT_EQ(status.objects_total, 3u);
+  // One listing of years, of months per year, of days per month, and one per existing day.
+  EXPECT_LE(archive.listings.load(), 10);
+}
+
+TEST_F(ReplayerTest, RunsOneReplayAtATimeAndStopsPromptly) {
+  WatchedArchive archive(archive_);
+  archive.Hold();
+  Replayer replayer(archive, "logs-archive", *store_, nullptr, {});
+  const auto first = replayer.Start({Day("0001-01-01"), Day("9999-12-31"), std::nullopt});
+  ASSERT_TRUE(first.has_value());
+  const auto second = replayer.Start({Day("2025-10-30"), Day("2025-10-30"), std::nullopt});
+  ASSERT_FALSE(second.has_value());
+  EXPECT_NE(second.error().message.find(*first + " is running"), std::string::npos);
+
+  // Stop does not wait for the whole range: the job ends at its next listing.
+  const auto stopping = std::chrono::steady_clock::now();
+  replayer.Stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - stopping, 30s);
+  const auto stopped = replayer.Status(*first);
+  ASSERT_TRUE(stopped.has_value());
+  EXPECT_EQ(stopped->state, "failed");
+  EXPECT_EQ(stopped->error, "stopped");
+
+  archive.Release();
+  for (int round = 0; round < 3; ++round) {
+    const auto status = RunToEnd(replayer, {Day("2025-10-30"), Day("2025-10-30"), std::nullopt});
+    EXPECT_EQ(status.state, "done") << status.error;
+  }
 }
 
 TEST(ParseDateTest, AcceptsCalendarDatesOnly) {

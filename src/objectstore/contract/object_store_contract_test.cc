@@ -93,6 +93,22 @@ TEST_P(ObjectStoreContractTest, ListsKeysUnderAPrefixSorted) {
   EXPECT_TRUE(store_->List(bucket_, "2024/")->empty());
 }
 
+TEST_P(ObjectStoreContractTest, ListsTheFoldersDirectlyUnderAPrefix) {
+  for (const char* key :
+       {"2025/10/31/b", "2025/10/30/z", "2025/10/30/a", "2025/11/01/c", "2024/01/01/d", "top"}) {
+    ASSERT_TRUE(store_->Put(bucket_, key, key, {}).has_value()) << key;
+  }
+  const auto years = store_->ListFolders(bucket_, "");
+  ASSERT_TRUE(years.has_value()) << years.error().message;
+  EXPECT_EQ(*years, (std::vector<std::string>{"2024/", "2025/"}));
+  EXPECT_EQ(*store_->ListFolders(bucket_, "2025/"),
+            (std::vector<std::string>{"2025/10/", "2025/11/"}));
+  EXPECT_EQ(*store_->ListFolders(bucket_, "2025/10/"),
+            (std::vector<std::string>{"2025/10/30/", "2025/10/31/"}));
+  EXPECT_TRUE(store_->ListFolders(bucket_, "2025/10/30/")->empty());
+  EXPECT_TRUE(store_->ListFolders(bucket_, "1999/")->empty());
+}
+
 TEST_P(ObjectStoreContractTest, AMissingObjectIsNotFound) {
   const auto got = store_->Get(bucket_, "nothing/here");
   ASSERT_FALSE(got.has_value());

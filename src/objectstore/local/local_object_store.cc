@@ -122,6 +122,31 @@ Result<StoredObject> LocalObjectStore::Get(std::string_view bucket, std::string_
   return object;
 }
 
+Result<std::vector<std::string>> LocalObjectStore::ListFolders(std::string_view bucket,
+                                                               std::string_view prefix) {
+  if (auto checked = CheckBucket(bucket); !checked) return tl::unexpected(checked.error());
+  if (!prefix.empty() && !prefix.ends_with('/')) {
+    return Permanent("a folder prefix must be empty or end in '/', not \"" + std::string(prefix) +
+                     "\"");
+  }
+  const auto folder = root_ / std::string(bucket);
+  std::error_code error;
+  if (!std::filesystem::is_directory(folder, error)) {
+    return NotFound("no bucket " + std::string(bucket) + " under " + root_.string());
+  }
+  std::vector<std::string> folders;
+  const auto start = folder / std::string(prefix);
+  if (!std::filesystem::is_directory(start, error)) return folders;
+  for (auto it = std::filesystem::directory_iterator(start, error);
+       !error && it != std::filesystem::directory_iterator(); it.increment(error)) {
+    if (it->is_directory())
+      folders.push_back(std::string(prefix) + it->path().filename().string() + "/");
+  }
+  if (error) return Retryable("cannot list " + start.string() + ": " + error.message());
+  std::sort(folders.begin(), folders.end());
+  return folders;
+}
+
 Result<std::vector<std::string>> LocalObjectStore::List(std::string_view bucket,
                                                         std::string_view prefix) {
   if (auto checked = CheckBucket(bucket); !checked) return tl::unexpected(checked.error());

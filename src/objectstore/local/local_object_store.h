@@ -20,6 +20,8 @@ class LocalObjectStore final : public ObjectStore {
   [[nodiscard]] Result<StoredObject> Get(std::string_view bucket, std::string_view key) override;
   [[nodiscard]] Result<std::vector<std::string>> List(std::string_view bucket,
                                                       std::string_view prefix) override;
+  [[nodiscard]] Result<std::vector<std::string>> ListFolders(std::string_view bucket,
+                                                             std::string_view prefix) override;
 
  private:
   [[nodiscard]] Result<std::filesystem::path> PathOf(std::string_view bucket,

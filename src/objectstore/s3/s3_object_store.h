@@ -37,6 +37,8 @@ class S3ObjectStore final : public ObjectStore {
   [[nodiscard]] Result<StoredObject> Get(std::string_view bucket, std::string_view key) override;
   [[nodiscard]] Result<std::vector<std::string>> List(std::string_view bucket,
                                                       std::string_view prefix) override;
+  [[nodiscard]] Result<std::vector<std::string>> ListFolders(std::string_view bucket,
+                                                             std::string_view prefix) override;
 
   struct Response {
     long status = 0;
