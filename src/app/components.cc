@@ -1,5 +1,6 @@
 #include "app/components.h"
 
+#include "core/file_util.h"
 #include "core/json_escape.h"
 #include "core/logging.h"
 #include "objectstore/local/local_object_store.h"
@@ -27,7 +28,13 @@ Result<OpenedQueue> OpenQueue(const Config& config, metrics::Registry& registry)
          .consumer_properties = config.kafka_consumer_properties,
          .compression = config.kafka_compression,
          .topics = {config.input_topic, config.dlq_topic},
-         .topic_partitions = static_cast<int32_t>(config.kafka_topic_partitions)});
+         .topic_partitions = static_cast<int32_t>(config.kafka_topic_partitions),
+         .partially_failed_records =
+             &registry
+                  .AddCounter("queue_partially_failed_records_total",
+                              "Records Kafka acknowledged in produce calls answered with an error "
+                              "(a client retrying the call stores them twice).")
+                  .WithLabels({})});
     if (!kafka) return tl::unexpected(kafka.error());
     Log().Info("queue: Kafka", {{"brokers", config.KafkaCluster()}, {"topic", config.input_topic}});
     auto* flushable = kafka->get();
@@ -105,6 +112,21 @@ Result<std::unique_ptr<objectstore::ObjectStore>> OpenArchive(const Config& conf
   if (config.s3_endpoint.empty()) {
     const auto folder =
         config.archive_dir.empty() ? config.data_dir / "archive" : config.archive_dir;
+    // A folder the archiver cannot write would only show as uploads retried forever.
+    std::error_code error;
+    std::filesystem::create_directories(folder, error);
+    const auto probe = folder / ".logpipe-write-check";
+    if (!error) {
+      if (auto written = ReplaceFileAtomically(probe, ""); !written) {
+        return Permanent("archive-dir (ARCHIVE_DIR): cannot write into " + folder.string() + ": " +
+                         written.error().message);
+      }
+      std::filesystem::remove(probe, error);
+    }
+    if (error) {
+      return Permanent("archive-dir (ARCHIVE_DIR): cannot use " + folder.string() + ": " +
+                       error.message());
+    }
     Log().Info("archiving into a local folder", {{"folder", folder.string()}});
     return std::make_unique<objectstore::local::LocalObjectStore>(folder);
   }
@@ -118,19 +140,31 @@ Result<std::unique_ptr<objectstore::ObjectStore>> OpenArchive(const Config& conf
   return std::unique_ptr<objectstore::ObjectStore>(std::move(*store));
 }
 
-std::vector<http::Route> HealthRoutes(queue::Queue& queue) {
+std::vector<http::Route> HealthRoutes(queue::Queue& queue, const Readiness& readiness) {
   return {
       http::Route{"GET", "/healthz",
                   [](http::Request&, http::Responder respond) {
                     respond(http::JsonResponse(200, R"({"status":"ok"})"));
                   }},
       http::Route{"GET", "/readyz",
-                  [&queue](http::Request&, http::Responder respond) {
-                    const auto ready = queue.CheckReady();
-                    if (ready) return respond(http::JsonResponse(200, R"({"status":"ready"})"));
+                  [&queue, &readiness](http::Request&, http::Responder respond) {
+                    auto problems = readiness.Problems();
+                    if (const auto ready = queue.CheckReady(); !ready) {
+                      problems.insert(problems.begin(), "queue: " + ready.error().message);
+                    }
+                    if (problems.empty()) {
+                      return respond(http::JsonResponse(200, R"({"status":"ready"})"));
+                    }
+                    // `reason` is the first problem (as before); `reasons` lists them all.
                     std::string body = R"({"status":"not ready","reason":")";
-                    AppendJsonEscaped(body, ready.error().message);
-                    body += "\"}";
+                    AppendJsonEscaped(body, problems.front());
+                    body += R"(","reasons":[)";
+                    for (size_t i = 0; i < problems.size(); ++i) {
+                      body += i == 0 ? "\"" : ",\"";
+                      AppendJsonEscaped(body, problems[i]);
+                      body += '"';
+                    }
+                    body += "]}";
                     respond(http::JsonResponse(503, std::move(body)));
                   }},
   };

@@ -6,6 +6,7 @@
 
 #include "app/config.h"
 #include "core/metrics.h"
+#include "core/readiness.h"
 #include "http/server.h"
 #include "objectstore/object_store.h"
 #include "processor/geoip.h"
@@ -33,11 +34,14 @@ struct OpenedQueue {
 [[nodiscard]] std::unique_ptr<processor::GeoIpDatabase> OpenGeoIp(
     const std::filesystem::path& path);
 
-/// S3 when an endpoint is configured, the local folder otherwise.
+/// S3 when an endpoint is configured, the local folder otherwise (checked writable at start, so
+/// a read-only ARCHIVE_DIR fails at once, naming the setting).
 [[nodiscard]] Result<std::unique_ptr<objectstore::ObjectStore>> OpenArchive(const Config& config);
 
-/// `/healthz` and `/readyz` (ready when the queue takes writes).
-[[nodiscard]] std::vector<http::Route> HealthRoutes(queue::Queue& queue);
+/// `/healthz` and `/readyz` (ready when the queue takes writes and every component of
+/// `readiness` says it is ready; the answer lists what is not).
+[[nodiscard]] std::vector<http::Route> HealthRoutes(queue::Queue& queue,
+                                                    const Readiness& readiness);
 /// `/metrics` in Prometheus' text format.
 [[nodiscard]] http::Route MetricsRoute(metrics::Registry& registry);
 

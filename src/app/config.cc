@@ -3,6 +3,8 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <array>
+#include <cctype>
 #include <charconv>
 #include <thread>
 
@@ -64,7 +66,11 @@ Setting Duration(std::string name, std::string env, std::string description,
   return Setting{
       std::move(name), std::move(env), std::move(description),
       [field](std::string_view value, Config& config) -> ApplyResult {
-        const auto duration = ParseDuration(value);
+        // A bare number is ambiguous (seconds? days?) and has cost data: a unit is required.
+        const auto last = value.find_last_not_of(' ');
+        const bool has_unit =
+            last != std::string_view::npos && std::isalpha(static_cast<unsigned char>(value[last]));
+        const auto duration = has_unit ? ParseDuration(value) : std::nullopt;
         if (!duration) {
           return "must be a duration such as 500ms, 60s, 15m, 12h or 7d, not \"" +
                  std::string(value) + "\"";
@@ -100,6 +106,18 @@ Setting Choice(std::string name, std::string env, std::string description,
                    return message + ", not \"" + std::string(value) + "\"";
                  },
                  [field](const Config& config) { return config.*field; }};
+}
+
+Setting Toggle(std::string name, std::string env, std::string description, bool Config::*field) {
+  return Setting{std::move(name), std::move(env), std::move(description),
+                 [field](std::string_view value, Config& config) -> ApplyResult {
+                   if (value != "true" && value != "false") {
+                     return "must be true or false, not \"" + std::string(value) + "\"";
+                   }
+                   config.*field = value == "true";
+                   return std::nullopt;
+                 },
+                 [field](const Config& config) { return config.*field ? "true" : "false"; }};
 }
 
 std::vector<Setting> MakeSettings() {
@@ -138,6 +156,19 @@ std::vector<Setting> MakeSettings() {
   settings.push_back(Count("max-connections", "MAX_CONNECTIONS",
                            "Open connections per server; more are closed at once.",
                            &Config::max_connections, 1, 1'000'000));
+  settings.push_back(Count("max-connections-per-client", "MAX_CONNECTIONS_PER_CLIENT",
+                           "Open connections from one client address; at either limit the "
+                           "connection idle (or sending its header) longest is closed first.",
+                           &Config::max_connections_per_client, 1, 1'000'000));
+  settings.push_back(Duration("http-idle-timeout", "HTTP_IDLE_TIMEOUT",
+                              "How long a kept-alive connection may wait for its next request.",
+                              &Config::http_idle_timeout));
+  settings.push_back(Duration("http-header-timeout", "HTTP_HEADER_TIMEOUT",
+                              "How long a request's header may take once its first byte came.",
+                              &Config::http_header_timeout));
+  settings.push_back(Duration("http-body-timeout", "HTTP_BODY_TIMEOUT",
+                              "How long a request's body may take once its header was read.",
+                              &Config::http_body_timeout));
   settings.push_back(Bytes("max-inflight-bytes", "MAX_INFLIGHT_BYTES",
                            "Request bodies held in memory at once; past it ingest answers 503.",
                            &Config::max_inflight_bytes, 1024 * 1024));
@@ -170,6 +201,11 @@ std::vector<Setting> MakeSettings() {
   settings.push_back(Duration("spool-retention", "SPOOL_RETENTION",
                               "Age after which spooled records are deleted, consumed or not.",
                               &Config::spool_retention));
+  settings.push_back(
+      Toggle("spool-allow-short-retention", "SPOOL_ALLOW_SHORT_RETENTION",
+             "true lets SPOOL_RETENTION be under one hour (for tests): age retention "
+             "deletes records whether or not they were consumed.",
+             &Config::spool_allow_short_retention));
   settings.push_back(
       Count("search-retention-days", "SEARCH_RETENTION_DAYS",
             "Days a document is kept, by its timestamp: deleted by the embedded store, or "
@@ -283,6 +319,19 @@ std::vector<Setting> MakeSettings() {
 
 std::vector<std::string> Validate(const Config& config) {
   std::vector<std::string> problems;
+  if (config.spool_retention < std::chrono::hours(1) && !config.spool_allow_short_retention) {
+    problems.push_back(
+        "spool-retention (SPOOL_RETENTION) must be at least 1h: age retention deletes records "
+        "whether or not the processor and archiver have read them (set "
+        "SPOOL_ALLOW_SHORT_RETENTION=true to allow it anyway)");
+  }
+  if (!IsValidBucketName(config.s3_bucket)) {
+    problems.push_back(
+        "s3-bucket (S3_BUCKET) must be a valid bucket name: 3 to 63 lower-case "
+        "letters, digits, dots and hyphens, starting and ending with a letter or "
+        "digit, not \"" +
+        config.s3_bucket + "\"");
+  }
   if (config.spool_segment_bytes * 4 > config.spool_max_bytes) {
     problems.push_back(
         "spool-segment-bytes (SPOOL_SEGMENT_BYTES) must be at most a quarter of "
@@ -320,6 +369,76 @@ const Setting* FindSetting(std::string_view name) {
 const std::vector<Setting>& Settings() {
   static const std::vector<Setting> settings = MakeSettings();
   return settings;
+}
+
+bool IsValidBucketName(std::string_view name) {
+  if (name.size() < 3 || name.size() > 63) return false;
+  const auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  if (!alnum(name.front()) || !alnum(name.back())) return false;
+  bool all_digits_and_dots = true;
+  for (size_t i = 0; i < name.size(); ++i) {
+    const char c = name[i];
+    if (!alnum(c) && c != '.' && c != '-') return false;
+    if (c == '.' && i > 0 && (name[i - 1] == '.' || name[i - 1] == '-')) return false;
+    if (c == '-' && i > 0 && name[i - 1] == '.') return false;
+    if (c >= 'a' && c <= 'z') all_digits_and_dots = false;
+    if (c == '-') all_digits_and_dots = false;
+  }
+  return !all_digits_and_dots;
+}
+
+namespace {
+
+// Prefixes of logpipe's own variables: an unknown one of these is most likely a typo.
+constexpr std::array<std::string_view, 15> kOwnPrefixes{
+    "LOGPIPE_",   "KAFKA_",   "ES_",  "S3_",   "SPOOL_", "SEARCH_",    "BATCH_",   "ARCHIVE_",
+    "COLLECTOR_", "METRICS_", "MAX_", "HTTP_", "GEOIP_", "PROCESSOR_", "ARCHIVER_"};
+
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> previous(b.size() + 1), current(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) previous[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    current[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t substitution = previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
+      current[j] = std::min({previous[j] + 1, current[j - 1] + 1, substitution});
+    }
+    std::swap(previous, current);
+  }
+  return previous[b.size()];
+}
+
+}  // namespace
+
+std::vector<std::string> UnknownVariableWarnings(const std::map<std::string, std::string>& env) {
+  std::vector<std::string> warnings;
+  for (const auto& [name, value] : env) {
+    const bool ours =
+        std::any_of(kOwnPrefixes.begin(), kOwnPrefixes.end(),
+                    [&](std::string_view prefix) { return name.starts_with(prefix); });
+    if (!ours || name.starts_with("KAFKA_PRODUCER_") || name.starts_with("KAFKA_CONSUMER_")) {
+      continue;
+    }
+    const Setting* closest = nullptr;
+    size_t best = SIZE_MAX;
+    for (const auto& setting : Settings()) {
+      if (setting.env == name) {
+        closest = nullptr;
+        best = 0;
+        break;
+      }
+      const size_t distance = EditDistance(name, setting.env);
+      if (distance < best) {
+        best = distance;
+        closest = &setting;
+      }
+    }
+    if (best == 0) continue;
+    std::string warning = "environment variable " + name + " is not a logpipe setting; ignored";
+    if (closest != nullptr) warning += " (did you mean " + closest->env + "?)";
+    warnings.push_back(std::move(warning));
+  }
+  return warnings;
 }
 
 std::map<std::string, std::string> ProcessEnvironment() {

@@ -34,6 +34,10 @@ struct Config {
   uint64_t max_event_bytes = 256ULL * 1024;
   uint32_t http_threads = 0;  ///< 0: one per core.
   uint32_t max_connections = 1024;
+  uint32_t max_connections_per_client = 256;
+  std::chrono::milliseconds http_idle_timeout{60'000};
+  std::chrono::milliseconds http_header_timeout{5'000};
+  std::chrono::milliseconds http_body_timeout{60'000};
   uint64_t max_inflight_bytes = 256ULL * 1024 * 1024;
   Secret auth_token;
   uint32_t spool_partitions = 8;
@@ -42,6 +46,8 @@ struct Config {
   uint64_t spool_max_bytes = 10ULL * 1024 * 1024 * 1024;
   uint64_t spool_segment_bytes = 64ULL * 1024 * 1024;
   std::chrono::milliseconds spool_retention = std::chrono::hours(24 * 7);
+  /// Lets SPOOL_RETENTION be under an hour (tests); age retention deletes unconsumed records.
+  bool spool_allow_short_retention = false;
   uint32_t search_retention_days = 30;
   std::filesystem::path geoip_db_path;
   std::filesystem::path archive_dir;  ///< Empty: `<data_dir>/archive`.
@@ -108,6 +114,15 @@ using FlagValues = std::map<std::string, std::string>;
 /// What the start-up log shows of the configuration: every setting (secrets masked) and the
 /// names, never the values, of the librdkafka properties passed through.
 [[nodiscard]] std::string DescribeConfig(const Config& config);
+
+/// Warnings about the environment: variables with a logpipe prefix (LOGPIPE_, KAFKA_, ES_, S3_,
+/// SPOOL_, SEARCH_, ...) that name no setting, each with the closest setting's variable.
+[[nodiscard]] std::vector<std::string> UnknownVariableWarnings(
+    const std::map<std::string, std::string>& env);
+
+/// Whether `name` is a valid S3 bucket name (3-63 lower-case letters, digits, dots and hyphens,
+/// starting and ending with a letter or digit, not shaped like an IP address).
+[[nodiscard]] bool IsValidBucketName(std::string_view name);
 
 /// The environment as a map, for LoadConfig.
 [[nodiscard]] std::map<std::string, std::string> ProcessEnvironment();

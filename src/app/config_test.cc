@@ -49,6 +49,68 @@ TEST(ConfigTest, NamesEveryBadSettingAndItsSource) {
   EXPECT_NE(problems[2].find("max-body-bytes (--max-body-bytes)"), std::string::npos);
 }
 
+TEST(ConfigTest, DurationsWithoutAUnitAreRefused) {
+  for (const char* bare : {"7", "0", "3600"}) {
+    Config config;
+    const auto problems = LoadConfig(std::nullopt, {{"SPOOL_RETENTION", bare}}, {}, config);
+    ASSERT_EQ(problems.size(), 1u) << bare;
+    EXPECT_NE(problems[0].find("spool-retention (environment variable SPOOL_RETENTION): must be a "
+                               "duration such as"),
+              std::string::npos)
+        << problems[0];
+  }
+  Config config;
+  EXPECT_TRUE(LoadConfig(std::nullopt, {{"SPOOL_RETENTION", "36h"}}, {}, config).empty());
+  EXPECT_EQ(config.spool_retention, std::chrono::hours(36));
+}
+
+TEST(ConfigTest, SpoolRetentionUnderAnHourNeedsToBeAllowed) {
+  Config config;
+  const auto problems = LoadConfig(std::nullopt, {{"SPOOL_RETENTION", "0s"}}, {}, config);
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_NE(problems[0].find("spool-retention (SPOOL_RETENTION) must be at least 1h"),
+            std::string::npos);
+  Config allowed;
+  EXPECT_TRUE(LoadConfig(std::nullopt,
+                         {{"SPOOL_RETENTION", "5s"}, {"SPOOL_ALLOW_SHORT_RETENTION", "true"}}, {},
+                         allowed)
+                  .empty());
+  EXPECT_EQ(allowed.spool_retention, std::chrono::seconds(5));
+}
+
+TEST(ConfigTest, RefusesBucketNamesS3WouldRefuse) {
+  const std::vector<std::string> bad_names = {
+      "Logs", "a", "logs_archive", "-logs", "logs-", "192.168.1.1", "a..b", std::string(64, 'a')};
+  for (const auto& bad : bad_names) {
+    Config config;
+    const auto problems = LoadConfig(std::nullopt, {{"S3_BUCKET", bad}}, {}, config);
+    ASSERT_EQ(problems.size(), 1u) << bad;
+    EXPECT_NE(problems[0].find("s3-bucket (S3_BUCKET) must be a valid bucket name"),
+              std::string::npos);
+  }
+  for (const char* good : {"logs-archive", "archive-0", "my.logs.2026", "abc"}) {
+    EXPECT_TRUE(IsValidBucketName(good)) << good;
+  }
+}
+
+TEST(ConfigTest, WarnsAboutUnknownVariablesWithOurPrefixes) {
+  const auto warnings = UnknownVariableWarnings({{"SPOOL_RETENTON", "7d"},
+                                                 {"LOGPIPE_DATADIR", "/tmp"},
+                                                 {"SPOOL_RETENTION", "7d"},
+                                                 {"KAFKA_PRODUCER_LINGER_MS", "5"},
+                                                 {"HOME", "/root"},
+                                                 {"PATH", "/bin"}});
+  ASSERT_EQ(warnings.size(), 2u);
+  EXPECT_NE(warnings[0].find("LOGPIPE_DATADIR is not a logpipe setting; ignored (did you mean "
+                             "LOGPIPE_DATA_DIR?)"),
+            std::string::npos)
+      << warnings[0];
+  EXPECT_NE(warnings[1].find("SPOOL_RETENTON is not a logpipe setting; ignored (did you mean "
+                             "SPOOL_RETENTION?)"),
+            std::string::npos)
+      << warnings[1];
+}
+
 TEST(ConfigTest, EitherKafkaNameSelectsTheCluster) {
   Config config;
   EXPECT_TRUE(config.KafkaCluster().empty());  // The embedded spool.

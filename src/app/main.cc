@@ -33,7 +33,11 @@ struct SettingFlags {
     }
     std::optional<std::filesystem::path> file;
     if (!config_file.empty()) file = config_file;
-    const auto problems = lp::app::LoadConfig(file, lp::app::ProcessEnvironment(), given, config);
+    const auto environment = lp::app::ProcessEnvironment();
+    const auto problems = lp::app::LoadConfig(file, environment, given, config);
+    for (const auto& warning : lp::app::UnknownVariableWarnings(environment)) {
+      std::fprintf(stderr, "logpipe: configuration warning: %s\n", warning.c_str());
+    }
     for (const auto& problem : problems) {
       std::fprintf(stderr, "logpipe: configuration error: %s\n", problem.c_str());
     }

@@ -13,6 +13,7 @@
 #include "collector/ingest_handler.h"
 #include "core/logging.h"
 #include "core/process_metrics.h"
+#include "http/bearer_token.h"
 #include "http/server.h"
 #include "processor/processor.h"
 #include "search/elastic/elastic_search_store.h"
@@ -26,6 +27,8 @@ const Logger& Log() {
   static const Logger logger("app");
   return logger;
 }
+
+constexpr size_t kMetricsConnections = 64;
 
 LogSeverity SeverityFromName(const std::string& name) {
   if (name == "debug") return LogSeverity::kDebug;
@@ -56,13 +59,20 @@ struct ProcessorParts {
   std::unique_ptr<replay::Replayer> replayer;
   std::unique_ptr<api::ReplayApi> replay_api;
 
-  [[nodiscard]] std::vector<http::Route> QueryRoutes() {
-    return {RouteTo("GET", "/api/search", *search_api, &api::SearchApi::HandleSearch),
-            RouteTo("GET", "/api/histogram", *search_api, &api::SearchApi::HandleHistogram),
-            RouteTo("POST", "/api/replay", *replay_api, &api::ReplayApi::HandleStart),
-            RouteTo("GET", "/api/replay", *replay_api, &api::ReplayApi::HandleStatus)};
+  /// Every /api route needs the token when one is configured (COLLECTOR_AUTH_TOKEN), until
+  /// scoped tokens exist: the query API reads every log, and replay makes the process work.
+  [[nodiscard]] std::vector<http::Route> QueryRoutes(const http::BearerToken& token) {
+    return {http::RequireToken(
+                token, RouteTo("GET", "/api/search", *search_api, &api::SearchApi::HandleSearch)),
+            http::RequireToken(token, RouteTo("GET", "/api/histogram", *search_api,
+                                              &api::SearchApi::HandleHistogram)),
+            http::RequireToken(
+                token, RouteTo("POST", "/api/replay", *replay_api, &api::ReplayApi::HandleStart)),
+            http::RequireToken(
+                token, RouteTo("GET", "/api/replay", *replay_api, &api::ReplayApi::HandleStatus))};
   }
   void Stop() {
+    replayer->Stop();
     processor->Stop();
     if (retention) retention->Stop();
   }
@@ -70,7 +80,8 @@ struct ProcessorParts {
 
 Result<ProcessorParts> StartProcessor(const Config& config, queue::Queue& queue,
                                       metrics::Registry& registry,
-                                      queue::ConsumerLagMetrics& lag_metrics) {
+                                      queue::ConsumerLagMetrics& lag_metrics,
+                                      Readiness& readiness) {
   ProcessorParts parts;
   auto store = OpenSearchStore(config);
   if (!store) return tl::unexpected(store.error());
@@ -87,7 +98,8 @@ Result<ProcessorParts> StartProcessor(const Config& config, queue::Queue& queue,
                                   .topic = config.input_topic,
                                   .dlq_topic = config.dlq_topic,
                                   .event_limits = {.max_event_bytes = config.max_event_bytes},
-                                  .geoip = parts.geoip.get()},
+                                  .geoip = parts.geoip.get(),
+                                  .readiness = &readiness.Add("processor")},
       queue, *parts.store, *parts.metrics, lag_metrics);
   if (auto started = parts.processor->Start(); !started) return tl::unexpected(started.error());
   auto archive = OpenArchive(config);
@@ -185,10 +197,12 @@ int RunRole(const Config& config, Role role) {
   }
   queue::Queue& queue = *opened->queue;
   queue::ConsumerLagMetrics lag_metrics(registry);
+  Readiness readiness;
+  const http::BearerToken api_token(config.auth_token.reveal());
 
   std::optional<ProcessorParts> processor;
   if (processes) {
-    auto started = StartProcessor(config, queue, registry, lag_metrics);
+    auto started = StartProcessor(config, queue, registry, lag_metrics, readiness);
     if (!started) {
       Log().Error("cannot start the processor", {{"error", started.error().message}});
       return 1;
@@ -217,10 +231,10 @@ int RunRole(const Config& config, Role role) {
                        .event_limits = {.max_event_bytes = config.max_event_bytes}},
             .auth_token = config.auth_token.reveal()},
         queue, *collector_metrics);
-    auto routes = HealthRoutes(queue);
+    auto routes = HealthRoutes(queue, readiness);
     routes.push_back(RouteTo("POST", "/logs", *ingest, &collector::IngestHandler::HandleLogs));
     if (processor) {
-      for (auto& route : processor->QueryRoutes()) routes.push_back(std::move(route));
+      for (auto& route : processor->QueryRoutes(api_token)) routes.push_back(std::move(route));
     }
     const size_t threads = config.http_threads != 0
                                ? config.http_threads
@@ -232,21 +246,35 @@ int RunRole(const Config& config, Role role) {
                             .threads = threads,
                             .max_body_bytes = config.max_body_bytes,
                             .max_connections = config.max_connections,
-                            .max_inflight_body_bytes = config.max_inflight_bytes},
+                            .max_connections_per_client = config.max_connections_per_client,
+                            .max_inflight_body_bytes = config.max_inflight_bytes,
+                            .idle_timeout = config.http_idle_timeout,
+                            .header_timeout = config.http_header_timeout,
+                            .body_timeout = config.http_body_timeout},
         std::move(routes), http_metrics);
   }
 
-  auto metrics_routes = HealthRoutes(queue);
+  auto metrics_routes = HealthRoutes(queue, readiness);
   metrics_routes.push_back(MetricsRoute(registry));
   if (processor && !collects) {
-    for (auto& route : processor->QueryRoutes()) metrics_routes.push_back(std::move(route));
+    for (auto& route : processor->QueryRoutes(api_token)) {
+      metrics_routes.push_back(std::move(route));
+    }
   }
-  http::Server metrics_server(http::ServerOptions{.name = "metrics",
-                                                  .address = config.listen_address,
-                                                  .port = config.metrics_port,
-                                                  .threads = 1,
-                                                  .max_body_bytes = 64 * 1024},
-                              std::move(metrics_routes), http_metrics);
+  // Probes and scrapes have a port of their own with its own small capacity: idle and slow
+  // connections make room for them, so a flood on the ingest port never fails liveness.
+  http::Server metrics_server(
+      http::ServerOptions{.name = "metrics",
+                          .address = config.listen_address,
+                          .port = config.metrics_port,
+                          .threads = 1,
+                          .max_body_bytes = 64 * 1024,
+                          .max_connections = kMetricsConnections,
+                          .max_connections_per_client = kMetricsConnections / 2,
+                          .idle_timeout = config.http_idle_timeout,
+                          .header_timeout = config.http_header_timeout,
+                          .body_timeout = config.http_header_timeout},
+      std::move(metrics_routes), http_metrics);
 
   for (auto* server : {ingest_server.get(), &metrics_server}) {
     if (server == nullptr) continue;

@@ -10,8 +10,16 @@ namespace {
 
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
+// The UTF-8 byte order mark some editors and Windows tools put at the start of a file.
+constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
+
+// Whitespace at both ends, and a byte order mark at the start: a body or line may begin with one.
 std::string_view Trim(std::string_view text) {
   while (!text.empty() && IsSpace(text.front())) text.remove_prefix(1);
+  if (text.starts_with(kByteOrderMark)) {
+    text.remove_prefix(kByteOrderMark.size());
+    while (!text.empty() && IsSpace(text.front())) text.remove_prefix(1);
+  }
   while (!text.empty() && IsSpace(text.back())) text.remove_suffix(1);
   return text;
 }
@@ -134,14 +142,16 @@ void RequestDecoder::DecodeLines(std::string_view body, DecodedBatch& out) {
 }
 
 tl::expected<void, RequestFailure> RequestDecoder::DecodeArray(std::string_view body,
-                                                               size_t capacity, DecodedBatch& out) {
+                                                               size_t capacity, size_t body_offset,
+                                                               DecodedBatch& out) {
   const auto failure = [&](std::string what, simdjson::error_code code,
                            const char* location) -> tl::unexpected<RequestFailure> {
     std::string message = std::move(what);
     message += ": ";
     message += simdjson::error_message(code);
     if (location != nullptr && location >= body.data() && location <= body.data() + body.size()) {
-      message += " (at byte " + std::to_string(location - body.data()) + ")";
+      message += " (at byte " +
+                 std::to_string(body_offset + static_cast<size_t>(location - body.data())) + ")";
     }
     return tl::unexpected(RequestFailure{400, std::move(message)});
   };
@@ -188,7 +198,7 @@ tl::expected<void, RequestFailure> RequestDecoder::DecodeArray(std::string_view 
       if (document.current_location().get(location)) location = nullptr;
       return failure("invalid JSON body", code, location);
     }
-    AddEvent(raw, index++, static_cast<size_t>(raw.data() - body.data()), out);
+    AddEvent(raw, index++, body_offset + static_cast<size_t>(raw.data() - body.data()), out);
   }
   const char* trailing = nullptr;
   if (!document.current_location().get(trailing)) {
@@ -259,7 +269,10 @@ tl::expected<void, RequestFailure> RequestDecoder::Decode(std::string_view conte
   }
   switch (shape) {
     case Shape::kArray: {
-      auto decoded = DecodeArray(text, capacity, out);
+      // The array is parsed from its first byte, past any byte order mark; offsets in errors
+      // stay counted from the start of the body.
+      const size_t skipped = static_cast<size_t>(trimmed.data() - text.data());
+      auto decoded = DecodeArray(text.substr(skipped), capacity - skipped, skipped, out);
       if (!decoded) {
         out.Clear();
         return decoded;

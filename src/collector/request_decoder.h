@@ -75,8 +75,9 @@ class RequestDecoder {
  private:
   enum class Shape { kSingle, kArray, kLines };
 
+  /// `body_offset`: where `body` starts in the request body, for the offsets errors name.
   tl::expected<void, RequestFailure> DecodeArray(std::string_view body, size_t capacity,
-                                                 DecodedBatch& out);
+                                                 size_t body_offset, DecodedBatch& out);
   void DecodeLines(std::string_view body, DecodedBatch& out);
   /// Validates one event's raw JSON and files it under accepted or rejected. `raw` must be
   /// followed by simdjson::SIMDJSON_PADDING readable bytes (it lies inside a padded body).

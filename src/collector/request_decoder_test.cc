@@ -160,5 +160,30 @@ TEST_F(RequestDecoderTest, WorksOnBodiesWithoutPadding) {
   EXPECT_EQ(batch_.events.size(), 1u);
 }
 
+TEST_F(RequestDecoderTest, SkipsAByteOrderMarkAtTheStartOfABodyOrLine) {
+  const std::string bom = "\xEF\xBB\xBF";
+  ASSERT_TRUE(Decode(bom + std::string(kEvent)).has_value());
+  ASSERT_EQ(batch_.events.size(), 1u);
+  EXPECT_EQ(batch_.Json(batch_.events[0]), kEvent);
+
+  ASSERT_TRUE(
+      Decode(bom + "[" + std::string(kEvent) + "," + std::string(kEvent) + "]").has_value());
+  EXPECT_EQ(batch_.events.size(), 2u);
+  EXPECT_EQ(batch_.rejected, 0u);
+
+  const std::string lines = bom + std::string(kEvent) + "\n" + bom + std::string(kEvent) + "\n";
+  ASSERT_TRUE(Decode(lines, "application/x-ndjson").has_value());
+  ASSERT_EQ(batch_.events.size(), 2u);
+  EXPECT_EQ(batch_.Json(batch_.events[1]), kEvent);
+}
+
+TEST_F(RequestDecoderTest, KeepsNumbersBeyondSixtyFourBitsAsSent) {
+  const std::string event =
+      R"({"service":"web","level":"INFO","message":"hi","payload":{"id":123456789012345678901234567890,"x":1e999}})";
+  ASSERT_TRUE(Decode(event).has_value());
+  ASSERT_EQ(batch_.events.size(), 1u);
+  EXPECT_EQ(batch_.Json(batch_.events[0]), event);
+}
+
 }  // namespace
 }  // namespace lp::collector

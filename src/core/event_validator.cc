@@ -1,6 +1,11 @@
 #include "core/event_validator.h"
 
+#include <algorithm>
 #include <array>
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <cstdlib>
 
 namespace lp {
 namespace {
@@ -66,6 +71,102 @@ tl::unexpected<Error> WrongType(std::string_view field, std::string_view expecte
   return Permanent(std::move(message));
 }
 
+bool IsHexDigit(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+// The first `\uXXXX` escape in `json` that is a UTF-16 surrogate without its partner, if any.
+std::optional<std::string_view> LoneSurrogateEscape(std::string_view json) {
+  const auto unit = [&](size_t at) -> int {
+    if (at + 6 > json.size() || json[at] != '\\' || json[at + 1] != 'u') return -1;
+    int value = 0;
+    for (size_t i = at + 2; i < at + 6; ++i) {
+      if (!IsHexDigit(json[i])) return -1;
+      const char c = json[i];
+      value = value * 16 + (c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+    }
+    return value;
+  };
+  bool in_string = false;
+  for (size_t i = 0; i < json.size(); ++i) {
+    const char c = json[i];
+    if (!in_string) {
+      in_string = c == '"';
+      continue;
+    }
+    if (c == '"') {
+      in_string = false;
+    } else if (c == '\\') {
+      const int value = unit(i);
+      if (value >= 0xD800 && value <= 0xDBFF) {
+        const int low = unit(i + 6);
+        if (low < 0xDC00 || low > 0xDFFF) return json.substr(i, 6);
+        i += 11;
+      } else if (value >= 0xDC00 && value <= 0xDFFF) {
+        return json.substr(i, 6);
+      } else {
+        ++i;  // Skips the escaped character, which may be a quote.
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+// Whether a number token is beyond what a double or a 64-bit integer holds.
+bool OutOfRange(std::string_view token) {
+  const bool integer = token.find_first_of(".eE") == std::string_view::npos;
+  if (integer) {
+    int64_t signed_value = 0;
+    uint64_t unsigned_value = 0;
+    const char* end = token.data() + token.size();
+    return std::from_chars(token.data(), end, signed_value).ec == std::errc::result_out_of_range &&
+           std::from_chars(token.data(), end, unsigned_value).ec != std::errc{};
+  }
+  const std::string text(token);
+  errno = 0;
+  const double value = std::strtod(text.c_str(), nullptr);
+  return errno == ERANGE && value != 0;
+}
+
+// `json` with each number too large for simdjson's parsed view replaced by a valid number of the
+// same length ("0.000..."), so the rest can be checked; nothing when there is no such number.
+bool TameNumbers(std::string_view json, std::string& out) {
+  out.assign(json);
+  bool changed = false;
+  bool in_string = false;
+  for (size_t i = 0; i < out.size(); ++i) {
+    const char c = out[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+      continue;
+    }
+    if (c != '-' && (c < '0' || c > '9')) continue;
+    size_t end = i + 1;
+    while (end < out.size() &&
+           (std::isdigit(static_cast<unsigned char>(out[end])) || out[end] == '.' ||
+            out[end] == 'e' || out[end] == 'E' || out[end] == '+' || out[end] == '-')) {
+      ++end;
+    }
+    if (end - i >= 3 && OutOfRange(std::string_view(out).substr(i, end - i))) {
+      out[i] = '0';
+      out[i + 1] = '.';
+      std::fill(out.begin() + static_cast<std::ptrdiff_t>(i + 2),
+                out.begin() + static_cast<std::ptrdiff_t>(end), '0');
+      changed = true;
+    }
+    i = end - 1;
+  }
+  return changed;
+}
+
 std::string DescribeParseError(simdjson::error_code code, size_t max_depth) {
   switch (code) {
     case simdjson::UTF8_ERROR:
@@ -101,9 +202,19 @@ Result<ValidatedEvent> EventValidator::ValidatePadded(std::string_view json) {
                      std::to_string(limits_.max_event_bytes) + "-byte limit");
   }
   simdjson::dom::element root;
-  if (auto code = parser_.parse(json.data(), json.size(), false).get(root)) {
-    return Permanent(DescribeParseError(code, limits_.max_depth));
+  auto code = parser_.parse(json.data(), json.size(), false).get(root);
+  if (code == simdjson::NUMBER_ERROR && TameNumbers(json, tamed_)) {
+    const size_t size = tamed_.size();
+    tamed_.append(simdjson::SIMDJSON_PADDING, '\0');
+    code = parser_.parse(tamed_.data(), size, false).get(root);
   }
+  if (code == simdjson::STRING_ERROR) {
+    if (const auto escape = LoneSurrogateEscape(json)) {
+      return Permanent("invalid JSON: the escape " + std::string(*escape) +
+                       " is half of a UTF-16 surrogate pair; strings must be valid Unicode");
+    }
+  }
+  if (code) return Permanent(DescribeParseError(code, limits_.max_depth));
   simdjson::dom::object object;
   if (root.get_object().get(object)) {
     return Permanent(std::string("event must be a JSON object, not ") +

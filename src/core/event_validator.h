@@ -29,6 +29,8 @@ struct ValidatedEvent {
 
 /// Checks one event against DESIGN §4 (required fields, types, level names, RFC 3339 times,
 /// size and nesting limits). Fully parses the JSON so that nothing invalid reaches the queue.
+/// Every RFC 8259 number is valid, however large (`1e999`, a 30-digit integer): the event keeps
+/// its text as sent, though the parsed view (`root`) sees such a number as 0.
 ///
 /// Not thread-safe: it owns a simdjson parser, so use one per thread.
 class EventValidator {
@@ -48,6 +50,7 @@ class EventValidator {
   EventLimits limits_;
   simdjson::dom::parser parser_;
   std::string scratch_;
+  std::string tamed_;  ///< A copy with out-of-range numbers replaced, to parse the rest.
 };
 
 }  // namespace lp

@@ -62,7 +62,20 @@ INSTANTIATE_TEST_SUITE_P(
                   R"({"service":"a","level":"INFO","message":"h\u00e9llo \u2603 é"})"},
         ValidCase{"PrettyPrinted",
                   "{\n  \"service\": \"a\",\n  \"level\": \"INFO\",\n  \"message\": \"m\"\n}"},
-        ValidCase{"DepthAtLimit", Nested(64)}),
+        ValidCase{"DepthAtLimit", Nested(64)},
+        ValidCase{"IntegersPast64Bits",
+                  R"({"service":"a","level":"INFO","message":"m","payload":)"
+                  R"({"id":123456789012345678901234567890,"neg":-99999999999999999999}})"},
+        ValidCase{"NumbersPastDouble",
+                  R"({"service":"a","level":"INFO","message":"m","payload":)"
+                  R"({"huge":1e999,"tiny":-1E+999,"small":1e-999,"list":[1.5e400]}})"},
+        ValidCase{"LargestIntegers", R"({"service":"a","level":"INFO","message":"m","payload":)"
+                                     R"({"u":18446744073709551615,"i":-9223372036854775808}})"},
+        ValidCase{"BigNumberBesideStringsThatLookLikeNumbers",
+                  R"({"service":"a","level":"INFO","message":"1e999 \" 123456789012345678901",)"
+                  R"("payload":{"n":123456789012345678901}})"},
+        ValidCase{"SurrogatePair",
+                  R"({"service":"a","level":"INFO","message":"smile \ud83d\ude00"})"}),
     [](const auto& info) { return info.param.name; });
 
 struct InvalidCase {
@@ -135,6 +148,13 @@ INSTANTIATE_TEST_SUITE_P(
                     "invalid UTF-8"},
         InvalidCase{"TooDeep", Nested(65), "nesting deeper than 64 levels"},
         InvalidCase{"Empty", "", "empty event"},
+        InvalidCase{"LoneHighSurrogate",
+                    R"({"service":"a","level":"INFO","message":"bad \ud800 here"})",
+                    "the escape \\ud800 is half of a UTF-16 surrogate pair"},
+        InvalidCase{"LoneLowSurrogate", R"({"service":"a","level":"INFO","message":"\uDC01"})",
+                    "the escape \\uDC01 is half of a UTF-16 surrogate pair"},
+        InvalidCase{"MalformedNumber", R"({"service":"a","level":"INFO","message":"m","n":01})",
+                    "invalid JSON"},
         InvalidCase{"DuplicateKnownField",
                     R"({"service":"a","level":"INFO","message":"m","service":"b"})",
                     "field \"service\" appears twice"}),

@@ -83,7 +83,8 @@ def test_events_land_under_their_dates_exactly_once_byte_for_byte(start_logpipe,
     assert len(archived) == 600
     check_exactly_once(archived, lines)
     assert {key[:10] for key, _ in archived} == {"2025/10/30", "2025/10/31", "2025/11/01"}
-    assert logpipe.metric("archiver_messages_archived_total") == 600
+    # Objects appear a moment before the archiver counts them.
+    assert wait_until(lambda: logpipe.metric("archiver_messages_archived_total") == 600, 30)
     assert wait_until(lambda: all(v == 0 for labels, v in logpipe.metric_series("consumer_lag_messages").items()
                                   if 'group="archiver"' in labels), 30)
 

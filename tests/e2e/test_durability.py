@@ -70,6 +70,7 @@ def test_full_spool_answers_503_keeps_memory_bounded_and_recovers(start_logpipe)
         "SPOOL_MAX_BYTES": "4MiB",
         "SPOOL_SEGMENT_BYTES": "128KiB",
         "SPOOL_RETENTION": "5s",
+        "SPOOL_ALLOW_SHORT_RETENTION": "true",
         "MAX_BODY_BYTES": "4MiB",
     })
     body = ndjson(seed_event(n) for n in range(100))
