@@ -29,12 +29,20 @@ tl::expected<search::SearchQuery, std::string> ParseFilters(
     const auto found = parameters.find(name);
     return found == parameters.end() || found->second.empty() ? nullptr : &found->second;
   };
-  if (const auto* q = get("q")) query.text = *q;
-  if (const auto* service = get("service")) query.service = *service;
+  if (const auto* q = get("q")) {
+    auto parsed = search::ParseQuery(*q);
+    if (!parsed) return tl::unexpected("q: " + parsed.error().message);
+    query.filter = std::move(*parsed);
+  }
+  if (const auto* service = get("service")) {
+    query.filter =
+        search::AndQuery(std::move(query.filter), search::FieldEquals("service", *service));
+  }
   if (const auto* level = get("level")) {
     const auto parsed = ParseLevel(*level);
     if (!parsed) return tl::unexpected("level: unknown level \"" + *level + "\"");
-    query.level = std::string(LevelName(*parsed));
+    query.filter = search::AndQuery(std::move(query.filter),
+                                    search::FieldEquals("level", std::string(LevelName(*parsed))));
   }
   for (const auto& [name, target] :
        {std::pair{"from", &query.from_ms}, std::pair{"to", &query.to_ms}}) {
@@ -55,7 +63,17 @@ tl::expected<search::SearchQuery, std::string> ParseFilters(
     }
     query.limit = value;
   }
-  if (const auto* cursor = get("cursor")) query.cursor = *cursor;
+  if (const auto* cursor = get("cursor")) {
+    auto position = search::ParseCursor(*cursor);
+    if (!position) return tl::unexpected("cursor: " + position.error().message);
+    query.after = std::move(*position);
+  }
+  if (const auto* track = get("track_total")) {
+    if (*track != "true" && *track != "false") {
+      return tl::unexpected("track_total: must be true or false, not \"" + *track + "\"");
+    }
+    if (*track == "true") query.total_limit.reset();
+  }
   return query;
 }
 
@@ -68,7 +86,9 @@ void SearchApi::HandleSearch(http::Request& request, http::Responder respond) {
   if (!query) return respond(http::ErrorResponse(400, query.error()));
   const auto page = store_.Search(*query);
   if (!page) return respond(StoreError(page.error()));
-  std::string body = "{\"total\":" + std::to_string(page->total) + ",\"hits\":[";
+  std::string body = "{\"total\":" + std::to_string(page->total) + ",\"total_relation\":\"" +
+                     (page->total_relation == search::TotalRelation::kEqual ? "eq" : "gte") +
+                     "\",\"hits\":[";
   for (size_t i = 0; i < page->hits.size(); ++i) {
     if (i > 0) body += ',';
     // The document with its id first, as `_id`: the id tells a re-written document from a
@@ -81,11 +101,11 @@ void SearchApi::HandleSearch(http::Request& request, http::Responder respond) {
     body.append(hit.json, 1);
   }
   body += "],\"cursor\":";
-  if (page->next_cursor.empty()) {
+  if (!page->next) {
     body += "null";
   } else {
     body += '"';
-    AppendJsonEscaped(body, page->next_cursor);
+    AppendJsonEscaped(body, search::FormatCursor(*page->next));
     body += '"';
   }
   body += '}';
@@ -107,14 +127,14 @@ void SearchApi::HandleHistogram(http::Request& request, http::Responder respond)
     }
     interval = *parsed;
   }
-  const auto buckets = store_.Histogram(*query, interval.count());
+  const auto buckets = store_.Histogram(*query, {.interval_ms = interval.count()});
   if (!buckets) return respond(StoreError(buckets.error()));
   std::string body = "{\"interval_ms\":" + std::to_string(interval.count()) + ",\"buckets\":[";
   for (size_t i = 0; i < buckets->size(); ++i) {
     const auto& bucket = (*buckets)[i];
     if (i > 0) body += ',';
     body += "{\"start\":\"" + FormatRfc3339Millis(bucket.start_ms) + "\",\"level\":\"";
-    AppendJsonEscaped(body, bucket.level);
+    AppendJsonEscaped(body, bucket.value);
     body += "\",\"count\":" + std::to_string(bucket.count) + "}";
   }
   body += "]}";

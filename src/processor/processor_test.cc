@@ -28,9 +28,14 @@ class FlakyStore : public search::SearchStore {
   Result<search::SearchPage> Search(const search::SearchQuery& query) override {
     return real_.Search(query);
   }
-  Result<std::vector<search::HistogramBucket>> Histogram(const search::SearchQuery& query,
-                                                         int64_t interval_ms) override {
-    return real_.Histogram(query, interval_ms);
+  Result<search::SearchHit> Get(std::string_view id) override { return real_.Get(id); }
+  Result<std::vector<search::HistogramBucket>> Histogram(
+      const search::SearchQuery& query, const search::HistogramRequest& request) override {
+    return real_.Histogram(query, request);
+  }
+  Result<search::Facets> Facet(const search::SearchQuery& query, std::string_view field,
+                               size_t size) override {
+    return real_.Facet(query, field, size);
   }
   Result<uint64_t> DeleteOlderThan(int64_t before_ms) override {
     return real_.DeleteOlderThan(before_ms);

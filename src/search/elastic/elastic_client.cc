@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 #include <libdeflate.h>
 
+#include <algorithm>
 #include <memory>
 
 namespace lp::search::elastic {
@@ -57,8 +58,8 @@ void ElasticClient::ReturnHandle(void* curl) {
 
 Result<ElasticResponse> ElasticClient::SendTo(void* handle, const std::string& host,
                                               std::string_view method, std::string_view path,
-                                              std::string_view body,
-                                              std::string_view content_type) {
+                                              std::string_view body, std::string_view content_type,
+                                              const Cancellation* cancellation) {
   auto* curl = static_cast<CURL*>(handle);
   curl_easy_reset(curl);
   const std::string url = host + std::string(path);
@@ -92,12 +93,29 @@ Result<ElasticResponse> ElasticClient::SendTo(void* handle, const std::string& h
   curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, options_.verify_tls ? 1L : 0L);
   curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, options_.verify_tls ? 2L : 0L);
   if (!options_.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, options_.ca_file.c_str());
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeout.count()));
+  auto timeout = options_.timeout;
+  if (cancellation != nullptr) {
+    // Closing the connection also cancels the search inside the cluster.
+    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(curl, CURLOPT_XFERINFODATA, const_cast<Cancellation*>(cancellation));
+    curl_easy_setopt(
+        curl, CURLOPT_XFERINFOFUNCTION,
+        +[](void* token, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+          return static_cast<const Cancellation*>(token)->cancelled() ? 1 : 0;
+        });
+    if (cancellation->deadline() != std::chrono::steady_clock::time_point::max()) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          cancellation->deadline() - std::chrono::steady_clock::now());
+      timeout = std::max(std::chrono::milliseconds(1), std::min(timeout, left));
+    }
+  }
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 5'000L);
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, AppendBody);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
   if (const CURLcode code = curl_easy_perform(curl); code != CURLE_OK) {
+    if (cancellation != nullptr && cancellation->cancelled()) return Retryable("query cancelled");
     return Retryable("search store " + host + ": " + curl_easy_strerror(code));
   }
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
@@ -105,8 +123,10 @@ Result<ElasticResponse> ElasticClient::SendTo(void* handle, const std::string& h
 }
 
 Result<ElasticResponse> ElasticClient::Send(std::string_view method, std::string_view path,
-                                            std::string_view body, std::string_view content_type) {
+                                            std::string_view body, std::string_view content_type,
+                                            const Cancellation* cancellation) {
   if (options_.hosts.empty()) return Permanent("no search store hosts configured (ES_HOSTS)");
+  if (cancellation != nullptr && cancellation->cancelled()) return Retryable("query cancelled");
   size_t first = 0;
   {
     std::lock_guard lock(mutex_);
@@ -116,7 +136,8 @@ Result<ElasticResponse> ElasticClient::Send(std::string_view method, std::string
   Error last_error;
   for (size_t i = 0; i < options_.hosts.size(); ++i) {
     const size_t index = (first + i) % options_.hosts.size();
-    auto response = SendTo(handle, options_.hosts[index], method, path, body, content_type);
+    auto response =
+        SendTo(handle, options_.hosts[index], method, path, body, content_type, cancellation);
     if (response) {
       ReturnHandle(handle);
       if (index != first) {
@@ -126,6 +147,7 @@ Result<ElasticResponse> ElasticClient::Send(std::string_view method, std::string
       return response;
     }
     last_error = response.error();
+    if (cancellation != nullptr && cancellation->cancelled()) break;
   }
   ReturnHandle(handle);
   return tl::unexpected(last_error);

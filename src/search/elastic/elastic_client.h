@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "search/search_store.h"
 
 namespace lp::search::elastic {
 
@@ -31,7 +32,9 @@ struct ElasticResponse {
 /// HTTP to an Elasticsearch or OpenSearch cluster over libcurl: keep-alive handles from a pool,
 /// gzip request bodies, compressed answers accepted, failover across the configured hosts (the
 /// one that answered last is tried first). Any HTTP status is a response; only when no host
-/// answers is the result a retryable error. Thread-safe.
+/// answers is the result a retryable error. A request with a Cancellation is aborted (and the
+/// connection closed, which cancels a search in the cluster) once it is cancelled, and its
+/// timeout is at most the time left before its deadline. Thread-safe.
 class ElasticClient {
  public:
   explicit ElasticClient(ElasticClientOptions options);
@@ -41,13 +44,14 @@ class ElasticClient {
 
   [[nodiscard]] Result<ElasticResponse> Send(std::string_view method, std::string_view path,
                                              std::string_view body = {},
-                                             std::string_view content_type = "application/json");
+                                             std::string_view content_type = "application/json",
+                                             const Cancellation* cancellation = nullptr);
 
  private:
   [[nodiscard]] Result<ElasticResponse> SendTo(void* curl, const std::string& host,
                                                std::string_view method, std::string_view path,
-                                               std::string_view body,
-                                               std::string_view content_type);
+                                               std::string_view body, std::string_view content_type,
+                                               const Cancellation* cancellation);
   void* TakeHandle();
   void ReturnHandle(void* curl);
 

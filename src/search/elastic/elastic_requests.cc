@@ -4,9 +4,9 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 
 #include "core/json_escape.h"
-#include "search/text_query.h"
 
 namespace lp::search::elastic {
 namespace {
@@ -18,11 +18,40 @@ std::string Quoted(std::string_view text) {
   return out;
 }
 
-// The bool query shared by searches and histograms: filters, and the text query if any.
-Result<std::string> BoolQuery(const SearchQuery& query) {
+std::string Joined(const std::vector<std::string>& parts) {
+  std::string out;
+  for (size_t i = 0; i < parts.size(); ++i) out += (i > 0 ? "," : "") + parts[i];
+  return out;
+}
+
+std::string Number(double value) {
+  // Integers as integers (the golden files read naturally); others with full precision.
+  if (value == static_cast<double>(static_cast<int64_t>(value)) && std::abs(value) < 1e15) {
+    return std::to_string(static_cast<int64_t>(value));
+  }
+  char buffer[32];
+  const auto [end, error] = std::to_chars(buffer, buffer + sizeof buffer, value);
+  return error == std::errc{} ? std::string(buffer, end) : "0";
+}
+
+std::string RangeDsl(const std::string& field, const QueryNode& node) {
+  std::string body = R"({"range":{)" + Quoted(field) + ":{";
+  std::vector<std::string> bounds;
+  for (const auto& [bound, greater] : {std::pair{&node.lower, true}, {&node.upper, false}}) {
+    if (!*bound) continue;
+    const auto& b = **bound;
+    const std::string name = greater ? (b.inclusive ? "gte" : "gt") : (b.inclusive ? "lte" : "lt");
+    bounds.push_back(Quoted(name) + ":" +
+                     (b.time_ms ? std::to_string(*b.time_ms) : Number(b.number.value_or(0))));
+  }
+  if (node.field_kind == FieldKind::kTimestamp) bounds.push_back(R"("format":"epoch_millis")");
+  return body + Joined(bounds) + "}}}";
+}
+
+// The bool query shared by every request: the filter and the time range.
+std::string BoolQuery(const SearchQuery& query) {
   std::vector<std::string> filters;
-  if (query.service) filters.push_back(R"({"term":{"service":)" + Quoted(*query.service) + "}}");
-  if (query.level) filters.push_back(R"({"term":{"level":)" + Quoted(*query.level) + "}}");
+  if (query.filter.kind != QueryNode::Kind::kAll) filters.push_back(QueryDsl(query.filter));
   if (query.from_ms || query.to_ms) {
     std::string range = R"({"range":{"timestamp":{)";
     if (query.from_ms) range += R"("gte":)" + std::to_string(*query.from_ms) + ",";
@@ -30,20 +59,25 @@ Result<std::string> BoolQuery(const SearchQuery& query) {
     range += R"("format":"epoch_millis"}}})";
     filters.push_back(std::move(range));
   }
-  std::string must;
-  if (!query.text.empty()) {
-    auto tokens = ParseTextQuery(query.text);
-    if (!tokens) return tl::unexpected(tokens.error());
-    auto text = TextQueryDsl(*tokens);
-    if (!text) return tl::unexpected(text.error());
-    must = std::move(*text);
+  return R"({"bool":{"filter":[)" + Joined(filters) + "]}}";
+}
+
+// Walks a payload object, appending each number leaf to `out` as `"a/b":<number>`.
+void CollectNumbers(simdjson::dom::object object, const std::string& prefix,
+                    std::vector<std::string>& out) {
+  for (const auto field : object) {
+    const std::string path =
+        prefix.empty() ? std::string(field.key) : prefix + "/" + std::string(field.key);
+    if (field.value.is_object()) {
+      CollectNumbers(field.value.get_object().value_unsafe(), path, out);
+    } else if (field.value.is_number()) {
+      std::string member = "\"";
+      AppendJsonEscaped(member, path);
+      member += "\":";
+      member += simdjson::to_string(field.value);
+      out.push_back(std::move(member));
+    }
   }
-  std::string body = R"({"bool":{"filter":[)";
-  for (size_t i = 0; i < filters.size(); ++i) body += (i > 0 ? "," : "") + filters[i];
-  body += "]";
-  if (!must.empty()) body += R"(,"must":[)" + must + "]";
-  body += "}}";
-  return body;
 }
 
 }  // namespace
@@ -82,7 +116,11 @@ std::string IndexTemplateBody(const ClusterInfo& cluster, const TemplateOptions&
                   ? R"({"type":"flat_object"})"
                   : R"({"type":"object","enabled":false})";
   }
-  std::string settings = R"("number_of_replicas":)" + std::to_string(options.replicas);
+  // payload_numbers holds only numbers, one field per payload path: their count is what the
+  // limit bounds (Elasticsearch drops fields past it instead of refusing the document).
+  std::string settings = R"("number_of_replicas":)" + std::to_string(options.replicas) +
+                         R"(,"mapping.total_fields.limit":)" + std::to_string(kTotalFieldsLimit);
+  if (!opensearch) settings += R"(,"mapping.total_fields.ignore_dynamic_beyond_limit":true)";
   if (!options.policy.empty()) {
     settings += opensearch
                     ? R"(,"plugins.index_state_management.rollover_alias":)" + Quoted(options.alias)
@@ -92,12 +130,14 @@ std::string IndexTemplateBody(const ClusterInfo& cluster, const TemplateOptions&
   return R"({"index_patterns":[)" + Quoted(options.index_prefix + "-*") +
          R"(],"priority":100,"template":{"settings":{)" + settings +
          R"(},"mappings":{"dynamic_templates":[{"labels_as_keywords":{"path_match":"labels.*",)"
-         R"("mapping":{"type":"keyword"}}}],"properties":{)"
+         R"("mapping":{"type":"keyword"}}},{"payload_numbers_as_doubles":{)"
+         R"("path_match":"payload_numbers.*","mapping":{"type":"double"}}}],"properties":{)"
          R"("timestamp":{"type":"date"},"ingested_at":{"type":"date"},)"
          R"("event_id":{"type":"keyword"},"service":{"type":"keyword"},)"
          R"("level":{"type":"keyword"},"host":{"type":"keyword"},)"
          R"("trace_id":{"type":"keyword"},"request_id":{"type":"keyword"},)"
-         R"("message":{"type":"text"},"labels":{"type":"object"},"payload":)" +
+         R"("message":{"type":"text"},"labels":{"type":"object"},)"
+         R"("payload_numbers":{"type":"object"},"payload":)" +
          payload +
          R"(,"geo":{"properties":{"country_iso_code":{"type":"keyword"},)"
          R"("country_name":{"type":"keyword"},"city_name":{"type":"keyword"},)"
@@ -144,129 +184,123 @@ void AppendBulkIndex(std::string& body, std::string_view alias, const SearchDocu
   body += "}}\n";
   body += R"({"event_id":)";
   body += Quoted(document.id);
+  simdjson::dom::parser parser;
+  simdjson::dom::object payload;
+  std::vector<std::string> numbers;
+  if (parser.parse(document.json).at_key("payload").get_object().get(payload) ==
+      simdjson::SUCCESS) {
+    CollectNumbers(payload, "", numbers);
+  }
+  if (!numbers.empty()) body += R"(,"payload_numbers":{)" + Joined(numbers) + "}";
   if (document.json.size() > 2) body += ',';
   body.append(std::string_view(document.json).substr(1));
   body += '\n';
 }
 
+std::string NumberField(std::string_view payload_field) {
+  std::string path(payload_field.substr(std::string_view("payload.").size()));
+  std::ranges::replace(path, '.', '/');
+  return "payload_numbers." + path;
+}
+
 Result<std::string> SearchBody(const SearchQuery& query) {
-  auto bool_query = BoolQuery(query);
-  if (!bool_query) return tl::unexpected(bool_query.error());
+  if (query.limit == 0 || query.limit > kMaxSearchSize) {
+    return Permanent("limit must be from 1 to " + std::to_string(kMaxSearchSize));
+  }
+  const char* order = query.order == SortOrder::kNewestFirst ? "desc" : "asc";
   std::string body = R"({"size":)" + std::to_string(std::min(query.limit + 1, kMaxSearchSize)) +
-                     R"(,"track_total_hits":true,)"
-                     R"("sort":[{"timestamp":{"order":"desc"}},{"event_id":{"order":"desc"}}],)"
-                     R"("query":)" +
-                     *bool_query;
-  if (!query.cursor.empty()) {
-    const auto colon = query.cursor.find(':');
-    int64_t timestamp = 0;
-    const char* end = query.cursor.data() + (colon == std::string::npos ? 0 : colon);
-    if (colon == std::string::npos ||
-        std::from_chars(query.cursor.data(), end, timestamp).ptr != end) {
-      return Permanent("invalid cursor");
-    }
-    body += R"(,"search_after":[)" + std::to_string(timestamp) + "," +
-            Quoted(std::string_view(query.cursor).substr(colon + 1)) + "]";
+                     R"(,"track_total_hits":)" +
+                     (!query.total_limit        ? std::string("true")
+                      : *query.total_limit == 0 ? std::string("false")
+                                                : std::to_string(*query.total_limit)) +
+                     R"(,"sort":[{"timestamp":{"order":")" + order +
+                     R"("}},{"event_id":{"order":")" + order + R"("}}],"query":)" +
+                     BoolQuery(query);
+  if (query.after) {
+    body += R"(,"search_after":[)" + std::to_string(query.after->timestamp_ms) + "," +
+            Quoted(query.after->id) + "]";
   }
   body += "}";
   return body;
 }
 
-Result<std::string> HistogramBody(const SearchQuery& query, int64_t interval_ms) {
-  if (interval_ms <= 0) return Permanent("interval must be positive");
-  auto bool_query = BoolQuery(query);
-  if (!bool_query) return tl::unexpected(bool_query.error());
-  return R"({"size":0,"query":)" + *bool_query +
-         R"(,"aggs":{"buckets":{"date_histogram":{"field":"timestamp","fixed_interval":")" +
-         std::to_string(interval_ms) +
-         R"(ms","min_doc_count":1},"aggs":{"levels":{"terms":{"field":"level","size":16,)"
-         R"("order":{"_key":"asc"}}}}}}})";
+std::string GetBody(std::string_view id) {
+  return R"({"size":1,"query":{"ids":{"values":[)" + Quoted(id) +
+         R"(]}},"sort":[{"timestamp":{"order":"desc"}}]})";
 }
 
-Result<std::string> TextQueryDsl(const std::vector<TextQueryToken>& tokens) {
-  // Recursive descent with FTS5's precedence: NOT binds tightest ("a NOT b" is a without b),
-  // then AND (also implied between neighbours), then OR.
-  struct Builder {
-    const std::vector<TextQueryToken>& tokens;
-    size_t next = 0;
-
-    [[nodiscard]] bool At(TextQueryToken::Kind kind) const {
-      return next < tokens.size() && tokens[next].kind == kind;
+Result<std::string> HistogramBody(const SearchQuery& query, const HistogramRequest& request) {
+  if (request.interval_ms <= 0) return Permanent("interval must be positive");
+  const bool by_level = request.by == "level";
+  if (!by_level) {
+    if (auto checked = CheckGroupingField(request.by); !checked) {
+      return tl::unexpected(checked.error());
     }
-
-    Result<std::string> Or() {
-      std::vector<std::string> any;
-      do {
-        auto part = And();
-        if (!part) return part;
-        any.push_back(std::move(*part));
-      } while (At(TextQueryToken::Kind::kOr) && ++next);
-      if (any.size() == 1) return any.front();
-      std::string body = R"({"bool":{"should":[)";
-      for (size_t i = 0; i < any.size(); ++i) body += (i > 0 ? "," : "") + any[i];
-      return body + R"(],"minimum_should_match":1}})";
-    }
-
-    Result<std::string> And() {
-      std::vector<std::string> all;
-      std::vector<std::string> none;
-      auto first = Unary();
-      if (!first) return first;
-      all.push_back(std::move(*first));
-      while (next < tokens.size() && !At(TextQueryToken::Kind::kOr) &&
-             !At(TextQueryToken::Kind::kClose)) {
-        const bool negated = At(TextQueryToken::Kind::kNot);
-        if (negated || At(TextQueryToken::Kind::kAnd)) ++next;
-        auto part = Unary();
-        if (!part) return part;
-        (negated ? none : all).push_back(std::move(*part));
-      }
-      if (all.size() == 1 && none.empty()) return all.front();
-      std::string body = R"({"bool":{"must":[)";
-      for (size_t i = 0; i < all.size(); ++i) body += (i > 0 ? "," : "") + all[i];
-      body += "]";
-      if (!none.empty()) {
-        body += R"(,"must_not":[)";
-        for (size_t i = 0; i < none.size(); ++i) body += (i > 0 ? "," : "") + none[i];
-        body += "]";
-      }
-      return body + "}}";
-    }
-
-    Result<std::string> Unary() {
-      if (next >= tokens.size()) return Permanent("invalid query: it ends where a word is needed");
-      const auto& token = tokens[next++];
-      switch (token.kind) {
-        case TextQueryToken::Kind::kWord:
-        case TextQueryToken::Kind::kPhrase:
-          // A word is the phrase of the tokens the analyzer splits it into, as in FTS5; a
-          // prefix applies to its last token, with no cap on the terms it may match.
-          if (token.prefix) {
-            return R"({"match_phrase_prefix":{"message":{"query":)" + Quoted(token.text) +
-                   R"(,"max_expansions":10000}}})";
-          }
-          return R"({"match_phrase":{"message":)" + Quoted(token.text) + "}}";
-        case TextQueryToken::Kind::kOpen: {
-          auto inner = Or();
-          if (!inner) return inner;
-          if (!At(TextQueryToken::Kind::kClose)) {
-            return Permanent("invalid query: a parenthesis is not closed");
-          }
-          ++next;
-          return inner;
-        }
-        default:
-          return Permanent("invalid query: AND, OR, NOT or \")\" where a word is needed");
-      }
-    }
-  };
-  if (tokens.empty()) return Permanent("invalid query: no words");
-  Builder builder{tokens};
-  auto query = builder.Or();
-  if (query && builder.next != tokens.size()) {
-    return Permanent("invalid query: unexpected \")\"");
   }
-  return query;
+  return R"({"size":0,"query":)" + BoolQuery(query) +
+         R"(,"aggs":{"buckets":{"date_histogram":{"field":"timestamp","fixed_interval":")" +
+         std::to_string(request.interval_ms) +
+         R"(ms","min_doc_count":1},"aggs":{"values":{"terms":{"field":)" + Quoted(request.by) +
+         R"(,"size":)" + std::to_string(by_level ? 16 : request.groups) +
+         R"(,"order":[{"_count":"desc"},{"_key":"asc"}]}}}}}})";
+}
+
+Result<std::string> FacetBody(const SearchQuery& query, std::string_view field, size_t size) {
+  if (auto checked = CheckGroupingField(field); !checked) return tl::unexpected(checked.error());
+  if (size == 0 || size > 1000) return Permanent("size must be from 1 to 1000");
+  return R"({"size":0,"query":)" + BoolQuery(query) + R"(,"aggs":{"values":{"terms":{"field":)" +
+         Quoted(field) + R"(,"size":)" + std::to_string(size) +
+         R"(,"order":[{"_count":"desc"},{"_key":"asc"}]}}}})";
+}
+
+std::string QueryDsl(const QueryNode& node) {
+  using Kind = QueryNode::Kind;
+  using Match = QueryNode::Match;
+  std::vector<std::string> children;
+  for (const auto& child : node.children) children.push_back(QueryDsl(child));
+  switch (node.kind) {
+    case Kind::kAll:
+      return R"({"match_all":{}})";
+    case Kind::kAnd:
+      return R"({"bool":{"filter":[)" + Joined(children) + "]}}";
+    case Kind::kOr:
+      return R"({"bool":{"should":[)" + Joined(children) + R"(],"minimum_should_match":1}})";
+    case Kind::kNot:
+      return R"({"bool":{"must_not":[)" + Joined(children) + "]}}";
+    case Kind::kRange:
+      if (node.field_kind == FieldKind::kTimestamp) return RangeDsl("timestamp", node);
+      if (!node.lower && !node.upper) {
+        return R"({"exists":{"field":)" + Quoted(NumberField(node.field)) + "}}";
+      }
+      return RangeDsl(NumberField(node.field), node);
+    case Kind::kMatch:
+      break;
+  }
+  const std::string field = Quoted(node.field);
+  if (node.field_kind == FieldKind::kText) {
+    // A word is the phrase of the tokens the analyzer splits it into, as in FTS5; a prefix
+    // applies to its last token, with no cap on the terms it may match.
+    if (node.match == Match::kPrefix) {
+      return R"({"match_phrase_prefix":{"message":{"query":)" + Quoted(node.value) +
+             R"(,"max_expansions":10000}}})";
+    }
+    return R"({"match_phrase":{"message":)" + Quoted(node.value) + "}}";
+  }
+  if (node.match == Match::kPrefix) {
+    return R"({"prefix":{)" + field + ":" + Quoted(node.value) + "}}";
+  }
+  const std::string term = R"({"term":{)" + field + ":" + Quoted(node.value) + "}}";
+  if (node.field_kind == FieldKind::kPayload) {
+    // The flattened payload holds every leaf as text; a number also equals its other spellings.
+    double number = 0;
+    const auto* end = node.value.data() + node.value.size();
+    if (const auto parsed = std::from_chars(node.value.data(), end, number);
+        parsed.ec == std::errc{} && parsed.ptr == end && std::isfinite(number)) {
+      return R"({"bool":{"should":[)" + term + R"(,{"term":{)" + Quoted(NumberField(node.field)) +
+             ":" + Number(number) + R"(}}],"minimum_should_match":1}})";
+    }
+  }
+  return term;
 }
 
 }  // namespace lp::search::elastic

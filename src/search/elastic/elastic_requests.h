@@ -7,7 +7,6 @@
 
 #include "core/result.h"
 #include "search/search_store.h"
-#include "search/text_query.h"
 
 namespace lp::search::elastic {
 
@@ -46,24 +45,41 @@ struct TemplateOptions {
 /// `PUT <prefix>-000001`: the first index, holding the write alias.
 [[nodiscard]] std::string FirstIndexBody(std::string_view alias);
 
+/// `index.mapping.total_fields.limit`: bounds the number-leaf fields of `payload_numbers`.
+constexpr int kTotalFieldsLimit = 2000;
+
 /// Appends one `index` action and its document to a `_bulk` body. The document is stored with
-/// its id also as the keyword `event_id`, the tie-breaker of the search sort (Elasticsearch 8
-/// refuses to sort on `_id`).
+/// its id also as the keyword `event_id` (the tie-breaker of the sort: Elasticsearch 8 refuses
+/// to sort on `_id`), and with `payload_numbers`: each number leaf of `payload` under its path
+/// joined by `/` (`payload.http.status` → `payload_numbers.http/status`), mapped as `double` by
+/// the template, so comparisons work beside the flattened `payload` (which holds text only).
+/// Paths never nest there, so a leaf that is a number in one event and an object in another
+/// cannot conflict.
 void AppendBulkIndex(std::string& body, std::string_view alias, const SearchDocument& document);
+
+/// The `payload_numbers` field of a `payload.*` field.
+[[nodiscard]] std::string NumberField(std::string_view payload_field);
 
 /// The most hits one search may ask for (the indices' default `max_result_window`).
 constexpr size_t kMaxSearchSize = 10'000;
 
-/// `POST <alias>/_search` for a page of hits, newest first, with `search_after` from a cursor
-/// of the previous page (`<timestamp ms>:<event id>`); asks for one hit more than the page, up
-/// to kMaxSearchSize.
+/// `POST <alias>/_search` for a page of hits in the query's order (`timestamp`, `event_id`),
+/// `search_after` its `after`; asks for one hit more than the page, up to kMaxSearchSize;
+/// `track_total_hits` is the query's total_limit (or true).
 [[nodiscard]] Result<std::string> SearchBody(const SearchQuery& query);
-/// `POST <alias>/_search` counting documents per interval and level.
-[[nodiscard]] Result<std::string> HistogramBody(const SearchQuery& query, int64_t interval_ms);
+/// `POST <alias>/_search` for the one document with this id.
+[[nodiscard]] std::string GetBody(std::string_view id);
+/// `POST <alias>/_search` counting documents per interval and `by` value (top `groups` per
+/// bucket by count, then value).
+[[nodiscard]] Result<std::string> HistogramBody(const SearchQuery& query,
+                                                const HistogramRequest& request);
+/// `POST <alias>/_search` with a terms aggregation of the top `size` values of `field`.
+[[nodiscard]] Result<std::string> FacetBody(const SearchQuery& query, std::string_view field,
+                                            size_t size);
 
-/// The full-text language of `q` as a query over `message`: words and phrases as
-/// `match_phrase`, `prefix*` as `match_phrase_prefix`, AND / OR / NOT and parentheses as `bool`
-/// queries with FTS5's precedence, so that both stores find the same events.
-[[nodiscard]] Result<std::string> TextQueryDsl(const std::vector<TextQueryToken>& tokens);
+/// The query language's AST as query DSL: text as `match_phrase` / `match_phrase_prefix` on
+/// `message`, keywords as `term` / `prefix`, payload leaves as `term` on the flattened field
+/// (numbers also on `payload_numbers`), ranges as `range`, AND / OR / NOT as `bool`.
+[[nodiscard]] std::string QueryDsl(const QueryNode& node);
 
 }  // namespace lp::search::elastic

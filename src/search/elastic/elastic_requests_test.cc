@@ -68,25 +68,61 @@ TEST(ElasticRequestsTest, LifecyclePolicies) {
   ExpectGoldenJson("first_index.json", FirstIndexBody("log-write"));
 }
 
+SearchQuery Parsed(std::string_view q) {
+  auto node = ParseQuery(q);
+  EXPECT_TRUE(node.has_value()) << node.error().message;
+  return SearchQuery{.filter = node ? *node : QueryNode{}};
+}
+
 TEST(ElasticRequestsTest, SearchWithFiltersTextAndCursor) {
-  const auto body = SearchBody(SearchQuery{.text = R"("card declined" OR pay* NOT req-42)",
-                                           .service = "payments",
-                                           .level = "ERROR",
-                                           .from_ms = 1'700'000'000'000,
-                                           .to_ms = 1'700'000'600'000,
-                                           .limit = 50,
-                                           .cursor = "1700000300000:app-logs-3-17"});
+  auto query = Parsed(R"(("card declined" OR pay*) NOT req-42 service:payments level:ERROR)");
+  query.from_ms = 1'700'000'000'000;
+  query.to_ms = 1'700'000'600'000;
+  query.limit = 50;
+  query.after = Position{1'700'000'300'000, "app-logs-3-17"};
+  const auto body = SearchBody(query);
   ASSERT_TRUE(body.has_value()) << body.error().message;
   ExpectGoldenJson("search.json", *body);
-  EXPECT_FALSE(SearchBody(SearchQuery{.cursor = "no-colon"}).has_value());
-  EXPECT_FALSE(SearchBody(SearchQuery{.text = "\"unbalanced"}).has_value());
+  EXPECT_FALSE(SearchBody(SearchQuery{.limit = 0}).has_value());
+}
+
+TEST(ElasticRequestsTest, OldestFirstWithExactTotals) {
+  const auto body = SearchBody(SearchQuery{.order = SortOrder::kOldestFirst,
+                                           .after = Position{1000, "app-logs-0-1"},
+                                           .limit = 10,
+                                           .total_limit = std::nullopt});
+  ASSERT_TRUE(body.has_value());
+  ExpectGoldenJson("search_oldest_first.json", *body);
+}
+
+TEST(ElasticRequestsTest, EveryOperatorOnEveryFieldClass) {
+  const auto body =
+      SearchBody(Parsed("service:web host:app* labels.env:\"prod eu\" -geo.country_iso_code:US "
+                        "payload.user_id:u-1 payload.status:500 payload.http.method:PO* "
+                        "(payload.status>=500 OR payload.duration_ms:{100 TO 500]) "
+                        "timestamp:[2025-10-30T00:00:00Z TO *] payload.ratio:[* TO *]"));
+  ASSERT_TRUE(body.has_value());
+  ExpectGoldenJson("search_operators.json", *body);
 }
 
 TEST(ElasticRequestsTest, Histogram) {
-  const auto body = HistogramBody(SearchQuery{.service = "web"}, 60'000);
+  const auto body = HistogramBody(Parsed("service:web"), {.interval_ms = 60'000});
   ASSERT_TRUE(body.has_value());
   ExpectGoldenJson("histogram.json", *body);
-  EXPECT_FALSE(HistogramBody(SearchQuery{}, 0).has_value());
+  const auto by_host =
+      HistogramBody(Parsed("level:ERROR"), {.interval_ms = 60'000, .by = "host", .groups = 5});
+  ASSERT_TRUE(by_host.has_value());
+  ExpectGoldenJson("histogram_by_host.json", *by_host);
+  EXPECT_FALSE(HistogramBody(SearchQuery{}, {.interval_ms = 0}).has_value());
+  EXPECT_FALSE(HistogramBody(SearchQuery{}, {.by = "message"}).has_value());
+}
+
+TEST(ElasticRequestsTest, Facets) {
+  const auto body = FacetBody(Parsed("payload.status>=500"), "host", 10);
+  ASSERT_TRUE(body.has_value());
+  ExpectGoldenJson("facets.json", *body);
+  EXPECT_FALSE(FacetBody(SearchQuery{}, "timestamp", 10).has_value());
+  EXPECT_FALSE(FacetBody(SearchQuery{}, "host", 0).has_value());
 }
 
 TEST(ElasticRequestsTest, BulkIndexesEachDocumentUnderItsIdThroughTheAlias) {
@@ -99,23 +135,19 @@ TEST(ElasticRequestsTest, BulkIndexesEachDocumentUnderItsIdThroughTheAlias) {
   EXPECT_EQ(body, ReadFile(kGolden / "bulk.ndjson"));
 }
 
-TEST(ElasticRequestsTest, TextQueryKeepsFts5Precedence) {
-  const auto tokens = ParseTextQuery(R"(a b OR (c NOT d) pre-fix*)");
-  ASSERT_TRUE(tokens.has_value());
-  const auto dsl = TextQueryDsl(*tokens);
-  ASSERT_TRUE(dsl.has_value());
-  // (a AND b) OR ((c NOT d) AND pre-fix*)
-  EXPECT_EQ(Minified(*dsl),
-            R"({"bool":{"should":[{"bool":{"must":[{"match_phrase":{"message":"a"}},)"
-            R"({"match_phrase":{"message":"b"}}]}},{"bool":{"must":[{"bool":{"must":[)"
-            R"({"match_phrase":{"message":"c"}}],"must_not":[{"match_phrase":{"message":"d"}}]}},)"
-            R"({"match_phrase_prefix":{"message":{"query":"pre-fix","max_expansions":10000}}}]}}],)"
-            R"("minimum_should_match":1}})");
-  for (const char* bad : {"NOT a", "a AND", "(a", "a OR OR b"}) {
-    const auto parsed = ParseTextQuery(bad);
-    if (!parsed) continue;  // Refused already by the parser.
-    EXPECT_FALSE(TextQueryDsl(*parsed).has_value()) << bad;
-  }
+TEST(ElasticRequestsTest, PayloadNumbersAreCopiedUnderTheirFlatPaths) {
+  std::string body;
+  AppendBulkIndex(body, "log-write",
+                  SearchDocument{.id = "app-logs-0-8",
+                                 .json = R"({"message":"a","payload":{"status":500,"user":"u",)"
+                                         R"("http":{"ms":1.5,"ok":true},"list":[1]}})"});
+  EXPECT_EQ(body,
+            "{\"index\":{\"_index\":\"log-write\",\"_id\":\"app-logs-0-8\"}}\n"
+            R"({"event_id":"app-logs-0-8","payload_numbers":{"status":500,"http/ms":1.5},)"
+            R"("message":"a","payload":{"status":500,"user":"u","http":{"ms":1.5,"ok":true},)"
+            R"("list":[1]}})"
+            "\n");
+  EXPECT_EQ(NumberField("payload.http.ms"), "payload_numbers.http/ms");
 }
 
 TEST(ElasticRequestsTest, ReadsTheDistributionAndVersion) {

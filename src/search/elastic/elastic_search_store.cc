@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "core/backoff.h"
@@ -49,12 +50,12 @@ Result<ElasticResponse> Expect(Result<ElasticResponse> response, std::string_vie
   return response;
 }
 
-// The stored document as the processor wrote it: without the `event_id` the bulk body added,
+// The stored document as the processor wrote it: without what the bulk body added,
 // members in their order (a `_source` filter on the server would reorder them).
 std::string DocumentOf(simdjson::dom::object source) {
   std::string out = "{";
   for (const auto field : source) {
-    if (field.key == "event_id") continue;
+    if (field.key == "event_id" || field.key == "payload_numbers") continue;
     if (out.size() > 1) out += ',';
     out += '"';
     AppendJsonEscaped(out, field.key);
@@ -253,10 +254,17 @@ Result<std::vector<DocumentOutcome>> ElasticSearchStore::Write(
   }
 }
 
+Result<ElasticResponse> ElasticSearchStore::Query(const std::string& body, std::string_view what,
+                                                  const Cancellation* cancellation) {
+  return Expect(client_.Send("POST", "/" + options_.alias + "/_search", body, "application/json",
+                             cancellation),
+                what);
+}
+
 Result<SearchPage> ElasticSearchStore::Search(const SearchQuery& query) {
   auto body = SearchBody(query);
   if (!body) return tl::unexpected(body.error());
-  auto response = Expect(client_.Send("POST", "/" + options_.alias + "/_search", *body), "search");
+  auto response = Query(*body, "search", query.cancellation);
   if (!response) return tl::unexpected(response.error());
   simdjson::dom::parser parser;
   auto root = ParseJson(parser, response->body, "search");
@@ -264,11 +272,19 @@ Result<SearchPage> ElasticSearchStore::Search(const SearchQuery& query) {
   SearchPage page;
   simdjson::dom::array hits;
   uint64_t total = 0;
-  if ((*root)["hits"]["total"]["value"].get_uint64().get(total) != simdjson::SUCCESS ||
-      (*root)["hits"]["hits"].get_array().get(hits) != simdjson::SUCCESS) {
+  std::string_view relation;
+  if ((*root)["hits"]["hits"].get_array().get(hits) != simdjson::SUCCESS) {
     return Retryable("search: the answer has no hits");
   }
+  if (query.total_limit == 0u) {
+    // Not counted at all: only whether anything matched.
+    if (hits.size() > 0) page.total_relation = TotalRelation::kGreaterEqual;
+  } else if ((*root)["hits"]["total"]["value"].get_uint64().get(total) != simdjson::SUCCESS ||
+             (*root)["hits"]["total"]["relation"].get_string().get(relation) != simdjson::SUCCESS) {
+    return Retryable("search: the answer has no total");
+  }
   page.total = total;
+  if (relation == "gte") page.total_relation = TotalRelation::kGreaterEqual;
   for (const auto hit : hits) {
     std::string_view id;
     simdjson::dom::object source;
@@ -279,28 +295,81 @@ Result<SearchPage> ElasticSearchStore::Search(const SearchQuery& query) {
       return Retryable("search: a hit without _id, _source or sort");
     }
     if (page.hits.size() == query.limit) break;  // The extra hit only says that more follow.
-    page.hits.push_back(SearchHit{std::string(id), DocumentOf(source)});
     int64_t timestamp = 0;
     std::string_view event_id;
     if (sort.at(0).get_int64().get(timestamp) != simdjson::SUCCESS ||
         sort.at(1).get_string().get(event_id) != simdjson::SUCCESS) {
       return Retryable("search: a hit with an unexpected sort");
     }
-    page.next_cursor = std::to_string(timestamp) + ":" + std::string(event_id);
+    page.hits.push_back(SearchHit{std::string(id), DocumentOf(source), timestamp});
+    page.next = Position{timestamp, std::string(event_id)};
   }
   // A page of the largest size cannot ask for the extra hit: it offers a cursor when full, and
   // the page after it may be empty.
   const bool full_at_the_limit = query.limit >= kMaxSearchSize && hits.size() == query.limit;
-  if (hits.size() <= query.limit && !full_at_the_limit) page.next_cursor.clear();
+  if (hits.size() <= query.limit && !full_at_the_limit) page.next.reset();
   return page;
 }
 
-Result<std::vector<HistogramBucket>> ElasticSearchStore::Histogram(const SearchQuery& query,
-                                                                   int64_t interval_ms) {
-  auto body = HistogramBody(query, interval_ms);
+Result<SearchHit> ElasticSearchStore::Get(std::string_view id) {
+  auto response = Query(GetBody(id), "get", nullptr);
+  if (!response) return tl::unexpected(response.error());
+  simdjson::dom::parser parser;
+  auto root = ParseJson(parser, response->body, "get");
+  if (!root) return tl::unexpected(root.error());
+  simdjson::dom::array hits;
+  if ((*root)["hits"]["hits"].get_array().get(hits) != simdjson::SUCCESS) {
+    return Retryable("get: the answer has no hits");
+  }
+  for (const auto hit : hits) {
+    simdjson::dom::object source;
+    int64_t timestamp = 0;
+    if (hit["_source"].get_object().get(source) != simdjson::SUCCESS ||
+        hit["sort"].at(0).get_int64().get(timestamp) != simdjson::SUCCESS) {
+      return Retryable("get: a hit without _source or sort");
+    }
+    return SearchHit{std::string(id), DocumentOf(source), timestamp};
+  }
+  return NotFound("no event " + std::string(id));
+}
+
+namespace {
+
+// The `values` terms aggregation of an answer, as (value, count) pairs.
+Result<std::vector<FacetValue>> TermsBuckets(
+    simdjson::simdjson_result<simdjson::dom::element> aggregation, std::string_view what) {
+  simdjson::dom::array buckets;
+  if (aggregation["buckets"].get_array().get(buckets) != simdjson::SUCCESS) {
+    return Retryable(std::string(what) + ": the answer has no terms buckets");
+  }
+  std::vector<FacetValue> values;
+  for (const auto bucket : buckets) {
+    FacetValue value;
+    std::string_view key;
+    simdjson::dom::element key_element;
+    if (bucket["key"].get(key_element) != simdjson::SUCCESS) {
+      return Retryable(std::string(what) + ": a bucket without key");
+    }
+    if (key_element.get_string().get(key) == simdjson::SUCCESS) {
+      value.value = std::string(key);
+    } else {
+      value.value = simdjson::to_string(key_element);
+    }
+    if (bucket["doc_count"].get_uint64().get(value.count) != simdjson::SUCCESS) {
+      return Retryable(std::string(what) + ": a bucket without doc_count");
+    }
+    values.push_back(std::move(value));
+  }
+  return values;
+}
+
+}  // namespace
+
+Result<std::vector<HistogramBucket>> ElasticSearchStore::Histogram(
+    const SearchQuery& query, const HistogramRequest& request) {
+  auto body = HistogramBody(query, request);
   if (!body) return tl::unexpected(body.error());
-  auto response =
-      Expect(client_.Send("POST", "/" + options_.alias + "/_search", *body), "histogram");
+  auto response = Query(*body, "histogram", query.cancellation);
   if (!response) return tl::unexpected(response.error());
   simdjson::dom::parser parser;
   auto root = ParseJson(parser, response->body, "histogram");
@@ -312,22 +381,43 @@ Result<std::vector<HistogramBucket>> ElasticSearchStore::Histogram(const SearchQ
   std::vector<HistogramBucket> out;
   for (const auto bucket : buckets) {
     int64_t start = 0;
-    simdjson::dom::array levels;
-    if (bucket["key"].get_int64().get(start) != simdjson::SUCCESS ||
-        bucket["levels"]["buckets"].get_array().get(levels) != simdjson::SUCCESS) {
-      return Retryable("histogram: a bucket without key or levels");
+    if (bucket["key"].get_int64().get(start) != simdjson::SUCCESS) {
+      return Retryable("histogram: a bucket without key");
     }
-    for (const auto level : levels) {
-      std::string_view name;
-      uint64_t count = 0;
-      if (level["key"].get_string().get(name) != simdjson::SUCCESS ||
-          level["doc_count"].get_uint64().get(count) != simdjson::SUCCESS) {
-        return Retryable("histogram: a level without key or count");
-      }
-      out.push_back(HistogramBucket{start, std::string(name), count});
+    auto values = TermsBuckets(bucket["values"], "histogram");
+    if (!values) return tl::unexpected(values.error());
+    std::ranges::sort(*values, {}, &FacetValue::value);
+    for (auto& value : *values) {
+      out.push_back(HistogramBucket{start, std::move(value.value), value.count});
     }
   }
   return out;
+}
+
+Result<Facets> ElasticSearchStore::Facet(const SearchQuery& query, std::string_view field,
+                                         size_t size) {
+  auto body = FacetBody(query, field, size);
+  if (!body) return tl::unexpected(body.error());
+  auto response = Query(*body, "facets", query.cancellation);
+  if (!response) return tl::unexpected(response.error());
+  simdjson::dom::parser parser;
+  auto root = ParseJson(parser, response->body, "facets");
+  if (!root) return tl::unexpected(root.error());
+  auto aggregation = (*root)["aggregations"]["values"];
+  auto values = TermsBuckets(aggregation, "facets");
+  if (!values) return tl::unexpected(values.error());
+  Facets facets{.values = std::move(*values)};
+  uint64_t error_bound = 0;
+  if (aggregation["sum_other_doc_count"].get_uint64().get(facets.other) != simdjson::SUCCESS) {
+    return Retryable("facets: the answer has no sum_other_doc_count");
+  }
+  // More than one shard may miss a value's count on some shard: then counts are lower bounds.
+  if (aggregation["doc_count_error_upper_bound"].get_uint64().get(error_bound) ==
+          simdjson::SUCCESS &&
+      error_bound > 0) {
+    facets.relation = TotalRelation::kGreaterEqual;
+  }
+  return facets;
 }
 
 Result<uint64_t> ElasticSearchStore::DeleteOlderThan(int64_t before_ms) {

@@ -39,8 +39,11 @@ class ElasticSearchStore final : public SearchStore {
   [[nodiscard]] Result<std::vector<DocumentOutcome>> Write(
       std::span<const SearchDocument> documents) override;
   [[nodiscard]] Result<SearchPage> Search(const SearchQuery& query) override;
-  [[nodiscard]] Result<std::vector<HistogramBucket>> Histogram(const SearchQuery& query,
-                                                               int64_t interval_ms) override;
+  [[nodiscard]] Result<SearchHit> Get(std::string_view id) override;
+  [[nodiscard]] Result<std::vector<HistogramBucket>> Histogram(
+      const SearchQuery& query, const HistogramRequest& request) override;
+  [[nodiscard]] Result<Facets> Facet(const SearchQuery& query, std::string_view field,
+                                     size_t size) override;
   [[nodiscard]] Result<uint64_t> DeleteOlderThan(int64_t before_ms) override;
 
   [[nodiscard]] const ClusterInfo& cluster() const { return cluster_; }
@@ -50,6 +53,9 @@ class ElasticSearchStore final : public SearchStore {
       : options_(std::move(options)), client_(options_.client) {}
 
   [[nodiscard]] Result<void> Bootstrap();
+  /// `POST <alias>/_search` with `body`; non-2xx answers are errors.
+  [[nodiscard]] Result<ElasticResponse> Query(const std::string& body, std::string_view what,
+                                              const Cancellation* cancellation);
   /// Sends one `_bulk` of `documents` (indexes into `outcomes`, which it fills), and returns
   /// the indexes of documents worth another try.
   [[nodiscard]] Result<std::vector<size_t>> SendBulk(std::span<const SearchDocument> documents,

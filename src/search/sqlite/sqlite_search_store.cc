@@ -1,11 +1,11 @@
 #include "search/sqlite/sqlite_search_store.h"
 
+#include <algorithm>
 #include <charconv>
+#include <map>
 #include <optional>
 #include <utility>
 #include <variant>
-
-#include "search/text_query.h"
 
 namespace lp::search::sqlite {
 namespace {
@@ -41,7 +41,7 @@ constexpr std::string_view kIndexText = "INSERT INTO events_text(rowid, message)
 constexpr std::string_view kUnindexText =
     "INSERT INTO events_text(events_text, rowid, message) VALUES ('delete', ?1, ?2)";
 
-using Parameter = std::variant<int64_t, std::string>;
+using Parameter = std::variant<int64_t, double, std::string>;
 
 // The WHERE clause of a query's filters (not its page position), with its parameters.
 struct Filter {
@@ -49,29 +49,150 @@ struct Filter {
   std::vector<Parameter> parameters;
 };
 
-Result<Filter> BuildFilter(const SearchQuery& query) {
-  Filter filter;
-  auto text = ParseTextQuery(query.text);
-  if (!text) return tl::unexpected(text.error());
-  if (!text->empty()) {
-    filter.sql += " AND rowid IN (SELECT rowid FROM events_text WHERE events_text MATCH ?)";
-    filter.parameters.emplace_back(ToFts5(*text));
+void AppendFts5Quoted(std::string& out, std::string_view text) {
+  out.push_back('"');
+  for (const char c : text) {
+    if (c == '"') out.push_back('"');
+    out.push_back(c);
   }
-  if (query.service) {
-    filter.sql += " AND service = ?";
-    filter.parameters.emplace_back(*query.service);
+  out.push_back('"');
+}
+
+// The JSON path of a field inside the document, each segment quoted: `labels.<key>` is one key
+// (label names may hold dots), `geo.` and `payload.` paths go into nested objects.
+std::string JsonPath(std::string_view field) {
+  std::string path = "$";
+  const bool one_key = field.starts_with("labels.");
+  size_t start = 0;
+  while (start <= field.size()) {
+    size_t dot = field.find('.', start);
+    if (one_key && start > 0) dot = std::string_view::npos;
+    if (dot == std::string_view::npos) dot = field.size();
+    path += ".\"";
+    path += field.substr(start, dot - start);
+    path += '"';
+    start = dot + 1;
   }
-  if (query.level) {
-    filter.sql += " AND level = ?";
-    filter.parameters.emplace_back(*query.level);
+  return path;
+}
+
+// Renders the AST as an SQL expression over `events` that is 1 or 0, never NULL (so that NOT
+// of a leaf holds for documents without the field).
+class SqlBuilder {
+ public:
+  explicit SqlBuilder(std::vector<Parameter>& parameters) : parameters_(parameters) {}
+
+  std::string Build(const QueryNode& node) {
+    using Kind = QueryNode::Kind;
+    switch (node.kind) {
+      case Kind::kAll:
+        return "1";
+      case Kind::kAnd:
+      case Kind::kOr: {
+        std::string sql = "(";
+        for (size_t i = 0; i < node.children.size(); ++i) {
+          if (i > 0) sql += node.kind == Kind::kAnd ? " AND " : " OR ";
+          sql += Build(node.children[i]);
+        }
+        return sql + ")";
+      }
+      case Kind::kNot:
+        return "(NOT " + Build(node.children.front()) + ")";
+      case Kind::kMatch:
+        return "coalesce(" + Match(node) + ", 0)";
+      case Kind::kRange:
+        return "coalesce(" + Range(node) + ", 0)";
+    }
+    return "0";
+  }
+
+  // The field's value as text (numbers and booleans as their JSON text), NULL when absent.
+  std::string ValueText(std::string_view field) {
+    if (field == "service" || field == "level") return std::string(field);
+    const std::string path = Bind(JsonPath(field));
+    if (!field.starts_with("payload.")) return "json_extract(doc, " + path + ")";
+    return "CASE json_type(doc, " + path + ") WHEN 'text' THEN json_extract(doc, " + path +
+           ") WHEN 'integer' THEN doc -> " + path + " WHEN 'real' THEN doc -> " + path +
+           " WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' END";
+  }
+
+ private:
+  std::string Bind(Parameter parameter) {
+    parameters_.push_back(std::move(parameter));
+    return "?" + std::to_string(parameters_.size());
+  }
+
+  std::string Match(const QueryNode& node) {
+    using Match = QueryNode::Match;
+    if (node.field_kind == FieldKind::kText) {
+      std::string fts;
+      AppendFts5Quoted(fts, node.value);
+      if (node.match == Match::kPrefix) fts.push_back('*');
+      return "rowid IN (SELECT rowid FROM events_text WHERE events_text MATCH " + Bind(fts) + ")";
+    }
+    if (node.match == Match::kPrefix) {
+      const std::string value = ValueText(node.field);
+      const std::string prefix = Bind(node.value);
+      return "substr(" + value + ", 1, length(" + prefix + ")) = " + prefix;
+    }
+    if (node.field_kind == FieldKind::kKeyword) {
+      const std::string value = node.field == "service" || node.field == "level"
+                                    ? node.field
+                                    : "json_extract(doc, " + Bind(JsonPath(node.field)) + ")";
+      return value + " = " + Bind(node.value);
+    }
+    // A payload leaf: a string equal to the value, a number equal to it as a number, a boolean
+    // named by it.
+    const std::string path = Bind(JsonPath(node.field));
+    const std::string text = Bind(node.value);
+    std::string sql = "CASE json_type(doc, " + path + ") WHEN 'text' THEN json_extract(doc, " +
+                      path + ") = " + text + " WHEN 'true' THEN " + text +
+                      " = 'true' WHEN 'false' THEN " + text + " = 'false'";
+    double number = 0;
+    const auto* end = node.value.data() + node.value.size();
+    if (const auto parsed = std::from_chars(node.value.data(), end, number);
+        parsed.ec == std::errc{} && parsed.ptr == end) {
+      const std::string bound = Bind(number);
+      sql += " WHEN 'integer' THEN json_extract(doc, " + path + ") = " + bound +
+             " WHEN 'real' THEN json_extract(doc, " + path + ") = " + bound;
+    }
+    return sql + " ELSE 0 END";
+  }
+
+  std::string Range(const QueryNode& node) {
+    std::string value = "ts";
+    std::string sql = "(1";
+    if (node.field_kind == FieldKind::kPayload) {
+      const std::string path = Bind(JsonPath(node.field));
+      sql += " AND json_type(doc, " + path + ") IN ('integer', 'real')";
+      value = "json_extract(doc, " + path + ")";
+    }
+    for (const auto& [bound, greater] : {std::pair{&node.lower, true}, {&node.upper, false}}) {
+      if (!*bound) continue;
+      const auto& b = **bound;
+      sql += " AND " + value + (greater ? " >" : " <") + (b.inclusive ? "= " : " ");
+      sql += b.time_ms ? Bind(*b.time_ms) : Bind(b.number.value_or(0));
+    }
+    return sql + ")";
+  }
+
+  std::vector<Parameter>& parameters_;
+};
+
+// `parameters` come first (numbered ?1...), the filter's after them.
+Filter BuildFilter(const SearchQuery& query, std::vector<Parameter> parameters = {}) {
+  Filter filter{.parameters = std::move(parameters)};
+  if (query.filter.kind != QueryNode::Kind::kAll) {
+    SqlBuilder builder(filter.parameters);
+    filter.sql += " AND " + builder.Build(query.filter);
   }
   if (query.from_ms) {
-    filter.sql += " AND ts >= ?";
     filter.parameters.emplace_back(*query.from_ms);
+    filter.sql += " AND ts >= ?" + std::to_string(filter.parameters.size());
   }
   if (query.to_ms) {
-    filter.sql += " AND ts < ?";
     filter.parameters.emplace_back(*query.to_ms);
+    filter.sql += " AND ts < ?" + std::to_string(filter.parameters.size());
   }
   return filter;
 }
@@ -83,6 +204,8 @@ Result<void> Bind(sqlite3* connection, sqlite3_stmt* statement,
     int code = SQLITE_OK;
     if (const auto* number = std::get_if<int64_t>(&parameters[i])) {
       code = sqlite3_bind_int64(statement, index, *number);
+    } else if (const auto* real = std::get_if<double>(&parameters[i])) {
+      code = sqlite3_bind_double(statement, index, *real);
     } else {
       const auto& text = std::get<std::string>(parameters[i]);
       code = sqlite3_bind_text(statement, index, text.data(), static_cast<int>(text.size()),
@@ -93,12 +216,10 @@ Result<void> Bind(sqlite3* connection, sqlite3_stmt* statement,
   return {};
 }
 
-// With bound parameters, a plain SQLITE_ERROR while stepping comes from the full-text query
-// (FTS5 reports its syntax errors that way): the client's mistake, so say so plainly.
+// A cancelled query is interrupted; any other failure is the store's (the language was checked
+// by the parser, and every term is quoted, so FTS5 sees no syntax of the client's).
 tl::unexpected<Error> QueryError(sqlite3* connection, int code) {
-  if ((code & 0xff) == SQLITE_ERROR) {
-    return Permanent("invalid query: " + std::string(sqlite3_errmsg(connection)));
-  }
+  if ((code & 0xff) == SQLITE_INTERRUPT) return Retryable("query cancelled");
   return SqliteError(connection, code, "search");
 }
 
@@ -109,25 +230,15 @@ std::string_view ColumnText(sqlite3_stmt* statement, int column) {
              : std::string_view(text, static_cast<size_t>(sqlite3_column_bytes(statement, column)));
 }
 
-struct Cursor {
-  int64_t ts = 0;
-  int64_t rowid = 0;
-};
-
-std::optional<Cursor> ParseCursor(std::string_view text) {
-  const auto dot = text.find('.');
-  if (dot == std::string_view::npos) return std::nullopt;
-  Cursor cursor;
-  const auto ts_part = text.substr(0, dot);
-  const auto rowid_part = text.substr(dot + 1);
-  const auto ts = std::from_chars(ts_part.data(), ts_part.data() + ts_part.size(), cursor.ts);
-  const auto rowid =
-      std::from_chars(rowid_part.data(), rowid_part.data() + rowid_part.size(), cursor.rowid);
-  if (ts.ec != std::errc{} || ts.ptr != ts_part.data() + ts_part.size() ||
-      rowid.ec != std::errc{} || rowid.ptr != rowid_part.data() + rowid_part.size()) {
-    return std::nullopt;
+// Prepares `sql` on the reader and binds the parameters.
+Result<Statement> PrepareBound(sqlite3* connection, std::string_view sql,
+                               const std::vector<Parameter>& parameters) {
+  auto statement = Prepare(connection, sql);
+  if (!statement) return tl::unexpected(statement.error());
+  if (auto bound = Bind(connection, statement->get(), parameters); !bound) {
+    return tl::unexpected(bound.error());
   }
-  return cursor;
+  return statement;
 }
 
 }  // namespace
@@ -155,9 +266,11 @@ Result<std::unique_ptr<SqliteSearchStore>> SqliteSearchStore::Open(
     if (!prepared) return tl::unexpected(prepared.error());
     *statement = std::move(*prepared);
   }
-  auto reader = OpenConnection(file.string());
-  if (!reader) return tl::unexpected(reader.error());
-  store->reader_ = std::move(*reader);
+  for (size_t i = 0; i < kReaders; ++i) {
+    auto reader = OpenConnection(file.string());
+    if (!reader) return tl::unexpected(reader.error());
+    store->readers_.push_back(std::move(*reader));
+  }
   return store;
 }
 
@@ -262,90 +375,179 @@ Result<std::vector<DocumentOutcome>> SqliteSearchStore::Write(
   }
 }
 
+SqliteSearchStore::ReaderLease::ReaderLease(SqliteSearchStore& store,
+                                            const Cancellation* cancellation)
+    : store_(store) {
+  std::unique_lock lock(store_.readers_mutex_);
+  store_.reader_free_.wait(lock, [&] { return !store_.readers_.empty(); });
+  connection_ = std::move(store_.readers_.back());
+  store_.readers_.pop_back();
+  lock.unlock();
+  if (cancellation != nullptr) {
+    // Asked every few thousand virtual machine steps (well under a millisecond of work).
+    sqlite3_progress_handler(
+        connection_.get(), 4096,
+        [](void* token) { return static_cast<const Cancellation*>(token)->cancelled() ? 1 : 0; },
+        const_cast<Cancellation*>(cancellation));
+  }
+}
+
+SqliteSearchStore::ReaderLease::~ReaderLease() {
+  sqlite3_progress_handler(connection_.get(), 0, nullptr, nullptr);
+  {
+    std::lock_guard lock(store_.readers_mutex_);
+    store_.readers_.push_back(std::move(connection_));
+  }
+  store_.reader_free_.notify_one();
+}
+
 Result<SearchPage> SqliteSearchStore::Search(const SearchQuery& query) {
-  if (query.limit == 0 || query.limit > 10'000) {
-    return Permanent("limit must be from 1 to 10000");
+  if (query.cancellation != nullptr && query.cancellation->cancelled()) {
+    return Retryable("query cancelled");
   }
-  std::optional<Cursor> cursor;
-  if (!query.cursor.empty()) {
-    cursor = ParseCursor(query.cursor);
-    if (!cursor) return Permanent("invalid cursor \"" + query.cursor + "\"");
+  if (query.limit == 0 || query.limit > kMaxPageSize) {
+    return Permanent("limit must be from 1 to " + std::to_string(kMaxPageSize));
   }
-  const auto built = BuildFilter(query);
-  if (!built) return tl::unexpected(built.error());
-  const Filter& filter = *built;
-  std::lock_guard lock(reader_mutex_);
-  sqlite3* connection = reader_.get();
+  const Filter filter = BuildFilter(query);
+  ReaderLease reader(*this, query.cancellation);
+  sqlite3* connection = reader.get();
   SearchPage page;
 
-  auto count = Prepare(connection, "SELECT count(*) FROM events" + filter.sql);
-  if (!count) return tl::unexpected(count.error());
-  if (auto bound = Bind(connection, count->get(), filter.parameters); !bound) {
-    return tl::unexpected(bound.error());
+  // Counting stops one past the limit: past it the total is only a lower bound.
+  std::string count_sql = "SELECT count(*) FROM (SELECT 1 FROM events" + filter.sql;
+  auto count_parameters = filter.parameters;
+  if (query.total_limit) {
+    count_parameters.emplace_back(static_cast<int64_t>(*query.total_limit + 1));
+    count_sql += " LIMIT ?" + std::to_string(count_parameters.size());
   }
+  auto count = PrepareBound(connection, count_sql + ")", count_parameters);
+  if (!count) return tl::unexpected(count.error());
   int code = sqlite3_step(count->get());
   if (code != SQLITE_ROW) return QueryError(connection, code);
   page.total = static_cast<uint64_t>(sqlite3_column_int64(count->get(), 0));
+  if (query.total_limit && page.total > *query.total_limit) {
+    page.total = *query.total_limit;
+    page.total_relation = TotalRelation::kGreaterEqual;
+  }
 
-  std::string sql = "SELECT rowid, ts, doc, id FROM events" + filter.sql;
+  const bool newest_first = query.order == SortOrder::kNewestFirst;
+  std::string sql = "SELECT ts, doc, id FROM events" + filter.sql;
   auto parameters = filter.parameters;
-  if (cursor) {
-    sql += " AND (ts < ? OR (ts = ? AND rowid < ?))";
-    parameters.emplace_back(cursor->ts);
-    parameters.emplace_back(cursor->ts);
-    parameters.emplace_back(cursor->rowid);
+  if (query.after) {
+    parameters.emplace_back(query.after->timestamp_ms);
+    const std::string ts = "?" + std::to_string(parameters.size());
+    parameters.emplace_back(query.after->id);
+    const std::string id = "?" + std::to_string(parameters.size());
+    const char* past = newest_first ? " < " : " > ";
+    sql += " AND (ts" + std::string(past) + ts + " OR (ts = " + ts + " AND id" + past + id + "))";
   }
   // One more than asked for tells whether another page follows.
-  sql += " ORDER BY ts DESC, rowid DESC LIMIT ?";
   parameters.emplace_back(static_cast<int64_t>(query.limit + 1));
-  auto select = Prepare(connection, sql);
+  sql += newest_first ? " ORDER BY ts DESC, id DESC" : " ORDER BY ts ASC, id ASC";
+  sql += " LIMIT ?" + std::to_string(parameters.size());
+  auto select = PrepareBound(connection, sql, parameters);
   if (!select) return tl::unexpected(select.error());
-  if (auto bound = Bind(connection, select->get(), parameters); !bound) {
-    return tl::unexpected(bound.error());
-  }
-  Cursor last;
   while ((code = sqlite3_step(select->get())) == SQLITE_ROW) {
     if (page.hits.size() == query.limit) {
-      page.next_cursor = std::to_string(last.ts) + "." + std::to_string(last.rowid);
+      page.next = Position{page.hits.back().timestamp_ms, page.hits.back().id};
       break;
     }
-    last = Cursor{sqlite3_column_int64(select->get(), 1), sqlite3_column_int64(select->get(), 0)};
-    page.hits.push_back(SearchHit{std::string(ColumnText(select->get(), 3)),
-                                  std::string(ColumnText(select->get(), 2))});
+    page.hits.push_back(SearchHit{std::string(ColumnText(select->get(), 2)),
+                                  std::string(ColumnText(select->get(), 1)),
+                                  sqlite3_column_int64(select->get(), 0)});
   }
   if (code != SQLITE_ROW && code != SQLITE_DONE) return QueryError(connection, code);
   return page;
 }
 
+Result<SearchHit> SqliteSearchStore::Get(std::string_view id) {
+  ReaderLease reader(*this, nullptr);
+  sqlite3* connection = reader.get();
+  auto select =
+      PrepareBound(connection, "SELECT ts, doc FROM events WHERE id = ?1", {std::string(id)});
+  if (!select) return tl::unexpected(select.error());
+  const int code = sqlite3_step(select->get());
+  if (code == SQLITE_DONE) return NotFound("no event " + std::string(id));
+  if (code != SQLITE_ROW) return QueryError(connection, code);
+  return SearchHit{std::string(id), std::string(ColumnText(select->get(), 1)),
+                   sqlite3_column_int64(select->get(), 0)};
+}
+
 Result<std::vector<HistogramBucket>> SqliteSearchStore::Histogram(const SearchQuery& query,
-                                                                  int64_t interval_ms) {
-  if (interval_ms <= 0) return Permanent("interval must be positive");
-  const auto built = BuildFilter(query);
-  if (!built) return tl::unexpected(built.error());
-  const Filter& filter = *built;
-  std::lock_guard lock(reader_mutex_);
-  sqlite3* connection = reader_.get();
+                                                                  const HistogramRequest& request) {
+  if (query.cancellation != nullptr && query.cancellation->cancelled()) {
+    return Retryable("query cancelled");
+  }
+  if (request.interval_ms <= 0) return Permanent("interval must be positive");
+  if (request.by != "level") {
+    if (auto checked = CheckGroupingField(request.by); !checked) {
+      return tl::unexpected(checked.error());
+    }
+  }
+  std::vector<Parameter> parameters{request.interval_ms};
+  const std::string value = SqlBuilder(parameters).ValueText(request.by);
+  Filter filter = BuildFilter(query, std::move(parameters));
+  ReaderLease reader(*this, query.cancellation);
+  sqlite3* connection = reader.get();
   // Floor division, so buckets before 1970 line up too.
   const std::string sql =
-      "SELECT ts - (((ts % ?1) + ?1) % ?1) AS bucket, level, count(*) FROM (SELECT ts, level FROM "
-      "events" +
-      filter.sql + ") GROUP BY bucket, level ORDER BY bucket, level";
-  auto select = Prepare(connection, sql);
+      "SELECT bucket, value, count(*) FROM (SELECT ts - (((ts % ?1) + ?1) % "
+      "?1) AS bucket, " +
+      value + " AS value FROM events" + filter.sql +
+      ") WHERE value IS NOT NULL GROUP BY bucket, value";
+  auto select = PrepareBound(connection, sql, filter.parameters);
   if (!select) return tl::unexpected(select.error());
-  std::vector<Parameter> parameters{interval_ms};
-  parameters.insert(parameters.end(), filter.parameters.begin(), filter.parameters.end());
-  if (auto bound = Bind(connection, select->get(), parameters); !bound) {
-    return tl::unexpected(bound.error());
-  }
-  std::vector<HistogramBucket> buckets;
+  std::map<int64_t, std::vector<HistogramBucket>> buckets;
   int code = SQLITE_OK;
   while ((code = sqlite3_step(select->get())) == SQLITE_ROW) {
-    buckets.push_back(HistogramBucket{
-        sqlite3_column_int64(select->get(), 0), std::string(ColumnText(select->get(), 1)),
-        static_cast<uint64_t>(sqlite3_column_int64(select->get(), 2))});
+    const int64_t start = sqlite3_column_int64(select->get(), 0);
+    buckets[start].push_back(
+        HistogramBucket{start, std::string(ColumnText(select->get(), 1)),
+                        static_cast<uint64_t>(sqlite3_column_int64(select->get(), 2))});
   }
   if (code != SQLITE_DONE) return QueryError(connection, code);
-  return buckets;
+  std::vector<HistogramBucket> out;
+  for (auto& [start, values] : buckets) {
+    std::ranges::sort(values, [](const auto& a, const auto& b) {
+      return a.count != b.count ? a.count > b.count : a.value < b.value;
+    });
+    if (request.by != "level" && values.size() > request.groups) values.resize(request.groups);
+    std::ranges::sort(values, {}, &HistogramBucket::value);
+    out.insert(out.end(), values.begin(), values.end());
+  }
+  return out;
+}
+
+Result<Facets> SqliteSearchStore::Facet(const SearchQuery& query, std::string_view field,
+                                        size_t size) {
+  if (query.cancellation != nullptr && query.cancellation->cancelled()) {
+    return Retryable("query cancelled");
+  }
+  if (auto checked = CheckGroupingField(field); !checked) return tl::unexpected(checked.error());
+  if (size == 0 || size > 1000) return Permanent("size must be from 1 to 1000");
+  Filter filter = BuildFilter(query);
+  SqlBuilder builder(filter.parameters);
+  const std::string value = builder.ValueText(field);
+  ReaderLease reader(*this, query.cancellation);
+  sqlite3* connection = reader.get();
+  auto select = PrepareBound(connection,
+                             "SELECT value, count(*) AS n FROM (SELECT " + value +
+                                 " AS value FROM events" + filter.sql +
+                                 ") WHERE value IS NOT NULL GROUP BY value ORDER BY n DESC, value",
+                             filter.parameters);
+  if (!select) return tl::unexpected(select.error());
+  Facets facets;
+  int code = SQLITE_OK;
+  while ((code = sqlite3_step(select->get())) == SQLITE_ROW) {
+    const auto count = static_cast<uint64_t>(sqlite3_column_int64(select->get(), 1));
+    if (facets.values.size() < size) {
+      facets.values.push_back(FacetValue{std::string(ColumnText(select->get(), 0)), count});
+    } else {
+      facets.other += count;
+    }
+  }
+  if (code != SQLITE_DONE) return QueryError(connection, code);
+  return facets;
 }
 
 Result<uint64_t> SqliteSearchStore::DeleteOlderThan(int64_t before_ms) {
