@@ -76,9 +76,16 @@ class NullStore final : public lp::search::SearchStore {
   lp::Result<lp::search::SearchPage> Search(const lp::search::SearchQuery&) override {
     return lp::search::SearchPage{};
   }
-  lp::Result<std::vector<lp::search::HistogramBucket>> Histogram(const lp::search::SearchQuery&,
-                                                                 int64_t) override {
+  lp::Result<lp::search::SearchHit> Get(std::string_view id) override {
+    return lp::NotFound("no document " + std::string(id));
+  }
+  lp::Result<std::vector<lp::search::HistogramBucket>> Histogram(
+      const lp::search::SearchQuery&, const lp::search::HistogramRequest&) override {
     return std::vector<lp::search::HistogramBucket>{};
+  }
+  lp::Result<lp::search::Facets> Facet(const lp::search::SearchQuery&, std::string_view,
+                                       size_t) override {
+    return lp::search::Facets{};
   }
   lp::Result<uint64_t> DeleteOlderThan(int64_t) override { return uint64_t{0}; }
 };

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "search/query_language.h"
 #include "search/sqlite/sqlite_search_store.h"
 
 namespace {
@@ -70,7 +71,8 @@ void BM_SearchWordNewestFirst(benchmark::State& state) {
     if (!(*store)->Write(Batch(first, 5000))) state.SkipWithError("write failed");
   }
   for (auto _ : state) {
-    auto page = (*store)->Search(lp::search::SearchQuery{.text = "mobile", .limit = 100});
+    auto page = (*store)->Search(
+        lp::search::SearchQuery{.filter = *lp::search::ParseQuery("mobile"), .limit = 100});
     benchmark::DoNotOptimize(page);
   }
   store->reset();

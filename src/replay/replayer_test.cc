@@ -10,6 +10,7 @@
 #include "archiver/compressor.h"
 #include "core/testing/temp_directory.h"
 #include "objectstore/local/local_object_store.h"
+#include "search/query_language.h"
 #include "search/sqlite/sqlite_search_store.h"
 
 namespace lp::replay {
@@ -131,7 +132,7 @@ TEST_F(ReplayerTest, IndexesTheRangeOnceHoweverOftenItIsReplayed) {
     EXPECT_EQ(status.events_skipped, 1u);
     EXPECT_EQ(store_->Search({})->total, 3u);
   }
-  const auto hit = store_->Search({.text = "two"});
+  const auto hit = store_->Search({.filter = *search::ParseQuery("two")});
   ASSERT_EQ(hit->hits.size(), 1u);
   EXPECT_NE(hit->hits[0].json.find(R"("level":"ERROR")"), std::string::npos);
 }
@@ -141,7 +142,7 @@ TEST_F(ReplayerTest, ReplaysOneServiceWhenAsked) {
   const auto status = RunToEnd(replayer, {Day("2025-10-30"), Day("2025-11-02"), "web"});
   EXPECT_EQ(status.state, "done");
   EXPECT_EQ(status.events_indexed, 3u);
-  EXPECT_EQ(store_->Search({.service = "api"})->total, 0u);
+  EXPECT_EQ(store_->Search({.filter = *search::ParseQuery("service:api")})->total, 0u);
   EXPECT_EQ(store_->Search({})->total, 3u);
 }
 
