@@ -15,7 +15,9 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <functional>
 #include <map>
+#include <queue>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -221,6 +223,8 @@ struct Counts {
   std::vector<std::array<uint64_t, 4>> service_levels;
   std::vector<std::vector<uint64_t>> host_events;  // by service, then host
   std::vector<uint64_t> rare_indices;
+  // The 100 newest timestamps (a min-heap), to check that "newest 100" answers are the newest.
+  std::priority_queue<int64_t, std::vector<int64_t>, std::greater<>> newest;
 };
 
 class Generator {
@@ -351,6 +355,8 @@ class Generator {
     ++counts_.service_events[s];
     ++counts_.service_levels[s][level];
     ++counts_.host_events[s][host];
+    counts_.newest.push(ts);
+    if (counts_.newest.size() > 100) counts_.newest.pop();
     if (rare) {
       ++counts_.rare;
       counts_.rare_indices.push_back(index);
@@ -372,6 +378,9 @@ class Generator {
     AppendTimestamp(start, start_ms_ - 6 * 3'600'000);
     AppendTimestamp(end, start_ms_ + kSpanMs + 1000);
     out += ",\"from\":\"" + start + "\",\"to\":\"" + end + "\"";
+    std::string newest;
+    AppendTimestamp(newest, counts_.newest.empty() ? 0 : counts_.newest.top());
+    out += ",\"newest_100th\":\"" + newest + "\"";
     out += ",\"rare_token\":\"" + std::string(kRareToken) +
            "\",\"rare_count\":" + std::to_string(counts_.rare);
     out += ",\"common_word\":\"" + std::string(kCommonWord) +

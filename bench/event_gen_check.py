@@ -59,6 +59,7 @@ def main():
     ips, traces = set(), set()
     rare = common = status_5xx = focus_errors = out_of_order = private = 0
     payload_sizes = collections.Counter()
+    stamps = []
     previous = 0
     low, high = millis(needles["from"]), millis(needles["to"])
     for line in lines:
@@ -82,10 +83,12 @@ def main():
         traces.add(event["trace_id"])
         expect({"env", "region"} <= set(event["labels"]), "labels env and region are always there")
         at = millis(event["timestamp"])
+        stamps.append(event["timestamp"])
         expect(low <= at <= high, f"timestamp {event['timestamp']} outside the needles' range")
         out_of_order += at < previous
         previous = max(previous, at)
 
+    expect(sorted(stamps)[-100] == needles["newest_100th"], "the 100th newest timestamp differs")
     expect(dict(levels) == needles["levels"], f"levels {dict(levels)} != {needles['levels']}")
     expect(levels["INFO"] > 0.7 * events and all(levels[l] for l in ("DEBUG", "WARN", "ERROR")),
            f"not mostly INFO with some of each other level: {dict(levels)}")

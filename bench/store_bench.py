@@ -10,6 +10,7 @@ ingesting at a fixed rate, and the cold start with the data stored. Prints a tab
 figures as JSON."""
 
 import argparse
+import calendar
 import concurrent.futures
 import http.client
 import json
@@ -271,7 +272,9 @@ class Logpipe:
         service = q(needles["focus_service"])
         word = needles["common_word"]
         return {
-            "newest 100, no filter": ("/api/search?limit=100", search_check(needles["events"])),
+            "newest 100, no filter": ("/api/search?limit=100",
+                                      search_check(needles["events"],
+                                                   newest=needles["newest_100th"])),
             "rare token, all time": (f"/api/search?limit=100&q={needles['rare_token']}",
                                      search_check(needles["rare_count"], exact=True)),
             "service:X level:ERROR newest 100": (
@@ -298,7 +301,14 @@ class Logpipe:
         return status == 200 and len(json.loads(body)["hits"]) > 0
 
 
-def search_check(expected, exact=False):
+def millis(text):
+    """Milliseconds since the epoch of an RFC 3339 time (any number of fraction digits)."""
+    match = re.fullmatch(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?Z", text)
+    seconds = calendar.timegm(time.strptime(match.group(1), "%Y-%m-%dT%H:%M:%S"))
+    return seconds * 1000 + int(((match.group(2) or "") + "000")[:3])
+
+
+def search_check(expected, exact=False, newest=None):
     def check(status, body):
         if status in (400, 404):
             return None, UNSUPPORTED
@@ -311,6 +321,8 @@ def search_check(expected, exact=False):
             if hits == 0 and expected > 0 and not exact:
                 return None, f"{UNSUPPORTED} (0 hits of {expected:,})"
             return False, f"{hits} hits, expected {min(100, expected)}"
+        if newest and min(millis(hit["timestamp"]) for hit in answer["hits"]) < millis(newest):
+            return False, "not the newest 100"
         if relation == "gte":
             return (total <= expected and not exact), f"total gte {total:,}"
         return total == expected, f"total {total:,}" + ("" if total == expected else
@@ -423,7 +435,7 @@ class VictoriaLogs:
         hits = lambda text, field="": ("/select/logsql/hits?query=" + q(text) + window +
                                        (f"&field={field}" if field else ""))
         return {
-            "newest 100, no filter": (query("*"), lines_check(100)),
+            "newest 100, no filter": (query("*"), lines_check(100, needles["newest_100th"])),
             "rare token, all time": (query(needles["rare_token"]), lines_check(needles["rare_count"])),
             "service:X level:ERROR newest 100": (query(f"{service} level:=ERROR"),
                                                  lines_check(min(100, needles["focus_service_errors"]))),
@@ -443,11 +455,14 @@ class VictoriaLogs:
         return status == 200 and bool(body.strip())
 
 
-def lines_check(expected):
+def lines_check(expected, newest=None):
     def check(status, body):
         if status != 200:
             return False, f"HTTP {status}: {body[:200]!r}"
         lines = len(body.splitlines())
+        if newest and min(millis(json.loads(line)["_time"]) for line in body.splitlines()) < \
+                millis(newest):
+            return False, "not the newest 100"
         return lines == min(100, expected), f"{lines} lines"
     return check
 
@@ -730,8 +745,10 @@ def main():
         plan.append((args.events, lambda d: VictoriaLogs(args, d)))
 
     results = []
-    live_events = int(args.live_rate * args.live_seconds * 1.2) or 1
-    live_file, _ = generate(args.event_gen, live_events, args.seed, args.work_dir, offset_seed=1)
+    live_file = None
+    if args.live_seconds > 0:
+        live_events = int(args.live_rate * args.live_seconds * 1.2)
+        live_file, _ = generate(args.event_gen, live_events, args.seed, args.work_dir, offset_seed=1)
     for events, make in plan:
         data_file, needles = generate(args.event_gen, events, args.seed, args.work_dir)
         data_dir = Path(tempfile.mkdtemp(prefix="target-", dir=args.work_dir))
