@@ -199,16 +199,14 @@ void AppendTimestamp(std::string& out, int64_t epoch_ms) {
 std::string Ip(uint32_t index) {
   // 65,536 client addresses: 80 % spread over public ranges, 20 % private (no geo).
   uint64_t h = Mix(0x1b873593, index);
-  std::string out;
-  if (index % 5 == 0) {
-    out = "10." + std::to_string((h >> 8) & 255) + "." + std::to_string((h >> 16) & 255) + "." +
-          std::to_string(1 + (h >> 24) % 254);
-    return out;
-  }
   static constexpr std::array kFirst = {8,   23,  31,  45,  52,  63,  77,  81,  93,  104,
                                         109, 128, 142, 151, 178, 185, 195, 203, 212, 217};
-  out = std::to_string(kFirst[h % kFirst.size()]) + "." + std::to_string((h >> 8) & 255) + "." +
-        std::to_string((h >> 16) & 255) + "." + std::to_string(1 + (h >> 24) % 254);
+  std::string out;
+  AppendUint(out, index % 5 == 0 ? 10 : kFirst[h % kFirst.size()]);
+  for (uint64_t octet : {(h >> 8) & 255, (h >> 16) & 255, 1 + (h >> 24) % 254}) {
+    out += '.';
+    AppendUint(out, octet);
+  }
   return out;
 }
 
@@ -237,8 +235,16 @@ class Generator {
       Service service;
       service.name = std::string(kServicePrefixes[i % kServicePrefixes.size()]) + "-" +
                      kServiceSuffixes[i / kServicePrefixes.size()];
-      service.version = "v" + std::to_string(1 + rng.Below(3)) + "." +
-                        std::to_string(rng.Below(20)) + "." + std::to_string(rng.Below(10));
+      // One draw per statement: the order of evaluation inside one expression is unspecified.
+      const uint64_t major = 1 + rng.Below(3);
+      const uint64_t minor = rng.Below(20);
+      const uint64_t patch = rng.Below(10);
+      service.version = 'v';
+      AppendUint(service.version, major);
+      service.version += '.';
+      AppendUint(service.version, minor);
+      service.version += '.';
+      AppendUint(service.version, patch);
       service.hosts = 5 + static_cast<int>(80 / std::sqrt(static_cast<double>(i + 1)));
       for (int k = 0; k < 9; ++k) service.optional_keys[k] = k;
       for (int k = 8; k > 0; --k)

@@ -527,8 +527,8 @@ def run_queries(target, needles, runs):
 
 def live_phase(target, needles, live_file, args):
     """Ingest at args.live_rate events/s for args.live_seconds; meanwhile a mixed set of the
-    supported queries runs in a loop, and a marker event is posted every 200 ms and polled
-    until searchable."""
+    supported queries runs in a loop, and a marker event is posted about every 100 ms and polled
+    until searchable (polled every 100 ms, so figures are up to ~100 ms high)."""
     stop = threading.Event()
     supported = {name: spec for name, spec in target.queries(needles).items()
                  if spec[1](*target.http.get_json(spec[0]))[0] is not None}
@@ -564,7 +564,7 @@ def live_phase(target, needles, live_file, args):
                 elif time.monotonic() - item[1] > args.marker_timeout:
                     missing.append(item[0])
                     pending.remove(item)
-            time.sleep(0.2)
+            time.sleep(0.1)
 
     threads = [threading.Thread(target=query_loop), threading.Thread(target=marker_loop)]
     for thread in threads:
