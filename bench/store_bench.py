@@ -603,7 +603,8 @@ def bench_target(target, data_file, needles, live_file, args):
     expected = needles["events"]
 
     def poll():
-        while True:
+        deadline = first_post + args.ingest_timeout
+        while time.monotonic() < deadline:
             if target.indexed() >= expected:
                 progress["searchable_at"] = time.monotonic()
                 return
@@ -614,6 +615,9 @@ def bench_target(target, data_file, needles, live_file, args):
     sent, post_seconds, retries = target.ingest(data_file)
     loader_cpu = sum(os.times()[:2]) - sum(own_cpu[:2])
     poller.join()
+    if progress["searchable_at"] is None:
+        raise RuntimeError(f"{target.name}: {target.indexed():,} of {expected:,} events "
+                           f"searchable after {args.ingest_timeout:.0f} s")
     searchable_seconds = progress["searchable_at"] - first_post
     counted = target.count_all()
     result.update({
@@ -667,6 +671,7 @@ def bench_target(target, data_file, needles, live_file, args):
 ROWS = [
     ("searchable end to end, events/s", lambda r: f"{r['searchable_per_s']:,.0f}"),
     ("accepted at the edge, events/s", lambda r: f"{r['accepted_per_s']:,.0f}"),
+    ("CPU of the target per event ingested, µs", lambda r: f"{r['cpu_s'] / r['events'] * 1e6:.1f}"),
     ("disk, % of raw NDJSON", lambda r: f"{100 * r['disk_ratio']:.1f} %"),
     ("peak RSS, MiB", lambda r: f"{r['peak_rss_bytes'] / 2**20:,.0f}"),
     ("cold start: ready / first answer, s",
@@ -725,6 +730,8 @@ def main():
     parser.add_argument("--live-body-bytes", type=int, default=256 << 10,
                         help="bodies while ingesting at a fixed rate, as a shipper batches")
     parser.add_argument("--marker-timeout", type=float, default=30)
+    parser.add_argument("--ingest-timeout", type=float, default=7200,
+                        help="seconds for all events to become searchable before giving up")
     parser.add_argument("--binary", default="build/release/logpipe")
     parser.add_argument("--event-gen", default="build/release/bench/event_gen")
     parser.add_argument("--victoria-logs", default=".cache/bin/victoria-logs")
