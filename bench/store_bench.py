@@ -588,6 +588,22 @@ def live_phase(target, needles, live_file, args):
             if not missing else None}
 
 
+def slowest_window(samples, seconds):
+    """The lowest rate at which events became searchable over any `seconds`-long stretch from
+    the first post to the last event (the whole run when it is shorter): what "sustained" means."""
+    if not samples or samples[-1][0] <= seconds:
+        return samples[-1][1] / samples[-1][0] if samples and samples[-1][0] > 0 else None
+    slowest, j = None, 0
+    for start, count in [(0.0, 0)] + samples:
+        while j < len(samples) and samples[j][0] < start + seconds:
+            j += 1
+        if j == len(samples):
+            break
+        rate = (samples[j][1] - count) / (samples[j][0] - start)
+        slowest = rate if slowest is None else min(slowest, rate)
+    return slowest
+
+
 def bench_target(target, data_file, needles, live_file, args):
     result = {"name": target.name, "events": needles["events"], "raw_bytes": needles["bytes"],
               "load_before": load_average()}
@@ -602,10 +618,14 @@ def bench_target(target, data_file, needles, live_file, args):
     first_post = time.monotonic()
     expected = needles["events"]
 
+    samples = []  # (seconds since the first post, events searchable)
+
     def poll():
         deadline = first_post + args.ingest_timeout
         while time.monotonic() < deadline:
-            if target.indexed() >= expected:
+            indexed = target.indexed()
+            samples.append((time.monotonic() - first_post, indexed))
+            if indexed >= expected:
                 progress["searchable_at"] = time.monotonic()
                 return
             time.sleep(0.2)
@@ -624,6 +644,7 @@ def bench_target(target, data_file, needles, live_file, args):
         "accepted_per_s": sent / post_seconds, "post_seconds": post_seconds,
         "backpressure_retries": retries, "loader_cpu_s": loader_cpu,
         "searchable_seconds": searchable_seconds, "searchable_per_s": sent / searchable_seconds,
+        "slowest_10s_per_s": slowest_window(samples, 10), "progress": samples,
         "counted": counted, "cpu_s": cpu_seconds(target.pid()),
         "load_after_ingest": load_average()})
     print(f"  accepted {sent / post_seconds:,.0f} events/s ({retries} backpressure retries, "
@@ -670,6 +691,7 @@ def bench_target(target, data_file, needles, live_file, args):
 
 ROWS = [
     ("searchable end to end, events/s", lambda r: f"{r['searchable_per_s']:,.0f}"),
+    ("slowest 10 s of it, events/s", lambda r: f"{r['slowest_10s_per_s']:,.0f}"),
     ("accepted at the edge, events/s", lambda r: f"{r['accepted_per_s']:,.0f}"),
     ("CPU of the target per event ingested, µs", lambda r: f"{r['cpu_s'] / r['events'] * 1e6:.1f}"),
     ("disk, % of raw NDJSON", lambda r: f"{100 * r['disk_ratio']:.1f} %"),
