@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -60,7 +61,6 @@ def disk_bytes(path):
 
 
 def free_port():
-    import socket
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -140,6 +140,8 @@ def post_all(http_client, path, data_file, connections, body_bytes, rate=0, stop
                 if status in (429, 503):
                     with lock:
                         sent[1] += 1
+                    # Retry-After counts whole seconds; retrying sooner keeps the measurement
+                    # about the store's pace rather than the client's patience.
                     retry = dict((k.lower(), v) for k, v in response_headers).get("retry-after", "1")
                     time.sleep(min(float(retry), 1.0) / 10)
                     continue
@@ -154,10 +156,12 @@ def post_all(http_client, path, data_file, connections, body_bytes, rate=0, stop
 
 
 def generate(event_gen, events, seed, work_dir, offset_seed=0):
-    """The NDJSON file and needles for (events, seed), made once and reused."""
+    """The NDJSON file and needles for (events, seed), made once and reused until event_gen
+    changes."""
     data = work_dir / f"events-{events}-{seed + offset_seed}.ndjson"
     needles = data.with_suffix(".json")
-    if not (data.exists() and needles.exists()):
+    if not (data.exists() and needles.exists()) or \
+            needles.stat().st_mtime < Path(event_gen).stat().st_mtime:
         started = time.monotonic()
         subprocess.run([event_gen, "--events", str(events), "--seed", str(seed + offset_seed),
                         "--output", str(data), "--needles", str(needles)], check=True)
@@ -175,8 +179,6 @@ def percentile(values, fraction):
 
 class Logpipe:
     """`logpipe run` with everything in one process, on a fresh data folder."""
-
-    kind = "logpipe"
 
     def __init__(self, args, store, data_dir):
         self.args, self.store, self.data_dir = args, store, data_dir
@@ -203,9 +205,11 @@ class Logpipe:
         return False
 
     def start(self):
+        env = self.env()
         launched = time.monotonic()
-        self.process = subprocess.Popen([self.args.binary, "run"], env=self.env(),
-                                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        with open(self.data_dir.with_suffix(".log"), "a") as log:
+            self.process = subprocess.Popen([self.args.binary, "run"], env=env,
+                                            stdout=subprocess.PIPE, stderr=log, text=True)
         for line in self.process.stdout:
             match = READY.search(line)
             if match:
@@ -366,7 +370,6 @@ def facet_check(expected):
 class VictoriaLogs:
     """VictoriaLogs on a loopback port, fed the same NDJSON through /insert/jsonline."""
 
-    kind = "victorialogs"
     name = "VictoriaLogs v1.52.1"
     insert = "/insert/jsonline?_stream_fields=service&_time_field=timestamp&_msg_field=message"
 
@@ -377,10 +380,11 @@ class VictoriaLogs:
 
     def start(self):
         launched = time.monotonic()
-        self.process = subprocess.Popen(
-            [self.args.victoria_logs, f"-storageDataPath={self.data_dir}",
-             f"-httpListenAddr=127.0.0.1:{self.port}", "-retentionPeriod=100y",
-             "-loggerLevel=WARN"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        with open(self.data_dir.with_suffix(".log"), "a") as log:
+            self.process = subprocess.Popen(
+                [self.args.victoria_logs, f"-storageDataPath={self.data_dir}",
+                 f"-httpListenAddr=127.0.0.1:{self.port}", "-retentionPeriod=100y",
+                 "-loggerLevel=WARN"], stdout=log, stderr=log)
         self.http = Http(self.port)
         return launched
 
@@ -555,8 +559,10 @@ def live_phase(target, needles, live_file, args):
                 event = {"timestamp": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
                          "service": "bench-marker", "level": "INFO",
                          "message": f"marker {marker} posted", "host": "bench"}
+                # Timed from before the post: a shipper waits for the answer too.
+                posted = time.monotonic()
                 target.post_one(json.dumps(event).encode() + b"\n")
-                pending.append((marker, time.monotonic()))
+                pending.append((marker, posted))
             for item in list(pending):
                 if target.marker_visible(item[0]):
                     marker_times.append((time.monotonic() - item[1]) * 1000)
@@ -782,6 +788,7 @@ def main():
         data_file, needles = generate(args.event_gen, events, args.seed, args.work_dir)
         data_dir = Path(tempfile.mkdtemp(prefix="target-", dir=args.work_dir))
         target = make(data_dir)
+        print(f"# {target.name} logs into {data_dir.with_suffix('.log')}", flush=True)
         try:
             result = bench_target(target, data_file, needles, live_file, args)
             result["marker_timeout"] = args.marker_timeout
