@@ -288,6 +288,10 @@ class Logpipe:
                                        search_check(needles["common_word_count"])),
             "histogram everything by level": (f"/api/histogram?interval=1h{window}",
                                               histogram_check(needles["events"], needles["levels"])),
+            # What the UI will ask (DESIGN §3); VictoriaLogs has no automatic step to compare.
+            "histogram everything, interval=auto": (
+                f"/api/histogram?interval=auto{window}",
+                histogram_check(needles["events"], needles["levels"])),
             "histogram one service": (f"/api/histogram?interval=1h&service={service}{window}",
                                       histogram_check(needles["focus_service_count"])),
             "histogram common word": (f"/api/histogram?interval=1h&q={word}{window}",
@@ -721,12 +725,14 @@ def print_table(results):
     print("|---|" + "---:|" * len(results))
     for label, cell in ROWS:
         print(f"| {label} | " + " | ".join(cell(r) for r in results) + " |")
-    names = list(results[0]["queries"])
+    names = list(dict.fromkeys(name for r in results for name in r["queries"]))
     for name in names:
         cells = []
         for r in results:
-            query = r["queries"].get(name, {})
-            if not query.get("supported"):
+            query = r["queries"].get(name)
+            if query is None:
+                cells.append("no equivalent")
+            elif not query.get("supported"):
                 cells.append("not supported yet")
             else:
                 cells.append(f"{query['median_ms']:,.1f}" + ("" if query["correct"] else " WRONG"))
