@@ -10,13 +10,13 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <functional>
-#include <map>
 #include <queue>
 #include <string>
 #include <string_view>
