@@ -755,6 +755,29 @@ def print_table(results):
         f"{r['load_before']} / {r['load_after']}" for r in results) + " |")
 
 
+def loader_check(args):
+    """The loader's ceiling and CPU on this machine, so a target's rate can be told from the
+    client's: the same loader as the benchmark, into an endpoint that does nothing."""
+    data_file, _ = generate(args.event_gen, args.events, args.seed, args.work_dir)
+    process = subprocess.Popen([args.bare_endpoint, "0"], stdout=subprocess.PIPE, text=True)
+    try:
+        port = int(re.search(r"127\.0\.0\.1:(\d+)/logs", process.stdout.readline()).group(1))
+        for label, rate, body_bytes in [("full speed", 0, args.body_bytes),
+                                        (f"paced at {args.live_rate:,}/s", args.live_rate,
+                                         args.live_body_bytes)]:
+            before = sum(os.times()[:2])
+            sent, seconds, _ = post_all(Http(port), "/logs", data_file, args.connections,
+                                        body_bytes, rate, None,
+                                        {"Content-Type": "application/x-ndjson"})
+            cpu = sum(os.times()[:2]) - before
+            print(f"loader, {label}: {sent / seconds:,.0f} events/s, {100 * cpu / seconds:.0f} % "
+                  f"of a core ({1e6 * cpu / sent:.2f} µs per event), load {load_average()}",
+                  flush=True)
+    finally:
+        process.terminate()
+        process.wait(30)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=1_000_000)
@@ -782,8 +805,15 @@ def main():
                         default=Path(tempfile.gettempdir()) / "logpipe-store-bench",
                         help="generated data is kept here and reused")
     parser.add_argument("--json", type=Path, help="where to write the results as JSON")
+    parser.add_argument("--loader-check", action="store_true",
+                        help="only measure the loader itself: post the data to bench/bare_endpoint "
+                             "(reads each body and answers 202), full speed then paced")
+    parser.add_argument("--bare-endpoint", default="build/release/bench/bare_endpoint")
     args = parser.parse_args()
     args.work_dir.mkdir(parents=True, exist_ok=True)
+    if args.loader_check:
+        loader_check(args)
+        return
 
     started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     plan = []
@@ -813,7 +843,9 @@ def main():
             shutil.rmtree(data_dir, ignore_errors=True)
 
     print_table(results)
-    output = {"started": started, "command": sys.argv, "uname": " ".join(os.uname()),
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True).stdout
+    output = {"started": started, "command": sys.argv, "commit": commit.strip(),
+              "uname": " ".join(os.uname()),
               "cpus": os.cpu_count(), "results": results}
     json_path = args.json or args.work_dir / f"store-{started}.json"
     json_path.write_text(json.dumps(output, indent=1))
