@@ -624,6 +624,10 @@ def slowest_window(samples, seconds):
     return slowest
 
 
+def ms(value):
+    return "-" if value is None else f"{value:,.0f} ms"
+
+
 def bench_target(target, data_file, needles, live_file, args):
     result = {"name": target.name, "events": needles["events"], "raw_bytes": needles["bytes"],
               "load_before": load_average()}
@@ -699,11 +703,11 @@ def bench_target(target, data_file, needles, live_file, args):
         # First alone (time to searchable), then with the mixed queries beside it.
         for key, with_queries in (("live_searchable", False), ("live", True)):
             result[key] = live = live_phase(target, needles, live_file, args, with_queries)
-            queried = (f"mixed queries p99 {live['query_p99_ms']:.0f} ms ({live['queries']} "
+            queried = (f"mixed queries p99 {ms(live['query_p99_ms'])} ({live['queries']} "
                        f"queries); " if with_queries else "no queries; ")
             print(f"  while ingesting {live['rate_achieved']:,.0f} events/s: {queried}markers "
-                  f"searchable p50 {live['searchable_p50_ms'] or 0:.0f} ms p99 "
-                  f"{live['searchable_p99_ms'] or 0:.0f} ms, {live['markers_missing']} of "
+                  f"searchable p50 {ms(live['searchable_p50_ms'])} p99 "
+                  f"{ms(live['searchable_p99_ms'])}, {live['markers_missing']} of "
                   f"{live['markers']} not searchable within {args.marker_timeout} s", flush=True)
     # Peak over both processes: the one that ingested and was queried, and the restarted one.
     result["peak_rss_bytes"] = max(peak_rss, proc_status(target.pid(), "VmHWM"))
@@ -757,7 +761,8 @@ def print_table(results):
             f"{live_searchable(r, 'live_searchable')} at "
             f"{r['live_searchable']['rate_achieved']:,.0f}/s" for r in results) + " |")
         print("| mixed queries p99 while ingesting, ms | " + " | ".join(
-            f"{r['live']['query_p99_ms']:,.0f} at {r['live']['rate_achieved']:,.0f}/s"
+            f"{ms(r['live']['query_p99_ms']).removesuffix(' ms')} at "
+            f"{r['live']['rate_achieved']:,.0f}/s"
             for r in results) + " |")
         print("| searchable p99 while ingesting and queried, ms | " + " | ".join(
             live_searchable(r, "live") for r in results) + " |")
