@@ -34,6 +34,7 @@ struct Config {
   uint64_t max_event_bytes = 256ULL * 1024;
   uint32_t http_threads = 0;  ///< 0: one per core.
   uint32_t max_connections = 1024;
+  uint32_t drain_timeout_seconds = 10;
   uint64_t max_inflight_bytes = 256ULL * 1024 * 1024;
   Secret auth_token;
   uint32_t spool_partitions = 8;
