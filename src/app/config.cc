@@ -169,6 +169,10 @@ std::vector<Setting> MakeSettings() {
   settings.push_back(Duration("http-body-timeout", "HTTP_BODY_TIMEOUT",
                               "How long a request's body may take once its header was read.",
                               &Config::http_body_timeout));
+  settings.push_back(Count("drain-timeout-seconds", "DRAIN_TIMEOUT_SECONDS",
+                           "On SIGTERM, the longest the drain may take before the process exits "
+                           "anyway (acknowledged events are already stored).",
+                           &Config::drain_timeout_seconds, 1, 600));
   settings.push_back(Bytes("max-inflight-bytes", "MAX_INFLIGHT_BYTES",
                            "Request bodies held in memory at once; past it ingest answers 503.",
                            &Config::max_inflight_bytes, 1024 * 1024));

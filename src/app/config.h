@@ -38,6 +38,7 @@ struct Config {
   std::chrono::milliseconds http_idle_timeout{60'000};
   std::chrono::milliseconds http_header_timeout{5'000};
   std::chrono::milliseconds http_body_timeout{60'000};
+  uint32_t drain_timeout_seconds = 10;
   uint64_t max_inflight_bytes = 256ULL * 1024 * 1024;
   Secret auth_token;
   uint32_t spool_partitions = 8;

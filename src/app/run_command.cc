@@ -1,6 +1,9 @@
 #include "app/run_command.h"
 
+#include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
+#include <mutex>
 #include <optional>
 #include <thread>
 
@@ -296,13 +299,28 @@ int RunRole(const Config& config, Role role) {
 
   const int signal_number = WaitForTerminationSignal();
   Log().Info("stopping", {{"signal", std::to_string(signal_number)}});
+  // The whole drain is bounded: past DRAIN_TIMEOUT_SECONDS the process exits anyway. That loses
+  // nothing acknowledged (it is in the queue already); an unfinished batch is redone by whoever
+  // consumes its partition next.
+  const auto drain = std::chrono::seconds(config.drain_timeout_seconds);
+  std::jthread watchdog([drain](std::stop_token stop) {
+    std::mutex mutex;
+    std::condition_variable_any finished;
+    std::unique_lock lock(mutex);
+    if (!finished.wait_for(lock, stop, drain, [&stop] { return stop.stop_requested(); })) {
+      Log().Error("drain timeout passed: exiting before the drain finished",
+                  {{"drain_timeout_seconds", std::to_string(drain.count())}});
+      std::_Exit(3);
+    }
+  });
   // Answer what is in flight, let the consumers finish and commit their batches, make the queue
   // durable, then stop serving metrics.
-  if (ingest_server) ingest_server->Stop(std::chrono::seconds(10));
+  if (ingest_server) ingest_server->Stop(drain);
   if (processor) processor->Stop();
   if (archiver) archiver->archiver->Stop();
   opened->stop();
   metrics_server.Stop(std::chrono::seconds(1));
+  watchdog.request_stop();
   Log().Info("stopped");
   return 0;
 }

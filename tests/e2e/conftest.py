@@ -15,6 +15,10 @@ REPO = Path(__file__).resolve().parents[2]
 # Installed by scripts/setup from npm (package-lock.json).
 GEOIP_DB = REPO / "node_modules" / "@ip-location-db" / "dbip-city-mmdb"
 
+# A sanitizer's report in a process's stderr fails the test that started it, whatever its exit code.
+SANITIZER_REPORT = re.compile(r"ERROR: (AddressSanitizer|LeakSanitizer)|WARNING: ThreadSanitizer|"
+                              r"runtime error: |SUMMARY: \w+Sanitizer")
+
 READY_LINE = re.compile(r"POST events to (http://\S+)/logs\s+\(metrics: (http://\S+)/metrics\)")
 ROLE_READY_LINE = re.compile(r"logpipe \w+ ready\s+\(metrics: (http://\S+)/metrics\)")
 
@@ -48,6 +52,7 @@ class Logpipe:
         })
         self.env.update(env or {})
         self.process = None
+        self.killed = False  # Set by kill(): SIGKILL is then the expected way out.
         self.stderr_path = self.data_dir.parent / f"{self.data_dir.name}.stderr"
         self.ingest_url = None
         self.metrics_url = None
@@ -108,9 +113,25 @@ class Logpipe:
         return code
 
     def kill(self):
+        self.killed = True
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(60)
         self.stderr.close()
+
+    def check_exit(self):
+        """At teardown: stops the process if it still runs, then fails when it exited with an
+        error or a signal it was not sent by kill(), or when its stderr holds a sanitizer
+        report."""
+        if self.process.poll() is None:
+            self.stop()
+        code = self.process.returncode
+        stderr = self.stderr_text()
+        assert code == 0 or (self.killed and code == -signal.SIGKILL), \
+            f"logpipe {self.command} ({self.data_dir.name}) exited with {code}:\n{stderr[-4000:]}"
+        report = SANITIZER_REPORT.search(stderr)
+        assert not report, \
+            f"logpipe {self.command} ({self.data_dir.name}) has a sanitizer report:\n" \
+            f"{stderr[max(0, report.start() - 200):report.start() + 4000]}"
 
     def peak_rss_bytes(self):
         for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
@@ -164,10 +185,23 @@ def start_logpipe(tmp_path):
         return instance
 
     yield start
+    failures = []
     for instance in started:
-        if instance.process.poll() is None:
-            code = instance.stop()
-            assert code == 0, f"logpipe exited with {code}:\n{instance.stderr_text()[-4000:]}"
+        try:
+            instance.check_exit()
+        except AssertionError as failure:
+            failures.append(str(failure))
+    assert not failures, "\n\n".join(failures)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """In CI (CI=true) a skipped test is a failure: it did not test what it stands for."""
+    outcome = yield
+    report = outcome.get_result()
+    if os.environ.get("CI") == "true" and report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI, which counts as a failure: {report.longrepr}"
 
 
 def running_backend(name, variable):
@@ -178,7 +212,10 @@ def running_backend(name, variable):
         return
     started = backend(name, "start", timeout=900)
     yield started.stdout.strip().rsplit("=", 1)[1]
-    backend(name, "stop")
+    try:
+        backend(name, "check")  # Still running, and no fatal error in its log.
+    finally:
+        backend(name, "stop")
 
 
 def backend(name, action, timeout=600):

@@ -8,7 +8,6 @@ import os
 import re
 import signal
 import subprocess
-import time
 
 import requests
 from confluent_kafka import Producer
@@ -69,7 +68,10 @@ def test_cluster_is_observable_and_alerts_when_a_processor_stops():
                      "sum(logs_rejected_total)"):
             assert wait_until(lambda: any(float(r["value"][1]) > 0 for r in query(prometheus, expr)),
                               180, interval=1), expr
-        time.sleep(15)  # Three more scrapes, so that rates over a minute have samples.
+        # Three scrapes of every target within the last minute, so that rates have samples.
+        assert wait_until(lambda: all(float(r["value"][1]) >= 3 for r in
+                                      query(prometheus, "count_over_time(up[1m])")), 120,
+                          interval=1), "fewer than three scrapes of some target in a minute"
 
         for where, expr in dashboard_expressions():
             assert query(prometheus, expr), f"{where}: no series for {expr}"

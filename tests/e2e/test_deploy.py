@@ -2,9 +2,11 @@
 topology, its wiring to the settings logpipe really reads, and a Dockerfile whose packages exist
 in Debian."""
 
+import json
 import re
 import subprocess
 
+import jsonschema
 import yaml
 
 from conftest import REPO, binary
@@ -87,3 +89,17 @@ def test_dockerfile_builds_on_debian_and_runs_as_a_user():
     for package in [p for p in runtime if p != "\\"]:
         shown = subprocess.run(["apt-cache", "show", package], capture_output=True, text=True)
         assert shown.returncode == 0 and "Package: " + package in shown.stdout, package
+
+
+def test_compose_file_matches_the_compose_specification_schema():
+    # The Compose Specification's JSON schema as the dclint package ships it, pinned through npm
+    # (package-lock.json): Docker cannot run here to check the file itself.
+    schema = json.loads((REPO / "node_modules" / "dclint" / "schemas" / "compose.schema.json")
+                        .read_text())
+    validator = jsonschema.Draft7Validator(schema)
+    errors = sorted(validator.iter_errors(compose()), key=lambda error: list(error.path))
+    assert not errors, "\n".join(f"{'/'.join(map(str, e.path))}: {e.message}" for e in errors)
+    # The schema really rejects what compose would: a check that cannot pass by accident.
+    broken = compose()
+    broken["services"]["collector"]["mem_limit"] = ["512m"]
+    assert list(validator.iter_errors(broken))

@@ -193,14 +193,17 @@ def test_node_stopped_for_30_seconds_loses_nothing_and_sends_nothing_to_the_dlq(
                                 session=session).status_code == 202:
                     acknowledged.extend(e["request_id"] for e in events)
                 number += BATCH
-                time.sleep(0.05)
+                stop.wait(0.05)  # Pacing; ends at once when stopped.
 
     poster = threading.Thread(target=post_until_stopped)
     poster.start()
     try:
         assert wait_until(lambda: count(es_hosts, alias) > 0, 120)
         node("down")
-        time.sleep(30)
+        # Down until the processor has failed writes and more events were acknowledged meanwhile.
+        during = len(acknowledged)
+        assert wait_until(lambda: logpipe.metric("es_write_errors_total") > 0
+                          and len(acknowledged) >= during + 20 * BATCH, 180)
     finally:
         node("up")
         stop.set()
