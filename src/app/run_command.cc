@@ -4,8 +4,10 @@
 #include <optional>
 #include <thread>
 
+#include "api/pipeline_api.h"
 #include "api/replay_api.h"
 #include "api/search_api.h"
+#include "api/web_ui.h"
 #include "app/components.h"
 #include "app/signals.h"
 #include "archiver/archiver.h"
@@ -55,12 +57,18 @@ struct ProcessorParts {
   std::unique_ptr<api::SearchApi> search_api;
   std::unique_ptr<replay::Replayer> replayer;
   std::unique_ptr<api::ReplayApi> replay_api;
+  std::unique_ptr<api::PipelineApi> pipeline_api;
 
+  /// The query, replay and pipeline APIs and the web UI over them.
   [[nodiscard]] std::vector<http::Route> QueryRoutes() {
-    return {RouteTo("GET", "/api/search", *search_api, &api::SearchApi::HandleSearch),
-            RouteTo("GET", "/api/histogram", *search_api, &api::SearchApi::HandleHistogram),
-            RouteTo("POST", "/api/replay", *replay_api, &api::ReplayApi::HandleStart),
-            RouteTo("GET", "/api/replay", *replay_api, &api::ReplayApi::HandleStatus)};
+    std::vector<http::Route> routes{
+        RouteTo("GET", "/api/search", *search_api, &api::SearchApi::HandleSearch),
+        RouteTo("GET", "/api/histogram", *search_api, &api::SearchApi::HandleHistogram),
+        RouteTo("POST", "/api/replay", *replay_api, &api::ReplayApi::HandleStart),
+        RouteTo("GET", "/api/replay", *replay_api, &api::ReplayApi::HandleStatus),
+        RouteTo("GET", "/api/pipeline", *pipeline_api, &api::PipelineApi::HandleStatus)};
+    for (auto& route : api::WebUiRoutes(api::AnswerNoPage)) routes.push_back(std::move(route));
+    return routes;
   }
   void Stop() {
     processor->Stop();
@@ -98,6 +106,15 @@ Result<ProcessorParts> StartProcessor(const Config& config, queue::Queue& queue,
       *parts.archive, config.s3_bucket, *parts.store, parts.geoip.get(),
       EventLimits{.max_event_bytes = config.max_event_bytes});
   parts.replay_api = std::make_unique<api::ReplayApi>(*parts.replayer);
+  const bool embedded = config.es_hosts.empty();
+  parts.pipeline_api = std::make_unique<api::PipelineApi>(
+      registry, api::PipelineSettings{
+                    .store = embedded ? "embedded" : "elasticsearch",
+                    .store_dir = embedded ? config.data_dir / "search" : std::filesystem::path(),
+                    .search_retention_days = config.search_retention_days,
+                    .spool_retention_ms = config.spool_retention.count(),
+                    .input_topic = config.input_topic,
+                    .dlq_topic = config.dlq_topic});
   return parts;
 }
 
