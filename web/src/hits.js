@@ -21,6 +21,8 @@ export class HitsList {
     this.element = this.viewport;
     this.firstRendered = -1;
     this.lastRendered = -1;
+    /** The rows in the DOM by index: scrolling adds and removes only the rows that enter or leave. @type {Map<number, HTMLElement>} */
+    this.rendered = new Map();
     this.viewport.addEventListener('scroll', () => this.schedule(), { passive: true });
     new ResizeObserver(() => this.schedule(true)).observe(this.viewport);
     this.frame = 0;
@@ -37,11 +39,18 @@ export class HitsList {
   /** Rows were added at the end (next page); the rows in view stay. */
   appended() {
     this.spacer.style.height = this.hits.length * ROW_HEIGHT + 'px';
-    this.schedule(true);
+    this.firstRendered = -1;
+    this.schedule();
   }
 
   /** @param {number} index */
   select(index) {
+    for (const i of [this.selected, index]) {
+      const row = this.rendered.get(i);
+      if (!row) continue;
+      row.classList.toggle('selected', i === index);
+      if (i === index) row.setAttribute('aria-current', 'true'); else row.removeAttribute('aria-current');
+    }
     this.selected = index;
     if (index >= 0) {
       const top = index * ROW_HEIGHT;
@@ -49,12 +58,16 @@ export class HitsList {
       if (top < view.scrollTop) view.scrollTop = top;
       else if (top + ROW_HEIGHT > view.scrollTop + view.clientHeight) view.scrollTop = top + ROW_HEIGHT - view.clientHeight;
     }
-    this.schedule(true);
+    this.schedule();
   }
 
-  /** @param {boolean} [force] */
+  /** @param {boolean} [force] re-create every row (the hits or the highlighting changed) */
   schedule(force = false) {
-    if (force) this.firstRendered = -1;
+    if (force) {
+      this.firstRendered = -1;
+      this.rendered.forEach((row) => row.remove());
+      this.rendered.clear();
+    }
     if (this.frame) return;
     this.frame = requestAnimationFrame(() => { this.frame = 0; this.render(); });
   }
@@ -66,9 +79,17 @@ export class HitsList {
     if (first === this.firstRendered && last === this.lastRendered) return;
     this.firstRendered = first;
     this.lastRendered = last;
-    const rows = [];
-    for (let i = first; i < last; i++) rows.push(this.row(i));
-    this.spacer.replaceChildren(...rows);
+    for (const [i, row] of this.rendered) {
+      if (i < first || i >= last) { row.remove(); this.rendered.delete(i); }
+    }
+    const added = document.createDocumentFragment();
+    for (let i = first; i < last; i++) {
+      if (this.rendered.has(i)) continue;
+      const row = this.row(i);
+      this.rendered.set(i, row);
+      added.appendChild(row);
+    }
+    this.spacer.appendChild(added);
     if (last >= this.hits.length - 50) this.handlers.onNearEnd();
   }
 
