@@ -127,8 +127,8 @@ export class PipelinePage {
     }));
     const lag = now.metrics.filter((m) => m.name === 'consumer_lag_messages');
     this.lag.replaceChildren(lag.length
-      ? h('table', {}, h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Group'), h('th', { scope: 'col' }, 'Topic'), h('th', { scope: 'col' }, 'Partition'), h('th', { scope: 'col' }, 'Lag (records)'))),
-        h('tbody', {}, lag.map((m) => h('tr', {}, h('td', {}, m.labels.group ?? ''), h('td', {}, m.labels.topic ?? ''), h('td', {}, m.labels.partition ?? ''), h('td', { class: 'num' }, formatCount(m.value ?? 0))))))
+      ? h('table', {}, h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Group'), h('th', { scope: 'col' }, 'Partition'), h('th', { scope: 'col' }, 'Lag (records)'))),
+        h('tbody', {}, lag.map((m) => h('tr', {}, h('td', {}, m.labels.group ?? ''), h('td', {}, m.labels.partition ?? ''), h('td', { class: 'num' }, formatCount(m.value ?? 0))))))
       : h('p', { class: 'muted' }, 'No consumer has reported lag yet.'));
     const s = now.settings || {};
     const dlqTotal = sum(now, 'dlq_events_total');
