@@ -66,6 +66,26 @@ def test_a_query_narrows_the_hits_and_highlights_the_words(seeded, page_for):
     expect(rows(page).first.locator("mark")).to_have_text("payment")
 
 
+def test_the_query_bar_completes_field_names_and_top_values(seeded, page_for):
+    page = page_for(seeded)
+    expect(rows(page).first).to_be_visible()
+    query = page.locator("#query")
+    query.click()
+    page.keyboard.type("serv")
+    suggestions = page.locator("#query-suggestions [role=option]")
+    expect(suggestions).to_have_text(["service:"])
+    page.keyboard.press("Tab")
+    expect(query).to_have_value("service:")
+    page.keyboard.type("w")
+    expect(suggestions).to_have_text(["service:web", "service:worker"])
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    expect(query).to_have_value("service:worker ")
+    page.keyboard.press("Escape")
+    expect(suggestions).to_have_count(0)
+
+
 def test_a_syntax_error_is_shown_at_its_position(seeded, page_for):
     page = page_for(seeded)
     page.fill("#query", 'payment "failed')
@@ -101,6 +121,20 @@ def test_the_minus_button_of_a_facet_excludes_its_value(seeded, page_for):
     assert "f=-level%3AERROR" in page.url
     expect(page.locator(".status").first).to_contain_text("30 hits", timeout=10_000)
     assert "ERROR" not in rows(page).locator(".c-level").all_inner_texts()
+
+
+def test_a_relative_range_without_events_says_so_and_newest_brings_them_back(seeded, page_for):
+    page = page_for(seeded)
+    expect(page.locator(".status").first).to_contain_text("120 hits")
+    page.get_by_label("Time range").select_option("7d")
+    # The seed events are dated 2025: none in the last 7 days, and the page says what to do.
+    expect(page.locator(".empty")).to_contain_text("No events match in this time range")
+    assert "range=7d" in page.url
+    page.get_by_label("Auto-refresh").select_option("5")
+    assert "refresh=5" in page.url
+    page.get_by_label("Time range").select_option("")
+    expect(page.locator(".status").first).to_contain_text("120 hits")
+    expect(page.locator(".empty")).to_be_hidden()
 
 
 def test_dragging_over_the_histogram_narrows_the_range_and_zooms_back(seeded, page_for):
