@@ -78,10 +78,11 @@ export async function getJson(path, params = {}, options = {}) {
  * @param {(data: string, id: string) => void} onEvent
  * @param {AbortSignal} signal
  * @param {() => void} onOpen called once the server answered 200
+ * @param {string} [lastEventId] the `id:` of the last event read, so a reconnection resumes there
  */
-export async function readEventStream(path, params, onEvent, signal, onOpen) {
+export async function readEventStream(path, params, onEvent, signal, onOpen, lastEventId = '') {
   const response = await fetch(path + queryString(params), {
-    headers: { Accept: 'text/event-stream', ...authHeaders() },
+    headers: { Accept: 'text/event-stream', ...authHeaders(), ...(lastEventId ? { 'Last-Event-ID': lastEventId } : {}) },
     signal,
   });
   if (!response.ok || !response.body) {

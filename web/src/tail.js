@@ -12,6 +12,8 @@ export class LiveTail {
     this.controller = null;
     /** Arrival times (ms) of the last 10 s, for the rate. @type {number[]} */
     this.arrivals = [];
+    /** The stream's last `id:`, sent back as Last-Event-ID when it reconnects. */
+    this.lastId = '';
   }
 
   /** Events per second over the last 10 s. */
@@ -27,22 +29,32 @@ export class LiveTail {
     if (events.length) this.handlers.onEvents(events);
   }
 
-  /** @param {Record<string,string>} params the view's filters without the time range */
-  start(params) {
+  /**
+   * @param {Record<string,string>} params the view's filters without the time range
+   * @param {boolean} [resume] a reconnection: continue after the last event read
+   */
+  start(params, resume = false) {
     this.stop();
+    if (!resume) this.lastId = '';
     const controller = new AbortController();
     this.controller = controller;
     this.handlers.onStatus('connecting…');
-    readEventStream('/api/tail', params, (data) => {
+    readEventStream('/api/tail', params, (data, id) => {
+      if (id) this.lastId = id;
       try { this.deliver([JSON.parse(data)]); } catch { /* a malformed line is skipped */ }
-    }, controller.signal, () => this.handlers.onStatus('streaming')).then(() => {
-      if (!controller.signal.aborted) this.handlers.onStatus('the stream ended; reconnecting…', true);
-      if (!controller.signal.aborted) setTimeout(() => this.controller === controller && this.start(params), 2000);
+    }, controller.signal, () => this.handlers.onStatus('streaming'), this.lastId).then(() => {
+      if (controller.signal.aborted) return;
+      this.handlers.onStatus('the stream ended; reconnecting…', true);
+      setTimeout(() => this.controller === controller && this.start(params, true), 2000);
     }, (error) => {
       if (controller.signal.aborted) return;
       if (error instanceof ApiError && (error.status === 404 || error.status === 405)) {
         // This server has no /api/tail yet: poll the search for ids not seen before.
         this.poll(params, controller);
+      } else if (!(error instanceof ApiError)) {
+        // The connection broke mid-stream: resume after the last event read.
+        this.handlers.onStatus(`${error.message}; reconnecting…`, true);
+        setTimeout(() => this.controller === controller && this.start(params, true), 2000);
       } else {
         this.handlers.onStatus(error.message, true);
       }
