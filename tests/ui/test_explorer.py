@@ -223,7 +223,8 @@ def test_live_tail_shows_an_event_posted_after_it_was_opened(seeded, page_for):
     expect(page.locator(".live-rows")).to_have_text("0 rows")
     # Streaming (or, on a server without /api/tail, polling) from here on.
     expect(page.locator(".live-bar")).to_contain_text(re.compile("streaming|polling"))
-    fresh = dict(seed_events(1)[0], message="tail sees quokka", timestamp="2025-10-29T08:00:00.000Z")
+    fresh = dict(seed_events(1)[0], service="tailer", message="tail sees quokka",
+                 timestamp="2025-10-29T08:00:00.000Z")
     post_events(seeded, [fresh])
     expect(rows(page).first).to_contain_text("tail sees quokka", timeout=60_000)
     expect(page.locator(".live-rows")).to_contain_text("1 rows")
@@ -267,6 +268,13 @@ def test_readable_on_a_phone(seeded, page_for):
     rows(page).first.click()
     expect(page.locator(".detail .json")).to_be_visible()
     screenshot(page, "explorer-phone.png")
+    page.keyboard.press("Escape")
+    # The fields panel opens over the hits; picking a value closes it.
+    expect(page.locator(".facets")).to_be_hidden()
+    page.get_by_role("button", name="Fields").click()
+    page.locator('.facet[data-field="service"] .facet-include', has_text="api").click()
+    expect(page.locator(".facets")).to_be_hidden()
+    expect(page.locator(".status").first).to_contain_text("40 hits")
 
 
 def test_an_unreachable_store_shows_what_is_wrong(start_logpipe, page_for):

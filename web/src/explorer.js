@@ -50,9 +50,11 @@ export class Explorer {
       h('button', { type: 'button', onclick: () => this.applyAbsolute() }, 'Apply'));
     this.refreshSelect = /** @type {HTMLSelectElement} */ (h('select', { 'aria-label': 'Auto-refresh', onchange: () => this.update({ refresh: Number(this.refreshSelect.value) }, false) },
       [[0, 'Refresh off'], [5, 'Every 5 s'], [10, 'Every 10 s'], [30, 'Every 30 s'], [60, 'Every minute']].map(([v, l]) => h('option', { value: v }, l))));
+    // Phones have no room for the fields panel beside the hits: it opens over them.
+    this.fieldsButton = h('button', { type: 'button', class: 'fields-toggle', 'aria-expanded': 'false', onclick: () => this.toggleFields() }, 'Fields');
     this.liveButton = h('button', { type: 'button', class: 'live-toggle', 'aria-pressed': 'false', onclick: () => this.update({ live: !this.app.view.live, sel: '' }, true) }, '● Live');
     this.toolbar = h('form', { class: 'toolbar', role: 'search', onsubmit: (/** @type {Event} */ e) => { e.preventDefault(); this.runQuery(); } },
-      this.query.element, h('button', { type: 'submit', class: 'primary' }, 'Search'), this.rangeSelect, this.absolute, this.refreshSelect, this.liveButton);
+      this.query.element, h('button', { type: 'submit', class: 'primary' }, 'Search'), this.rangeSelect, this.absolute, this.refreshSelect, this.liveButton, this.fieldsButton);
     this.chips = h('div', { class: 'chips', 'aria-label': 'Filters' });
     this.status = h('div', { class: 'status', role: 'status', 'aria-live': 'polite' });
     this.zoomBack = h('button', { type: 'button', class: 'zoom-back', hidden: true, onclick: () => this.unzoom() }, '⟲ Zoom out');
@@ -110,6 +112,12 @@ export class Explorer {
     this.load(true);
   }
 
+  /** @param {boolean} [open] */
+  toggleFields(open = !this.element.classList.contains('show-facets')) {
+    this.element.classList.toggle('show-facets', open);
+    this.fieldsButton.setAttribute('aria-expanded', String(open));
+  }
+
   runQuery() {
     this.update({ q: this.query.value, sel: '' }, true);
   }
@@ -155,6 +163,7 @@ export class Explorer {
     const existing = this.app.view.filters.find((f) => f.field === field && f.value === value);
     // Clicking an active filter again removes it.
     if (!existing || existing.sign !== sign) filters.push({ sign, field, value });
+    this.toggleFields(false);
     this.update({ filters, sel: '' }, true);
   }
 

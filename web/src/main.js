@@ -146,6 +146,7 @@ class App {
       if (this.dialog.open) return;
       if (typing) target.blur();
       explorer?.query.close();
+      explorer?.toggleFields(false);
       explorer?.closeDetail();
       return;
     }
