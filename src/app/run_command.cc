@@ -7,8 +7,10 @@
 #include <optional>
 #include <thread>
 
+#include "api/pipeline_api.h"
 #include "api/replay_api.h"
 #include "api/search_api.h"
+#include "api/web_ui.h"
 #include "app/components.h"
 #include "app/signals.h"
 #include "archiver/archiver.h"
@@ -61,18 +63,26 @@ struct ProcessorParts {
   std::unique_ptr<api::SearchApi> search_api;
   std::unique_ptr<replay::Replayer> replayer;
   std::unique_ptr<api::ReplayApi> replay_api;
+  std::unique_ptr<api::PipelineApi> pipeline_api;
 
-  /// Every /api route needs the token when one is configured (COLLECTOR_AUTH_TOKEN), until
-  /// scoped tokens exist: the query API reads every log, and replay makes the process work.
+  /// The query, replay and pipeline APIs and the web UI over them. Every /api route needs the
+  /// token when one is configured (COLLECTOR_AUTH_TOKEN), until scoped tokens exist: the query
+  /// API reads every log, and replay makes the process work. The page itself stays open: it
+  /// asks for the token.
   [[nodiscard]] std::vector<http::Route> QueryRoutes(const http::BearerToken& token) {
-    return {http::RequireToken(
-                token, RouteTo("GET", "/api/search", *search_api, &api::SearchApi::HandleSearch)),
-            http::RequireToken(token, RouteTo("GET", "/api/histogram", *search_api,
-                                              &api::SearchApi::HandleHistogram)),
-            http::RequireToken(
-                token, RouteTo("POST", "/api/replay", *replay_api, &api::ReplayApi::HandleStart)),
-            http::RequireToken(
-                token, RouteTo("GET", "/api/replay", *replay_api, &api::ReplayApi::HandleStatus))};
+    std::vector<http::Route> routes{
+        http::RequireToken(token, RouteTo("GET", "/api/search", *search_api,
+                                          &api::SearchApi::HandleSearch)),
+        http::RequireToken(token, RouteTo("GET", "/api/histogram", *search_api,
+                                          &api::SearchApi::HandleHistogram)),
+        http::RequireToken(token, RouteTo("POST", "/api/replay", *replay_api,
+                                          &api::ReplayApi::HandleStart)),
+        http::RequireToken(token, RouteTo("GET", "/api/replay", *replay_api,
+                                          &api::ReplayApi::HandleStatus)),
+        http::RequireToken(token, RouteTo("GET", "/api/pipeline", *pipeline_api,
+                                          &api::PipelineApi::HandleStatus))};
+    for (auto& route : api::WebUiRoutes(api::AnswerNoPage)) routes.push_back(std::move(route));
+    return routes;
   }
   void Stop() {
     replayer->Stop();
@@ -113,6 +123,15 @@ Result<ProcessorParts> StartProcessor(const Config& config, queue::Queue& queue,
       *parts.archive, config.s3_bucket, *parts.store, parts.geoip.get(),
       EventLimits{.max_event_bytes = config.max_event_bytes});
   parts.replay_api = std::make_unique<api::ReplayApi>(*parts.replayer);
+  const bool embedded = config.es_hosts.empty();
+  parts.pipeline_api = std::make_unique<api::PipelineApi>(
+      registry, api::PipelineSettings{
+                    .store = embedded ? "embedded" : "elasticsearch",
+                    .store_dir = embedded ? config.data_dir / "search" : std::filesystem::path(),
+                    .search_retention_days = config.search_retention_days,
+                    .spool_retention_ms = config.spool_retention.count(),
+                    .input_topic = config.input_topic,
+                    .dlq_topic = config.dlq_topic});
   return parts;
 }
 

@@ -438,6 +438,7 @@ class Session : public TrackedConnection, public std::enable_shared_from_this<Se
     request.content_type = std::string(message[bhttp::field::content_type]);
     request.content_encoding = std::string(message[bhttp::field::content_encoding]);
     request.authorization = std::string(message[bhttp::field::authorization]);
+    request.accept = std::string(message[bhttp::field::accept]);
     request.body = std::move(message.body());
     if (request.body.capacity() < request.body.size() + kBodyPadding) {
       request.body.reserve(request.body.size() + kBodyPadding);

@@ -25,6 +25,7 @@ struct Request {
   std::string content_type;
   std::string content_encoding;
   std::string authorization;
+  std::string accept;  ///< The Accept header (the web UI answers / only to text/html).
   std::string body;
 };
 
