@@ -13,14 +13,10 @@ from conftest import axe_findings, post_events, screenshot, seed_events, wait_un
 
 NEWEST = seed_events()[-1]
 
-# What the page relies on that main does not have yet: /api/context and `-field:value` in the
-# query language (the query branch, DESIGN §3), 401 on the /api routes (the lead's auth change).
-# Until they land these are strict xfails: they run, and the day they pass the run fails, so the
-# marker is removed then.
-NEEDS_QUERY_BRANCH = pytest.mark.xfail(
-    strict=True, reason="needs /api/context and -field:value exclusions (query branch)")
-NEEDS_API_AUTH = pytest.mark.xfail(
-    strict=True, reason="needs /api routes answering 401 without the token (auth change)")
+# What the page relies on that main does not have yet: /api/context (the query branch, DESIGN
+# §3). Until it lands this is a strict xfail: it runs, and the day it passes the run fails, so
+# the marker is removed then.
+NEEDS_QUERY_BRANCH = pytest.mark.xfail(strict=True, reason="needs /api/context (query branch)")
 
 
 def rows(page):
@@ -112,7 +108,6 @@ def test_a_facet_click_includes_its_value(seeded, page_for):
     expect(page.locator(".status").first).to_contain_text("120 hits")
 
 
-@NEEDS_QUERY_BRANCH
 def test_the_minus_button_of_a_facet_excludes_its_value(seeded, page_for):
     page = page_for(seeded, "/?f=service:worker")
     expect(page.locator(".status").first).to_contain_text("40 hits")
@@ -287,7 +282,6 @@ def test_an_unreachable_store_shows_what_is_wrong(start_logpipe, page_for):
     expect(page.locator(".status").first).to_contain_text("unreachable")
 
 
-@NEEDS_API_AUTH
 def test_the_page_asks_for_the_token_and_keeps_it_for_the_session(start_logpipe, page_for):
     instance = start_logpipe({"COLLECTOR_AUTH_TOKEN": "s3cret-token"})
     post_events_with_token(instance, "s3cret-token")
