@@ -1,6 +1,7 @@
 #include "http/server.h"
 
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
@@ -213,6 +214,10 @@ struct Server::Impl {
   std::condition_variable idle;
   std::atomic<bool> stopping{false};
   asio::io_context io{static_cast<int>(options.threads)};
+  // Keeps the threads running while nothing is pending on a socket: during a drain the acceptor
+  // is closed and a request waiting on its handler (an fsync, say) has no I/O outstanding, yet
+  // its answer must still be written when the handler posts it.
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> keep_running;
   tcp::acceptor acceptor;
   std::vector<std::thread> threads;
   uint16_t bound_port = 0;
@@ -631,6 +636,7 @@ Result<void> Server::Start() {
   }
   impl_->bound_port = acceptor.local_endpoint().port();
   impl_->started = true;
+  impl_->keep_running.emplace(impl_->io.get_executor());
   impl_->Accept();
   for (size_t i = 0; i < impl_->options.threads; ++i) {
     impl_->threads.emplace_back([this] {
@@ -661,6 +667,7 @@ void Server::Stop(std::chrono::milliseconds deadline) {
     std::unique_lock lock(impl_->idle_mutex);
     impl_->idle.wait_for(lock, deadline, [this] { return impl_->active_requests.load() == 0; });
   }
+  impl_->keep_running.reset();
   impl_->io.stop();
   for (auto& thread : impl_->threads) thread.join();
   impl_->threads.clear();

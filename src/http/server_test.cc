@@ -400,6 +400,40 @@ TEST_F(ServerTest, AHandlerThatThrowsAnswers500AndKeepsTheAccountsRight) {
   EXPECT_EQ(metrics_.handler_failures.Value(), 3u);
 }
 
+TEST_F(ServerTest, AnAnswerGivenWhileStoppingIsStillWritten) {
+  std::promise<Responder> held;
+  StartServer({.name = "test", .threads = 2},
+              {Route{"POST", "/hold", [&held](Request&, Responder respond) {
+                       held.set_value(std::move(respond));
+                     }}});
+  Client client(server_->port());
+  std::future<unsigned> status = std::async(std::launch::async, [&] {
+    return client.Send(bhttp::verb::post, "/hold", "event").result_int();
+  });
+  auto respond = held.get_future().get();
+  // The drain closes the acceptor; the held request has no I/O outstanding while its handler
+  // (an fsync, say) works, and its answer must still go out.
+  const uint16_t port = server_->port();
+  std::thread stopper([&] { server_->Stop(std::chrono::seconds(60)); });
+  // Waits until the drain has closed the acceptor: new connections are refused.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  bool refused = false;
+  while (!refused && std::chrono::steady_clock::now() < deadline) {
+    asio::io_context io;
+    tcp::socket probe(io);
+    beast::error_code error;
+    probe.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), error);
+    refused = error == asio::error::connection_refused;
+  }
+  ASSERT_TRUE(refused);
+  Response accepted;
+  accepted.status = 202;
+  respond(std::move(accepted));
+  EXPECT_EQ(status.wait_for(std::chrono::seconds(30)), std::future_status::ready);
+  EXPECT_EQ(status.get(), 202u);
+  stopper.join();
+}
+
 TEST(ErrorResponseTest, EscapesTheMessageAsJson) {
   const auto response = ErrorResponse(400, "bad \"x\"\n\x01");
   EXPECT_EQ(response.body, R"({"error":"bad \"x\"\n\u0001"})");

@@ -41,9 +41,25 @@ def closed_by_server(connection):
         return True
 
 
+def open_busy_connection(url):
+    """A connection about to send a request body: busy, so never closed to make room. The
+    server's 100 Continue says it read the header."""
+    connection = open_idle_connection(url)
+    connection.sendall(b"POST /logs HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n"
+                       b"Expect: 100-continue\r\n\r\n")
+    answer = b""
+    while b"\r\n\r\n" not in answer:
+        chunk = connection.recv(1024)
+        assert chunk, "closed instead of answering 100 Continue"
+        answer += chunk
+    assert answer.startswith(b"HTTP/1.1 100"), answer
+    return connection
+
+
 def test_connections_past_max_connections_are_closed_and_counted(start_logpipe):
+    # Idle connections make room for new ones (test_attack.py); busy ones do not.
     logpipe = start_logpipe(env={"MAX_CONNECTIONS": "4"})
-    held = [open_idle_connection(logpipe.ingest_url) for _ in range(4)]
+    held = [open_busy_connection(logpipe.ingest_url) for _ in range(4)]
     try:
         # The server counts a connection once it accepted it: wait until all four are, by
         # seeing a fifth refused.
