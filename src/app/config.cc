@@ -177,6 +177,33 @@ std::vector<Setting> MakeSettings() {
                            "Request bodies held in memory at once; past it ingest answers 503.",
                            &Config::max_inflight_bytes, 1024 * 1024));
   settings.push_back(
+      Setting{"query-port", "QUERY_PORT",
+              "Port of the query API (/api/search, histogram, facets, context, tail) on its own "
+              "server; empty: on the ingest port; 0 picks a free one.",
+              [](std::string_view value, Config& config) -> ApplyResult {
+                if (value.empty()) {
+                  config.query_port.reset();
+                  return std::nullopt;
+                }
+                uint16_t port = 0;
+                if (auto error = ParseNumber<uint16_t>(value, 0, 65535, port)) return error;
+                config.query_port = port;
+                return std::nullopt;
+              },
+              [](const Config& config) {
+                return config.query_port ? std::to_string(*config.query_port) : std::string();
+              }});
+  settings.push_back(Count("query-threads", "QUERY_THREADS",
+                           "Threads running queries, apart from the threads serving ingest.",
+                           &Config::query_threads, 1, 256));
+  settings.push_back(Count("query-max-concurrent", "QUERY_MAX_CONCURRENT",
+                           "Queries running or waiting at once; past it the query API answers "
+                           "429 with Retry-After.",
+                           &Config::query_max_concurrent, 1, 100'000));
+  settings.push_back(Duration("query-timeout", "QUERY_TIMEOUT",
+                              "A query still running after this long is cancelled (504).",
+                              &Config::query_timeout));
+  settings.push_back(
       Setting{"auth-token", "COLLECTOR_AUTH_TOKEN",
               "When set, POST /logs requires the header Authorization: Bearer <token>.",
               [](std::string_view value, Config& config) -> ApplyResult {

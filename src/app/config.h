@@ -41,6 +41,10 @@ struct Config {
   uint32_t drain_timeout_seconds = 10;
   uint64_t max_inflight_bytes = 256ULL * 1024 * 1024;
   Secret auth_token;
+  std::optional<uint16_t> query_port;  ///< Unset: the query API is on the ingest port.
+  uint32_t query_threads = 2;
+  uint32_t query_max_concurrent = 8;
+  std::chrono::milliseconds query_timeout{30'000};
   uint32_t spool_partitions = 8;
   std::string spool_fsync = "interval";
   std::chrono::milliseconds spool_fsync_interval{1000};

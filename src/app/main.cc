@@ -102,7 +102,8 @@ int main(int argc, char** argv) {
   auto* search =
       app.add_subcommand("search", "Search the events of a running instance, newest first");
   search->add_option("query", search_options.query,
-                     "Full text over message: words, \"phrases\", AND/OR/NOT, prefix*");
+                     "The query language: words, \"phrases\", field:value, payload.status>=500, "
+                     "AND/OR/NOT, prefix* (docs/QUERY_LANGUAGE.md)");
   search->add_option("--service", search_options.service, "Only this service");
   search->add_option("--level", search_options.level, "Only this level (INFO, ERROR, ...)");
   auto* since = search->add_option("--since", search_options.since,
@@ -115,6 +116,18 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   search->add_flag("--json", search_options.json, "Print the documents as JSON lines");
   search->add_option("--server", search_options.server, "The instance's ingest URL")
+      ->capture_default_str();
+
+  lp::app::TailCommandOptions tail_options;
+  auto* tail = app.add_subcommand(
+      "tail", "The newest matching events of a running instance; with -f, new ones as they come");
+  tail->add_option("query", tail_options.query, "The query language, as for search");
+  tail->add_option("-n,--lines", tail_options.lines, "How many of the newest to print first")
+      ->check(CLI::Range(1, 10'000))
+      ->capture_default_str();
+  tail->add_flag("-f,--follow", tail_options.follow, "Keep printing new events as they arrive");
+  tail->add_flag("--json", tail_options.json, "Print the documents as JSON lines");
+  tail->add_option("--server", tail_options.server, "The instance's query URL")
       ->capture_default_str();
 
   lp::app::ReplayCommandOptions replay_options;
@@ -144,6 +157,7 @@ int main(int argc, char** argv) {
     return lp::app::RunRole(config, role.role);
   }
   if (search->parsed()) return lp::app::Search(search_options);
+  if (tail->parsed()) return lp::app::Tail(tail_options);
   if (replay->parsed()) return lp::app::Replay(replay_options);
   if (read->parsed()) {
     if (!spool_flags.Load(config)) return 2;

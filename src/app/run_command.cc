@@ -60,6 +60,8 @@ struct ProcessorParts {
   std::unique_ptr<processor::ProcessorMetrics> metrics;
   std::unique_ptr<processor::Processor> processor;
   std::unique_ptr<objectstore::ObjectStore> archive;
+  std::unique_ptr<api::QueryPoolMetrics> query_metrics;
+  std::unique_ptr<api::QueryPool> query_pool;
   std::unique_ptr<api::SearchApi> search_api;
   std::unique_ptr<replay::Replayer> replayer;
   std::unique_ptr<api::ReplayApi> replay_api;
@@ -70,19 +72,25 @@ struct ProcessorParts {
   /// API reads every log, and replay makes the process work. The page itself stays open: it
   /// asks for the token.
   [[nodiscard]] std::vector<http::Route> QueryRoutes(const http::BearerToken& token) {
-    std::vector<http::Route> routes{
-        http::RequireToken(token, RouteTo("GET", "/api/search", *search_api,
-                                          &api::SearchApi::HandleSearch)),
-        http::RequireToken(token, RouteTo("GET", "/api/histogram", *search_api,
-                                          &api::SearchApi::HandleHistogram)),
-        http::RequireToken(token, RouteTo("POST", "/api/replay", *replay_api,
-                                          &api::ReplayApi::HandleStart)),
-        http::RequireToken(token, RouteTo("GET", "/api/replay", *replay_api,
-                                          &api::ReplayApi::HandleStatus)),
-        http::RequireToken(token, RouteTo("GET", "/api/pipeline", *pipeline_api,
-                                          &api::PipelineApi::HandleStatus))};
+    std::vector<http::Route> routes;
+    const auto add = [&](http::Route route) {
+      routes.push_back(http::RequireToken(token, std::move(route)));
+    };
+    add(RouteTo("GET", "/api/search", *search_api, &api::SearchApi::HandleSearch));
+    add(RouteTo("GET", "/api/histogram", *search_api, &api::SearchApi::HandleHistogram));
+    add(RouteTo("GET", "/api/facets", *search_api, &api::SearchApi::HandleFacets));
+    add(RouteTo("GET", "/api/context", *search_api, &api::SearchApi::HandleContext));
+    add(RouteTo("GET", "/api/tail", *search_api, &api::SearchApi::HandleTail));
+    add(RouteTo("POST", "/api/replay", *replay_api, &api::ReplayApi::HandleStart));
+    add(RouteTo("GET", "/api/replay", *replay_api, &api::ReplayApi::HandleStatus));
+    add(RouteTo("GET", "/api/pipeline", *pipeline_api, &api::PipelineApi::HandleStatus));
     for (auto& route : api::WebUiRoutes(api::AnswerNoPage)) routes.push_back(std::move(route));
     return routes;
+  }
+  /// Ends tails and queries, before the servers carrying their routes stop.
+  void StopQueries() {
+    search_api->Stop();
+    query_pool->Stop();
   }
   void Stop() {
     replayer->Stop();
@@ -118,7 +126,13 @@ Result<ProcessorParts> StartProcessor(const Config& config, queue::Queue& queue,
   auto archive = OpenArchive(config);
   if (!archive) return tl::unexpected(archive.error());
   parts.archive = std::move(*archive);
-  parts.search_api = std::make_unique<api::SearchApi>(*parts.store);
+  parts.query_metrics = std::make_unique<api::QueryPoolMetrics>(registry);
+  parts.query_pool = std::make_unique<api::QueryPool>(
+      api::QueryPoolOptions{.threads = config.query_threads,
+                            .max_queries = config.query_max_concurrent,
+                            .timeout = config.query_timeout},
+      *parts.query_metrics);
+  parts.search_api = std::make_unique<api::SearchApi>(*parts.store, *parts.query_pool);
   parts.replayer = std::make_unique<replay::Replayer>(
       *parts.archive, config.s3_bucket, *parts.store, parts.geoip.get(),
       EventLimits{.max_event_bytes = config.max_event_bytes});
@@ -255,7 +269,7 @@ int RunRole(const Config& config, Role role) {
         queue, *collector_metrics);
     auto routes = HealthRoutes(queue, readiness);
     routes.push_back(RouteTo("POST", "/logs", *ingest, &collector::IngestHandler::HandleLogs));
-    if (processor) {
+    if (processor && !config.query_port) {
       for (auto& route : processor->QueryRoutes(api_token)) routes.push_back(std::move(route));
     }
     const size_t threads = config.http_threads != 0
@@ -278,10 +292,26 @@ int RunRole(const Config& config, Role role) {
 
   auto metrics_routes = HealthRoutes(queue, readiness);
   metrics_routes.push_back(MetricsRoute(registry));
-  if (processor && !collects) {
+  if (processor && !collects && !config.query_port) {
     for (auto& route : processor->QueryRoutes(api_token)) {
       metrics_routes.push_back(std::move(route));
     }
+  }
+  // The query API on a port of its own: its connections and threads apart from ingest's.
+  std::unique_ptr<http::Server> query_server;
+  if (processor && config.query_port) {
+    query_server = std::make_unique<http::Server>(
+        http::ServerOptions{.name = "query",
+                            .address = config.listen_address,
+                            .port = *config.query_port,
+                            .threads = 2,
+                            .max_body_bytes = 64 * 1024,
+                            .max_connections = config.max_connections,
+                            .max_connections_per_client = config.max_connections_per_client,
+                            .idle_timeout = config.http_idle_timeout,
+                            .header_timeout = config.http_header_timeout,
+                            .body_timeout = config.http_body_timeout},
+        processor->QueryRoutes(api_token), http_metrics);
   }
   // Probes and scrapes have a port of their own with its own small capacity: idle and slow
   // connections make room for them, so a flood on the ingest port never fails liveness.
@@ -298,7 +328,7 @@ int RunRole(const Config& config, Role role) {
                           .body_timeout = config.http_header_timeout},
       std::move(metrics_routes), http_metrics);
 
-  for (auto* server : {ingest_server.get(), &metrics_server}) {
+  for (auto* server : {ingest_server.get(), query_server.get(), &metrics_server}) {
     if (server == nullptr) continue;
     if (auto started = server->Start(); !started) {
       Log().Error("cannot start HTTP server", {{"error", started.error().message}});
@@ -306,6 +336,9 @@ int RunRole(const Config& config, Role role) {
     }
   }
   const std::string host = HostForUrl(config.listen_address);
+  if (query_server) {
+    std::printf("query API on http://%s:%u/api/\n", host.c_str(), query_server->port());
+  }
   if (ingest_server) {
     std::printf(
         "logpipe ready: POST events to http://%s:%u/logs  (metrics: http://%s:%u/metrics)\n",
@@ -334,6 +367,8 @@ int RunRole(const Config& config, Role role) {
   });
   // Answer what is in flight, let the consumers finish and commit their batches, make the queue
   // durable, then stop serving metrics.
+  if (processor) processor->StopQueries();
+  if (query_server) query_server->Stop(std::chrono::seconds(1));
   if (ingest_server) ingest_server->Stop(drain);
   if (processor) processor->Stop();
   if (archiver) archiver->archiver->Stop();

@@ -66,6 +66,7 @@ int Search(const SearchCommandOptions& options) {
   simdjson::dom::parser parser;
   size_t printed = 0;
   uint64_t total = 0;
+  std::string relation = "eq";
   std::string cursor;
   while (printed < options.limit) {
     auto page_parameters = parameters;
@@ -91,6 +92,10 @@ int Search(const SearchCommandOptions& options) {
         body["hits"].get_array().get(hits) != simdjson::SUCCESS) {
       return Fail("the server's answer has no total or hits; is it a logpipe instance?");
     }
+    std::string_view total_relation;
+    if (body["total_relation"].get_string().get(total_relation) == simdjson::SUCCESS) {
+      relation = std::string(total_relation);
+    }
     for (const auto hit : hits) {
       if (options.json) {
         std::printf("%s\n", simdjson::minify(hit).c_str());
@@ -104,8 +109,69 @@ int Search(const SearchCommandOptions& options) {
     cursor = std::string(next);
   }
   std::fflush(stdout);
-  std::fprintf(stderr, "%zu of %llu matching events\n", printed,
-               static_cast<unsigned long long>(total));
+  // "gte": the server stopped counting at 10,000 (track_total=true would count them all).
+  std::fprintf(stderr, "%zu of %s%llu matching events\n", printed,
+               relation == "gte" ? "at least " : "", static_cast<unsigned long long>(total));
+  return 0;
+}
+
+int Tail(const TailCommandOptions& options) {
+  const auto server = http::ParseServerUrl(options.server);
+  if (!server) return Fail(server.error().message);
+  std::vector<std::pair<std::string, std::string>> parameters;
+  if (!options.query.empty()) parameters.emplace_back("q", options.query);
+  parameters.emplace_back("limit", std::to_string(options.lines));
+  simdjson::dom::parser parser;
+  const auto print = [&](std::string_view json) {
+    simdjson::dom::element hit;
+    if (parser.parse(json.data(), json.size()).get(hit) != simdjson::SUCCESS) return;
+    if (options.json) {
+      std::printf("%s\n", simdjson::minify(hit).c_str());
+    } else {
+      PrintLine(hit);
+    }
+    std::fflush(stdout);
+  };
+  if (!options.follow) {
+    const auto response = http::Fetch(*server, "GET", "/api/search?" + EncodeUrlQuery(parameters));
+    if (!response) return Fail(response.error().message);
+    simdjson::dom::element body;
+    simdjson::dom::array hits;
+    if (parser.parse(response->body).get(body) != simdjson::SUCCESS) {
+      return Fail("the server answered " + std::to_string(response->status) +
+                  " with a body that is not JSON");
+    }
+    if (response->status != 200 || body["hits"].get_array().get(hits) != simdjson::SUCCESS) {
+      std::string_view error;
+      if (body["error"].get_string().get(error) != simdjson::SUCCESS) error = response->body;
+      return Fail(std::string(error) + " (HTTP " + std::to_string(response->status) + ")");
+    }
+    // Newest last, as tail(1) prints.
+    std::vector<std::string> lines;
+    for (const auto hit : hits) lines.push_back(simdjson::minify(hit));
+    for (auto line = lines.rbegin(); line != lines.rend(); ++line) print(*line);
+    return 0;
+  }
+  // Server-Sent Events: `data:` lines are documents; comments and ids are skipped.
+  std::string pending;
+  std::string answer;
+  const auto status = http::FetchStream(
+      *server, "/api/tail?" + EncodeUrlQuery(parameters), [&](std::string_view piece) {
+        pending.append(piece);
+        size_t newline = 0;
+        while ((newline = pending.find('\n')) != std::string::npos) {
+          const std::string_view line(pending.data(), newline);
+          if (line.starts_with("data: ")) {
+            print(line.substr(6));
+          } else if (!line.starts_with("id:") && !line.starts_with(":") && !line.empty()) {
+            answer.append(line);  // Not an event stream: an error answer.
+          }
+          pending.erase(0, newline + 1);
+        }
+        return true;
+      });
+  if (!status) return Fail(status.error().message);
+  if (*status != 200) return Fail(answer + pending + " (HTTP " + std::to_string(*status) + ")");
   return 0;
 }
 

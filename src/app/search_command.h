@@ -23,4 +23,17 @@ struct SearchCommandOptions {
 /// The total goes to stderr so that stdout stays pipeable.
 int Search(const SearchCommandOptions& options);
 
+struct TailCommandOptions {
+  std::string query;
+  size_t lines = 10;
+  bool follow = false;
+  bool json = false;
+  std::string server = "http://127.0.0.1:8081";
+};
+
+/// `logpipe tail [QUERY] [-f]`: the newest `lines` matching events, oldest first; with `follow`,
+/// then every new matching event as it becomes searchable (GET /api/tail, Server-Sent Events),
+/// until interrupted.
+int Tail(const TailCommandOptions& options);
+
 }  // namespace lp::app

@@ -1,9 +1,11 @@
 #include "http/client.h"
 
+#include <array>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <limits>
 
 namespace lp::http {
 
@@ -73,6 +75,48 @@ Result<ClientResponse> Fetch(const ServerUrl& server, std::string_view method,
     beast::error_code ignored;
     stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
     return ClientResponse{parser.get().result_int(), std::move(parser.get().body())};
+  } catch (const beast::system_error& error) {
+    return Retryable("cannot talk to logpipe at " + where + ": " + error.code().message());
+  }
+}
+
+Result<unsigned> FetchStream(const ServerUrl& server, std::string_view target,
+                             const std::function<bool(std::string_view)>& on_data,
+                             std::string_view last_event_id) {
+  const std::string where = server.host + ":" + server.port;
+  try {
+    asio::io_context io;
+    asio::ip::tcp::resolver resolver(io);
+    beast::tcp_stream stream(io);
+    stream.expires_after(std::chrono::seconds(30));
+    stream.connect(resolver.resolve(server.host, server.port));
+    bhttp::request<bhttp::empty_body> request(bhttp::verb::get,
+                                              server.path_prefix + std::string(target), 11);
+    request.set(bhttp::field::host, server.host);
+    request.set(bhttp::field::user_agent, "logpipe-cli");
+    request.set(bhttp::field::accept, "text/event-stream");
+    if (!last_event_id.empty()) request.set("Last-Event-ID", last_event_id);
+    bhttp::write(stream, request);
+    beast::flat_buffer buffer;
+    bhttp::response_parser<bhttp::buffer_body> parser;
+    parser.body_limit(std::numeric_limits<std::uint64_t>::max());
+    bhttp::read_header(stream, buffer, parser);
+    // The server sends a keep-alive comment every 15 s; a minute of silence is a dead server.
+    std::array<char, 64 * 1024> piece{};
+    while (!parser.is_done()) {
+      parser.get().body().data = piece.data();
+      parser.get().body().size = piece.size();
+      stream.expires_after(std::chrono::seconds(60));
+      beast::error_code error;
+      bhttp::read_some(stream, buffer, parser, error);
+      if (error == bhttp::error::need_buffer) error = {};
+      if (error) throw beast::system_error(error);
+      const size_t got = piece.size() - parser.get().body().size;
+      if (got > 0 && !on_data(std::string_view(piece.data(), got))) break;
+    }
+    beast::error_code ignored;
+    stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    return parser.get().result_int();
   } catch (const beast::system_error& error) {
     return Retryable("cannot talk to logpipe at " + where + ": " + error.code().message());
   }

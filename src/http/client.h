@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -30,5 +31,13 @@ struct ClientResponse {
 [[nodiscard]] Result<ClientResponse> Fetch(
     const ServerUrl& server, std::string_view method, std::string_view target,
     std::string_view body = {}, std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+/// A GET whose body is read as it arrives (Server-Sent Events), on a fresh connection with no
+/// time limit once the head arrived: `on_data` gets each piece of the body as read, and stops
+/// the reading by returning false. Returns the status (a non-200 answer's body goes to on_data
+/// too). `last_event_id`, when given, is sent as `Last-Event-ID`.
+[[nodiscard]] Result<unsigned> FetchStream(const ServerUrl& server, std::string_view target,
+                                           const std::function<bool(std::string_view)>& on_data,
+                                           std::string_view last_event_id = {});
 
 }  // namespace lp::http

@@ -8,6 +8,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <condition_variable>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -254,6 +255,25 @@ bool IsParseError(const beast::error_code& error) {
          error != bhttp::error::need_more && error != bhttp::error::need_buffer;
 }
 
+class Session;
+
+// A streamed body's writing end: posts each piece to the session's strand; knows when the
+// client went away.
+class SessionBodyStream final : public BodyStream {
+ public:
+  SessionBodyStream(std::weak_ptr<Session> session, Server::Impl& server)
+      : session_(std::move(session)), server_(server) {}
+  bool Write(std::string piece) override;
+  void End() override;
+  void MarkClosed() { closed_.store(true); }
+  [[nodiscard]] bool open() const override { return !closed_.load() && !server_.stopping.load(); }
+
+ private:
+  std::weak_ptr<Session> session_;
+  Server::Impl& server_;
+  std::atomic<bool> closed_{false};
+};
+
 /// One connection: reads requests one after another (keep-alive), hands each to its route's
 /// handler and writes the response on the connection's strand. Every path out of a request
 /// (answered, rejected, failed read, closed connection) gives back the body bytes it counted,
@@ -444,6 +464,7 @@ class Session : public TrackedConnection, public std::enable_shared_from_this<Se
     request.content_encoding = std::string(message[bhttp::field::content_encoding]);
     request.authorization = std::string(message[bhttp::field::authorization]);
     request.accept = std::string(message[bhttp::field::accept]);
+    request.last_event_id = std::string(message["Last-Event-ID"]);
     request.body = std::move(message.body());
     if (request.body.capacity() < request.body.size() + kBodyPadding) {
       request.body.reserve(request.body.size() + kBodyPadding);
@@ -512,10 +533,25 @@ class Session : public TrackedConnection, public std::enable_shared_from_this<Se
     Respond(std::move(response));
   }
 
+ public:
+  beast::tcp_stream& stream() { return stream_; }
+
+  // Called on the strand by SessionBodyStream.
+  void QueueStreamPiece(std::string piece) {
+    stream_pending_.push_back(std::move(piece));
+    PumpStream();
+  }
+  void EndStream() {
+    stream_ended_ = true;
+    PumpStream();
+  }
+
+ private:
   void Respond(Response response) {
     // The request is answered: its body is no longer held for it. Released before the answer
     // is written, so a client that saw the answer never finds the budget still taken.
     ReleaseReservation();
+    if (response.stream) return RespondStreaming(std::move(response));
     const double seconds = std::chrono::duration<double>(Clock::now() - started_).count();
     server_.metrics.requests.WithLabels({route_label_, std::to_string(response.status)})
         .Increment();
@@ -536,8 +572,86 @@ class Session : public TrackedConnection, public std::enable_shared_from_this<Se
                        });
   }
 
-  void OnWritten(beast::error_code error, bool keep_alive) {
+  // The head with a chunked body, then pieces as the producer writes them; a read that only
+  // ends when the client closes tells the producer to stop.
+  void RespondStreaming(Response response) {
+    server_.metrics.requests.WithLabels({route_label_, std::to_string(response.status)})
+        .Increment();
+    auto head = std::make_shared<bhttp::response<bhttp::empty_body>>(
+        static_cast<bhttp::status>(response.status), version_);
+    head->set(bhttp::field::server, "logpipe");
+    head->set(bhttp::field::content_type, response.content_type);
+    head->set(bhttp::field::cache_control, "no-cache");
+    for (auto& [name, value] : response.headers) head->set(name, value);
+    head->keep_alive(false);
+    head->chunked(true);
+    auto serializer = std::make_shared<bhttp::response_serializer<bhttp::empty_body>>(*head);
+    stream_.expires_after(server_.options.idle_timeout);
+    bhttp::async_write_header(
+        stream_, *serializer,
+        [self = shared_from_this(), head, serializer, produce = std::move(response.stream)](
+            beast::error_code error, size_t) {
+          self->OnWritten(error, false, /*streaming=*/true);
+          // The producer is always told, so that it can release what it holds.
+          self->body_stream_ = std::make_shared<SessionBodyStream>(self, self->server_);
+          if (error) {
+            self->body_stream_->MarkClosed();
+          } else {
+            self->stream_.expires_never();
+            self->WatchForClose();
+          }
+          produce(self->body_stream_);
+        });
+  }
+
+  void WatchForClose() {
+    discard_.resize(kReadBufferBytes);
+    stream_.async_read_some(asio::buffer(discard_),
+                            [self = shared_from_this()](beast::error_code error, size_t) {
+                              if (error) {
+                                self->body_stream_->MarkClosed();
+                                return;
+                              }
+                              self->WatchForClose();
+                            });
+  }
+
+  void PumpStream() {
+    if (stream_writing_ || body_stream_ == nullptr) return;
+    if (stream_pending_.empty()) {
+      if (!stream_ended_) return;
+      stream_writing_ = true;
+      stream_.expires_after(server_.options.idle_timeout);
+      asio::async_write(stream_, bhttp::make_chunk_last(),
+                        [self = shared_from_this()](beast::error_code, size_t) {
+                          self->body_stream_->MarkClosed();
+                          self->Close();
+                        });
+      return;
+    }
+    stream_writing_ = true;
+    auto piece = std::make_shared<std::string>(std::move(stream_pending_.front()));
+    stream_pending_.pop_front();
+    stream_.expires_after(server_.options.idle_timeout);
+    asio::async_write(stream_, bhttp::make_chunk(asio::buffer(*piece)),
+                      [self = shared_from_this(), piece](beast::error_code error, size_t) {
+                        self->stream_writing_ = false;
+                        if (error) {
+                          self->body_stream_->MarkClosed();
+                          return self->Close();
+                        }
+                        self->stream_.expires_never();
+                        self->PumpStream();
+                      });
+  }
+
+  void OnWritten(beast::error_code error, bool keep_alive, bool streaming = false) {
     ReleaseReservation();
+    if (streaming) {
+      server_.RequestFinished();
+      if (error) Close();
+      return;
+    }
     server_.RequestFinished();
     if (error) return Close();
     if (!keep_alive) return LingeringClose();
@@ -587,7 +701,27 @@ class Session : public TrackedConnection, public std::enable_shared_from_this<Se
   unsigned version_ = 11;
   std::string route_label_;
   Clock::time_point started_;
+  std::shared_ptr<SessionBodyStream> body_stream_;
+  std::deque<std::string> stream_pending_;
+  bool stream_writing_ = false;
+  bool stream_ended_ = false;
 };
+
+bool SessionBodyStream::Write(std::string piece) {
+  if (!open()) return false;
+  auto session = session_.lock();
+  if (!session) return false;
+  asio::post(session->stream().get_executor(), [session, piece = std::move(piece)]() mutable {
+    session->QueueStreamPiece(std::move(piece));
+  });
+  return true;
+}
+
+void SessionBodyStream::End() {
+  auto session = session_.lock();
+  if (!session) return;
+  asio::post(session->stream().get_executor(), [session] { session->EndStream(); });
+}
 
 }  // namespace
 

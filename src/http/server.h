@@ -25,17 +25,35 @@ struct Request {
   std::string content_type;
   std::string content_encoding;
   std::string authorization;
-  std::string accept;  ///< The Accept header (the web UI answers / only to text/html).
+  std::string accept;         ///< The Accept header (the web UI answers / only to text/html).
+  std::string last_event_id;  ///< Server-Sent Events resume from here.
   std::string body;
 };
 
 inline constexpr size_t kBodyPadding = 64;
+
+/// The writing end of a streamed response body (Server-Sent Events). Thread-safe.
+class BodyStream {
+ public:
+  virtual ~BodyStream() = default;
+  /// Queues a piece of the body, sent as one chunk; false once the client went away or the
+  /// server is stopping, and the producer should then stop.
+  virtual bool Write(std::string piece) = 0;
+  /// Ends the body; the connection closes after it.
+  virtual void End() = 0;
+  /// False once the client went away or the server is stopping.
+  [[nodiscard]] virtual bool open() const = 0;
+};
 
 struct Response {
   unsigned status = 200;
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  /// When set, `body` is ignored: the server sends the status and headers with a chunked body
+  /// that stays open, then calls this once (on a server thread; keep the stream and return) to
+  /// hand over the writing. The request counts as answered once the headers are sent.
+  std::function<void(std::shared_ptr<BodyStream>)> stream{};
 };
 
 /// Sends the response; call exactly once, from any thread.

@@ -21,6 +21,7 @@ SANITIZER_REPORT = re.compile(r"ERROR: (AddressSanitizer|LeakSanitizer)|WARNING:
 
 READY_LINE = re.compile(r"POST events to (http://\S+)/logs\s+\(metrics: (http://\S+)/metrics\)")
 ROLE_READY_LINE = re.compile(r"logpipe \w+ ready\s+\(metrics: (http://\S+)/metrics\)")
+QUERY_LINE = re.compile(r"query API on (http://\S+)/api/")
 
 
 def binary(release=False):
@@ -66,6 +67,10 @@ class Logpipe:
 
         def read_ready_line():
             for line in self.process.stdout:
+                match = QUERY_LINE.search(line)
+                if match:
+                    found["query_url"] = match.group(1)
+                    continue
                 match = READY_LINE.search(line)
                 if match:
                     found["urls"] = match.groups()
@@ -82,8 +87,9 @@ class Logpipe:
             self.process.kill()
             raise AssertionError(f"logpipe did not become ready:\n{self.stderr_text()}")
         self.ingest_url, self.metrics_url = found["urls"]
-        # `run` serves the query API with ingest; a processor on its metrics port.
-        self.query_url = self.ingest_url or self.metrics_url
+        # `run` serves the query API with ingest, a processor on its metrics port, either on
+        # QUERY_PORT when that is set.
+        self.query_url = found.get("query_url") or self.ingest_url or self.metrics_url
         return self
 
     def stderr_text(self):

@@ -1,0 +1,197 @@
+// The query API runs queries on its own pool: slow queries never hold up ingest on the same
+// server, the pool refuses work past its limit, and a query past its timeout is cancelled.
+#include "api/search_api.h"
+
+#include <gtest/gtest.h>
+
+#include <condition_variable>
+#include <future>
+#include <mutex>
+
+#include "core/metrics.h"
+#include "http/client.h"
+
+namespace lp::api {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A store whose searches block until released, or until their query is cancelled.
+class BlockingStore final : public search::SearchStore {
+ public:
+  Result<std::vector<search::DocumentOutcome>> Write(
+      std::span<const search::SearchDocument> documents) override {
+    return std::vector<search::DocumentOutcome>(documents.size());
+  }
+  Result<search::SearchPage> Search(const search::SearchQuery& query) override {
+    std::unique_lock lock(mutex_);
+    ++entered_;
+    changed_.notify_all();
+    // Polls the cancellation as a store's progress check would.
+    while (!released_) {
+      if (query.cancellation != nullptr && query.cancellation->cancelled()) {
+        ++cancelled_;
+        changed_.notify_all();
+        return Retryable("query cancelled");
+      }
+      changed_.wait_for(lock, 10ms);
+    }
+    return search::SearchPage{};
+  }
+  Result<search::SearchHit> Get(std::string_view id) override {
+    return NotFound("no event " + std::string(id));
+  }
+  Result<std::vector<search::HistogramBucket>> Histogram(const search::SearchQuery&,
+                                                         const search::HistogramRequest&) override {
+    return std::vector<search::HistogramBucket>{};
+  }
+  Result<search::Facets> Facet(const search::SearchQuery&, std::string_view, size_t) override {
+    return search::Facets{};
+  }
+  Result<uint64_t> DeleteOlderThan(int64_t) override { return 0; }
+
+  // Waits (up to a generous deadline) until `count` searches have begun.
+  bool WaitForEntered(int count) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, 60s, [&] { return entered_ >= count; });
+  }
+  void Release() {
+    std::lock_guard lock(mutex_);
+    released_ = true;
+    changed_.notify_all();
+  }
+  int cancelled() {
+    std::lock_guard lock(mutex_);
+    return cancelled_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  int entered_ = 0;
+  int cancelled_ = 0;
+  bool released_ = false;
+};
+
+// The pool's metrics, in a registry of the test's own.
+struct Metrics {
+  metrics::Registry registry;
+  QueryPoolMetrics pool{registry};
+};
+
+// Calls a handler directly and waits for its answer.
+http::Response Call(SearchApi& api, void (SearchApi::*handle)(http::Request&, http::Responder),
+                    std::string query) {
+  std::promise<http::Response> answer;
+  http::Request request;
+  request.method = "GET";
+  request.query = std::move(query);
+  (api.*handle)(request, [&answer](http::Response response) { answer.set_value(response); });
+  auto future = answer.get_future();
+  EXPECT_EQ(future.wait_for(60s), std::future_status::ready);
+  return future.get();
+}
+
+TEST(SearchApiTest, IngestIsAnsweredWhileSlowQueriesRunOnTheSameServer) {
+  BlockingStore store;
+  Metrics metrics;
+  QueryPool pool({.threads = 2, .max_queries = 8}, metrics.pool);
+  SearchApi api(store, pool);
+  http::HttpMetrics http_metrics(metrics.registry);
+  // One IO thread, as busy as it gets: a query run on it would hold every other request up.
+  http::Server server({.name = "ingest", .threads = 1},
+                      {http::Route{"POST", "/logs",
+                                   [](http::Request&, http::Responder respond) {
+                                     respond(http::JsonResponse(202, R"({"accepted":1})"));
+                                   }},
+                       http::Route{"GET", "/api/search",
+                                   [&api](http::Request& request, http::Responder respond) {
+                                     api.HandleSearch(request, std::move(respond));
+                                   }}},
+                      http_metrics);
+  ASSERT_TRUE(server.Start().has_value());
+  const http::ServerUrl url{"127.0.0.1", std::to_string(server.port()), ""};
+  std::vector<std::future<Result<http::ClientResponse>>> searches;
+  for (int i = 0; i < 2; ++i) {
+    searches.push_back(std::async(std::launch::async, [&] {
+      return http::Fetch(url, "GET", "/api/search?q=slow", {}, 120s);
+    }));
+  }
+  ASSERT_TRUE(store.WaitForEntered(2));
+
+  const auto posted = http::Fetch(url, "POST", "/logs", R"({"message":"x"})", 60s);
+  ASSERT_TRUE(posted.has_value()) << posted.error().message;
+  EXPECT_EQ(posted->status, 202u);
+  // The POST was answered while both queries were still running.
+  for (auto& search : searches) EXPECT_NE(search.wait_for(0s), std::future_status::ready);
+
+  store.Release();
+  for (auto& search : searches) {
+    const auto answered = search.get();
+    ASSERT_TRUE(answered.has_value()) << answered.error().message;
+    EXPECT_EQ(answered->status, 200u) << answered->body;
+  }
+  api.Stop();
+  server.Stop();
+}
+
+TEST(SearchApiTest, RefusesQueriesPastTheLimitWith429AndRetryAfter) {
+  BlockingStore store;
+  Metrics metrics;
+  QueryPool pool({.threads = 1, .max_queries = 2}, metrics.pool);
+  SearchApi api(store, pool);
+  std::vector<std::future<http::Response>> accepted;
+  for (int i = 0; i < 2; ++i) {
+    accepted.push_back(std::async(std::launch::async,
+                                  [&] { return Call(api, &SearchApi::HandleSearch, "q=slow"); }));
+  }
+  ASSERT_TRUE(store.WaitForEntered(1));  // One runs, one waits its turn.
+  const auto refused = Call(api, &SearchApi::HandleFacets, "field=service");
+  EXPECT_EQ(refused.status, 429u);
+  EXPECT_NE(refused.body.find("QUERY_MAX_CONCURRENT"), std::string::npos) << refused.body;
+  ASSERT_EQ(refused.headers.size(), 1u);
+  EXPECT_EQ(refused.headers[0], (std::pair<std::string, std::string>{"Retry-After", "1"}));
+  EXPECT_EQ(metrics.pool.rejected.Value(), 1u);
+  // Bad parameters are answered at once, without taking a place in the pool.
+  EXPECT_EQ(Call(api, &SearchApi::HandleSearch, "q=a%20OR").status, 400u);
+
+  store.Release();
+  for (auto& answer : accepted) EXPECT_EQ(answer.get().status, 200u);
+  // Room again once they finished.
+  EXPECT_EQ(Call(api, &SearchApi::HandleSearch, "q=x").status, 200u);
+}
+
+TEST(SearchApiTest, CancelsAQueryThatOutlivesItsTimeout) {
+  BlockingStore store;
+  Metrics metrics;
+  QueryPool pool({.threads = 1, .max_queries = 4, .timeout = 200ms}, metrics.pool);
+  SearchApi api(store, pool);
+  const auto answer = Call(api, &SearchApi::HandleSearch, "q=slow");
+  EXPECT_EQ(answer.status, 504u);
+  EXPECT_NE(answer.body.find("QUERY_TIMEOUT"), std::string::npos) << answer.body;
+  EXPECT_EQ(store.cancelled(), 1);  // The store saw the cancellation and stopped.
+  EXPECT_EQ(metrics.pool.cancelled.Value(), 1u);
+}
+
+TEST(SearchApiTest, NamesTheBadParameter) {
+  BlockingStore store;
+  Metrics metrics;
+  QueryPool pool({}, metrics.pool);
+  SearchApi api(store, pool);
+  store.Release();
+  const auto syntax = Call(api, &SearchApi::HandleSearch, "q=service%3Aweb%20AND");
+  EXPECT_EQ(syntax.status, 400u);
+  EXPECT_NE(syntax.body.find("q: invalid query at character 16"), std::string::npos) << syntax.body;
+  EXPECT_EQ(Call(api, &SearchApi::HandleSearch, "track_total=maybe").status, 400u);
+  EXPECT_EQ(Call(api, &SearchApi::HandleSearch, "cursor=nope").status, 400u);
+  EXPECT_EQ(Call(api, &SearchApi::HandleFacets, "").status, 400u);
+  EXPECT_EQ(Call(api, &SearchApi::HandleFacets, "field=message").status, 400u);
+  EXPECT_EQ(Call(api, &SearchApi::HandleHistogram, "by=timestamp").status, 400u);
+  EXPECT_EQ(Call(api, &SearchApi::HandleHistogram, "interval=soon").status, 400u);
+  EXPECT_EQ(Call(api, &SearchApi::HandleContext, "").status, 400u);
+  EXPECT_EQ(Call(api, &SearchApi::HandleContext, "id=x").status, 404u);
+  EXPECT_EQ(Call(api, &SearchApi::HandleSearch, "track_total=true").status, 200u);
+}
+
+}  // namespace
+}  // namespace lp::api
