@@ -1,5 +1,7 @@
 #include "app/components.h"
 
+#include <cstdlib>
+
 #include "core/file_util.h"
 #include "core/json_escape.h"
 #include "core/logging.h"
@@ -7,6 +9,9 @@
 #include "objectstore/s3/s3_object_store.h"
 #include "queue/kafka/kafka_queue.h"
 #include "queue/spool/spool.h"
+#ifdef LOGPIPE_FAULT_INJECTION
+#include "queue/testing/stalled_queue.h"
+#endif
 #include "search/elastic/elastic_search_store.h"
 #include "search/sqlite/sqlite_search_store.h"
 
@@ -16,6 +21,19 @@ namespace {
 const Logger& Log() {
   static const Logger logger("app");
   return logger;
+}
+
+// Test builds only (LOGPIPE_FAULT_INJECTION): LOGPIPE_FAULT_STALL_CONSUMERS=1 makes every
+// consumer of this process receive nothing, so that overload tests fill the queue for certain.
+OpenedQueue WithInjectedFaults(OpenedQueue opened) {
+#ifdef LOGPIPE_FAULT_INJECTION
+  if (const char* stall = std::getenv("LOGPIPE_FAULT_STALL_CONSUMERS");
+      stall != nullptr && std::string_view(stall) == "1") {
+    Log().Warn("fault injection: consumers receive nothing (LOGPIPE_FAULT_STALL_CONSUMERS)");
+    opened.queue = queue::testing::StallConsumers(std::move(opened.queue));
+  }
+#endif
+  return opened;
 }
 
 }  // namespace
@@ -38,8 +56,8 @@ Result<OpenedQueue> OpenQueue(const Config& config, metrics::Registry& registry)
     if (!kafka) return tl::unexpected(kafka.error());
     Log().Info("queue: Kafka", {{"brokers", config.KafkaCluster()}, {"topic", config.input_topic}});
     auto* flushable = kafka->get();
-    return OpenedQueue{std::move(*kafka),
-                       [flushable] { flushable->Flush(std::chrono::seconds(10)); }};
+    return WithInjectedFaults(OpenedQueue{
+        std::move(*kafka), [flushable] { flushable->Flush(std::chrono::seconds(10)); }});
   }
   const auto fsync = queue::spool::ParseFsyncPolicy(config.spool_fsync);
   auto spool = queue::spool::Spool::Open(
@@ -55,7 +73,7 @@ Result<OpenedQueue> OpenQueue(const Config& config, metrics::Registry& registry)
       registry);
   if (!spool) return tl::unexpected(spool.error());
   auto* stoppable = spool->get();
-  return OpenedQueue{std::move(*spool), [stoppable] { stoppable->Stop(); }};
+  return WithInjectedFaults(OpenedQueue{std::move(*spool), [stoppable] { stoppable->Stop(); }});
 }
 
 Result<std::unique_ptr<search::SearchStore>> OpenSearchStore(const Config& config) {

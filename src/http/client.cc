@@ -7,6 +7,8 @@
 #include <boost/beast/http.hpp>
 #include <limits>
 
+#include "http/curl_client.h"
+
 namespace lp::http {
 
 namespace asio = boost::asio;
@@ -51,33 +53,23 @@ Result<ServerUrl> ParseServerUrl(std::string_view url) {
 Result<ClientResponse> Fetch(const ServerUrl& server, std::string_view method,
                              std::string_view target, std::string_view body,
                              std::chrono::milliseconds timeout) {
-  const std::string where = server.host + ":" + server.port;
-  try {
-    asio::io_context io;
-    asio::ip::tcp::resolver resolver(io);
-    beast::tcp_stream stream(io);
-    stream.expires_after(timeout);
-    stream.connect(resolver.resolve(server.host, server.port));
-
-    bhttp::request<bhttp::string_body> request(bhttp::string_to_verb(method),
-                                               server.path_prefix + std::string(target), 11);
-    request.set(bhttp::field::host, server.host);
-    request.set(bhttp::field::user_agent, "logpipe-cli");
-    if (!body.empty()) request.set(bhttp::field::content_type, "application/json");
-    request.body() = std::string(body);
-    request.prepare_payload();
-    bhttp::write(stream, request);
-
-    beast::flat_buffer buffer;
-    bhttp::response_parser<bhttp::string_body> parser;
-    parser.body_limit(256 * 1024 * 1024);
-    bhttp::read(stream, buffer, parser);
-    beast::error_code ignored;
-    stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-    return ClientResponse{parser.get().result_int(), std::move(parser.get().body())};
-  } catch (const beast::system_error& error) {
-    return Retryable("cannot talk to logpipe at " + where + ": " + error.code().message());
+  // The whole request, connecting included, is bounded by `timeout`.
+  CurlClient client(CurlClientOptions{.timeout = timeout, .connect_timeout = timeout});
+  const bool ipv6 = server.host.find(':') != std::string::npos;
+  CurlRequest request{
+      .method = method,
+      .url = "http://" + (ipv6 ? "[" + server.host + "]" : server.host) + ":" + server.port +
+             server.path_prefix + std::string(target),
+      .headers = {"User-Agent: logpipe-cli", "Expect:"},
+      .body = body,
+  };
+  if (!body.empty()) request.headers.emplace_back("Content-Type: application/json");
+  auto response = client.Perform(request);
+  if (!response) {
+    return Retryable("cannot talk to logpipe at " + server.host + ":" + server.port + ": " +
+                     response.error().message);
   }
+  return ClientResponse{static_cast<unsigned>(response->status), std::move(response->body)};
 }
 
 Result<unsigned> FetchStream(const ServerUrl& server, std::string_view target,

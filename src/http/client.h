@@ -25,9 +25,10 @@ struct ClientResponse {
   std::string body;
 };
 
-/// One blocking request on a fresh connection, for the command-line tools. `target` is the path
-/// and query after the prefix. Connection problems and timeouts are retryable errors naming the
-/// server; any HTTP status is a response.
+/// One blocking request on a fresh connection (CurlClient), for the command-line tools. `target`
+/// is the path and query after the prefix; `timeout` bounds the whole request, connecting
+/// included. Connection problems and timeouts are retryable errors naming the server; any HTTP
+/// status is a response.
 [[nodiscard]] Result<ClientResponse> Fetch(
     const ServerUrl& server, std::string_view method, std::string_view target,
     std::string_view body = {}, std::chrono::milliseconds timeout = std::chrono::seconds(30));

@@ -2,7 +2,6 @@
 
 import json
 import threading
-import time
 from collections import Counter
 
 import pytest
@@ -64,9 +63,11 @@ def test_kill_9_during_load_loses_no_acknowledged_event(start_logpipe, fsync):
         assert offsets == list(range(offsets[0], offsets[0] + len(offsets)))
 
 
-def test_full_spool_answers_503_keeps_memory_bounded_and_recovers(start_logpipe):
-    # The embedded processor consumes far slower than ingest accepts, so the spool fills.
-    logpipe = start_logpipe(release=True, env={
+def test_full_spool_answers_503_and_recovers(start_logpipe):
+    # The spool fills for certain: the test build's fault injection stalls every consumer, so
+    # nothing read frees space (retention by age still does).
+    logpipe = start_logpipe(env={
+        "LOGPIPE_FAULT_STALL_CONSUMERS": "1",
         "SPOOL_MAX_BYTES": "4MiB",
         "SPOOL_SEGMENT_BYTES": "128KiB",
         "SPOOL_RETENTION": "5s",
@@ -104,13 +105,14 @@ def test_full_spool_answers_503_keeps_memory_bounded_and_recovers(start_logpipe)
     hammers = [threading.Thread(target=hammer) for _ in range(16)]
     for thread in hammers:
         thread.start()
-    time.sleep(3)
+    # Until the full spool has turned many large bodies away (peak memory under this load is a
+    # figure for the collector benchmark, not an assertion here).
+    refused_enough = wait_until(lambda: codes[503] >= 200, 300)
     stop.set()
     for thread in hammers:
         thread.join(120)
-    assert codes[503] > 0
+    assert refused_enough, codes
     assert codes["error"] == 0, codes
-    assert logpipe.peak_rss_bytes() < 256 * 1024 * 1024
     produced_before = logpipe.metric("logs_produced_total")
 
     # Retention frees space by age; ingest resumes without a restart.

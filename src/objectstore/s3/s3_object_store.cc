@@ -1,6 +1,5 @@
 #include "objectstore/s3/s3_object_store.h"
 
-#include <curl/curl.h>
 #include <openssl/evp.h>
 
 #include <algorithm>
@@ -116,56 +115,9 @@ Error ErrorFromResponse(const S3ObjectStore::Response& response, std::string_vie
   return Error{transient ? ErrorClass::kRetryable : ErrorClass::kPermanent, std::move(text)};
 }
 
-size_t AppendBody(char* data, size_t size, size_t count, void* user) {
-  static_cast<std::string*>(user)->append(data, size * count);
-  return size * count;
-}
-
-size_t ReadHeader(char* data, size_t size, size_t count, void* user) {
-  std::string_view line(data, size * count);
-  const auto colon = line.find(':');
-  if (colon != std::string_view::npos) {
-    std::string name(line.substr(0, colon));
-    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (name.starts_with(kMetadataPrefix)) {
-      auto value = line.substr(colon + 1);
-      while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) {
-        value.remove_prefix(1);
-      }
-      while (!value.empty() &&
-             (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) {
-        value.remove_suffix(1);
-      }
-      (*static_cast<Metadata*>(user))[name.substr(kMetadataPrefix.size())] = std::string(value);
-    }
-  }
-  return size * count;
-}
-
-struct UploadSource {
-  std::string_view body;
-  size_t sent = 0;
-};
-
-size_t ReadBody(char* buffer, size_t size, size_t count, void* user) {
-  auto* source = static_cast<UploadSource*>(user);
-  const size_t n = std::min(size * count, source->body.size() - source->sent);
-  std::memcpy(buffer, source->body.data() + source->sent, n);
-  source->sent += n;
-  return n;
-}
-
-struct HeaderList {
-  curl_slist* list = nullptr;
-  ~HeaderList() { curl_slist_free_all(list); }
-  void Add(const std::string& header) { list = curl_slist_append(list, header.c_str()); }
-};
-
 }  // namespace
 
 Result<std::unique_ptr<S3ObjectStore>> S3ObjectStore::Create(S3Options options) {
-  static const CURLcode global = curl_global_init(CURL_GLOBAL_DEFAULT);
-  if (global != CURLE_OK) return Permanent("cannot initialize libcurl");
   if (!options.endpoint.starts_with("http://") && !options.endpoint.starts_with("https://")) {
     return Permanent("S3_ENDPOINT must start with http:// or https://, not \"" + options.endpoint +
                      "\"");
@@ -189,72 +141,32 @@ Result<std::unique_ptr<S3ObjectStore>> S3ObjectStore::FromEnvironment() {
                           .secret_access_key = env("AWS_SECRET_ACCESS_KEY")});
 }
 
-S3ObjectStore::~S3ObjectStore() {
-  for (void* handle : handles_) curl_easy_cleanup(static_cast<CURL*>(handle));
-}
-
-void* S3ObjectStore::TakeHandle() {
-  {
-    std::lock_guard lock(handles_mutex_);
-    if (!handles_.empty()) {
-      void* handle = handles_.back();
-      handles_.pop_back();
-      return handle;
-    }
-  }
-  return curl_easy_init();
-}
-
-void S3ObjectStore::ReturnHandle(void* curl) {
-  std::lock_guard lock(handles_mutex_);
-  handles_.push_back(curl);
-}
-
-Result<S3ObjectStore::Response> S3ObjectStore::SendOnce(void* handle, std::string_view method,
+Result<S3ObjectStore::Response> S3ObjectStore::SendOnce(std::string_view method,
                                                         const std::string& url,
                                                         std::string_view body,
                                                         const Metadata& metadata) {
-  CURL* curl = static_cast<CURL*>(handle);
-  curl_easy_reset(curl);
-  Response response;
-  HeaderList headers;
-  headers.Add(std::string("x-amz-content-sha256: ").append(Sha256Hex(body)));
+  http::CurlRequest request{
+      .method = method,
+      .url = url,
+      .headers = {std::string("x-amz-content-sha256: ").append(Sha256Hex(body))},
+      .body = body,
+      .upload = method == "PUT",
+      .username = options_.access_key_id,
+      .password = options_.secret_access_key,
+      .aws_sigv4 = std::string("aws:amz:").append(options_.region).append(":s3"),
+      .keep_headers_prefix = std::string(kMetadataPrefix),
+  };
   for (const auto& [name, value] : metadata) {
-    headers.Add(std::string(kMetadataPrefix) + name + ": " + value);
+    request.headers.push_back(std::string(kMetadataPrefix) + name + ": " + value);
   }
   // Without this curl sends "Expect: 100-continue" and waits for an answer before the body.
-  headers.Add("Expect:");
-  const std::string sigv4 = std::string("aws:amz:").append(options_.region).append(":s3");
-  const std::string credentials = options_.access_key_id + ":" + options_.secret_access_key;
-  UploadSource source{body};
-
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_AWS_SIGV4, sigv4.c_str());
-  curl_easy_setopt(curl, CURLOPT_USERPWD, credentials.c_str());
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.list);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeout.count()));
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 10'000L);
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, AppendBody);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
-  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, ReadHeader);
-  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response.metadata);
-  if (method == "PUT") {
-    curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(curl, CURLOPT_READFUNCTION, ReadBody);
-    curl_easy_setopt(curl, CURLOPT_READDATA, &source);
-    curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(body.size()));
-  } else if (method == "HEAD") {
-    curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
-  } else if (method != "GET") {
-    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, std::string(method).c_str());
+  request.headers.emplace_back("Expect:");
+  auto answer = http_.Perform(request);
+  if (!answer) return Retryable("S3 " + answer.error().message);
+  Response response{.status = answer->status, .body = std::move(answer->body), .metadata = {}};
+  for (auto& [name, value] : answer->headers) {
+    response.metadata[name.substr(kMetadataPrefix.size())] = std::move(value);
   }
-  const CURLcode code = curl_easy_perform(curl);
-  if (code != CURLE_OK) {
-    return Retryable(std::string("S3 ").append(method) + " " + url + ": " +
-                     curl_easy_strerror(code));
-  }
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
   return response;
 }
 
@@ -265,17 +177,14 @@ Result<S3ObjectStore::Response> S3ObjectStore::Send(std::string_view method,
   std::string url = options_.endpoint + path;
   if (!query.empty()) url.append("?").append(query);
   Backoff backoff(options_.initial_backoff, std::chrono::seconds(30));
-  void* handle = TakeHandle();
-  if (handle == nullptr) return Retryable("cannot create a libcurl handle");
   Result<Response> result = Retryable("no attempt made");
   for (int attempt = 0; attempt < options_.attempts; ++attempt) {
     if (attempt > 0) std::this_thread::sleep_for(backoff.Next(attempt));
-    result = SendOnce(handle, method, url, body, metadata);
+    result = SendOnce(method, url, body, metadata);
     const bool transient =
         !result || result->status >= 500 || result->status == 429 || result->status == 0;
     if (!transient) break;
   }
-  ReturnHandle(handle);
   return result;
 }
 

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "http/curl_client.h"
 #include "objectstore/object_store.h"
 
 namespace lp::objectstore::s3 {
@@ -21,7 +22,8 @@ struct S3Options {
 };
 
 /// S3 over libcurl: path-style requests signed with SigV4 (libcurl's CURLOPT_AWS_SIGV4, with the
-/// payload's SHA-256 in `x-amz-content-sha256`), keep-alive connections from a small pool.
+/// payload's SHA-256 in `x-amz-content-sha256`) over the shared http::CurlClient (keep-alive
+/// connections, deadlines).
 /// Transient failures are retried with backoff before they are returned as retryable; 403 and a
 /// wrong region are permanent errors that say which setting to check. Thread-safe.
 class S3ObjectStore final : public ObjectStore {
@@ -29,7 +31,6 @@ class S3ObjectStore final : public ObjectStore {
   [[nodiscard]] static Result<std::unique_ptr<S3ObjectStore>> Create(S3Options options);
   /// From S3_ENDPOINT, S3_REGION, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.
   [[nodiscard]] static Result<std::unique_ptr<S3ObjectStore>> FromEnvironment();
-  ~S3ObjectStore() override;
 
   [[nodiscard]] Result<void> EnsureBucket(std::string_view bucket) override;
   [[nodiscard]] Result<void> Put(std::string_view bucket, std::string_view key,
@@ -47,21 +48,20 @@ class S3ObjectStore final : public ObjectStore {
   };
 
  private:
-  explicit S3ObjectStore(S3Options options) : options_(std::move(options)) {}
+  explicit S3ObjectStore(S3Options options)
+      : options_(std::move(options)),
+        http_(http::CurlClientOptions{.timeout = options_.timeout,
+                                      .connect_timeout = std::chrono::seconds(10)}) {}
 
   /// One request with retries; any HTTP status is a response, transport trouble an error.
   [[nodiscard]] Result<Response> Send(std::string_view method, const std::string& path,
                                       const std::string& query, std::string_view body,
                                       const Metadata& metadata);
-  [[nodiscard]] Result<Response> SendOnce(void* curl, std::string_view method,
-                                          const std::string& url, std::string_view body,
-                                          const Metadata& metadata);
-  void* TakeHandle();
-  void ReturnHandle(void* curl);
+  [[nodiscard]] Result<Response> SendOnce(std::string_view method, const std::string& url,
+                                          std::string_view body, const Metadata& metadata);
 
   const S3Options options_;
-  std::mutex handles_mutex_;
-  std::vector<void*> handles_;
+  http::CurlClient http_;
 };
 
 }  // namespace lp::objectstore::s3

@@ -94,7 +94,7 @@ class QueueContractTest : public testing::TestWithParam<QueueFactory> {
     under_test_.queue->Produce(topic_, outgoing,
                                [&done](Result<void> result) { done.set_value(std::move(result)); });
     auto future = done.get_future();
-    ASSERT_EQ(future.wait_for(60s), std::future_status::ready);
+    ASSERT_EQ(future.wait_for(120s), std::future_status::ready);
     const auto result = future.get();
     ASSERT_TRUE(result.has_value()) << result.error().message;
   }
@@ -105,15 +105,21 @@ class QueueContractTest : public testing::TestWithParam<QueueFactory> {
     return consumer ? std::move(*consumer) : nullptr;
   }
 
-  // Polls until `count` records arrived or the deadline passed.
+  // Polls until `count` records arrived or the deadline passed. A retryable error (a group
+  // coordinator still loading, a topic's metadata not yet everywhere: a busy broker says so) is
+  // polled through, as every consumer of the seam does; the deadline is a ceiling for a loaded
+  // machine, not an expectation.
   static std::vector<ConsumedRecord> PollUntil(Consumer& consumer, size_t count,
-                                               std::chrono::seconds deadline = 60s) {
+                                               std::chrono::seconds deadline = 120s) {
     std::vector<ConsumedRecord> out;
     const auto end = std::chrono::steady_clock::now() + deadline;
     while (out.size() < count && std::chrono::steady_clock::now() < end) {
       auto batch = consumer.Poll(count - out.size(), 500ms);
-      EXPECT_TRUE(batch.has_value());
-      if (!batch) break;
+      if (!batch) {
+        if (batch.error().retryable()) continue;
+        ADD_FAILURE() << batch.error().message;
+        break;
+      }
       for (auto& record : *batch) out.push_back(std::move(record));
     }
     return out;
@@ -242,7 +248,15 @@ TEST_P(QueueContractTest, SeekRewindsAPartition) {
   auto consumer = SubscribeOrFail("seek");
   const auto records = PollUntil(*consumer, 10);
   ASSERT_EQ(records.size(), 10u);
-  ASSERT_TRUE(consumer->Seek(partition, records[4].offset).has_value());
+  // A busy broker may rebalance even a lone member (the topic's partitions show up late); the
+  // partition is then not assigned for a moment and cannot be sought: poll until it is again.
+  const auto deadline = std::chrono::steady_clock::now() + 120s;
+  auto sought = consumer->Seek(partition, records[4].offset);
+  while (!sought && std::chrono::steady_clock::now() < deadline) {
+    (void)consumer->Poll(100, 100ms);
+    sought = consumer->Seek(partition, records[4].offset);
+  }
+  ASSERT_TRUE(sought.has_value()) << sought.error().message;
   const auto again = PollUntil(*consumer, 6);
   ASSERT_EQ(again.size(), 6u);
   EXPECT_EQ(again.front().value, "event-4");
@@ -252,12 +266,15 @@ TEST_P(QueueContractTest, MembersSplitPartitionsAndTakeOverWhenOneLeaves) {
   auto first = SubscribeOrFail("shared");
   auto second = SubscribeOrFail("shared");
   // Joining a group takes a rebalance; the split is what this test is about, so it starts from it.
-  const auto joined_by = std::chrono::steady_clock::now() + 60s;
+  const auto joined_by = std::chrono::steady_clock::now() + 120s;
   while ((first->Assignment().empty() || second->Assignment().empty()) &&
          std::chrono::steady_clock::now() < joined_by) {
     for (auto* consumer : {first.get(), second.get()}) {
       auto nothing = consumer->Poll(1, 100ms);
-      ASSERT_TRUE(nothing.has_value());
+      if (!nothing) {
+        ASSERT_TRUE(nothing.error().retryable()) << nothing.error().message;
+        continue;
+      }
       ASSERT_TRUE(nothing->empty());
     }
   }
@@ -266,16 +283,23 @@ TEST_P(QueueContractTest, MembersSplitPartitionsAndTakeOverWhenOneLeaves) {
   ProduceOrFail(Numbered(400, 40));
   std::set<std::string> seen;
   std::set<int32_t> first_partitions, second_partitions;
-  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  const auto deadline = std::chrono::steady_clock::now() + 120s;
   while (seen.size() < 400 && std::chrono::steady_clock::now() < deadline) {
     for (auto* consumer : {first.get(), second.get()}) {
       auto batch = consumer->Poll(100, 200ms);
-      ASSERT_TRUE(batch.has_value());
+      if (!batch) {
+        ASSERT_TRUE(batch.error().retryable()) << batch.error().message;
+        continue;
+      }
       for (const auto& record : *batch) {
         seen.insert(record.value);
         (consumer == first.get() ? first_partitions : second_partitions).insert(record.partition);
         const OffsetCommit commit{record.partition, record.offset + 1, ""};
-        ASSERT_TRUE(consumer->Commit(std::span(&commit, 1)).has_value());
+        // A commit racing a rebalance on a busy broker fails retryably; the record is read again.
+        const auto committed = consumer->Commit(std::span(&commit, 1));
+        if (!committed) {
+          ASSERT_TRUE(committed.error().retryable()) << committed.error().message;
+        }
       }
     }
   }

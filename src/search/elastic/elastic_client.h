@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "http/curl_client.h"
 #include "search/search_store.h"
 
 namespace lp::search::elastic {
@@ -29,16 +30,15 @@ struct ElasticResponse {
   std::string body;
 };
 
-/// HTTP to an Elasticsearch or OpenSearch cluster over libcurl: keep-alive handles from a pool,
-/// gzip request bodies, compressed answers accepted, failover across the configured hosts (the
-/// one that answered last is tried first). Any HTTP status is a response; only when no host
-/// answers is the result a retryable error. A request with a Cancellation is aborted (and the
-/// connection closed, which cancels a search in the cluster) once it is cancelled, and its
-/// timeout is at most the time left before its deadline. Thread-safe.
+/// HTTP to an Elasticsearch or OpenSearch cluster over the shared http::CurlClient (keep-alive
+/// connections, deadlines, TLS options): gzip request bodies, compressed answers accepted,
+/// failover across the configured hosts (the one that answered last is tried first). Any HTTP
+/// status is a response; only when no host answers is the result a retryable error. A request
+/// with a Cancellation is aborted (and its connection closed, which cancels a search in the
+/// cluster) once it is cancelled, and it ends by the Cancellation's deadline. Thread-safe.
 class ElasticClient {
  public:
   explicit ElasticClient(ElasticClientOptions options);
-  ~ElasticClient();
   ElasticClient(const ElasticClient&) = delete;
   ElasticClient& operator=(const ElasticClient&) = delete;
 
@@ -48,16 +48,14 @@ class ElasticClient {
                                              const Cancellation* cancellation = nullptr);
 
  private:
-  [[nodiscard]] Result<ElasticResponse> SendTo(void* curl, const std::string& host,
-                                               std::string_view method, std::string_view path,
-                                               std::string_view body, std::string_view content_type,
+  [[nodiscard]] Result<ElasticResponse> SendTo(const std::string& host, std::string_view method,
+                                               std::string_view path, std::string_view body,
+                                               std::string_view content_type,
                                                const Cancellation* cancellation);
-  void* TakeHandle();
-  void ReturnHandle(void* curl);
 
   const ElasticClientOptions options_;
+  http::CurlClient http_;
   std::mutex mutex_;
-  std::vector<void*> handles_;
   size_t preferred_host_ = 0;
 };
 
