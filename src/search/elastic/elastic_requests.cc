@@ -62,21 +62,29 @@ std::string BoolQuery(const SearchQuery& query) {
   return R"({"bool":{"filter":[)" + Joined(filters) + "]}}";
 }
 
-// Walks a payload object, appending each number leaf to `out` as `"a/b":<number>`.
-void CollectNumbers(simdjson::dom::object object, const std::string& prefix,
-                    std::vector<std::string>& out) {
+// Walks a payload object: each number leaf goes to `numbers` as `"a/b":<number>`, and each
+// scalar leaf to `values` as `"a/b":"<its text>"`.
+void CollectLeaves(simdjson::dom::object object, const std::string& prefix,
+                   std::vector<std::string>& numbers, std::vector<std::string>& values) {
   for (const auto field : object) {
     const std::string path =
         prefix.empty() ? std::string(field.key) : prefix + "/" + std::string(field.key);
     if (field.value.is_object()) {
-      CollectNumbers(field.value.get_object().value_unsafe(), path, out);
-    } else if (field.value.is_number()) {
-      std::string member = "\"";
-      AppendJsonEscaped(member, path);
-      member += "\":";
-      member += simdjson::to_string(field.value);
-      out.push_back(std::move(member));
+      CollectLeaves(field.value.get_object().value_unsafe(), path, numbers, values);
+      continue;
     }
+    if (field.value.is_array() || field.value.is_null()) continue;
+    std::string name = "\"";
+    AppendJsonEscaped(name, path);
+    name += "\":";
+    std::string_view text;
+    if (field.value.get_string().get(text) == simdjson::SUCCESS) {
+      values.push_back(name + Quoted(text));
+      continue;
+    }
+    const std::string json = simdjson::to_string(field.value);
+    if (field.value.is_number()) numbers.push_back(name + json);
+    values.push_back(name + Quoted(json));
   }
 }
 
@@ -131,13 +139,15 @@ std::string IndexTemplateBody(const ClusterInfo& cluster, const TemplateOptions&
          R"(],"priority":100,"template":{"settings":{)" + settings +
          R"(},"mappings":{"dynamic_templates":[{"labels_as_keywords":{"path_match":"labels.*",)"
          R"("mapping":{"type":"keyword"}}},{"payload_numbers_as_doubles":{)"
-         R"("path_match":"payload_numbers.*","mapping":{"type":"double"}}}],"properties":{)"
+         R"("path_match":"payload_numbers.*","mapping":{"type":"double"}}},)"
+         R"({"payload_values_as_keywords":{"path_match":"payload_values.*",)"
+         R"("mapping":{"type":"keyword","ignore_above":1024}}}],"properties":{)"
          R"("timestamp":{"type":"date"},"ingested_at":{"type":"date"},)"
          R"("event_id":{"type":"keyword"},"service":{"type":"keyword"},)"
          R"("level":{"type":"keyword"},"host":{"type":"keyword"},)"
          R"("trace_id":{"type":"keyword"},"request_id":{"type":"keyword"},)"
          R"("message":{"type":"text"},"labels":{"type":"object"},)"
-         R"("payload_numbers":{"type":"object"},"payload":)" +
+         R"("payload_numbers":{"type":"object"},"payload_values":{"type":"object"},"payload":)" +
          payload +
          R"(,"geo":{"properties":{"country_iso_code":{"type":"keyword"},)"
          R"("country_name":{"type":"keyword"},"city_name":{"type":"keyword"},)"
@@ -187,11 +197,13 @@ void AppendBulkIndex(std::string& body, std::string_view alias, const SearchDocu
   simdjson::dom::parser parser;
   simdjson::dom::object payload;
   std::vector<std::string> numbers;
+  std::vector<std::string> values;
   if (parser.parse(document.json).at_key("payload").get_object().get(payload) ==
       simdjson::SUCCESS) {
-    CollectNumbers(payload, "", numbers);
+    CollectLeaves(payload, "", numbers, values);
   }
   if (!numbers.empty()) body += R"(,"payload_numbers":{)" + Joined(numbers) + "}";
+  if (!values.empty()) body += R"(,"payload_values":{)" + Joined(values) + "}";
   if (document.json.size() > 2) body += ',';
   body.append(std::string_view(document.json).substr(1));
   body += '\n';
@@ -201,6 +213,13 @@ std::string NumberField(std::string_view payload_field) {
   std::string path(payload_field.substr(std::string_view("payload.").size()));
   std::ranges::replace(path, '.', '/');
   return "payload_numbers." + path;
+}
+
+std::string AggregationField(std::string_view field) {
+  if (!field.starts_with("payload.")) return std::string(field);
+  std::string path(field.substr(std::string_view("payload.").size()));
+  std::ranges::replace(path, '.', '/');
+  return "payload_values." + path;
 }
 
 Result<std::string> SearchBody(const SearchQuery& query) {
@@ -240,8 +259,9 @@ Result<std::string> HistogramBody(const SearchQuery& query, const HistogramReque
   return R"({"size":0,"query":)" + BoolQuery(query) +
          R"(,"aggs":{"buckets":{"date_histogram":{"field":"timestamp","fixed_interval":")" +
          std::to_string(request.interval_ms) +
-         R"(ms","min_doc_count":1},"aggs":{"values":{"terms":{"field":)" + Quoted(request.by) +
-         R"(,"size":)" + std::to_string(by_level ? 16 : request.groups) +
+         R"(ms","min_doc_count":1},"aggs":{"values":{"terms":{"field":)" +
+         Quoted(AggregationField(request.by)) + R"(,"size":)" +
+         std::to_string(by_level ? 16 : request.groups) +
          R"(,"order":[{"_count":"desc"},{"_key":"asc"}]}}}}}})";
 }
 
@@ -249,7 +269,7 @@ Result<std::string> FacetBody(const SearchQuery& query, std::string_view field, 
   if (auto checked = CheckGroupingField(field); !checked) return tl::unexpected(checked.error());
   if (size == 0 || size > 1000) return Permanent("size must be from 1 to 1000");
   return R"({"size":0,"query":)" + BoolQuery(query) + R"(,"aggs":{"values":{"terms":{"field":)" +
-         Quoted(field) + R"(,"size":)" + std::to_string(size) +
+         Quoted(AggregationField(field)) + R"(,"size":)" + std::to_string(size) +
          R"(,"order":[{"_count":"desc"},{"_key":"asc"}]}}}})";
 }
 

@@ -54,11 +54,16 @@ constexpr int kTotalFieldsLimit = 2000;
 /// joined by `/` (`payload.http.status` → `payload_numbers.http/status`), mapped as `double` by
 /// the template, so comparisons work beside the flattened `payload` (which holds text only).
 /// Paths never nest there, so a leaf that is a number in one event and an object in another
-/// cannot conflict.
+/// cannot conflict. Likewise `payload_values`: every scalar leaf as keyword text (numbers and
+/// booleans as their JSON text), for facets and histogram groupings (OpenSearch's flat_object
+/// cannot aggregate its subfields).
 void AppendBulkIndex(std::string& body, std::string_view alias, const SearchDocument& document);
 
 /// The `payload_numbers` field of a `payload.*` field.
 [[nodiscard]] std::string NumberField(std::string_view payload_field);
+/// The field facets and histograms aggregate for a field: `payload_values.<path>` for payload
+/// fields, the field itself otherwise.
+[[nodiscard]] std::string AggregationField(std::string_view field);
 
 /// The most hits one search may ask for (the indices' default `max_result_window`).
 constexpr size_t kMaxSearchSize = 10'000;

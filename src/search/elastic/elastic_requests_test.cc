@@ -144,10 +144,13 @@ TEST(ElasticRequestsTest, PayloadNumbersAreCopiedUnderTheirFlatPaths) {
   EXPECT_EQ(body,
             "{\"index\":{\"_index\":\"log-write\",\"_id\":\"app-logs-0-8\"}}\n"
             R"({"event_id":"app-logs-0-8","payload_numbers":{"status":500,"http/ms":1.5},)"
+            R"("payload_values":{"status":"500","user":"u","http/ms":"1.5","http/ok":"true"},)"
             R"("message":"a","payload":{"status":500,"user":"u","http":{"ms":1.5,"ok":true},)"
             R"("list":[1]}})"
             "\n");
   EXPECT_EQ(NumberField("payload.http.ms"), "payload_numbers.http/ms");
+  EXPECT_EQ(AggregationField("payload.http.ms"), "payload_values.http/ms");
+  EXPECT_EQ(AggregationField("labels.env"), "labels.env");
 }
 
 TEST(ElasticRequestsTest, ReadsTheDistributionAndVersion) {
