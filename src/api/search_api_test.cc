@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <future>
 #include <mutex>
+#include <thread>
 
 #include "core/metrics.h"
 #include "http/client.h"
@@ -146,6 +147,12 @@ TEST(SearchApiTest, RefusesQueriesPastTheLimitWith429AndRetryAfter) {
                                   [&] { return Call(api, &SearchApi::HandleSearch, "q=slow"); }));
   }
   ASSERT_TRUE(store.WaitForEntered(1));  // One runs, one waits its turn.
+  // Both are in the pool before the third asks (the second may still be on its way to it).
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (metrics.pool.in_flight.Value() < 2 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(1ms);
+  }
+  ASSERT_EQ(metrics.pool.in_flight.Value(), 2.0);
   const auto refused = Call(api, &SearchApi::HandleFacets, "field=service");
   EXPECT_EQ(refused.status, 429u);
   EXPECT_NE(refused.body.find("QUERY_MAX_CONCURRENT"), std::string::npos) << refused.body;

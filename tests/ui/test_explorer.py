@@ -3,9 +3,9 @@
 import gzip
 import json
 import re
+import time
 from urllib.parse import parse_qs, urlparse
 
-import pytest
 import requests
 from playwright.sync_api import expect
 
@@ -13,10 +13,6 @@ from conftest import axe_findings, post_events, screenshot, seed_events, wait_un
 
 NEWEST = seed_events()[-1]
 
-# What the page relies on that main does not have yet: /api/context (the query branch, DESIGN
-# §3). Until it lands this is a strict xfail: it runs, and the day it passes the run fails, so
-# the marker is removed then.
-NEEDS_QUERY_BRANCH = pytest.mark.xfail(strict=True, reason="needs /api/context (query branch)")
 
 
 def rows(page):
@@ -157,7 +153,6 @@ def test_dragging_over_the_histogram_narrows_the_range_and_zooms_back(seeded, pa
     expect(page.locator(".status").first).to_contain_text(f"{narrowed} hits")
 
 
-@NEEDS_QUERY_BRANCH
 def test_context_shows_the_neighbours_of_an_event(seeded, page_for):
     page = page_for(seeded)
     rows(page).nth(5).click()
@@ -215,14 +210,16 @@ def test_live_tail_shows_an_event_posted_after_it_was_opened(seeded, page_for):
     page = page_for(seeded)
     page.get_by_role("button", name="● Live").click()
     expect(page.locator(".live-bar")).to_be_visible()
-    expect(page.locator(".live-rows")).to_have_text("0 rows")
-    # Streaming (or, on a server without /api/tail, polling) from here on.
-    expect(page.locator(".live-bar")).to_contain_text(re.compile("streaming|polling"))
-    fresh = dict(seed_events(1)[0], service="tailer", message="tail sees quokka",
-                 timestamp="2025-10-29T08:00:00.000Z")
+    # The stream opens with the newest matching events (DESIGN §3: `/api/tail`), then follows.
+    expect(page.locator(".live-bar")).to_contain_text("streaming")
+    expect(page.locator(".live-rows")).to_have_text(re.compile(r"^\d+ rows"))
+    before = int(page.locator(".live-rows").inner_text().split()[0])
+    # The tail follows timestamp order, so the new event is stamped after every seeded one.
+    now = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
+    fresh = dict(seed_events(1)[0], service="tailer", message="tail sees quokka", timestamp=now)
     post_events(seeded, [fresh])
     expect(rows(page).first).to_contain_text("tail sees quokka", timeout=60_000)
-    expect(page.locator(".live-rows")).to_contain_text("1 rows")
+    expect(page.locator(".live-rows")).to_contain_text(f"{before + 1} rows")
     page.get_by_role("button", name="⏸ Pause").click()
     expect(page.locator(".live-dot")).to_have_text("Paused")
 
