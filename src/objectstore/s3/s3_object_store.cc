@@ -237,47 +237,17 @@ Result<StoredObject> S3ObjectStore::Get(std::string_view bucket, std::string_vie
   return StoredObject{std::move(response->body), std::move(response->metadata)};
 }
 
-Result<std::vector<std::string>> S3ObjectStore::ListFolders(std::string_view bucket,
-                                                            std::string_view prefix) {
-  std::vector<std::string> folders;
+Result<std::vector<std::string>> S3ObjectStore::ListPages(
+    std::string_view bucket, std::string_view prefix, bool folders,
+    const std::function<void(std::string_view page, std::vector<std::string>& out)>& collect) {
+  std::vector<std::string> found;
   std::string continuation;
   while (true) {
     // SigV4 wants the query's parameters sorted by name.
     std::string query;
     if (!continuation.empty())
       query.append("continuation-token=").append(UriEncode(continuation, false)).append("&");
-    query.append("delimiter=%2F&list-type=2&prefix=").append(UriEncode(prefix, false));
-    auto response = Send("GET", ObjectPath(bucket, {}), query, {}, {});
-    if (!response) return tl::unexpected(response.error());
-    if (response->status == 404) return NotFound(std::string("no S3 bucket ").append(bucket));
-    if (response->status != 200) {
-      return tl::unexpected(ErrorFromResponse(*response, std::string("S3 list ").append(prefix)));
-    }
-    size_t at = 0;
-    while (true) {
-      // Each folder is a <CommonPrefixes><Prefix>...</Prefix></CommonPrefixes>; the response's
-      // own <Prefix> echoes the request and is not one.
-      const std::string group = XmlElement(response->body, "CommonPrefixes", &at);
-      if (at == std::string_view::npos) break;
-      folders.push_back(XmlElement(group, "Prefix"));
-    }
-    if (XmlElement(response->body, "IsTruncated") != "true") break;
-    continuation = XmlElement(response->body, "NextContinuationToken");
-    if (continuation.empty()) break;
-  }
-  std::sort(folders.begin(), folders.end());
-  return folders;
-}
-
-Result<std::vector<std::string>> S3ObjectStore::List(std::string_view bucket,
-                                                     std::string_view prefix) {
-  std::vector<std::string> keys;
-  std::string continuation;
-  while (true) {
-    // SigV4 wants the query's parameters sorted by name.
-    std::string query;
-    if (!continuation.empty())
-      query.append("continuation-token=").append(UriEncode(continuation, false)).append("&");
+    if (folders) query.append("delimiter=%2F&");
     query.append("list-type=2&prefix=").append(UriEncode(prefix, false));
     auto response = Send("GET", ObjectPath(bucket, {}), query, {}, {});
     if (!response) return tl::unexpected(response.error());
@@ -285,18 +255,41 @@ Result<std::vector<std::string>> S3ObjectStore::List(std::string_view bucket,
     if (response->status != 200) {
       return tl::unexpected(ErrorFromResponse(*response, std::string("S3 list ").append(prefix)));
     }
-    size_t at = 0;
-    while (true) {
-      std::string key = XmlElement(response->body, "Key", &at);
-      if (at == std::string_view::npos) break;
-      keys.push_back(std::move(key));
-    }
+    collect(response->body, found);
     if (XmlElement(response->body, "IsTruncated") != "true") break;
     continuation = XmlElement(response->body, "NextContinuationToken");
     if (continuation.empty()) break;
   }
-  std::sort(keys.begin(), keys.end());
-  return keys;
+  std::sort(found.begin(), found.end());
+  return found;
+}
+
+Result<std::vector<std::string>> S3ObjectStore::ListFolders(std::string_view bucket,
+                                                            std::string_view prefix) {
+  return ListPages(bucket, prefix, /*folders=*/true,
+                   [](std::string_view page, std::vector<std::string>& out) {
+                     size_t at = 0;
+                     while (true) {
+                       // Each folder is a <CommonPrefixes><Prefix>...</Prefix></CommonPrefixes>;
+                       // the response's own <Prefix> echoes the request and is not one.
+                       const std::string group = XmlElement(page, "CommonPrefixes", &at);
+                       if (at == std::string_view::npos) break;
+                       out.push_back(XmlElement(group, "Prefix"));
+                     }
+                   });
+}
+
+Result<std::vector<std::string>> S3ObjectStore::List(std::string_view bucket,
+                                                     std::string_view prefix) {
+  return ListPages(bucket, prefix, /*folders=*/false,
+                   [](std::string_view page, std::vector<std::string>& out) {
+                     size_t at = 0;
+                     while (true) {
+                       std::string key = XmlElement(page, "Key", &at);
+                       if (at == std::string_view::npos) break;
+                       out.push_back(std::move(key));
+                     }
+                   });
 }
 
 }  // namespace lp::objectstore::s3

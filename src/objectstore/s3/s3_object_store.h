@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -48,6 +49,11 @@ class S3ObjectStore final : public ObjectStore {
   };
 
  private:
+  /// Every page of a ListObjectsV2 of `prefix` (with `folders`, grouped by '/'), each handed
+  /// to `collect`; what it collected, sorted.
+  [[nodiscard]] Result<std::vector<std::string>> ListPages(
+      std::string_view bucket, std::string_view prefix, bool folders,
+      const std::function<void(std::string_view page, std::vector<std::string>& out)>& collect);
   explicit S3ObjectStore(S3Options options)
       : options_(std::move(options)),
         http_(http::CurlClientOptions{.timeout = options_.timeout,
