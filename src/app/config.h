@@ -43,6 +43,8 @@ struct Config {
   uint64_t spool_segment_bytes = 64ULL * 1024 * 1024;
   std::chrono::milliseconds spool_retention = std::chrono::hours(24 * 7);
   uint32_t search_retention_days = 30;
+  uint64_t search_retention_bytes = 0;  ///< 0: no size cap.
+  std::string search_store = "logstore";
   std::filesystem::path geoip_db_path;
   std::filesystem::path archive_dir;  ///< Empty: `<data_dir>/archive`.
   std::string s3_endpoint;            ///< Empty: the local folder.

@@ -72,7 +72,7 @@ Result<ProcessorParts> StartProcessor(const Config& config, queue::Queue& queue,
                                       metrics::Registry& registry,
                                       queue::ConsumerLagMetrics& lag_metrics) {
   ProcessorParts parts;
-  auto store = OpenSearchStore(config);
+  auto store = OpenSearchStore(config, registry);
   if (!store) return tl::unexpected(store.error());
   parts.store = std::move(*store);
   if (config.es_hosts.empty()) {

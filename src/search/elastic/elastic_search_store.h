@@ -41,7 +41,7 @@ class ElasticSearchStore final : public SearchStore {
   [[nodiscard]] Result<SearchPage> Search(const SearchQuery& query) override;
   [[nodiscard]] Result<std::vector<HistogramBucket>> Histogram(const SearchQuery& query,
                                                                int64_t interval_ms) override;
-  [[nodiscard]] Result<uint64_t> DeleteOlderThan(int64_t before_ms) override;
+  [[nodiscard]] Result<uint64_t> DeleteArrivedBefore(int64_t before_ms) override;
 
   [[nodiscard]] const ClusterInfo& cluster() const { return cluster_; }
 

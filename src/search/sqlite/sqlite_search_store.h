@@ -26,7 +26,7 @@ class SqliteSearchStore final : public SearchStore {
   [[nodiscard]] Result<SearchPage> Search(const SearchQuery& query) override;
   [[nodiscard]] Result<std::vector<HistogramBucket>> Histogram(const SearchQuery& query,
                                                                int64_t interval_ms) override;
-  [[nodiscard]] Result<uint64_t> DeleteOlderThan(int64_t before_ms) override;
+  [[nodiscard]] Result<uint64_t> DeleteArrivedBefore(int64_t before_ms) override;
 
  private:
   SqliteSearchStore() = default;
