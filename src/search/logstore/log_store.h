@@ -26,7 +26,7 @@ struct LogStoreOptions {
   size_t flush_bytes = 32 << 20;
   /// Write refuses (retryable) while the buffer holds more than this: parts cannot be written
   /// (disk full), so the processor stops and the queue fills instead of memory.
-  size_t max_buffer_bytes = 256 << 20;
+  size_t max_buffer_bytes = 64 << 20;
   /// Background merging starts when there are more parts than this.
   size_t merge_above_parts = 6;
   size_t max_merge_parts = 8;
