@@ -258,10 +258,11 @@ def test_broker_stopped_under_load(start_logpipe, kafka_brokers, tmp_path):
             broker("down")
             assert wait_until(lambda: load.statuses[503] > 0, 60), load.statuses
             before_outage = load.acknowledged_count()
-            # The outage lasts until the producer has given up on records and many requests
-            # were refused, however slowly a loaded machine gets there.
-            assert wait_until(lambda: load.statuses[503] >= 100
-                              and collector.metric("producer_errors_total") > 0, 180), \
+            # The outage lasts until the producer has given up on records (each refusal waits
+            # out its message timeout, 10 s) and a good number of requests were refused, however
+            # slowly a loaded machine gets there.
+            assert wait_until(lambda: load.statuses[503] >= 20
+                              and collector.metric("producer_errors_total") > 0, 240), \
                 load.statuses
             during_outage = load.acknowledged_count() - before_outage
             broker("up")

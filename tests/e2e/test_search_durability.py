@@ -43,8 +43,9 @@ def test_kill_9_of_run_keeps_every_acknowledged_event_searchable_once(start_logp
     assert restarted.data_dir == logpipe.data_dir
 
     def searchable():
-        return requests.get(f"{restarted.ingest_url}/api/search", params={"limit": 1},
-                            timeout=30).json()["total"]
+        # track_total: past 10,000 the total is otherwise a lower bound ("gte").
+        return requests.get(f"{restarted.ingest_url}/api/search",
+                            params={"limit": 1, "track_total": "true"}, timeout=30).json()["total"]
 
     assert wait_until(lambda: searchable() >= len(acknowledged), 300), (searchable(), len(acknowledged))
     request_ids = Counter(hit["request_id"] for hit in restarted.search_all())
