@@ -28,7 +28,6 @@ std::string SummaryJson(const DecodedBatch& batch) {
 IngestHandler::IngestHandler(IngestOptions options, queue::Producer& producer,
                              CollectorMetrics& metrics)
     : options_(std::move(options)),
-      token_(options_.auth_token),
       producer_(producer),
       metrics_(metrics) {}
 
@@ -55,14 +54,10 @@ void IngestHandler::Return(std::unique_ptr<Decoding> decoding) {
 }
 
 void IngestHandler::HandleLogs(http::Request& request, http::Responder respond) {
-  if (!token_.Allows(request.authorization)) {
-    metrics_.requests_failed.WithLabels({"unauthorized"}).Increment();
-    return respond(http::UnauthorizedResponse());
-  }
   auto decoding = Borrow();
   DecodedBatch& batch = decoding->batch;
   auto decoded = decoding->decoder->Decode(request.content_type, request.content_encoding,
-                                           request.body, batch);
+                                           request.body, batch, request.tenant);
   if (!decoded) {
     metrics_.requests_failed.WithLabels({std::to_string(decoded.error().status)}).Increment();
     Return(std::move(decoding));

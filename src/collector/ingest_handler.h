@@ -7,7 +7,6 @@
 
 #include "collector/collector_metrics.h"
 #include "collector/request_decoder.h"
-#include "http/bearer_token.h"
 #include "http/server.h"
 #include "queue/queue.h"
 
@@ -16,12 +15,12 @@ namespace lp::collector {
 struct IngestOptions {
   std::string topic = "app-logs";
   DecodeOptions decode{};
-  /// When set, POST /logs requires `Authorization: Bearer <token>`.
-  std::string auth_token{};
 };
 
-/// POST /logs: decodes and validates a request's events, hands the accepted ones to the queue
-/// keyed by service, and answers only once the queue acknowledged them (DESIGN §3).
+/// POST /logs: decodes and validates a request's events, stamps each with the tenant
+/// authentication put in `request.tenant`, hands the accepted ones to the queue keyed by
+/// service, and answers only once the queue acknowledged them (DESIGN §3). Authentication is
+/// the route's (security::RequireScope), not the handler's.
 ///
 /// Thread-safe: server threads call it concurrently; each borrows a decoder from a pool.
 class IngestHandler {
@@ -39,7 +38,6 @@ class IngestHandler {
   void Return(std::unique_ptr<Decoding> decoding);
 
   const IngestOptions options_;
-  const http::BearerToken token_;
   queue::Producer& producer_;
   CollectorMetrics& metrics_;
   std::mutex pool_mutex_;

@@ -27,12 +27,12 @@ class RecordingProducer : public queue::Producer {
 class IngestHandlerTest : public testing::Test {
  protected:
   http::Response Post(std::string body, std::string content_type = "application/json",
-                      std::string authorization = "") {
+                      std::string tenant = "") {
     http::Request request;
     request.method = "POST";
     request.path = "/logs";
     request.content_type = std::move(content_type);
-    request.authorization = std::move(authorization);
+    request.tenant = std::move(tenant);
     request.body = std::move(body);
     http::Response answer;
     handler_->HandleLogs(request,
@@ -84,12 +84,24 @@ TEST_F(IngestHandlerTest, AnswersServiceUnavailableWithRetryAfterWhenTheQueueIsF
   EXPECT_EQ(metrics_.logs_produced.Value(), 0u);
 }
 
-TEST_F(IngestHandlerTest, RequiresTheBearerTokenWhenConfigured) {
-  MakeHandler({.auth_token = "s3cret"});
-  const std::string event = R"({"service":"a","level":"INFO","message":"x"})";
-  EXPECT_EQ(Post(event).status, 401u);
-  EXPECT_EQ(Post(event, "application/json", "Bearer wrong!").status, 401u);
-  EXPECT_EQ(Post(event, "application/json", "Bearer s3cret").status, 202u);
+TEST_F(IngestHandlerTest, StampsEachEventWithTheSendersTenant) {
+  MakeHandler();
+  const auto response =
+      Post(R"({"service":"a","level":"INFO","message":"x","tenant":"forged"})"
+           "\n"
+           R"({"service":"b","level":"INFO","message":"y"})",
+           "application/x-ndjson", "acme");
+  EXPECT_EQ(response.status, 202u);
+  EXPECT_EQ(producer_.values_,
+            (std::vector<std::string>{R"({"tenant":"acme","service":"a","level":"INFO","message":"x"})",
+                                      R"({"tenant":"acme","service":"b","level":"INFO","message":"y"})"}));
+}
+
+TEST_F(IngestHandlerTest, WithoutAuthenticationDropsATenantTheSenderWrote) {
+  MakeHandler();
+  EXPECT_EQ(Post(R"({"tenant":"forged","service":"a","level":"INFO","message":"x"})").status, 202u);
+  EXPECT_EQ(producer_.values_,
+            std::vector<std::string>{R"({"service":"a","level":"INFO","message":"x"})"});
 }
 
 }  // namespace

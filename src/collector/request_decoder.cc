@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "core/decompress.h"
+#include "core/event_tenant.h"
 
 namespace lp::collector {
 namespace {
@@ -118,10 +119,13 @@ void RequestDecoder::AddEvent(std::string_view raw, size_t index, size_t byte_of
   AcceptedEvent accepted;
   accepted.index = index;
   accepted.json_offset = static_cast<uint32_t>(out.json.size());
-  accepted.json_length = static_cast<uint32_t>(compact.size());
+  if (!AppendWithTenant(compact, event->root, tenant_, members_, out.json)) {
+    return Reject(index,
+                  "invalid JSON (event starts at byte " + std::to_string(byte_offset) + ")", out);
+  }
+  accepted.json_length = static_cast<uint32_t>(out.json.size() - accepted.json_offset);
   accepted.key_offset = static_cast<uint32_t>(out.keys.size());
   accepted.key_length = static_cast<uint32_t>(event->service.size());
-  out.json.append(compact);
   out.keys.append(event->service);
   out.events.push_back(accepted);
 }
@@ -213,8 +217,10 @@ tl::expected<void, RequestFailure> RequestDecoder::DecodeArray(std::string_view 
 tl::expected<void, RequestFailure> RequestDecoder::Decode(std::string_view content_type,
                                                           std::string_view content_encoding,
                                                           const std::string& body,
-                                                          DecodedBatch& out) {
+                                                          DecodedBatch& out,
+                                                          std::string_view tenant) {
   out.Clear();
+  tenant_ = tenant;
   const MediaType media = ParseMediaType(content_type);
   if (media == MediaType::kUnsupported) {
     return tl::unexpected(
