@@ -55,7 +55,8 @@ tl::expected<size_t, std::string> Count(const Parameters& parameters, const char
 // A query token sees its own tenant's events only: whatever `q` says, this is ANDed to it.
 search::QueryNode OnlyTenant(search::QueryNode filter, const std::string& tenant) {
   if (tenant.empty()) return filter;
-  return search::AndQuery(std::move(filter), search::FieldEquals(std::string(kTenantField), tenant));
+  return search::AndQuery(std::move(filter),
+                          search::FieldEquals(std::string(kTenantField), tenant));
 }
 
 // Reads the filters shared by every endpoint; the error names the bad parameter. `tenant`:

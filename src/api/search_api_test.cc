@@ -218,8 +218,8 @@ TEST(SearchApiTest, AQueryTokenSeesItsOwnTenantOnly) {
           .service = "web",
           .level = "INFO",
           .message = "secret of " + tenant,
-          .json = R"({"tenant":")" + tenant + R"(","service":"web","level":"INFO","message":"secret of )" +
-                  tenant + R"("})"});
+          .json = R"({"tenant":")" + tenant +
+                  R"(","service":"web","level":"INFO","message":"secret of )" + tenant + R"("})"});
     }
   }
   ASSERT_TRUE((*store)->Write(documents).has_value());

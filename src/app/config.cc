@@ -230,15 +230,14 @@ std::vector<Setting> MakeSettings() {
                             "Lets logpipe listen on a non-loopback LISTEN_ADDRESS without any "
                             "token configured (everyone who reaches it may write and read).",
                             &Config::allow_unauthenticated));
-  settings.push_back(
-      Setting{"audit-log-file", "AUDIT_LOG_FILE",
-              "JSON lines of admin actions (replay, tokens reload); empty: "
-              "<data dir>/audit.jsonl.",
-              [](std::string_view value, Config& config) -> ApplyResult {
-                config.audit_log_file = std::string(value);
-                return std::nullopt;
-              },
-              [](const Config& config) { return config.audit_log_file.string(); }});
+  settings.push_back(Setting{"audit-log-file", "AUDIT_LOG_FILE",
+                             "JSON lines of admin actions (replay, tokens reload); empty: "
+                             "<data dir>/audit.jsonl.",
+                             [](std::string_view value, Config& config) -> ApplyResult {
+                               config.audit_log_file = std::string(value);
+                               return std::nullopt;
+                             },
+                             [](const Config& config) { return config.audit_log_file.string(); }});
   settings.push_back(Count("spool-partitions", "SPOOL_PARTITIONS",
                            "Partitions of a new spool topic (existing topics keep theirs).",
                            &Config::spool_partitions, 1, 1024));

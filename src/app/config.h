@@ -45,7 +45,7 @@ struct Config {
   std::string metrics_auth = "open";  ///< open, query or admin: what /metrics needs.
   bool allow_unauthenticated = false;
   std::filesystem::path audit_log_file;  ///< Empty: `<data_dir>/audit.jsonl`.
-  std::optional<uint16_t> query_port;  ///< Unset: the query API is on the ingest port.
+  std::optional<uint16_t> query_port;    ///< Unset: the query API is on the ingest port.
   uint32_t query_threads = 2;
   uint32_t query_max_concurrent = 8;
   std::chrono::milliseconds query_timeout{30'000};

@@ -85,8 +85,7 @@ struct ProcessorParts {
     add(Scope::kQuery,
         RouteTo("GET", "/api/histogram", *search_api, &api::SearchApi::HandleHistogram));
     add(Scope::kQuery, RouteTo("GET", "/api/facets", *search_api, &api::SearchApi::HandleFacets));
-    add(Scope::kQuery,
-        RouteTo("GET", "/api/context", *search_api, &api::SearchApi::HandleContext));
+    add(Scope::kQuery, RouteTo("GET", "/api/context", *search_api, &api::SearchApi::HandleContext));
     add(Scope::kQuery, RouteTo("GET", "/api/tail", *search_api, &api::SearchApi::HandleTail));
     add(Scope::kAdmin, security::Audited(audit, RouteTo("POST", "/api/replay", *replay_api,
                                                         &api::ReplayApi::HandleStart)));
@@ -259,19 +258,22 @@ int RunRole(const Config& config, Role role) {
   } else if (auth.enabled()) {
     Log().Info("authentication on", {{"tokens", std::to_string(*loaded)}});
   } else if (IsLoopback(config.listen_address)) {
-    Log().Warn("no tokens configured (TOKENS_FILE, COLLECTOR_AUTH_TOKEN): every route is open, "
-               "so logpipe listens on loopback only",
-               {{"listen_address", config.listen_address}});
+    Log().Warn(
+        "no tokens configured (TOKENS_FILE, COLLECTOR_AUTH_TOKEN): every route is open, "
+        "so logpipe listens on loopback only",
+        {{"listen_address", config.listen_address}});
   } else if (!config.allow_unauthenticated) {
-    Log().Error("LISTEN_ADDRESS is not a loopback address and no tokens are configured: set "
-                "TOKENS_FILE (or COLLECTOR_AUTH_TOKEN), or ALLOW_UNAUTHENTICATED=true to let "
-                "anyone who reaches logpipe write and read",
-                {{"listen_address", config.listen_address}});
+    Log().Error(
+        "LISTEN_ADDRESS is not a loopback address and no tokens are configured: set "
+        "TOKENS_FILE (or COLLECTOR_AUTH_TOKEN), or ALLOW_UNAUTHENTICATED=true to let "
+        "anyone who reaches logpipe write and read",
+        {{"listen_address", config.listen_address}});
     return 2;
   } else {
-    Log().Warn("no tokens configured and ALLOW_UNAUTHENTICATED=true: anyone who reaches "
-               "logpipe may write and read",
-               {{"listen_address", config.listen_address}});
+    Log().Warn(
+        "no tokens configured and ALLOW_UNAUTHENTICATED=true: anyone who reaches "
+        "logpipe may write and read",
+        {{"listen_address", config.listen_address}});
   }
   auto audit = security::AuditLog::Open(
       config.audit_log_file.empty() ? config.data_dir / "audit.jsonl" : config.audit_log_file,
@@ -312,9 +314,9 @@ int RunRole(const Config& config, Role role) {
                        .event_limits = {.max_event_bytes = config.max_event_bytes}}},
         queue, *collector_metrics);
     auto routes = HealthRoutes(queue, readiness);
-    routes.push_back(
-        security::RequireScope(auth, security::Scope::kIngest,
-                               RouteTo("POST", "/logs", *ingest, &collector::IngestHandler::HandleLogs)));
+    routes.push_back(security::RequireScope(
+        auth, security::Scope::kIngest,
+        RouteTo("POST", "/logs", *ingest, &collector::IngestHandler::HandleLogs)));
     if (processor && !config.query_port) {
       for (auto& route : processor->QueryRoutes(auth, **audit)) routes.push_back(std::move(route));
     }

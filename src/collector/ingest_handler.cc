@@ -27,9 +27,7 @@ std::string SummaryJson(const DecodedBatch& batch) {
 
 IngestHandler::IngestHandler(IngestOptions options, queue::Producer& producer,
                              CollectorMetrics& metrics)
-    : options_(std::move(options)),
-      producer_(producer),
-      metrics_(metrics) {}
+    : options_(std::move(options)), producer_(producer), metrics_(metrics) {}
 
 std::unique_ptr<IngestHandler::Decoding> IngestHandler::Borrow() {
   {

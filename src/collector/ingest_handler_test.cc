@@ -86,15 +86,15 @@ TEST_F(IngestHandlerTest, AnswersServiceUnavailableWithRetryAfterWhenTheQueueIsF
 
 TEST_F(IngestHandlerTest, StampsEachEventWithTheSendersTenant) {
   MakeHandler();
-  const auto response =
-      Post(R"({"service":"a","level":"INFO","message":"x","tenant":"forged"})"
-           "\n"
-           R"({"service":"b","level":"INFO","message":"y"})",
-           "application/x-ndjson", "acme");
+  const auto response = Post(R"({"service":"a","level":"INFO","message":"x","tenant":"forged"})"
+                             "\n"
+                             R"({"service":"b","level":"INFO","message":"y"})",
+                             "application/x-ndjson", "acme");
   EXPECT_EQ(response.status, 202u);
   EXPECT_EQ(producer_.values_,
-            (std::vector<std::string>{R"({"tenant":"acme","service":"a","level":"INFO","message":"x"})",
-                                      R"({"tenant":"acme","service":"b","level":"INFO","message":"y"})"}));
+            (std::vector<std::string>{
+                R"({"tenant":"acme","service":"a","level":"INFO","message":"x"})",
+                R"({"tenant":"acme","service":"b","level":"INFO","message":"y"})"}));
 }
 
 TEST_F(IngestHandlerTest, WithoutAuthenticationDropsATenantTheSenderWrote) {

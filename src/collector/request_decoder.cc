@@ -120,8 +120,8 @@ void RequestDecoder::AddEvent(std::string_view raw, size_t index, size_t byte_of
   accepted.index = index;
   accepted.json_offset = static_cast<uint32_t>(out.json.size());
   if (!AppendWithTenant(compact, event->root, tenant_, members_, out.json)) {
-    return Reject(index,
-                  "invalid JSON (event starts at byte " + std::to_string(byte_offset) + ")", out);
+    return Reject(index, "invalid JSON (event starts at byte " + std::to_string(byte_offset) + ")",
+                  out);
   }
   accepted.json_length = static_cast<uint32_t>(out.json.size() - accepted.json_offset);
   accepted.key_offset = static_cast<uint32_t>(out.keys.size());

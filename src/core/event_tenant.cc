@@ -5,9 +5,8 @@
 
 namespace lp {
 
-bool AppendWithTenant(std::string_view event, simdjson::dom::element root,
-                      std::string_view tenant, std::vector<std::string_view>& members,
-                      std::string& out) {
+bool AppendWithTenant(std::string_view event, simdjson::dom::element root, std::string_view tenant,
+                      std::vector<std::string_view>& members, std::string& out) {
   simdjson::dom::object object;
   if (root.get_object().get(object)) return false;
   // Keys are compared as parsed (escapes decoded), so "\u0074enant" is the reserved field too.

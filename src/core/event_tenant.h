@@ -18,7 +18,7 @@ inline constexpr std::string_view kTenantField = "tenant";
 /// nothing, when the text cannot be split into members (it always can after validation).
 /// `members` is scratch space, reused between calls.
 [[nodiscard]] bool AppendWithTenant(std::string_view event, simdjson::dom::element root,
-                                    std::string_view tenant,
-                                    std::vector<std::string_view>& members, std::string& out);
+                                    std::string_view tenant, std::vector<std::string_view>& members,
+                                    std::string& out);
 
 }  // namespace lp

@@ -33,14 +33,13 @@ TEST(EventTenantTest, ReplacesWhatTheSenderWrote) {
 TEST(EventTenantTest, WithoutATenantOnlyRemovesTheSenders) {
   const std::string untouched = R"({"service":"a","level":"INFO","message":"m"})";
   EXPECT_EQ(Stamped(untouched, ""), untouched);
-  EXPECT_EQ(Stamped(R"({"tenant":"x","service":"a","level":"INFO","message":"m"})", ""),
-            untouched);
+  EXPECT_EQ(Stamped(R"({"tenant":"x","service":"a","level":"INFO","message":"m"})", ""), untouched);
 }
 
 TEST(EventTenantTest, KeepsNestedTenantFields) {
-  EXPECT_EQ(Stamped(R"({"service":"a","level":"INFO","message":"m","payload":{"tenant":"p"}})",
-                    "acme"),
-            R"({"tenant":"acme","service":"a","level":"INFO","message":"m","payload":{"tenant":"p"}})");
+  EXPECT_EQ(
+      Stamped(R"({"service":"a","level":"INFO","message":"m","payload":{"tenant":"p"}})", "acme"),
+      R"({"tenant":"acme","service":"a","level":"INFO","message":"m","payload":{"tenant":"p"}})");
 }
 
 }  // namespace

@@ -15,10 +15,10 @@ TEST(AuditLogTest, AppendsOneJsonLinePerAnsweredAdminRequest) {
   auto audit = AuditLog::Open(path, registry);
   ASSERT_TRUE(audit.has_value()) << audit.error().message;
   (*audit)->Record("reload tokens", {{"token", "SIGHUP"}, {"result", "3 \"tokens\""}});
-  const auto route = Audited(**audit, http::Route{"POST", "/api/replay",
-                                                 [](http::Request&, http::Responder respond) {
-                                                   respond(http::JsonResponse(202, "{}"));
-                                                 }});
+  const auto route = Audited(
+      **audit, http::Route{"POST", "/api/replay", [](http::Request&, http::Responder respond) {
+                             respond(http::JsonResponse(202, "{}"));
+                           }});
   http::Request request;
   request.query = "from=2025-01-01&to=2025-01-02";
   request.principal = "ops";

@@ -95,8 +95,8 @@ Result<size_t> Authenticator::Reload() {
   return count;
 }
 
-tl::expected<Principal, http::Response> Authenticator::Authenticate(
-    std::string_view authorization, Scope scope) const {
+tl::expected<Principal, http::Response> Authenticator::Authenticate(std::string_view authorization,
+                                                                    Scope scope) const {
   if (!enabled_) return Principal{.name = {}, .tenant = {}, .scopes = kAllScopes};
   const std::string credential = CredentialOf(authorization);
   if (credential.empty()) {
@@ -117,9 +117,9 @@ tl::expected<Principal, http::Response> Authenticator::Authenticate(
   Principal principal{.name = entry->name, .tenant = entry->tenant, .scopes = entry->scopes};
   if (!principal.Has(scope)) {
     metrics_.refused.WithLabels({"scope"}).Increment();
-    return tl::unexpected(http::ErrorResponse(
-        403, "token \"" + entry->name + "\" lacks the " + std::string(ScopeName(scope)) +
-                 " scope this route needs"));
+    return tl::unexpected(http::ErrorResponse(403, "token \"" + entry->name + "\" lacks the " +
+                                                       std::string(ScopeName(scope)) +
+                                                       " scope this route needs"));
   }
   return principal;
 }

@@ -44,8 +44,9 @@ class Authenticator {
   [[nodiscard]] bool enabled() const { return enabled_; }
 
   /// The principal of a request's Authorization header when its token has `scope`; otherwise
-  /// the answer: 401 (no or an unknown token) or 403 (a token without `scope`). Disabled: a principal of the default
-  /// tenant with every scope... is NOT returned: an empty tenant says no tenant applies.
+  /// the answer: 401 (no or an unknown token) or 403 (a token without `scope`). Disabled: a
+  /// principal of the default tenant with every scope... is NOT returned: an empty tenant says no
+  /// tenant applies.
   [[nodiscard]] tl::expected<Principal, http::Response> Authenticate(std::string_view authorization,
                                                                      Scope scope) const;
 

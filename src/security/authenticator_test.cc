@@ -38,10 +38,10 @@ TEST(CredentialTest, ReadsEveryShipperForm) {
   EXPECT_EQ(CredentialOf("Bearer abc"), "abc");
   EXPECT_EQ(CredentialOf("bearer abc "), "abc");
   EXPECT_EQ(CredentialOf("Splunk abc"), "abc");
-  EXPECT_EQ(CredentialOf("ApiKey aWQ6YWJj"), "abc");   // base64("id:abc")
-  EXPECT_EQ(CredentialOf("ApiKey YWJj"), "abc");       // base64("abc")
+  EXPECT_EQ(CredentialOf("ApiKey aWQ6YWJj"), "abc");     // base64("id:abc")
+  EXPECT_EQ(CredentialOf("ApiKey YWJj"), "abc");         // base64("abc")
   EXPECT_EQ(CredentialOf("Basic dXNlcjphYmM="), "abc");  // base64("user:abc")
-  EXPECT_EQ(CredentialOf("Basic OmE6Yg=="), "a:b");     // base64(":a:b"): the password keeps colons
+  EXPECT_EQ(CredentialOf("Basic OmE6Yg=="), "a:b");  // base64(":a:b"): the password keeps colons
   for (const char* none : {"", "Bearer", "Bearer ", "Token abc", "Basic YWJj", "Basic !!!!",
                            "ApiKey abc", "Basicabc"}) {
     EXPECT_EQ(CredentialOf(none), "") << none;
@@ -108,12 +108,12 @@ TEST_F(AuthenticatorTest, RequireScopeHandsTheTenantToTheHandler) {
   Authenticator authenticator(tokens_file_, {}, metrics_);
   ASSERT_TRUE(authenticator.Reload().has_value());
   std::string seen_tenant;
-  const auto route =
-      RequireScope(authenticator, Scope::kIngest,
-                   http::Route{"POST", "/logs", [&](http::Request& request, http::Responder respond) {
-                                 seen_tenant = request.tenant;
-                                 respond(http::JsonResponse(202, "{}"));
-                               }});
+  const auto route = RequireScope(
+      authenticator, Scope::kIngest,
+      http::Route{"POST", "/logs", [&](http::Request& request, http::Responder respond) {
+                    seen_tenant = request.tenant;
+                    respond(http::JsonResponse(202, "{}"));
+                  }});
   http::Request request;
   request.tenant = "forged";
   unsigned status = 0;

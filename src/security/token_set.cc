@@ -63,7 +63,8 @@ Result<TokenEntry> ParseToken(const toml::table& table, size_t index) {
     const auto name = node.value<std::string>();
     const auto scope = name ? ParseScope(*name) : std::nullopt;
     if (!scope) {
-      return Permanent(where() + ": unknown scope " + (name ? "\"" + *name + "\"" : "(not a string)") +
+      return Permanent(where() + ": unknown scope " +
+                       (name ? "\"" + *name + "\"" : "(not a string)") +
                        " (known: ingest, query, admin)");
     }
     entry.scopes |= static_cast<unsigned>(*scope);
@@ -71,8 +72,7 @@ Result<TokenEntry> ParseToken(const toml::table& table, size_t index) {
   if (const auto* tenant = table.get("tenant")) {
     const auto value = tenant->value<std::string>();
     if (!value || !IsValidTenant(*value)) {
-      return Permanent(where() +
-                       ": tenant must be 1-64 letters, digits, '_', '-' or '.'");
+      return Permanent(where() + ": tenant must be 1-64 letters, digits, '_', '-' or '.'");
     }
     entry.tenant = *value;
   }

@@ -22,15 +22,14 @@ std::string TokenToml(std::string_view name, std::string_view token, std::string
 }
 
 TEST(TokenSetTest, Sha256MatchesTheKnownDigest) {
-  EXPECT_EQ(Hex(Sha256("abc")),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(Hex(Sha256("abc")), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
 TEST(TokenSetTest, FindsATokenByItsDigestOnly) {
-  const auto set = TokenSet::Parse(TokenToml("acme-shipper", "s3cret", R"(["ingest"])",
-                                             "tenant = \"acme\"\n") +
-                                       TokenToml("ops", "0ps-token", R"(["query", "admin"])"),
-                                   "tokens.toml");
+  const auto set =
+      TokenSet::Parse(TokenToml("acme-shipper", "s3cret", R"(["ingest"])", "tenant = \"acme\"\n") +
+                          TokenToml("ops", "0ps-token", R"(["query", "admin"])"),
+                      "tokens.toml");
   ASSERT_TRUE(set.has_value()) << set.error().message;
   const auto* shipper = set->Find("s3cret");
   ASSERT_NE(shipper, nullptr);
@@ -40,7 +39,8 @@ TEST(TokenSetTest, FindsATokenByItsDigestOnly) {
   const auto* ops = set->Find("0ps-token");
   ASSERT_NE(ops, nullptr);
   EXPECT_EQ(ops->tenant, "default");
-  EXPECT_EQ(ops->scopes, static_cast<unsigned>(Scope::kQuery) | static_cast<unsigned>(Scope::kAdmin));
+  EXPECT_EQ(ops->scopes,
+            static_cast<unsigned>(Scope::kQuery) | static_cast<unsigned>(Scope::kAdmin));
   for (const char* wrong : {"", "s3cre", "s3cret ", "S3cret", "0ps-token\n"}) {
     EXPECT_EQ(set->Find(wrong), nullptr) << wrong;
   }
@@ -69,8 +69,7 @@ TEST(TokenSetTest, RefusesBadEntriesNamingTheProblem) {
       {"[[tokens]]\nname = \"a\"\nsha256 = \"abc\"\nscopes = [\"ingest\"]\n", "64 hex digits"},
       {"[[tokens]]\nname = \"a\"\ntoken = \"x\"\nsha256 = \"" + digest + "\"\nscopes = []\n",
        "unknown key \"token\""},
-      {"[[tokens]]\nname = \"a\"\nsha256 = \"" + digest + "\"\nscopes = []\n",
-       "at least one of"},
+      {"[[tokens]]\nname = \"a\"\nsha256 = \"" + digest + "\"\nscopes = []\n", "at least one of"},
       {"[[tokens]]\nname = \"a\"\nsha256 = \"" + digest + "\"\nscopes = [\"write\"]\n",
        "unknown scope \"write\""},
       {"[[tokens]]\nname = \"a\"\nsha256 = \"" + digest +
@@ -78,8 +77,7 @@ TEST(TokenSetTest, RefusesBadEntriesNamingTheProblem) {
        "tenant must be"},
       {TokenToml("a", "x", R"(["ingest"])") + TokenToml("a", "y", R"(["ingest"])"),
        "two tokens are named \"a\""},
-      {TokenToml("a", "x", R"(["ingest"])") + TokenToml("b", "x", R"(["ingest"])"),
-       "same sha256"},
+      {TokenToml("a", "x", R"(["ingest"])") + TokenToml("b", "x", R"(["ingest"])"), "same sha256"},
       {"[token]\nname = 1\n", "unknown table \"token\""},
       {"[[tokens]\n", "line 1"},
   };
