@@ -27,6 +27,7 @@
 #include "search/sqlite/sqlite_search_store.h"
 #include "security/audit_log.h"
 #include "security/authenticator.h"
+#include "security/rate_limiter.h"
 
 namespace lp::app {
 namespace {
@@ -252,11 +253,15 @@ int RunRole(const Config& config, Role role) {
 
   security::AuthMetrics auth_metrics(registry);
   security::Authenticator auth(config.tokens_file, config.auth_token.reveal(), auth_metrics);
+  security::RateLimiter rate_limiter(registry);
   if (auto loaded = auth.Reload(); !loaded) {
     Log().Error("cannot read the tokens", {{"error", loaded.error().message}});
     return 2;
   } else if (auth.enabled()) {
-    Log().Info("authentication on", {{"tokens", std::to_string(*loaded)}});
+    rate_limiter.SetLimits((*loaded)->limits());
+    Log().Info("authentication on",
+               {{"tokens", std::to_string((*loaded)->tokens().size())},
+                {"rate_limited_tenants", std::to_string((*loaded)->limits().size())}});
   } else if (IsLoopback(config.listen_address)) {
     Log().Warn(
         "no tokens configured (TOKENS_FILE, COLLECTOR_AUTH_TOKEN): every route is open, "
@@ -311,7 +316,8 @@ int RunRole(const Config& config, Role role) {
         collector::IngestOptions{
             .topic = config.input_topic,
             .decode = {.max_body_bytes = config.max_body_bytes,
-                       .event_limits = {.max_event_bytes = config.max_event_bytes}}},
+                       .event_limits = {.max_event_bytes = config.max_event_bytes}},
+            .rate_limiter = &rate_limiter},
         queue, *collector_metrics);
     auto routes = HealthRoutes(queue, readiness);
     routes.push_back(security::RequireScope(
@@ -405,12 +411,14 @@ int RunRole(const Config& config, Role role) {
 
   const int signal_number = WaitForTerminationSignal([&] {
     auto reloaded = auth.Reload();
-    (*audit)->Record("reload tokens",
-                     {{"token", "SIGHUP"},
-                      {"result", reloaded ? std::to_string(*reloaded) + " tokens"
-                                          : "failed: " + reloaded.error().message}});
+    const std::string count = reloaded ? std::to_string((*reloaded)->tokens().size()) : "";
+    (*audit)->Record(
+        "reload tokens",
+        {{"token", "SIGHUP"},
+         {"result", reloaded ? count + " tokens" : "failed: " + reloaded.error().message}});
     if (reloaded) {
-      Log().Info("tokens reloaded", {{"tokens", std::to_string(*reloaded)}});
+      rate_limiter.SetLimits((*reloaded)->limits());
+      Log().Info("tokens reloaded", {{"tokens", count}});
     } else {
       Log().Error("tokens not reloaded: the previous tokens stay in use",
                   {{"error", reloaded.error().message}});

@@ -52,6 +52,15 @@ void IngestHandler::Return(std::unique_ptr<Decoding> decoding) {
 }
 
 void IngestHandler::HandleLogs(http::Request& request, http::Responder respond) {
+  security::RateLimiter* const limiter = request.tenant.empty() ? nullptr : options_.rate_limiter;
+  // The body as received: a compressed body costs what crossed the network, and is refused
+  // before the work of decompressing it.
+  if (limiter != nullptr) {
+    if (const auto wait = limiter->TakeBytes(request.tenant, request.body.size())) {
+      metrics_.requests_failed.WithLabels({"rate_limited"}).Increment();
+      return respond(security::RateLimitedResponse(request.tenant, "bytes", *wait));
+    }
+  }
   auto decoding = Borrow();
   DecodedBatch& batch = decoding->batch;
   auto decoded = decoding->decoder->Decode(request.content_type, request.content_encoding,
@@ -60,6 +69,13 @@ void IngestHandler::HandleLogs(http::Request& request, http::Responder respond) 
     metrics_.requests_failed.WithLabels({std::to_string(decoded.error().status)}).Increment();
     Return(std::move(decoding));
     return respond(http::ErrorResponse(decoded.error().status, decoded.error().message));
+  }
+  if (limiter != nullptr && !batch.events.empty()) {
+    if (const auto wait = limiter->TakeEvents(request.tenant, batch.events.size())) {
+      metrics_.requests_failed.WithLabels({"rate_limited"}).Increment();
+      Return(std::move(decoding));
+      return respond(security::RateLimitedResponse(request.tenant, "events", *wait));
+    }
   }
   metrics_.events_rejected.Increment(batch.rejected);
   if (batch.events.empty()) {

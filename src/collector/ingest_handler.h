@@ -9,12 +9,15 @@
 #include "collector/request_decoder.h"
 #include "http/server.h"
 #include "queue/queue.h"
+#include "security/rate_limiter.h"
 
 namespace lp::collector {
 
 struct IngestOptions {
   std::string topic = "app-logs";
   DecodeOptions decode{};
+  /// Per-tenant rates (null: none): bytes taken before decoding, events after; 429 over them.
+  security::RateLimiter* rate_limiter = nullptr;
 };
 
 /// POST /logs: decodes and validates a request's events, stamps each with the tenant

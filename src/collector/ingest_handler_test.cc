@@ -104,5 +104,26 @@ TEST_F(IngestHandlerTest, WithoutAuthenticationDropsATenantTheSenderWrote) {
             std::vector<std::string>{R"({"service":"a","level":"INFO","message":"x"})"});
 }
 
+TEST_F(IngestHandlerTest, RefusesATenantOverItsRateWith429AndRetryAfter) {
+  security::RateLimiter limiter(registry_);
+  limiter.SetLimits({{"acme", security::RateLimit{.events_per_second = 2, .events_burst = 2}},
+                     {"tiny", security::RateLimit{.bytes_per_second = 10, .bytes_burst = 10}}});
+  MakeHandler({.rate_limiter = &limiter});
+  const std::string two = R"({"service":"a","level":"INFO","message":"x"})"
+                          "\n"
+                          R"({"service":"a","level":"INFO","message":"y"})";
+  EXPECT_EQ(Post(two, "application/x-ndjson", "acme").status, 202u);
+  const auto refused = Post(two, "application/x-ndjson", "acme");
+  EXPECT_EQ(refused.status, 429u);
+  ASSERT_EQ(refused.headers.size(), 1u);
+  EXPECT_EQ(refused.headers[0].first, "Retry-After");
+  EXPECT_EQ(producer_.values_.size(), 2u);  // the refused request left nothing in the queue
+  EXPECT_EQ(Post(two, "application/x-ndjson", "globex").status, 202u);  // other tenants unaffected
+  // Bytes are counted before decoding: a body the tenant cannot afford is not even parsed.
+  EXPECT_EQ(Post(two, "application/x-ndjson", "tiny").status, 202u);  // a full bucket lets one by
+  EXPECT_EQ(Post("not even JSON", "application/x-ndjson", "tiny").status, 429u);
+  EXPECT_EQ(metrics_.requests_failed.WithLabels({"rate_limited"}).Value(), 2u);
+}
+
 }  // namespace
 }  // namespace lp::collector

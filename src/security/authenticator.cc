@@ -74,7 +74,7 @@ Authenticator::Authenticator(std::filesystem::path tokens_file, std::string lega
       metrics_(metrics),
       tokens_(std::make_shared<const TokenSet>()) {}
 
-Result<size_t> Authenticator::Reload() {
+Result<std::shared_ptr<const TokenSet>> Authenticator::Reload() {
   TokenSet set;
   if (!tokens_file_.empty()) {
     auto loaded = TokenSet::Load(tokens_file_);
@@ -85,14 +85,13 @@ Result<size_t> Authenticator::Reload() {
     set = std::move(*loaded);
   }
   if (!legacy_token_.empty()) set.AddClearToken("COLLECTOR_AUTH_TOKEN", legacy_token_);
-  const size_t count = set.tokens().size();
   auto shared = std::make_shared<const TokenSet>(std::move(set));
   {
     std::lock_guard lock(mutex_);
-    tokens_.swap(shared);
+    tokens_ = shared;
   }
   metrics_.reloads.WithLabels({"ok"}).Increment();
-  return count;
+  return shared;
 }
 
 tl::expected<Principal, http::Response> Authenticator::Authenticate(std::string_view authorization,

@@ -38,9 +38,9 @@ class Authenticator {
  public:
   Authenticator(std::filesystem::path tokens_file, std::string legacy_token, AuthMetrics& metrics);
 
-  /// Reads the tokens file; on failure the tokens in use stay. Returns how many tokens are
-  /// configured.
-  [[nodiscard]] Result<size_t> Reload();
+  /// Reads the tokens file; on failure the tokens in use stay. Returns the set now in use (its
+  /// tenants' rate limits are for the RateLimiter).
+  [[nodiscard]] Result<std::shared_ptr<const TokenSet>> Reload();
   [[nodiscard]] bool enabled() const { return enabled_; }
 
   /// The principal of a request's Authorization header when its token has `scope`; otherwise

@@ -59,7 +59,9 @@ TEST_F(AuthenticatorTest, DisabledLetsEveryRequestThroughWithoutATenant) {
 TEST_F(AuthenticatorTest, AnswersEachScopeWith401Or403) {
   WriteShipperToken();
   Authenticator authenticator(tokens_file_, {}, metrics_);
-  ASSERT_EQ(authenticator.Reload().value_or(0), 1U);
+  const auto loaded = authenticator.Reload();
+  ASSERT_TRUE(loaded.has_value());
+  ASSERT_EQ((*loaded)->tokens().size(), 1U);
   const auto ingest = authenticator.Authenticate("Bearer ingest-token", Scope::kIngest);
   ASSERT_TRUE(ingest.has_value());
   EXPECT_EQ(ingest->tenant, "acme");
@@ -99,7 +101,9 @@ TEST_F(AuthenticatorTest, AFailedReloadKeepsTheTokensInUse) {
   EXPECT_TRUE(authenticator.Authenticate("Bearer ingest-token", Scope::kIngest).has_value());
   EXPECT_EQ(metrics_.reloads.WithLabels({"failed"}).Value(), 1U);
   WriteTokens("");
-  ASSERT_EQ(authenticator.Reload().value_or(1), 0U);
+  const auto emptied = authenticator.Reload();
+  ASSERT_TRUE(emptied.has_value());
+  EXPECT_TRUE((*emptied)->tokens().empty());
   EXPECT_FALSE(authenticator.Authenticate("Bearer ingest-token", Scope::kIngest).has_value());
 }
 

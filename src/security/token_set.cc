@@ -4,9 +4,12 @@
 #include <openssl/evp.h>
 #include <toml++/toml.h>
 
+#include <algorithm>
+#include <cmath>
 #include <set>
 
 #include "core/file_util.h"
+#include "core/units.h"
 
 namespace lp::security {
 namespace {
@@ -79,6 +82,55 @@ Result<TokenEntry> ParseToken(const toml::table& table, size_t index) {
   return entry;
 }
 
+// A positive rate or burst: a number, or for bytes also a size such as "5MiB".
+Result<double> ParseAmount(const toml::node& node, bool bytes, const std::string& where) {
+  if (const auto number = node.value<double>(); number && *number > 0 && std::isfinite(*number)) {
+    return *number;
+  }
+  if (const auto text = node.value<std::string>(); bytes && text) {
+    if (const auto size = ParseByteSize(*text); size && *size > 0) {
+      return static_cast<double>(*size);
+    }
+  }
+  return Permanent(where + (bytes ? " must be a positive number of bytes or a size such as \"5MiB\""
+                                  : " must be a positive number"));
+}
+
+Result<RateLimit> ParseLimit(const toml::table& table, const std::string& tenant) {
+  RateLimit limit;
+  const std::string where = "tenants." + tenant;
+  struct Key {
+    std::string_view name;
+    double RateLimit::*field;
+    bool bytes;
+  };
+  static constexpr Key kKeys[] = {{"events_per_second", &RateLimit::events_per_second, false},
+                                  {"events_burst", &RateLimit::events_burst, false},
+                                  {"bytes_per_second", &RateLimit::bytes_per_second, true},
+                                  {"bytes_burst", &RateLimit::bytes_burst, true}};
+  for (const auto& [key, value] : table) {
+    const auto* known = std::find_if(std::begin(kKeys), std::end(kKeys),
+                                     [&](const Key& k) { return k.name == key.str(); });
+    if (known == std::end(kKeys)) {
+      return Permanent(where + ": unknown key \"" + std::string(key.str()) +
+                       "\" (known: events_per_second, events_burst, bytes_per_second, "
+                       "bytes_burst)");
+    }
+    auto amount = ParseAmount(value, known->bytes, where + "." + std::string(known->name));
+    if (!amount) return tl::unexpected(amount.error());
+    limit.*(known->field) = *amount;
+  }
+  if (limit.events_burst > 0 && limit.events_per_second == 0) {
+    return Permanent(where + ": events_burst needs events_per_second");
+  }
+  if (limit.bytes_burst > 0 && limit.bytes_per_second == 0) {
+    return Permanent(where + ": bytes_burst needs bytes_per_second");
+  }
+  if (limit.events_burst == 0) limit.events_burst = limit.events_per_second;
+  if (limit.bytes_burst == 0) limit.bytes_burst = limit.bytes_per_second;
+  return limit;
+}
+
 }  // namespace
 
 Sha256Digest Sha256(std::string_view data) {
@@ -101,12 +153,28 @@ Result<TokenSet> TokenSet::Parse(std::string_view toml_text, std::string_view so
                      std::to_string(error.source().begin.line) + ")");
   }
   for (const auto& [key, value] : table) {
-    if (key != "tokens") {
+    if (key != "tokens" && key != "tenants") {
       return Permanent(std::string(source) + ": unknown table \"" + std::string(key.str()) +
-                       "\" (known: tokens)");
+                       "\" (known: tokens, tenants)");
     }
   }
   TokenSet set;
+  if (const auto* tenants = table.get("tenants")) {
+    if (!tenants->is_table()) {
+      return Permanent(std::string(source) + ": tenants must be a table ([tenants.<name>])");
+    }
+    for (const auto& [name, limits] : *tenants->as_table()) {
+      const std::string tenant(name.str());
+      if (!IsValidTenant(tenant) || !limits.is_table()) {
+        return Permanent(std::string(source) + ": [tenants." + tenant +
+                         "] must be a table named by a tenant (1-64 letters, digits, '_', '-', "
+                         "'.')");
+      }
+      auto limit = ParseLimit(*limits.as_table(), tenant);
+      if (!limit) return Permanent(std::string(source) + ": " + limit.error().message);
+      set.limits_.emplace(tenant, *limit);
+    }
+  }
   const auto* tokens = table["tokens"].as_array();
   if (tokens == nullptr) {
     if (table.contains("tokens")) {

@@ -11,6 +11,7 @@
 
 #include "core/result.h"
 #include "security/principal.h"
+#include "security/rate_limiter.h"
 
 namespace lp::security {
 
@@ -34,8 +35,12 @@ struct TokenEntry {
 ///     scopes = ["ingest"]       # ingest, query, admin
 ///     tenant = "acme"           # default: "default"
 ///
-/// Unknown keys, duplicate names or digests, bad scopes and tenants are refused, each problem
-/// naming the token. Immutable once parsed, so any thread may read it.
+///     [tenants.acme]            # optional rate limits of a tenant's ingest; none: unlimited
+///     events_per_second = 5000  # events_burst defaults to one second's worth
+///     bytes_per_second = "5MiB" # as received (compressed); bytes_burst likewise
+///
+/// Unknown keys, duplicate names or digests, bad scopes, tenants and limits are refused, each
+/// problem naming the token or tenant. Immutable once parsed, so any thread may read it.
 class TokenSet {
  public:
   [[nodiscard]] static Result<TokenSet> Parse(std::string_view toml, std::string_view source);
@@ -48,9 +53,13 @@ class TokenSet {
   /// (CRYPTO_memcmp, no early exit), so response times tell nothing about the stored digests.
   [[nodiscard]] const TokenEntry* Find(std::string_view token) const;
   [[nodiscard]] const std::vector<TokenEntry>& tokens() const { return tokens_; }
+  [[nodiscard]] const std::map<std::string, RateLimit, std::less<>>& limits() const {
+    return limits_;
+  }
 
  private:
   std::vector<TokenEntry> tokens_;
+  std::map<std::string, RateLimit, std::less<>> limits_;
 };
 
 }  // namespace lp::security

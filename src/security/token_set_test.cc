@@ -46,6 +46,33 @@ TEST(TokenSetTest, FindsATokenByItsDigestOnly) {
   }
 }
 
+TEST(TokenSetTest, ReadsTenantRateLimitsWithBurstsOfOneSecond) {
+  const auto set = TokenSet::Parse(
+      "[tenants.acme]\nevents_per_second = 500\nbytes_per_second = \"1MiB\"\n"
+      "bytes_burst = 4194304\n[tenants.globex]\nevents_per_second = 2.5\nevents_burst = 10\n",
+      "tokens.toml");
+  ASSERT_TRUE(set.has_value()) << set.error().message;
+  EXPECT_EQ(set->limits().at("acme"), (RateLimit{.events_per_second = 500,
+                                                 .events_burst = 500,
+                                                 .bytes_per_second = 1048576,
+                                                 .bytes_burst = 4194304}));
+  EXPECT_EQ(set->limits().at("globex"), (RateLimit{.events_per_second = 2.5, .events_burst = 10}));
+  const std::pair<std::string, std::string> bad[] = {
+      {"[tenants.acme]\nevents_per_second = 0\n", "tenants.acme.events_per_second must be"},
+      {"[tenants.acme]\nevents_per_second = \"5MiB\"\n", "must be a positive number"},
+      {"[tenants.acme]\nbytes_per_second = \"lots\"\n", "such as \"5MiB\""},
+      {"[tenants.acme]\nevents = 5\n", "unknown key \"events\""},
+      {"[tenants.acme]\nevents_burst = 5\n", "events_burst needs events_per_second"},
+      {"[tenants.\"a b\"]\nevents_per_second = 5\n", "named by a tenant"},
+      {"tenants = 5\n", "tenants must be a table"},
+  };
+  for (const auto& [text, expected] : bad) {
+    const auto refused = TokenSet::Parse(text, "tokens.toml");
+    ASSERT_FALSE(refused.has_value()) << text;
+    EXPECT_NE(refused.error().message.find(expected), std::string::npos) << refused.error().message;
+  }
+}
+
 TEST(TokenSetTest, AnEmptyFileHasNoTokens) {
   const auto set = TokenSet::Parse("", "tokens.toml");
   ASSERT_TRUE(set.has_value());

@@ -3,6 +3,7 @@ scope on each route, the shippers' credential forms, tenant isolation in search,
 and the audit log, and the refusal to listen openly without credentials."""
 
 import base64
+import gzip
 import hashlib
 import json
 import signal
@@ -32,8 +33,12 @@ def tokens_toml(tokens):
     return "\n".join(entries)
 
 
+BULK = {"bulk-shipper": ("ingest-bulk-3c9d", ["ingest"], "bulk"),
+        "bulk-reader": ("query-bulk-77e0", ["query"], "bulk")}
+
+
 def bearer(name):
-    return {"Authorization": "Bearer " + TOKENS[name][0]}
+    return {"Authorization": "Bearer " + {**TOKENS, **BULK}[name][0]}
 
 
 def event(number, message):
@@ -41,9 +46,9 @@ def event(number, message):
             "message": message, "trace_id": f"trace-{number}"}
 
 
-def started(start_logpipe, tmp_path, env=None, tokens=TOKENS):
+def started(start_logpipe, tmp_path, env=None, tokens=TOKENS, tenants=""):
     tokens_file = tmp_path / "tokens.toml"
-    tokens_file.write_text(tokens_toml(tokens))
+    tokens_file.write_text(tokens_toml(tokens) + tenants)
     return start_logpipe(env={**KEEP, "TOKENS_FILE": str(tokens_file), **(env or {})}), tokens_file
 
 
@@ -191,3 +196,43 @@ def test_an_open_logpipe_listens_on_loopback_only(start_logpipe, tmp_path):
     assert "TOKENS_FILE" in refused.stderr and "ALLOW_UNAUTHENTICATED=true" in refused.stderr
     logpipe = start_logpipe()
     assert "listens on loopback only" in logpipe.stderr_text()
+
+
+def test_a_tenant_over_its_rate_gets_429_and_nothing_acknowledged_is_lost(start_logpipe, tmp_path):
+    tokens = {**TOKENS, **BULK}
+    limits = ("\n[tenants.acme]\nevents_per_second = 5\nevents_burst = 10\n"
+              "[tenants.bulk]\nbytes_per_second = 1\nbytes_burst = 1000\n")
+    logpipe, _ = started(start_logpipe, tmp_path, tokens=tokens, tenants=limits)
+    accepted = {"acme": 0, "globex": 0}
+    refusals = []
+    for batch in range(20):
+        for tenant in accepted:
+            events = [event(n % 60, f"{tenant} rated {batch}-{n}") for n in range(5)]
+            answer = logpipe.post("\n".join(map(json.dumps, events)), "application/x-ndjson",
+                                  **bearer(f"{tenant}-shipper"))
+            if answer.status_code == 202:
+                accepted[tenant] += answer.json()["accepted"]
+            else:
+                assert answer.status_code == 429 and tenant == "acme", answer.text
+                assert int(answer.headers["Retry-After"]) >= 1
+                refusals.append(answer.json()["error"])
+    assert refusals and 'tenant "acme" is over its events per second limit' in refusals[0]
+    assert accepted["globex"] == 100  # the other tenant is unaffected
+    assert 10 <= accepted["acme"] < 100
+    for tenant, count in accepted.items():
+        assert wait_until(lambda: search(logpipe, f"{tenant}-reader").json()["total"] == count), tenant
+    assert logpipe.metric_series("rate_limited_requests_total")[
+        '{tenant="acme",limit="events"}'] == len(refusals)
+
+    # The bytes limit counts the body as received: two compressed bodies of 30 KB of events cost
+    # their compressed size; the same events uncompressed are over what is left.
+    many = "\n".join([json.dumps(event(1, "compressible " * 20))] * 100).encode()
+    compressed = gzip.compress(many)
+    assert len(compressed) < 450 and len(many) > 1000
+    for _ in range(2):
+        assert logpipe.post(compressed, "application/x-ndjson", Content_Encoding="gzip",
+                            **bearer("bulk-shipper")).status_code == 202
+    refused = logpipe.post(many, "application/x-ndjson", **bearer("bulk-shipper"))
+    assert refused.status_code == 429
+    assert "bytes per second" in refused.json()["error"]
+    assert wait_until(lambda: search(logpipe, "bulk-reader").json()["total"] == 200)
