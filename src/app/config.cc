@@ -230,6 +230,26 @@ std::vector<Setting> MakeSettings() {
                             "Lets logpipe listen on a non-loopback LISTEN_ADDRESS without any "
                             "token configured (everyone who reaches it may write and read).",
                             &Config::allow_unauthenticated));
+  settings.push_back(Choice("redaction", "REDACTION",
+                            "on: the collector redacts PII (built-in detectors, and the rules of "
+                            "REDACTION_RULES_FILE) before events reach the queue.",
+                            &Config::redaction, {"off", "on"}));
+  settings.push_back(
+      Setting{"redaction-rules-file", "REDACTION_RULES_FILE",
+              "TOML redaction rules (docs/SECURITY.md); setting it turns redaction on.",
+              [](std::string_view value, Config& config) -> ApplyResult {
+                config.redaction_rules_file = std::string(value);
+                return std::nullopt;
+              },
+              [](const Config& config) { return config.redaction_rules_file.string(); }});
+  settings.push_back(
+      Setting{"redaction-hash-key-file", "REDACTION_HASH_KEY_FILE",
+              "File holding the secret key of the hash action (HMAC-SHA-256).",
+              [](std::string_view value, Config& config) -> ApplyResult {
+                config.redaction_hash_key_file = std::string(value);
+                return std::nullopt;
+              },
+              [](const Config& config) { return config.redaction_hash_key_file.string(); }});
   settings.push_back(Setting{"audit-log-file", "AUDIT_LOG_FILE",
                              "JSON lines of admin actions (replay, tokens reload); empty: "
                              "<data dir>/audit.jsonl.",

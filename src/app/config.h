@@ -45,7 +45,10 @@ struct Config {
   std::string metrics_auth = "open";  ///< open, query or admin: what /metrics needs.
   bool allow_unauthenticated = false;
   std::filesystem::path audit_log_file;  ///< Empty: `<data_dir>/audit.jsonl`.
-  std::optional<uint16_t> query_port;    ///< Unset: the query API is on the ingest port.
+  std::string redaction = "off";         ///< on: built-in detectors (and the rules file's rules).
+  std::filesystem::path redaction_rules_file;
+  std::filesystem::path redaction_hash_key_file;
+  std::optional<uint16_t> query_port;  ///< Unset: the query API is on the ingest port.
   uint32_t query_threads = 2;
   uint32_t query_max_concurrent = 8;
   std::chrono::milliseconds query_timeout{30'000};

@@ -18,6 +18,7 @@
 #include "archiver/archiver.h"
 #include "collector/collector_metrics.h"
 #include "collector/ingest_handler.h"
+#include "core/file_util.h"
 #include "core/logging.h"
 #include "core/process_metrics.h"
 #include "http/server.h"
@@ -28,6 +29,7 @@
 #include "security/audit_log.h"
 #include "security/authenticator.h"
 #include "security/rate_limiter.h"
+#include "security/redactor.h"
 
 namespace lp::app {
 namespace {
@@ -307,6 +309,27 @@ int RunRole(const Config& config, Role role) {
     archiver = std::move(*started);
   }
 
+  std::unique_ptr<security::Redactor> redactor;
+  if (collects && (config.redaction == "on" || !config.redaction_rules_file.empty())) {
+    std::string hash_key;
+    if (!config.redaction_hash_key_file.empty()) {
+      auto key = ReadWholeFile(config.redaction_hash_key_file);
+      if (!key || key->empty()) {
+        Log().Error("cannot read REDACTION_HASH_KEY_FILE",
+                    {{"path", config.redaction_hash_key_file.string()},
+                     {"error", key ? "the file is empty" : key.error().message}});
+        return 2;
+      }
+      hash_key = std::move(*key);
+    }
+    auto created = security::Redactor::Create(
+        {.rules_file = config.redaction_rules_file, .hash_key = std::move(hash_key)}, registry);
+    if (!created) {
+      Log().Error("cannot load the redaction rules", {{"error", created.error().message}});
+      return 2;
+    }
+    redactor = std::move(*created);
+  }
   std::unique_ptr<collector::CollectorMetrics> collector_metrics;
   std::unique_ptr<collector::IngestHandler> ingest;
   std::unique_ptr<http::Server> ingest_server;
@@ -317,7 +340,8 @@ int RunRole(const Config& config, Role role) {
             .topic = config.input_topic,
             .decode = {.max_body_bytes = config.max_body_bytes,
                        .event_limits = {.max_event_bytes = config.max_event_bytes}},
-            .rate_limiter = &rate_limiter},
+            .rate_limiter = &rate_limiter,
+            .redactor = redactor.get()},
         queue, *collector_metrics);
     auto routes = HealthRoutes(queue, readiness);
     routes.push_back(security::RequireScope(

@@ -51,6 +51,34 @@ void IngestHandler::Return(std::unique_ptr<Decoding> decoding) {
   pool_.push_back(std::move(decoding));
 }
 
+void IngestHandler::Redact(Decoding& decoding, std::vector<queue::OutgoingRecord>& records) {
+  decoding.redacted.clear();
+  // Offsets first: the buffer may move while it grows, so views into it are made at the end.
+  std::vector<std::pair<size_t, size_t>> spans(records.size(), {0, 0});
+  size_t kept = 0;
+  for (size_t i = 0; i < records.size(); ++i) {
+    const size_t start = decoding.redacted.size();
+    switch (options_.redactor->Apply(records[i].value, decoding.redaction, decoding.redacted)) {
+      case security::Redactor::Outcome::kUnchanged:
+        records[kept++] = records[i];
+        break;
+      case security::Redactor::Outcome::kRedacted:
+        spans[kept] = {start, decoding.redacted.size() - start};
+        records[kept++] = records[i];
+        break;
+      case security::Redactor::Outcome::kDropped:
+        break;
+    }
+  }
+  records.resize(kept);
+  for (size_t i = 0; i < kept; ++i) {
+    if (spans[i].second != 0) {
+      records[i].value =
+          std::string_view(decoding.redacted).substr(spans[i].first, spans[i].second);
+    }
+  }
+}
+
 void IngestHandler::HandleLogs(http::Request& request, http::Responder respond) {
   security::RateLimiter* const limiter = request.tenant.empty() ? nullptr : options_.rate_limiter;
   // The body as received: a compressed body costs what crossed the network, and is refused
@@ -95,8 +123,13 @@ void IngestHandler::HandleLogs(http::Request& request, http::Responder respond) 
   for (const auto& event : batch.events) {
     records.push_back(queue::OutgoingRecord{batch.Key(event), batch.Json(event), received_ms, {}});
   }
-  const size_t accepted = batch.events.size();
+  if (options_.redactor != nullptr) Redact(*decoding, records);
+  const size_t accepted = records.size();
   std::string summary = SummaryJson(batch);
+  if (records.empty()) {  // every event dropped by redaction: acknowledged, nothing to store
+    Return(std::move(decoding));
+    return respond(http::JsonResponse(202, std::move(summary)));
+  }
   const auto started = std::chrono::steady_clock::now();
   producer_.Produce(
       options_.topic, records,

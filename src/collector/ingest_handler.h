@@ -10,6 +10,7 @@
 #include "http/server.h"
 #include "queue/queue.h"
 #include "security/rate_limiter.h"
+#include "security/redactor.h"
 
 namespace lp::collector {
 
@@ -18,6 +19,8 @@ struct IngestOptions {
   DecodeOptions decode{};
   /// Per-tenant rates (null: none): bytes taken before decoding, events after; 429 over them.
   security::RateLimiter* rate_limiter = nullptr;
+  /// PII redaction before the queue (null: none); dropped events count as accepted.
+  const security::Redactor* redactor = nullptr;
 };
 
 /// POST /logs: decodes and validates a request's events, stamps each with the tenant
@@ -36,8 +39,12 @@ class IngestHandler {
   struct Decoding {
     std::unique_ptr<RequestDecoder> decoder;
     DecodedBatch batch;
+    security::RedactionScratch redaction;
+    std::string redacted;  ///< The redacted events, back to back.
   };
   std::unique_ptr<Decoding> Borrow();
+  /// Redacts the records' values in place (into `decoding.redacted`), dropping those to drop.
+  void Redact(Decoding& decoding, std::vector<queue::OutgoingRecord>& records);
   void Return(std::unique_ptr<Decoding> decoding);
 
   const IngestOptions options_;
