@@ -239,9 +239,19 @@ std::vector<Setting> MakeSettings() {
              &Config::spool_allow_short_retention));
   settings.push_back(
       Count("search-retention-days", "SEARCH_RETENTION_DAYS",
-            "Days a document is kept, by its timestamp: deleted by the embedded store, or "
-            "the delete phase of the Elasticsearch/OpenSearch lifecycle.",
+            "Days a document stays searchable after it ARRIVED (never counted from its own "
+            "timestamp): whole parts of the embedded store are dropped, or the delete phase of "
+            "the Elasticsearch/OpenSearch lifecycle (index age).",
             &Config::search_retention_days, 1, 36'500));
+  settings.push_back(Bytes("search-retention-bytes", "SEARCH_RETENTION_BYTES",
+                           "Size cap of the embedded log store's parts; the oldest-arrived parts "
+                           "are dropped first (0: no cap).",
+                           &Config::search_retention_bytes, 0));
+  settings.push_back(Choice("search-store", "SEARCH_STORE",
+                            "Embedded search store when ES_HOSTS is not set: logstore (logpipe's "
+                            "own, the default) or sqlite (the former SQLite FTS5 store, "
+                            "<data dir>/search/search.db).",
+                            &Config::search_store, {"logstore", "sqlite"}));
   settings.push_back(
       Setting{"geoip-db-path", "GEOIP_DB_PATH",
               "GeoIP database: a MaxMind DB (.mmdb) file, or a folder whose .mmdb files are all "

@@ -54,6 +54,8 @@ struct Config {
   /// Lets SPOOL_RETENTION be under an hour (tests); age retention deletes unconsumed records.
   bool spool_allow_short_retention = false;
   uint32_t search_retention_days = 30;
+  uint64_t search_retention_bytes = 0;  ///< 0: no size cap.
+  std::string search_store = "logstore";
   std::filesystem::path geoip_db_path;
   std::filesystem::path archive_dir;  ///< Empty: `<data_dir>/archive`.
   std::string s3_endpoint;            ///< Empty: the local folder.
