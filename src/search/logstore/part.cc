@@ -66,11 +66,13 @@ Result<void> PartWriter::Drain() {
   return written;
 }
 
-uint32_t PartWriter::Dictionary::CodeOf(std::string_view name) {
+uint32_t PartWriter::Dictionary::CodeOf(std::string_view field, std::string_view name,
+                                        std::vector<uint64_t>& bloom_keys) {
   auto found = codes.find(std::string(name));
   if (found == codes.end()) {
     found = codes.emplace(std::string(name), static_cast<uint32_t>(order.size())).first;
     order.push_back(found->first);
+    bloom_keys.push_back(HashKeyword(field, name));
   }
   return found->second;
 }
@@ -101,8 +103,8 @@ Result<void> PartWriter::Add(const RowView& row) {
             ZigZag(static_cast<int64_t>(row.seq - previous_seq_)));
   previous_seq_ = row.seq;
   columns_[ColumnIndex(Column::kLevel)].push_back(static_cast<char>(row.level));
-  PutVarint(columns_[ColumnIndex(Column::kService)], services_.CodeOf(row.service));
-  PutVarint(columns_[ColumnIndex(Column::kHost)], hosts_.CodeOf(row.host));
+  PutVarint(columns_[ColumnIndex(Column::kService)], services_.CodeOf("service", row.service, token_hashes_));
+  PutVarint(columns_[ColumnIndex(Column::kHost)], hosts_.CodeOf("host", row.host, token_hashes_));
   PutBytes(columns_[ColumnIndex(Column::kId)], row.id);
   PutBytes(columns_[ColumnIndex(Column::kMessage)], row.message);
   PutBytes(columns_[ColumnIndex(Column::kJson)], row.json);

@@ -47,7 +47,8 @@ struct BlockSummary {
   std::array<uint64_t, kColumns> column_offset{};
   std::array<uint32_t, kColumns> column_bytes{};  ///< Compressed.
   std::array<uint32_t, kColumns> column_raw_bytes{};
-  uint64_t bloom_offset = 0;  ///< Tokens of `message`, see tokens.h.
+  /// Tokens of `message`, and the whole values of `service` and `host` (HashKeyword).
+  uint64_t bloom_offset = 0;
   uint32_t bloom_bytes = 0;
 };
 
@@ -111,7 +112,9 @@ class PartWriter {
   struct Dictionary {
     std::unordered_map<std::string, uint32_t> codes;
     std::vector<std::string_view> order;
-    uint32_t CodeOf(std::string_view name);
+    /// The name's code; a name new to the block also goes into `bloom_keys` as `field`'s.
+    uint32_t CodeOf(std::string_view field, std::string_view name,
+                    std::vector<uint64_t>& bloom_keys);
     /// The dictionary's bytes followed by the codes already in `column`.
     void Prepend(std::string& column) const;
     void Clear();

@@ -321,6 +321,15 @@ bool MayMatchNode(const Node& node, const BlockSummary& block, std::string_view 
         if (node.levels[level] && block.level_counts[level] > 0) return true;
       }
       return false;
+    case Node::Kind::kKeyword:
+      if (node.prefix || (node.field.kind != FieldSource::Kind::kService &&
+                          node.field.kind != FieldSource::Kind::kHost)) {
+        return true;
+      }
+      return BloomMayContain(bloom, HashKeyword(node.field.kind == FieldSource::Kind::kService
+                                                    ? "service"
+                                                    : "host",
+                                                node.value));
     case Node::Kind::kRange:
       if (node.field.kind != FieldSource::Kind::kTimestamp) return true;
       // Some timestamp of [min, max] within the bounds.

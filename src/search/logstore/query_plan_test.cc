@@ -20,12 +20,14 @@ QueryPlan Plan(std::string_view q, std::optional<int64_t> from = {},
 // A block of 10 rows from 1000 to 2000 ms: 7 INFO, 3 ERROR, messages with "payment declined".
 struct Block {
   BlockSummary summary{.rows = 10, .min_timestamp_ms = 1000, .max_timestamp_ms = 2000};
-  BloomBuilder bloom{2};
+  BloomBuilder bloom{4};
   Block() {
     summary.level_counts[static_cast<size_t>(Level::kInfo)] = 7;
     summary.level_counts[static_cast<size_t>(Level::kError)] = 3;
     bloom.Add(HashToken("payment"));
     bloom.Add(HashToken("declined"));
+    bloom.Add(HashKeyword("service", "payments"));
+    bloom.Add(HashKeyword("host", "pay-1"));
   }
 };
 
@@ -42,7 +44,11 @@ TEST(QueryPlanTest, RulesOutBlocksByTimeLevelAndMessageWords) {
   EXPECT_TRUE(may("accepted OR declined"));
   EXPECT_FALSE(may("accepted OR level:FATAL"));
   EXPECT_TRUE(may("NOT accepted"));  // A negation never rules a block out.
-  EXPECT_TRUE(may("host:web-1 payload.status>=500"));  // No summary for these.
+  EXPECT_TRUE(may("service:payments host:pay-1"));
+  EXPECT_FALSE(may("service:web"));
+  EXPECT_FALSE(may("host:pay-2"));
+  EXPECT_TRUE(may("host:pay*"));  // Prefixes have no bloom key.
+  EXPECT_TRUE(may("payload.status>=500 trace_id:t-1"));  // No summary for these.
   EXPECT_FALSE(may("", 2001));
   EXPECT_FALSE(may("", {}, 1000));
   EXPECT_TRUE(may("", 2000, 2001));

@@ -26,6 +26,16 @@ std::vector<std::string> Tokenize(std::string_view text) {
 
 uint64_t HashToken(std::string_view token) { return XXH3_64bits(token.data(), token.size()); }
 
+uint64_t HashKeyword(std::string_view field, std::string_view value) {
+  std::string key;
+  key.reserve(field.size() + value.size() + 2);
+  key.push_back('\x01');
+  key.append(field);
+  key.push_back('\x02');
+  key.append(value);
+  return HashToken(key);
+}
+
 BloomBuilder::BloomBuilder(size_t keys) {
   // 12 bits per key, at least one block; whole blocks.
   const size_t blocks = std::max<size_t>(1, (keys * 12 + kBlockBytes * 8 - 1) / (kBlockBytes * 8));

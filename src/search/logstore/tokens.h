@@ -41,6 +41,9 @@ void ForEachToken(std::string_view text, std::string& scratch, Visit&& visit) {
 [[nodiscard]] std::vector<std::string> Tokenize(std::string_view text);
 
 [[nodiscard]] uint64_t HashToken(std::string_view token);
+/// The bloom filter key of a keyword column's whole value (`service`, `host`), never equal to a
+/// message token's (those have no control bytes).
+[[nodiscard]] uint64_t HashKeyword(std::string_view field, std::string_view value);
 
 /// A split-block bloom filter (as Parquet's): each key sets 8 bits inside one 32-byte block, so
 /// a probe touches one cache line. About 1 % false positives at 12 bits per key.
