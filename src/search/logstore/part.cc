@@ -209,6 +209,32 @@ Result<uint64_t> PartWriter::Finish() {
   return written_;
 }
 
+namespace {
+
+struct ReadFailure {
+  int code = 0;
+};
+
+// XXH3-64 of the first `bytes` bytes of the file.
+tl::expected<uint64_t, ReadFailure> HashFileBytes(int fd, uint64_t bytes) {
+  std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> state(XXH3_createState(),
+                                                                  &XXH3_freeState);
+  XXH3_64bits_reset(state.get());
+  std::string buffer(1 << 20, '\0');
+  uint64_t done = 0;
+  while (done < bytes) {
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(buffer.size(), bytes - done));
+    const ssize_t got = ::pread(fd, buffer.data(), want, static_cast<off_t>(done));
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) return tl::unexpected(ReadFailure{got < 0 ? errno : EIO});
+    XXH3_64bits_update(state.get(), buffer.data(), static_cast<size_t>(got));
+    done += static_cast<uint64_t>(got);
+  }
+  return XXH3_64bits_digest(state.get());
+}
+
+}  // namespace
+
 Result<std::shared_ptr<const Part>> Part::Open(const std::filesystem::path& path) {
   auto fd = OpenFile(path, O_RDONLY | O_CLOEXEC);
   if (!fd) return tl::unexpected(fd.error());
@@ -249,7 +275,11 @@ Result<std::shared_ptr<const Part>> Part::Open(const std::filesystem::path& path
   }
   if (version != kPartFormatVersion) return Corrupt(path, "trailer version mismatch");
   const uint64_t body = size - kTrailerBytes;
-  if (XXH3_64bits(part->data_, body) != body_hash) return Corrupt(path, "checksum mismatch");
+  // Hashed through read(), not the mapping: verifying never makes the whole file resident in
+  // this process (its RSS), only in the page cache; queries then map in what they read.
+  auto hashed = HashFileBytes(fd->get(), body);
+  if (!hashed) return SystemError("read " + path.string(), hashed.error().code);
+  if (*hashed != body_hash) return Corrupt(path, "checksum mismatch");
   if (index_offset > body || index_bytes > body - index_offset || ids_offset > body ||
       id_count > (body - ids_offset) / kIdEntryBytes || id_bloom_offset > body ||
       id_bloom_bytes > body - id_bloom_offset) {
