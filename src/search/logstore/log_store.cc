@@ -4,11 +4,10 @@
 #include <queue>
 #include <set>
 
-#include <simdjson.h>
-
 #include "core/file_util.h"
 #include "core/level.h"
 #include "core/logging.h"
+#include "search/logstore/document_shape.h"
 #include "search/logstore/log_store_state.h"
 #include "search/logstore/tokens.h"
 
@@ -34,22 +33,6 @@ std::shared_ptr<const std::vector<uint32_t>> WithRow(
   auto copy = std::make_shared<std::vector<uint32_t>>(*rows);
   copy->insert(std::upper_bound(copy->begin(), copy->end(), row), row);
   return copy;
-}
-
-// The event's `host` when it is a string, else empty.
-std::string HostOf(std::string_view json) {
-  thread_local simdjson::ondemand::parser parser;
-  thread_local std::string padded;
-  padded.assign(json);
-  padded.resize(json.size() + simdjson::SIMDJSON_PADDING);
-  simdjson::ondemand::document document;
-  std::string_view host;
-  if (parser.iterate(padded.data(), json.size(), padded.size()).get(document) !=
-          simdjson::SUCCESS ||
-      document.find_field_unordered("host").get_string().get(host) != simdjson::SUCCESS) {
-    return {};
-  }
-  return std::string(host);
 }
 
 }  // namespace
@@ -341,21 +324,21 @@ Result<std::vector<DocumentOutcome>> LogStore::Write(std::span<const SearchDocum
   std::vector<DocumentOutcome> outcomes(documents.size());
   auto chunk = std::make_shared<Chunk>();
   chunk->arrival_ms = options_.clock_ms();
+  // Shaped before the lock, as it parses: the members the columns hold leave the JSON.
+  std::vector<StoredDocument> stored(documents.size());
   size_t bytes = 0;
-  for (const auto& document : documents) {
-    bytes += document.id.size() + document.service.size() + document.message.size() +
-             document.json.size();
+  for (size_t i = 0; i < documents.size(); ++i) {
+    const auto& document = documents[i];
+    const auto level = ParseLevel(document.level);
+    if (level) {
+      stored[i] = StoreDocument(document.json, document.timestamp_ms, document.service,
+                                LevelName(*level), document.message);
+    }
+    bytes += document.id.size() + document.service.size() + stored[i].host.size() +
+             document.message.size() + stored[i].json.size();
   }
   chunk->arena.reserve(bytes);
   chunk->rows.reserve(documents.size());
-
-  // The host has a column of its own (facets and filters by host read no document); found
-  // before the lock, as it parses.
-  std::vector<std::string> hosts(documents.size());
-  for (size_t i = 0; i < documents.size(); ++i) {
-    hosts[i] = HostOf(documents[i].json);
-    bytes += hosts[i].size();
-  }
 
   std::lock_guard lock(write_mutex_);
   if (buffer_bytes_ > options_.max_buffer_bytes) {
@@ -399,9 +382,10 @@ Result<std::vector<DocumentOutcome>> LogStore::Write(std::span<const SearchDocum
     row.source_offset = document.source_offset;
     append(document.id, row.id_at, row.id_size);
     append(document.service, row.service_at, row.service_size);
-    append(hosts[i], row.host_at, row.host_size);
+    append(stored[i].host, row.host_at, row.host_size);
     append(document.message, row.message_at, row.message_size);
-    append(document.json, row.json_at, row.json_size);
+    append(stored[i].json, row.json_at, row.json_size);
+    row.members = stored[i].members;
     chunk->min_ts = std::min(chunk->min_ts, row.ts);
     chunk->max_ts = std::max(chunk->max_ts, row.ts);
     buffer_ids_.emplace(
@@ -520,7 +504,7 @@ Result<void> LogStore::Flush() {
         }
         auto added =
             (*writer)->Add(RowView{row.ts, row.seq, row.level, chunk.Service(row), chunk.Host(row),
-                                   chunk.Id(row), chunk.Message(row), chunk.Json(row)});
+                                   chunk.Id(row), chunk.Message(row), chunk.Json(row), row.members});
         if (!added) return tl::unexpected(added.error());
       }
       auto size = (*writer)->Finish();
@@ -767,7 +751,7 @@ Result<bool> LogStore::MergeOnce(bool force) {
       input.positions[input.part->blocks()[input.block].first_row + r] = out++;
       auto added = (*writer)->Add(RowView{d.timestamps[r], d.seqs[r], d.levels[r],
                                           d.services[d.service_codes[r]], d.hosts[d.host_codes[r]],
-                                          d.ids[r], d.messages[r], d.jsons[r]});
+                                          d.ids[r], d.messages[r], d.jsons[r], d.members[r]});
       if (!added) return tl::unexpected(added.error());
       ++input.row;
       if (auto pushed = push(i); !pushed) return tl::unexpected(pushed.error());

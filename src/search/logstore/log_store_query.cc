@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "core/level.h"
+#include "search/logstore/document_shape.h"
 #include "search/logstore/log_store.h"
 #include "search/logstore/log_store_state.h"
 #include "search/logstore/query_plan.h"
@@ -77,8 +78,8 @@ Result<void> ScanUnit(const Unit& unit, const QueryPlan& plan, uint32_t columns,
     const RowRef ref{
         decoded.timestamps[r],
         decoded.levels[r],
-        services ? std::string_view(decoded.services[decoded.service_codes[r]]) : "",
-        hosts ? std::string_view(decoded.hosts[decoded.host_codes[r]]) : "",
+        services ? decoded.services[decoded.service_codes[r]] : "",
+        hosts ? decoded.hosts[decoded.host_codes[r]] : "",
         messages ? decoded.messages[r] : "",
         jsons ? decoded.jsons[r] : "",
     };
@@ -89,11 +90,45 @@ Result<void> ScanUnit(const Unit& unit, const QueryPlan& plan, uint32_t columns,
   return {};
 }
 
+// The document as written, from a buffered row or a decoded block's row (DocumentColumns).
+std::string DocumentOf(const LogStore::Chunk& chunk, const LogStore::Chunk::Row& row) {
+  return RebuildDocument(chunk.Json(row), row.members, row.ts, chunk.Service(row),
+                         LevelName(static_cast<Level>(row.level)), chunk.Message(row),
+                         chunk.Host(row));
+}
+
+constexpr uint32_t kDocumentColumns =
+    ColumnBit(Column::kTimestamp) | ColumnBit(Column::kLevel) | ColumnBit(Column::kService) |
+    ColumnBit(Column::kHost) | ColumnBit(Column::kMessage) | ColumnBit(Column::kJson) |
+    ColumnBit(Column::kMembers);
+
+std::string DocumentOf(const DecodedBlock& block, uint32_t row) {
+  return RebuildDocument(block.jsons[row], block.members[row], block.timestamps[row],
+                         block.services[block.service_codes[row]],
+                         LevelName(static_cast<Level>(block.levels[row])), block.messages[row],
+                         block.hosts[block.host_codes[row]]);
+}
+
 Result<void> CheckCancelled(const SearchQuery& query) {
   if (query.cancellation != nullptr && query.cancellation->cancelled()) {
     return Retryable("query cancelled");
   }
   return {};
+}
+
+// Counts by value, looked up by string_view without making a string each time.
+struct ViewHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
+};
+using ValueCounts = std::unordered_map<std::string, uint64_t, ViewHash, std::equal_to<>>;
+
+void AddCount(ValueCounts& counts, std::string_view value, uint64_t count) {
+  if (auto found = counts.find(value); found != counts.end()) {
+    found->second += count;
+  } else {
+    counts.emplace(value, count);
+  }
 }
 
 struct Candidate {
@@ -206,16 +241,16 @@ Result<SearchPage> LogStore::Search(const SearchQuery& query) {
     hit.id = candidate.position.id;
     hit.timestamp_ms = candidate.position.timestamp_ms;
     if (unit.chunk != nullptr) {
-      hit.json = std::string(unit.chunk->Json(unit.chunk->rows[candidate.row]));
+      hit.json = DocumentOf(*unit.chunk, unit.chunk->rows[candidate.row]);
       continue;
     }
     if (decoded_unit != candidate.unit) {
-      if (auto done = unit.part->Decode(unit.block, ColumnBit(Column::kJson), decoded); !done) {
+      if (auto done = unit.part->Decode(unit.block, kDocumentColumns, decoded); !done) {
         return tl::unexpected(done.error());
       }
       decoded_unit = candidate.unit;
     }
-    hit.json = std::string(decoded.jsons[candidate.row]);
+    hit.json = DocumentOf(decoded, candidate.row);
   }
   return page;
 }
@@ -228,7 +263,7 @@ Result<SearchHit> LogStore::Get(std::string_view id) {
     for (uint32_t r = 0; r < chunk.rows.size(); ++r) {
       const auto& row = chunk.rows[r];
       if (chunk.Id(row) != id || Contains(*view->deleted, r)) continue;
-      return SearchHit{std::string(id), std::string(chunk.Json(row)), row.ts};
+      return SearchHit{std::string(id), DocumentOf(chunk, row), row.ts};
     }
   }
   DecodedBlock decoded;
@@ -237,13 +272,11 @@ Result<SearchHit> LogStore::Get(std::string_view id) {
     if (!row) return tl::unexpected(row.error());
     if (!*row || Contains(*view->deleted, **row)) continue;
     const size_t block = view->part->BlockOfRow(**row);
-    if (auto done = view->part->Decode(block, ColumnBit(Column::kTimestamp) | ColumnBit(Column::kJson),
-                                       decoded);
-        !done) {
+    if (auto done = view->part->Decode(block, kDocumentColumns, decoded); !done) {
       return tl::unexpected(done.error());
     }
     const uint32_t at = **row - view->part->blocks()[block].first_row;
-    return SearchHit{std::string(id), std::string(decoded.jsons[at]), decoded.timestamps[at]};
+    return SearchHit{std::string(id), DocumentOf(decoded, at), decoded.timestamps[at]};
   }
   return tl::unexpected(Error{ErrorClass::kNotFound, "no document with id " + std::string(id)});
 }
@@ -267,7 +300,7 @@ Result<std::vector<HistogramBucket>> LogStore::Histogram(const SearchQuery& quer
   };
   const bool by_level = field->kind == FieldSource::Kind::kLevel;
   std::map<int64_t, std::array<uint64_t, kLevels>> level_counts;
-  std::map<int64_t, std::unordered_map<std::string, uint64_t>> value_counts;
+  std::map<int64_t, ValueCounts> value_counts;
   DecodedBlock decoded;
   RowScratch scratch;
   std::string owned;
@@ -297,7 +330,7 @@ Result<std::vector<HistogramBucket>> LogStore::Histogram(const SearchQuery& quer
             return;
           }
           if (const auto value = field->Text(ref, scratch, owned)) {
-            ++value_counts[start][std::string(*value)];
+            AddCount(value_counts[start], *value, 1);
           }
         });
     if (!scanned) return tl::unexpected(scanned.error());
@@ -334,7 +367,7 @@ Result<Facets> LogStore::Facet(const SearchQuery& query, std::string_view field_
   if (!plan) return tl::unexpected(plan.error());
   const auto state = Snapshot();
   const auto units = CandidateUnits(*state, *plan);
-  std::unordered_map<std::string, uint64_t> counts;
+  ValueCounts counts;
   // Service and host are dictionary-coded per block: counted by code, named once per block.
   const bool coded = field->kind == FieldSource::Kind::kService ||
                      field->kind == FieldSource::Kind::kHost;
@@ -357,13 +390,13 @@ Result<Facets> LogStore::Facet(const SearchQuery& query, std::string_view field_
       if (!scanned) return tl::unexpected(scanned.error());
       const auto& names = service ? decoded.services : decoded.hosts;
       for (size_t code = 0; code < code_counts.size(); ++code) {
-        if (code_counts[code] > 0 && !names[code].empty()) counts[names[code]] += code_counts[code];
+        if (code_counts[code] > 0 && !names[code].empty()) AddCount(counts, names[code], code_counts[code]);
       }
       continue;
     }
     auto scanned =
         ScanUnit(unit, *plan, field->Columns(), decoded, scratch, [&](uint32_t, const RowRef& ref) {
-          if (const auto value = field->Text(ref, scratch, owned)) ++counts[std::string(*value)];
+          if (const auto value = field->Text(ref, scratch, owned)) AddCount(counts, *value, 1);
         });
     if (!scanned) return tl::unexpected(scanned.error());
   }

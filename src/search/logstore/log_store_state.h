@@ -18,6 +18,7 @@ struct LogStore::Chunk {
     int64_t ts;
     uint64_t seq;
     uint8_t level;
+    uint8_t members;  // ColumnMember bits: what the stored JSON leaves to the columns.
     int32_t source_partition;
     int64_t source_offset;
     uint32_t id_at, id_size, service_at, service_size, host_at, host_size, message_at,
@@ -34,6 +35,7 @@ struct LogStore::Chunk {
   std::string_view Service(const Row& row) const { return View(row.service_at, row.service_size); }
   std::string_view Host(const Row& row) const { return View(row.host_at, row.host_size); }
   std::string_view Message(const Row& row) const { return View(row.message_at, row.message_size); }
+  /// The document as stored (document_shape.h), not as written.
   std::string_view Json(const Row& row) const { return View(row.json_at, row.json_size); }
 };
 

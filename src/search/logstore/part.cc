@@ -108,6 +108,7 @@ Result<void> PartWriter::Add(const RowView& row) {
   PutBytes(columns_[ColumnIndex(Column::kId)], row.id);
   PutBytes(columns_[ColumnIndex(Column::kMessage)], row.message);
   PutBytes(columns_[ColumnIndex(Column::kJson)], row.json);
+  columns_[ColumnIndex(Column::kMembers)].push_back(static_cast<char>(row.members));
   ForEachToken(row.message, token_scratch_,
                [&](std::string_view token) { token_hashes_.push_back(HashToken(token)); });
   id_hashes_.emplace_back(HashToken(row.id), static_cast<uint32_t>(rows_));
@@ -367,6 +368,10 @@ Result<void> Part::Decode(size_t block_number, uint32_t columns, DecodedBlock& o
       case Column::kLevel:
         if (raw.size() != rows) return Corrupt(path_, "level column size");
         out.levels.assign(raw.begin(), raw.end());
+        break;
+      case Column::kMembers:
+        if (raw.size() != rows) return Corrupt(path_, "members column size");
+        out.members.assign(raw.begin(), raw.end());
         break;
       case Column::kService:
       case Column::kHost: {

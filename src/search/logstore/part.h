@@ -21,8 +21,18 @@ inline constexpr uint32_t kPartFormatVersion = 1;
 inline constexpr size_t kLevels = 6;
 
 /// The columns of a block, in file order.
-enum class Column : uint8_t { kTimestamp, kSeq, kLevel, kService, kHost, kId, kMessage, kJson };
-inline constexpr size_t kColumns = 8;
+enum class Column : uint8_t {
+  kTimestamp,
+  kSeq,
+  kLevel,
+  kService,
+  kHost,
+  kId,
+  kMessage,
+  kJson,     ///< The document without the members the columns hold (document_shape.h).
+  kMembers,  ///< Which members the columns hold (ColumnMember bits), one byte per row.
+};
+inline constexpr size_t kColumns = 9;
 
 /// One row as the writer takes it; the views need only live during Add().
 struct RowView {
@@ -33,7 +43,8 @@ struct RowView {
   std::string_view host{};  ///< Empty when the event has none.
   std::string_view id{};
   std::string_view message{};
-  std::string_view json{};
+  std::string_view json{};  ///< As stored: without the members the columns hold.
+  uint8_t members = 0;      ///< ColumnMember bits.
 };
 
 /// A block's summary, kept in the part's index: enough to skip the block, or to count it for a
@@ -57,10 +68,11 @@ struct DecodedBlock {
   std::vector<int64_t> timestamps;
   std::vector<uint64_t> seqs;
   std::vector<uint8_t> levels;
-  std::vector<std::string> services;    ///< The block's dictionary.
-  std::vector<uint32_t> service_codes;  ///< Per row, into `services`.
-  std::vector<std::string> hosts;       ///< The block's dictionary ("" for rows without).
-  std::vector<uint32_t> host_codes;     ///< Per row, into `hosts`.
+  std::vector<uint8_t> members;  ///< ColumnMember bits per row.
+  std::vector<std::string_view> services;  ///< The block's dictionary.
+  std::vector<uint32_t> service_codes;     ///< Per row, into `services`.
+  std::vector<std::string_view> hosts;     ///< The block's dictionary ("" for rows without).
+  std::vector<uint32_t> host_codes;        ///< Per row, into `hosts`.
   std::vector<std::string_view> ids;
   std::vector<std::string_view> messages;
   std::vector<std::string_view> jsons;

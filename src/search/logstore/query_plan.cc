@@ -24,13 +24,63 @@ const std::vector<std::string>& RowScratch::Tokens(std::string_view message) {
   return tokens_;
 }
 
-std::optional<simdjson::dom::element> RowScratch::Document(std::string_view json) {
-  if (!parsed_) {
-    parsed_ = true;
-    parse_ok_ = parser_.parse(json.data(), json.size()).get(root_) == simdjson::SUCCESS;
+std::optional<Leaf> RowScratch::Find(std::string_view json, const std::vector<std::string>& path,
+                                     std::string_view quoted_key) {
+  if (padded_size_ == kNotCopied) {
+    has_backslash_ = json.find('\\') != std::string_view::npos;
+    padded_.assign(json);
+    padded_.resize(json.size() + simdjson::SIMDJSON_PADDING);
+    padded_size_ = json.size();
   }
-  if (!parse_ok_) return std::nullopt;
-  return root_;
+  if (!has_backslash_ && json.find(quoted_key) == std::string_view::npos) return std::nullopt;
+  simdjson::ondemand::document document;
+  if (parser_.iterate(padded_.data(), padded_size_, padded_.size()).get(document) !=
+      simdjson::SUCCESS) {
+    return std::nullopt;
+  }
+  simdjson::ondemand::object object;
+  if (document.get_object().get(object) != simdjson::SUCCESS) return std::nullopt;
+  simdjson::ondemand::value value;
+  for (size_t i = 0; i < path.size(); ++i) {
+    if (object.find_field_unordered(path[i]).get(value) != simdjson::SUCCESS) return std::nullopt;
+    if (i + 1 < path.size() && value.get_object().get(object) != simdjson::SUCCESS) {
+      return std::nullopt;
+    }
+  }
+  simdjson::ondemand::json_type type;
+  if (value.type().get(type) != simdjson::SUCCESS) return std::nullopt;
+  Leaf leaf;
+  switch (type) {
+    case simdjson::ondemand::json_type::string: {
+      std::string_view text;
+      if (value.get_string().get(text) != simdjson::SUCCESS) return std::nullopt;
+      value_.assign(text);
+      leaf.type = Leaf::Type::kString;
+      leaf.text = value_;
+      return leaf;
+    }
+    case simdjson::ondemand::json_type::number: {
+      std::string_view raw = value.raw_json_token();
+      while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\n' || raw.back() == '\r' ||
+                              raw.back() == '\t')) {
+        raw.remove_suffix(1);
+      }
+      value_.assign(raw);
+      if (value.get_double().get(leaf.number) != simdjson::SUCCESS) return Leaf{};
+      leaf.type = Leaf::Type::kNumber;
+      leaf.text = value_;
+      return leaf;
+    }
+    case simdjson::ondemand::json_type::boolean: {
+      bool flag = false;
+      if (value.get_bool().get(flag) != simdjson::SUCCESS) return std::nullopt;
+      leaf.type = Leaf::Type::kBool;
+      leaf.text = flag ? "true" : "false";
+      return leaf;
+    }
+    default:
+      return leaf;
+  }
 }
 
 Result<FieldSource> FieldSource::Of(std::string_view field) {
@@ -46,6 +96,7 @@ Result<FieldSource> FieldSource::Of(std::string_view field) {
   // nested objects.
   if (field.starts_with("labels.")) {
     source.path = {"labels", std::string(field.substr(7))};
+    source.quoted_key = '"' + source.path.back() + '"';
     return source;
   }
   source.payload = field.starts_with("payload.");
@@ -56,6 +107,7 @@ Result<FieldSource> FieldSource::Of(std::string_view field) {
     source.path.emplace_back(field.substr(start, dot - start));
     start = dot + 1;
   }
+  source.quoted_key = '"' + source.path.back() + '"';
   return source;
 }
 
@@ -78,16 +130,8 @@ uint32_t FieldSource::Columns() const {
 
 namespace {
 
-std::optional<simdjson::dom::element> Lookup(const FieldSource& source, const RowRef& row,
-                                             RowScratch& scratch) {
-  auto element = scratch.Document(row.json);
-  if (!element) return std::nullopt;
-  for (const auto& key : source.path) {
-    simdjson::dom::object object;
-    if (element->get_object().get(object) != simdjson::SUCCESS) return std::nullopt;
-    if (object.at_key(key).get(*element) != simdjson::SUCCESS) return std::nullopt;
-  }
-  return element;
+std::optional<Leaf> Lookup(const FieldSource& source, const RowRef& row, RowScratch& scratch) {
+  return scratch.Find(row.json, source.path, source.quoted_key);
 }
 
 }  // namespace
@@ -110,20 +154,10 @@ std::optional<std::string_view> FieldSource::Text(const RowRef& row, RowScratch&
     case Kind::kDocument:
       break;
   }
-  const auto element = Lookup(*this, row, scratch);
-  if (!element) return std::nullopt;
-  switch (element->type()) {
-    case simdjson::dom::element_type::STRING:
-      return std::string_view(*element);
-    case simdjson::dom::element_type::INT64:
-    case simdjson::dom::element_type::UINT64:
-    case simdjson::dom::element_type::DOUBLE:
-    case simdjson::dom::element_type::BOOL:
-      owned = simdjson::to_string(*element);
-      return owned;
-    default:
-      return std::nullopt;
-  }
+  const auto leaf = Lookup(*this, row, scratch);
+  if (!leaf || leaf->type == Leaf::Type::kOther) return std::nullopt;
+  owned.assign(leaf->text);
+  return owned;
 }
 
 struct QueryPlan::Node {
@@ -258,44 +292,44 @@ bool Evaluate(const Node& node, const RowRef& row, RowScratch& scratch) {
     case Node::Kind::kNot:
       return !Evaluate(node.children.front(), row, scratch);
     case Node::Kind::kText:
-      return node.text->Matches(scratch.Tokens(row.message));
+      switch (node.text->Scan(row.message)) {
+        case TextTerm::Verdict::kNo:
+          return false;
+        case TextTerm::Verdict::kYes:
+          return true;
+        case TextTerm::Verdict::kAskTokens:
+          return node.text->Matches(scratch.Tokens(row.message));
+      }
+      return false;
     case Node::Kind::kLevels:
       return row.level < kLevels && node.levels[row.level];
     case Node::Kind::kRange: {
       if (node.field.kind == FieldSource::Kind::kTimestamp) {
         return TimeRangeMatches(node, row.timestamp_ms);
       }
-      const auto element = Lookup(node.field, row, scratch);
-      double number = 0;
-      if (!element || !element->is_number() || element->get_double().get(number) != simdjson::SUCCESS) {
-        return false;
-      }
-      return WithinBounds(number, node.lower, node.upper, false);
+      const auto leaf = Lookup(node.field, row, scratch);
+      return leaf && leaf->type == Leaf::Type::kNumber &&
+             WithinBounds(leaf->number, node.lower, node.upper, false);
     }
     case Node::Kind::kPayloadEquals: {
-      const auto element = Lookup(node.field, row, scratch);
-      if (!element) return false;
-      switch (element->type()) {
-        case simdjson::dom::element_type::STRING:
-          return std::string_view(*element) == node.value;
-        case simdjson::dom::element_type::BOOL:
-          return node.value == (bool(*element) ? "true" : "false");
-        case simdjson::dom::element_type::INT64:
-        case simdjson::dom::element_type::UINT64:
-        case simdjson::dom::element_type::DOUBLE: {
-          double number = 0;
-          return node.number && element->get_double().get(number) == simdjson::SUCCESS &&
-                 number == *node.number;
-        }
-        default:
+      const auto leaf = Lookup(node.field, row, scratch);
+      if (!leaf) return false;
+      switch (leaf->type) {
+        case Leaf::Type::kString:
+        case Leaf::Type::kBool:
+          return leaf->text == node.value;
+        case Leaf::Type::kNumber:
+          return node.number && leaf->number == *node.number;
+        case Leaf::Type::kOther:
           return false;
       }
+      return false;
     }
     case Node::Kind::kKeyword: {
       if (!node.prefix && node.field.kind == FieldSource::Kind::kDocument) {
         // Whole string values only: a number is never equal to a keyword.
-        const auto element = Lookup(node.field, row, scratch);
-        return element && element->is_string() && std::string_view(*element) == node.value;
+        const auto leaf = Lookup(node.field, row, scratch);
+        return leaf && leaf->type == Leaf::Type::kString && leaf->text == node.value;
       }
       std::string owned;
       const auto text = node.field.Text(row, scratch, owned);

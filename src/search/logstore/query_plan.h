@@ -25,27 +25,45 @@ struct RowRef {
   std::string_view json{};
 };
 
-/// Per thread: what a row's clauses share (the message's tokens, the parsed document), computed
-/// at most once per row and only when a clause needs it.
+/// A document field's value as a query sees it.
+struct Leaf {
+  enum class Type { kString, kNumber, kBool, kOther };
+  Type type = Type::kOther;
+  /// kString: the value; kNumber: its JSON text; kBool: "true" or "false". Valid until the
+  /// next lookup with the same scratch.
+  std::string_view text{};
+  double number = 0;  ///< kNumber.
+};
+
+/// Per thread: what a row's clauses share (the message's tokens, the document ready to walk),
+/// computed at most once per row and only when a clause needs it.
 class RowScratch {
  public:
   /// Forgets the previous row.
   void Reset() {
     tokenized_ = false;
-    parsed_ = false;
+    padded_size_ = kNotCopied;
   }
   [[nodiscard]] const std::vector<std::string>& Tokens(std::string_view message);
-  /// The document's root, or nullopt when it does not parse (never for a stored document).
-  [[nodiscard]] std::optional<simdjson::dom::element> Document(std::string_view json);
+  /// The value at `path` in the document `json`, nullopt when there is none. `quoted_key` is
+  /// the last key in quotes: a document without a backslash (an escaped key could spell it
+  /// otherwise) that lacks those bytes is answered without parsing.
+  [[nodiscard]] std::optional<Leaf> Find(std::string_view json,
+                                         const std::vector<std::string>& path,
+                                         std::string_view quoted_key);
 
  private:
+  static constexpr size_t kNotCopied = SIZE_MAX;
   bool tokenized_ = false;
-  bool parsed_ = false;
-  bool parse_ok_ = false;
   std::string token_;
   std::vector<std::string> tokens_;
-  simdjson::dom::parser parser_;
-  simdjson::dom::element root_;
+  // The row's document copied with simdjson's padding, walked On-Demand per lookup: each
+  // lookup parses only as far as its path, never the whole document into a tree.
+  std::string padded_;
+  size_t padded_size_ = kNotCopied;
+  bool has_backslash_ = false;
+  std::string value_;
+  simdjson::ondemand::parser parser_;
 };
 
 /// Where a field's value comes from: a column, or a path into the document.
@@ -53,6 +71,7 @@ struct FieldSource {
   enum class Kind { kService, kLevel, kHost, kMessage, kTimestamp, kDocument };
   Kind kind = Kind::kDocument;
   std::vector<std::string> path{};  ///< kDocument: the keys from the root.
+  std::string quoted_key{};         ///< kDocument: the last key, in quotes.
   bool payload = false;             ///< kDocument under `payload`: numbers and booleans match.
 
   /// Permanent error for a name the query language does not know.

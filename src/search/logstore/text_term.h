@@ -16,6 +16,11 @@ class TextTerm {
  public:
   TextTerm(std::string_view value, bool prefix);
 
+  enum class Verdict { kNo, kYes, kAskTokens };
+  /// Decides from the message's bytes alone when it can (a one-word term is found as a whole
+  /// token ignoring ASCII case, without splitting the message; a longer one is ruled out when
+  /// its first word is absent): most rows never get split into tokens.
+  [[nodiscard]] Verdict Scan(std::string_view message) const;
   /// `tokens`: the message's tokens as ForEachToken gives them.
   [[nodiscard]] bool Matches(std::span<const std::string> tokens) const;
   [[nodiscard]] bool MayMatch(std::string_view bloom) const;

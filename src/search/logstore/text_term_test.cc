@@ -7,8 +7,15 @@
 namespace lp::search::logstore {
 namespace {
 
+// Through the byte scan, as queries match, checked against the token comparison.
 bool Match(std::string_view value, bool prefix, std::string_view message) {
-  return TextTerm(value, prefix).Matches(Tokenize(message));
+  const TextTerm term(value, prefix);
+  const bool by_tokens = term.Matches(Tokenize(message));
+  const auto verdict = term.Scan(message);
+  if (verdict != TextTerm::Verdict::kAskTokens) {
+    EXPECT_EQ(verdict == TextTerm::Verdict::kYes, by_tokens) << value << " in " << message;
+  }
+  return by_tokens;
 }
 
 TEST(TextTermTest, MatchesWordsAsPhrasesOfTheirTokensIgnoringCase) {
@@ -20,6 +27,14 @@ TEST(TextTermTest, MatchesWordsAsPhrasesOfTheirTokensIgnoringCase) {
   EXPECT_TRUE(Match("pass", true, "Password retry"));
   EXPECT_FALSE(Match("pass", false, "Password retry"));
   EXPECT_FALSE(Match("-", false, "a - b"));
+  EXPECT_FALSE(Match("clin", false, "Payment DECLINED"));
+  EXPECT_FALSE(Match("declin", true, "undeclined"));
+  EXPECT_TRUE(Match("declin", true, "un-Declined"));
+  EXPECT_TRUE(Match("café", false, "au Café"));  // Bytes >= 0x80 are kept as they are.
+  EXPECT_FALSE(Match("caf", false, "au café"));
+  EXPECT_TRUE(Match("error", false, "error"));
+  EXPECT_TRUE(Match("e", false, "x e"));
+  EXPECT_FALSE(Match("ab", false, "a"));
 }
 
 TEST(TextTermTest, RulesOutBlocksWhoseBloomLacksAWholeToken) {
