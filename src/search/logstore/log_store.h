@@ -70,7 +70,7 @@ struct LogStoreMetrics {
 /// is read again from the queue (Checkpoint / ResumeOffset).
 ///
 /// Upsert by id: a write looks the id up in the buffer (a hash map) and in the parts (offset
-/// ranges of `<topic>-<partition>-<offset>` ids, then a bloom filter and a sorted hash index of
+/// ranges of `<topic>-<partition>-<offset>` ids, then the part's and its blocks' bloom filters of
 /// every id; any string works), and marks the older row deleted; deletions are listed in the
 /// MANIFEST with the part written in the same flush, and merges drop them.
 ///

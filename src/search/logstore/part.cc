@@ -18,8 +18,8 @@ namespace {
 
 constexpr std::string_view kMagic = "LPLOGPRT";
 constexpr size_t kHeaderBytes = 16;   // magic, version u32, reserved u32
-constexpr size_t kTrailerBytes = 96;  // see README.md
-constexpr size_t kIdEntryBytes = 12;  // hash u64, row u32
+constexpr size_t kTrailerBytes = 80;  // see README.md
+constexpr size_t kTrailerHashedBytes = 56;
 
 tl::unexpected<Error> Corrupt(const std::filesystem::path& path, std::string_view what) {
   return Permanent("corrupt part " + path.filename().string() + ": " + std::string(what));
@@ -111,7 +111,8 @@ Result<void> PartWriter::Add(const RowView& row) {
   columns_[ColumnIndex(Column::kMembers)].push_back(static_cast<char>(row.members));
   ForEachToken(row.message, token_scratch_,
                [&](std::string_view token) { token_hashes_.push_back(HashToken(token)); });
-  id_hashes_.emplace_back(HashToken(row.id), static_cast<uint32_t>(rows_));
+  id_hashes_.push_back(HashToken(row.id));
+  token_hashes_.push_back(HashIdKey(row.id));
   ++block_.rows;
   ++rows_;
   if (block_.rows >= options_.rows_per_block ||
@@ -173,26 +174,15 @@ Result<uint64_t> PartWriter::Finish() {
   if (auto flushed = FlushBlock(); !flushed) return tl::unexpected(flushed.error());
   const uint64_t index_offset = written_;
   if (auto appended = Append(index_); !appended) return tl::unexpected(appended.error());
-  std::sort(id_hashes_.begin(), id_hashes_.end());
-  const uint64_t ids_offset = written_;
-  std::string ids;
-  ids.reserve(id_hashes_.size() * kIdEntryBytes);
   BloomBuilder id_bloom(id_hashes_.size());
-  for (const auto& [hash, row] : id_hashes_) {
-    PutU64(ids, hash);
-    PutU32(ids, row);
-    id_bloom.Add(hash);
-  }
-  if (auto appended = Append(ids); !appended) return tl::unexpected(appended.error());
+  for (const uint64_t hash : id_hashes_) id_bloom.Add(hash);
   const uint64_t id_bloom_offset = written_;
   if (auto appended = Append(id_bloom.bytes()); !appended) return tl::unexpected(appended.error());
   const uint64_t body_hash = XXH3_64bits_digest(hash_->state);
 
   std::string trailer;
   PutU64(trailer, index_offset);
-  PutU64(trailer, ids_offset - index_offset);
-  PutU64(trailer, ids_offset);
-  PutU64(trailer, id_hashes_.size());
+  PutU64(trailer, id_bloom_offset - index_offset);
   PutU64(trailer, id_bloom_offset);
   PutU64(trailer, id_bloom.bytes().size());
   PutU64(trailer, rows_);
@@ -261,8 +251,6 @@ Result<std::shared_ptr<const Part>> Part::Open(const std::filesystem::path& path
   Reader trailer(trailer_bytes);
   const uint64_t index_offset = trailer.U64();
   const uint64_t index_bytes = trailer.U64();
-  const uint64_t ids_offset = trailer.U64();
-  const uint64_t id_count = trailer.U64();
   const uint64_t id_bloom_offset = trailer.U64();
   const uint64_t id_bloom_bytes = trailer.U64();
   part->rows_ = trailer.U64();
@@ -270,8 +258,8 @@ Result<std::shared_ptr<const Part>> Part::Open(const std::filesystem::path& path
   const uint32_t version = trailer.U32();
   const uint64_t body_hash = trailer.U64();
   const uint64_t trailer_hash = trailer.U64();
-  if (XXH3_64bits(trailer_bytes.data(), 72) != trailer_hash ||
-      trailer_bytes.substr(80, kMagic.size()) != kMagic) {
+  if (XXH3_64bits(trailer_bytes.data(), kTrailerHashedBytes) != trailer_hash ||
+      trailer_bytes.substr(kTrailerHashedBytes + 8, kMagic.size()) != kMagic) {
     return Corrupt(path, "truncated or damaged trailer");
   }
   if (version != kPartFormatVersion) return Corrupt(path, "trailer version mismatch");
@@ -281,12 +269,10 @@ Result<std::shared_ptr<const Part>> Part::Open(const std::filesystem::path& path
   auto hashed = HashFileBytes(fd->get(), body);
   if (!hashed) return SystemError("read " + path.string(), hashed.error().code);
   if (*hashed != body_hash) return Corrupt(path, "checksum mismatch");
-  if (index_offset > body || index_bytes > body - index_offset || ids_offset > body ||
-      id_count > (body - ids_offset) / kIdEntryBytes || id_bloom_offset > body ||
+  if (index_offset > body || index_bytes > body - index_offset || id_bloom_offset > body ||
       id_bloom_bytes > body - id_bloom_offset) {
     return Corrupt(path, "section outside the file");
   }
-  part->ids_ = file.substr(ids_offset, id_count * kIdEntryBytes);
   part->id_bloom_ = file.substr(id_bloom_offset, id_bloom_bytes);
 
   Reader index(file.substr(index_offset, index_bytes));
@@ -316,7 +302,7 @@ Result<std::shared_ptr<const Part>> Part::Open(const std::filesystem::path& path
     first_row += block.rows;
     part->blocks_.push_back(block);
   }
-  if (!index.ok() || !index.done() || first_row != part->rows_ || id_count != part->rows_) {
+  if (!index.ok() || !index.done() || first_row != part->rows_) {
     return Corrupt(path, "index does not add up");
   }
   return std::shared_ptr<const Part>(std::move(part));
@@ -407,34 +393,18 @@ Result<void> Part::Decode(size_t block_number, uint32_t columns, DecodedBlock& o
 }
 
 Result<std::optional<uint32_t>> Part::FindId(std::string_view id) const {
-  const uint64_t hash = HashToken(id);
-  if (!BloomMayContain(id_bloom_, hash)) return std::nullopt;
-  const size_t count = ids_.size() / kIdEntryBytes;
-  const auto hash_at = [&](size_t i) {
-    uint64_t value;
-    std::memcpy(&value, ids_.data() + i * kIdEntryBytes, 8);
-    return value;
-  };
-  size_t low = 0;
-  size_t high = count;
-  while (low < high) {
-    const size_t middle = (low + high) / 2;
-    if (hash_at(middle) < hash) {
-      low = middle + 1;
-    } else {
-      high = middle;
-    }
-  }
+  if (!BloomMayContain(id_bloom_, HashToken(id))) return std::nullopt;
+  // Each block's bloom filter holds its ids too: only blocks that may hold it are decoded.
+  const uint64_t key = HashIdKey(id);
   DecodedBlock decoded;
-  for (size_t i = low; i < count && hash_at(i) == hash; ++i) {
-    uint32_t row;
-    std::memcpy(&row, ids_.data() + i * kIdEntryBytes + 8, 4);
-    if (row >= rows_) return Corrupt(path_, "id index row outside the part");
-    const size_t block = BlockOfRow(row);
+  for (size_t block = 0; block < blocks_.size(); ++block) {
+    if (!BloomMayContain(Bloom(block), key)) continue;
     if (auto done = Decode(block, ColumnBit(Column::kId), decoded); !done) {
       return tl::unexpected(done.error());
     }
-    if (decoded.ids[row - blocks_[block].first_row] == id) return row;
+    for (uint32_t row = 0; row < blocks_[block].rows; ++row) {
+      if (decoded.ids[row] == id) return blocks_[block].first_row + row;
+    }
   }
   return std::nullopt;
 }

@@ -58,7 +58,8 @@ struct BlockSummary {
   std::array<uint64_t, kColumns> column_offset{};
   std::array<uint32_t, kColumns> column_bytes{};  ///< Compressed.
   std::array<uint32_t, kColumns> column_raw_bytes{};
-  /// Tokens of `message`, and the whole values of `service` and `host` (HashKeyword).
+  /// Tokens of `message`, the whole values of `service` and `host` (HashKeyword), the ids
+  /// (HashIdKey).
   uint64_t bloom_offset = 0;
   uint32_t bloom_bytes = 0;
 };
@@ -80,7 +81,7 @@ struct DecodedBlock {
 };
 
 /// Writes one part file from rows given in (timestamp, seq) order: blocks of up to
-/// `rows_per_block` rows, each column zstd-compressed, then the index, the id index and its
+/// `rows_per_block` rows, each column zstd-compressed, then the index and the id
 /// bloom filter, and a trailer with the checksum of everything before it. The caller renames
 /// the finished file into place (write to a temporary name, fsync, rename, fsync the folder).
 class PartWriter {
@@ -116,7 +117,7 @@ class PartWriter {
   uint64_t rows_ = 0;
   std::string index_;
   uint32_t blocks_ = 0;
-  std::vector<std::pair<uint64_t, uint32_t>> id_hashes_;  // (hash of id, row)
+  std::vector<uint64_t> id_hashes_;  // Of every id, for the part's id bloom filter.
   // The block being filled.
   std::array<std::string, kColumns> columns_;
   // Low-cardinality columns are dictionary-coded per block: the names in first-seen order,
@@ -173,7 +174,6 @@ class Part {
   uint64_t size_ = 0;
   uint64_t rows_ = 0;
   std::vector<BlockSummary> blocks_;
-  std::string_view ids_;  // (hash u64, row u32) sorted by hash
   std::string_view id_bloom_;
 };
 

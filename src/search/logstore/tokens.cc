@@ -26,6 +26,11 @@ std::vector<std::string> Tokenize(std::string_view text) {
 
 uint64_t HashToken(std::string_view token) { return XXH3_64bits(token.data(), token.size()); }
 
+uint64_t HashIdKey(std::string_view id) {
+  constexpr XXH64_hash_t kSeed = 0x1d;
+  return XXH3_64bits_withSeed(id.data(), id.size(), kSeed);
+}
+
 uint64_t HashKeyword(std::string_view field, std::string_view value) {
   std::string key;
   key.reserve(field.size() + value.size() + 2);

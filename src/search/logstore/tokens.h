@@ -44,6 +44,8 @@ void ForEachToken(std::string_view text, std::string& scratch, Visit&& visit) {
 /// The bloom filter key of a keyword column's whole value (`service`, `host`), never equal to a
 /// message token's (those have no control bytes).
 [[nodiscard]] uint64_t HashKeyword(std::string_view field, std::string_view value);
+/// The bloom filter key of a document id in a block's filter (seeded apart from HashToken's).
+[[nodiscard]] uint64_t HashIdKey(std::string_view id);
 
 /// A split-block bloom filter (as Parquet's): each key sets 8 bits inside one 32-byte block, so
 /// a probe touches one cache line. About 1 % false positives at 12 bits per key.
