@@ -66,7 +66,7 @@ struct Config {
   uint32_t batch_size = 100;
   uint64_t batch_max_bytes = 16ULL * 1024 * 1024;
   uint32_t batch_timeout_seconds = 60;
-  std::string archive_compression = "gzip";
+  std::string archive_compression = "zstd";
   std::string log_level = "info";
   std::string kafka_brokers;            ///< KAFKA_BROKERS, as the collector names it.
   std::string kafka_bootstrap_servers;  ///< KAFKA_BOOTSTRAP_SERVERS, as the consumers name it.
