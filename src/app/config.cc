@@ -286,7 +286,8 @@ std::vector<Setting> MakeSettings() {
                 return std::nullopt;
               },
               [](const Config& config) { return config.aws_secret_access_key.masked(); }});
-  settings.push_back(Count("batch-size", "BATCH_SIZE", "Events per archive batch and partition.",
+  settings.push_back(Count("batch-size", "BATCH_SIZE", "Events per archive batch and partition (objects close earlier at "
+                           "BATCH_MAX_BYTES or BATCH_TIMEOUT_SECONDS).",
                            &Config::batch_size, 1, 10'000'000));
   settings.push_back(Bytes("batch-max-bytes", "BATCH_MAX_BYTES",
                            "Uncompressed bytes at which an archive batch closes early.",

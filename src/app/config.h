@@ -63,7 +63,7 @@ struct Config {
   std::string s3_region = "us-east-1";
   std::string aws_access_key_id;
   Secret aws_secret_access_key;
-  uint32_t batch_size = 100;
+  uint32_t batch_size = 10'000;
   uint64_t batch_max_bytes = 16ULL * 1024 * 1024;
   uint32_t batch_timeout_seconds = 60;
   std::string archive_compression = "zstd";
