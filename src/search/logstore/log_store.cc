@@ -277,31 +277,66 @@ Result<void> LogStore::WriteManifestLocked() {
   return ReplaceFileAtomically(options_.directory / kManifestName, EncodeManifest(manifest));
 }
 
+bool OffsetFormId(std::string_view id, std::string_view& prefix, int64_t& offset) {
+  return ParseOffsetId(id, prefix, offset) && prefix.find(' ') == std::string_view::npos;
+}
+
 Result<void> LogStore::RemoveExistingLocked(
-    std::string_view id, uint64_t hash, const Chunk& pending, std::vector<ChunkRecord>& chunks,
+    std::string_view id, const Chunk& pending, std::vector<ChunkRecord>& chunks,
     std::vector<uint32_t>& new_chunk_deleted,
     std::vector<std::pair<const Part*, uint32_t>>& part_deletions) {
-  const auto [begin, end] = buffer_ids_.equal_range(hash);
-  for (auto it = begin; it != end; ++it) {
-    const auto location = it->second;
-    if (location.chunk_serial == next_chunk_serial_) {
-      if (pending.Id(pending.rows[location.row]) != id) continue;
-      // The batch being written has this id already: the later one wins.
-      new_chunk_deleted.push_back(location.row);
-      buffer_ids_.erase(it);
-      return {};
-    }
-    for (auto& record : chunks) {
-      if (record.serial != location.chunk_serial) continue;
-      if (record.chunk->Id(record.chunk->rows[location.row]) != id) break;
-      record.deleted = WithRow(record.deleted, location.row);
-      buffer_ids_.erase(it);
-      return {};
-    }
-  }
   std::string_view prefix;
   int64_t offset = 0;
-  const bool offset_form = ParseOffsetId(id, prefix, offset);
+  const bool offset_form = OffsetFormId(id, prefix, offset);
+  const auto holds = [&](const Chunk& chunk) {
+    const auto range = chunk.id_ranges.find(prefix);
+    return range != chunk.id_ranges.end() && offset >= range->second.first &&
+           offset <= range->second.second;
+  };
+  if (offset_form) {
+    if (holds(pending)) {
+      for (uint32_t r = 0; r < pending.rows.size(); ++r) {
+        if (pending.Id(pending.rows[r]) != id ||
+            std::find(new_chunk_deleted.begin(), new_chunk_deleted.end(), r) !=
+                new_chunk_deleted.end()) {
+          continue;
+        }
+        // The batch being written has this id already: the later one wins.
+        new_chunk_deleted.push_back(r);
+        return {};
+      }
+    }
+    const auto written = buffer_max_offsets_.find(prefix);
+    if (written != buffer_max_offsets_.end() && offset <= written->second) {
+      for (auto record = chunks.rbegin(); record != chunks.rend(); ++record) {
+        if (!holds(*record->chunk)) continue;
+        const auto& chunk = *record->chunk;
+        for (uint32_t r = 0; r < chunk.rows.size(); ++r) {
+          if (chunk.Id(chunk.rows[r]) != id || Contains(*record->deleted, r)) continue;
+          record->deleted = WithRow(record->deleted, r);
+          return {};
+        }
+      }
+    }
+  } else {
+    const auto [begin, end] = buffer_ids_.equal_range(HashToken(id));
+    for (auto it = begin; it != end; ++it) {
+      const auto location = it->second;
+      if (location.chunk_serial == next_chunk_serial_) {
+        if (pending.Id(pending.rows[location.row]) != id) continue;
+        new_chunk_deleted.push_back(location.row);
+        buffer_ids_.erase(it);
+        return {};
+      }
+      for (auto& record : chunks) {
+        if (record.serial != location.chunk_serial) continue;
+        if (record.chunk->Id(record.chunk->rows[location.row]) != id) break;
+        record.deleted = WithRow(record.deleted, location.row);
+        buffer_ids_.erase(it);
+        return {};
+      }
+    }
+  }
   for (auto record = parts_.rbegin(); record != parts_.rend(); ++record) {
     const auto& entry = record->entry;
     if (offset_form && !entry.other_ids) {
@@ -364,9 +399,8 @@ Result<std::vector<DocumentOutcome>> LogStore::Write(std::span<const SearchDocum
       outcomes[i] = {false, "a document needs an id"};
       continue;
     }
-    const uint64_t hash = HashToken(document.id);
-    if (auto removed = RemoveExistingLocked(document.id, hash, *chunk, chunks, new_chunk_deleted,
-                                            part_deletions);
+    if (auto removed =
+            RemoveExistingLocked(document.id, *chunk, chunks, new_chunk_deleted, part_deletions);
         !removed) {
       // Nothing of the batch is stored (ids of the new chunk are forgotten with it).
       std::erase_if(buffer_ids_, [&](const auto& entry) {
@@ -388,8 +422,27 @@ Result<std::vector<DocumentOutcome>> LogStore::Write(std::span<const SearchDocum
     row.members = stored[i].members;
     chunk->min_ts = std::min(chunk->min_ts, row.ts);
     chunk->max_ts = std::max(chunk->max_ts, row.ts);
-    buffer_ids_.emplace(
-        hash, BufferLocation{next_chunk_serial_, static_cast<uint32_t>(chunk->rows.size())});
+    std::string_view prefix;
+    int64_t offset = 0;
+    if (OffsetFormId(document.id, prefix, offset)) {
+      auto range = chunk->id_ranges.find(prefix);
+      if (range == chunk->id_ranges.end()) {
+        chunk->id_ranges.emplace(std::string(prefix), std::pair{offset, offset});
+      } else {
+        range->second.first = std::min(range->second.first, offset);
+        range->second.second = std::max(range->second.second, offset);
+      }
+      auto written = buffer_max_offsets_.find(prefix);
+      if (written == buffer_max_offsets_.end()) {
+        buffer_max_offsets_.emplace(std::string(prefix), offset);
+      } else {
+        written->second = std::max(written->second, offset);
+      }
+    } else {
+      chunk->other_ids = true;
+      buffer_ids_.emplace(HashToken(document.id),
+                          BufferLocation{next_chunk_serial_, static_cast<uint32_t>(chunk->rows.size())});
+    }
     chunk->rows.push_back(row);
   }
   for (const auto& [part, row] : part_deletions) {
@@ -490,8 +543,7 @@ Result<void> LogStore::Flush() {
         }
         std::string_view prefix;
         int64_t offset = 0;
-        if (ParseOffsetId(chunk.Id(row), prefix, offset) &&
-            prefix.find(' ') == std::string_view::npos) {
+        if (OffsetFormId(chunk.Id(row), prefix, offset)) {
           auto range = entry.id_ranges.find(prefix);
           if (range == entry.id_ranges.end()) {
             entry.id_ranges.emplace(std::string(prefix), std::pair{offset, offset});
@@ -570,11 +622,15 @@ Result<void> LogStore::Flush() {
   for (const auto& record : taken) {
     for (uint32_t r = 0; r < record.chunk->rows.size(); ++r) {
       const auto& row = record.chunk->rows[r];
-      const auto [begin, end] = buffer_ids_.equal_range(HashToken(record.chunk->Id(row)));
-      for (auto it = begin; it != end; ++it) {
-        if (it->second.chunk_serial == record.serial && it->second.row == r) {
-          buffer_ids_.erase(it);
-          break;
+      std::string_view prefix;
+      int64_t offset = 0;
+      if (record.chunk->other_ids && !OffsetFormId(record.chunk->Id(row), prefix, offset)) {
+        const auto [begin, end] = buffer_ids_.equal_range(HashToken(record.chunk->Id(row)));
+        for (auto it = begin; it != end; ++it) {
+          if (it->second.chunk_serial == record.serial && it->second.row == r) {
+            buffer_ids_.erase(it);
+            break;
+          }
         }
       }
       buffer_bytes_ -= std::min(
@@ -584,7 +640,10 @@ Result<void> LogStore::Flush() {
     }
     std::erase_if(chunks_, [&](const auto& chunk) { return chunk.serial == record.serial; });
   }
-  if (chunks_.empty()) buffer_bytes_ = 0;
+  if (chunks_.empty()) {
+    buffer_bytes_ = 0;
+    buffer_max_offsets_.clear();
+  }
   EnforceSizeLocked();
   PublishLocked();
   return {};

@@ -138,7 +138,7 @@ class LogStore final : public SearchStore {
   void Run(std::stop_token stop);
   // All under write_mutex_.
   [[nodiscard]] Result<void> RemoveExistingLocked(
-      std::string_view id, uint64_t hash, const Chunk& pending, std::vector<ChunkRecord>& chunks,
+      std::string_view id, const Chunk& pending, std::vector<ChunkRecord>& chunks,
       std::vector<uint32_t>& new_chunk_deleted,
       std::vector<std::pair<const Part*, uint32_t>>& part_deletions);
   [[nodiscard]] Result<void> WriteManifestLocked();
@@ -158,7 +158,11 @@ class LogStore final : public SearchStore {
   mutable std::mutex write_mutex_;
   std::vector<PartRecord> parts_;
   std::vector<ChunkRecord> chunks_;
+  // Ids of the buffer that are not of the `<topic>-<partition>-<offset>` form, by hash. Those
+  // of that form (nearly all) are found through the chunks' offset ranges instead: a new one is
+  // past every offset written and needs no lookup at all.
   std::unordered_multimap<uint64_t, BufferLocation> buffer_ids_;
+  std::map<std::string, int64_t, std::less<>> buffer_max_offsets_;
   std::map<int32_t, int64_t> handled_;  // Checkpointed, not yet durable.
   std::map<int32_t, int64_t> durable_;
   uint64_t next_seq_ = 1;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -29,6 +30,10 @@ struct LogStore::Chunk {
   int64_t arrival_ms = 0;
   int64_t min_ts = INT64_MAX;
   int64_t max_ts = INT64_MIN;
+  /// Offsets of the `<topic>-<partition>-<offset>` ids it holds, per `<topic>-<partition>`:
+  /// lookups of such ids scan only chunks whose range holds the offset.
+  std::map<std::string, std::pair<int64_t, int64_t>, std::less<>> id_ranges;
+  bool other_ids = false;  ///< Holds ids of another form (those are in the store's hash map).
 
   std::string_view View(uint32_t at, uint32_t size) const { return {arena.data() + at, size}; }
   std::string_view Id(const Row& row) const { return View(row.id_at, row.id_size); }
@@ -52,6 +57,9 @@ struct LogStore::State {
   std::vector<PartView> parts;
   std::vector<ChunkView> chunks;
 };
+
+/// Splits a `<topic>-<partition>-<offset>` id (a prefix without spaces); false for any other.
+[[nodiscard]] bool OffsetFormId(std::string_view id, std::string_view& prefix, int64_t& offset);
 
 /// Whether sorted `rows` holds `row`.
 [[nodiscard]] bool Contains(const std::vector<uint32_t>& sorted, uint32_t row);

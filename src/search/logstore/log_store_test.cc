@@ -100,7 +100,7 @@ TEST_F(LogStoreTest, ARedeliveredIdIsOneHitAcrossBufferPartsAndMerges) {
   WriteOrFail(*store, {Document(3, "rewritten in buffer", 1003)});
   EXPECT_EQ(Total(*store), 40u);
   ASSERT_TRUE(store->Flush().has_value());
-  // Again after the flush: found in the part through its id index.
+  // Again after the flush: found in the part through its blocks' bloom filters.
   WriteOrFail(*store, {Document(5, "rewritten after flush", 1005)});
   EXPECT_EQ(Total(*store), 40u);
   EXPECT_EQ(Total(*store, "rewritten"), 2u);
@@ -113,21 +113,31 @@ TEST_F(LogStoreTest, ARedeliveredIdIsOneHitAcrossBufferPartsAndMerges) {
   custom.message = "custom two";
   WriteOrFail(*store, {custom});
   EXPECT_EQ(Total(*store), 41u);
+  // Both forms again while still buffered, one of them twice in one batch.
+  auto other = Document(101, "other one");
+  other.id = "other id";
+  WriteOrFail(*store, {other, Document(39, "late 39", 1039)});
+  other.message = "other two";
+  WriteOrFail(*store, {other, Document(39, "later 39", 1039), Document(39, "latest 39", 1039)});
+  EXPECT_EQ(Total(*store), 42u);
+  EXPECT_EQ(Total(*store, "other"), 1u);
+  EXPECT_EQ(Total(*store, "latest"), 1u);
+  EXPECT_EQ(Total(*store, "late OR later"), 0u);
   ASSERT_TRUE(store->Flush().has_value());
   EXPECT_EQ(store->PartCount(), 4u);
   while (*store->MergeOnce(true)) {
   }
   EXPECT_EQ(store->PartCount(), 1u);
-  EXPECT_EQ(Total(*store), 41u);
-  EXPECT_EQ(Total(*store, "original"), 38u);
+  EXPECT_EQ(Total(*store), 42u);
+  EXPECT_EQ(Total(*store, "original"), 37u);
   EXPECT_EQ(Total(*store, "custom"), 1u);
-  EXPECT_EQ(Total(*store, "two"), 1u);
+  EXPECT_EQ(Total(*store, "\"custom two\""), 1u);
   // And after the merge, across a restart.
   WriteOrFail(*store, {Document(7, "rewritten after merge", 1007)});
   ASSERT_TRUE(store->Flush().has_value());
   store.reset();
   store = OpenStore();
-  EXPECT_EQ(Total(*store), 41u);
+  EXPECT_EQ(Total(*store), 42u);
   EXPECT_EQ(Total(*store, "rewritten"), 3u);
 }
 
