@@ -51,7 +51,7 @@ class BlockingStore final : public search::SearchStore {
   Result<search::Facets> Facet(const search::SearchQuery&, std::string_view, size_t) override {
     return search::Facets{};
   }
-  Result<uint64_t> DeleteOlderThan(int64_t) override { return 0; }
+  Result<uint64_t> DeleteArrivedBefore(int64_t) override { return 0; }
 
   // Waits (up to a generous deadline) until `count` searches have begun.
   bool WaitForEntered(int count) {
@@ -63,8 +63,11 @@ class BlockingStore final : public search::SearchStore {
     released_ = true;
     changed_.notify_all();
   }
-  int cancelled() {
-    std::lock_guard lock(mutex_);
+  // The number of searches that saw their cancellation, once `count` have (or a generous
+  // deadline passed): the pool answers at the timeout, the store notices at its next check.
+  int WaitForCancelled(int count) {
+    std::unique_lock lock(mutex_);
+    changed_.wait_for(lock, 60s, [&] { return cancelled_ >= count; });
     return cancelled_;
   }
 
@@ -180,7 +183,7 @@ TEST(SearchApiTest, CancelsAQueryThatOutlivesItsTimeout) {
   const auto answer = Call(api, &SearchApi::HandleSearch, "q=slow");
   EXPECT_EQ(answer.status, 504u);
   EXPECT_NE(answer.body.find("QUERY_TIMEOUT"), std::string::npos) << answer.body;
-  EXPECT_EQ(store.cancelled(), 1);  // The store saw the cancellation and stopped.
+  EXPECT_EQ(store.WaitForCancelled(1), 1);  // The store saw the cancellation and stopped.
   EXPECT_EQ(metrics.pool.cancelled.Value(), 1u);
 }
 

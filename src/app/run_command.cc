@@ -115,7 +115,7 @@ Result<ProcessorParts> StartProcessor(const Config& config, queue::Queue& queue,
                                       queue::ConsumerLagMetrics& lag_metrics,
                                       Readiness& readiness) {
   ProcessorParts parts;
-  auto store = OpenSearchStore(config);
+  auto store = OpenSearchStore(config, registry);
   if (!store) return tl::unexpected(store.error());
   parts.store = std::move(*store);
   if (config.es_hosts.empty()) {
