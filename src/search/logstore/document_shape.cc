@@ -18,8 +18,9 @@ struct MemberName {
   ColumnMember bit;
 };
 
-constexpr std::array<MemberName, 5> kColumnMembers{{
+constexpr std::array<MemberName, 6> kColumnMembers{{
     {R"("timestamp")", kTimestampMember},
+    {R"("tenant")", kTenantMember},
     {R"("service")", kServiceMember},
     {R"("level")", kLevelMember},
     {R"("message")", kMessageMember},
@@ -83,6 +84,10 @@ StoredDocument StoreDocument(std::string_view json, int64_t timestamp_ms,
           stored.host = *value;
           taken = true;
           break;
+        case kTenantMember:
+          stored.tenant = *value;
+          taken = true;
+          break;
       }
       if (taken) stored.members |= name.bit;
       break;
@@ -95,12 +100,12 @@ StoredDocument StoreDocument(std::string_view json, int64_t timestamp_ms,
   return stored;
 }
 
-std::string RebuildDocument(std::string_view stored_json, uint8_t members, int64_t timestamp_ms,
-                            std::string_view service, std::string_view level,
-                            std::string_view message, std::string_view host) {
+std::string RebuildDocument(std::string_view stored_json, uint8_t members,
+                            const ColumnValues& columns) {
   if (members == 0) return std::string(stored_json);
   std::string json;
-  json.reserve(stored_json.size() + message.size() + service.size() + host.size() + 96);
+  json.reserve(stored_json.size() + columns.message.size() + columns.service.size() +
+               columns.host.size() + 128);
   json.push_back('{');
   const auto add = [&](uint8_t bit, std::string_view quoted, std::string_view value) {
     if ((members & bit) == 0) return;
@@ -112,13 +117,14 @@ std::string RebuildDocument(std::string_view stored_json, uint8_t members, int64
   };
   if ((members & kTimestampMember) != 0) {
     json += R"("timestamp":")";
-    AppendRfc3339Millis(json, timestamp_ms);
+    AppendRfc3339Millis(json, columns.timestamp_ms);
     json.push_back('"');
   }
-  add(kServiceMember, R"("service")", service);
-  add(kLevelMember, R"("level")", level);
-  add(kMessageMember, R"("message")", message);
-  add(kHostMember, R"("host")", host);
+  add(kTenantMember, R"("tenant")", columns.tenant);
+  add(kServiceMember, R"("service")", columns.service);
+  add(kLevelMember, R"("level")", columns.level);
+  add(kMessageMember, R"("message")", columns.message);
+  add(kHostMember, R"("host")", columns.host);
   // The rest: the stored object's inside.
   if (stored_json.size() > 2) {
     if (json.size() > 1) json.push_back(',');

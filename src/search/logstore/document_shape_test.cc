@@ -8,19 +8,25 @@ namespace {
 std::string RoundTrip(std::string_view json, uint8_t* members = nullptr) {
   const auto stored = StoreDocument(json, 1000, "web", "ERROR", "Payment \"declined\"");
   if (members != nullptr) *members = stored.members;
-  return RebuildDocument(stored.json, stored.members, 1000, "web", "ERROR",
-                         "Payment \"declined\"", stored.host);
+  return RebuildDocument(stored.json, stored.members,
+                         {.timestamp_ms = 1000,
+                          .tenant = stored.tenant,
+                          .service = "web",
+                          .level = "ERROR",
+                          .message = "Payment \"declined\"",
+                          .host = stored.host});
 }
 
 TEST(DocumentShapeTest, TakesOutWhatTheColumnsHoldAndPutsItBack) {
   const std::string json =
-      R"({"timestamp":"1970-01-01T00:00:01.000Z","service":"web","level":"ERROR",)"
+      R"({"timestamp":"1970-01-01T00:00:01.000Z","tenant":"acme","service":"web","level":"ERROR",)"
       R"("message":"Payment \"declined\"","host":"web-1","payload":{"status":500}})";
   const auto stored = StoreDocument(json, 1000, "web", "ERROR", "Payment \"declined\"");
   EXPECT_EQ(stored.json, R"({"payload":{"status":500}})");
   EXPECT_EQ(stored.host, "web-1");
-  EXPECT_EQ(stored.members, kTimestampMember | kServiceMember | kLevelMember | kMessageMember |
-                                kHostMember);
+  EXPECT_EQ(stored.tenant, "acme");
+  EXPECT_EQ(stored.members, kTimestampMember | kTenantMember | kServiceMember | kLevelMember |
+                                kMessageMember | kHostMember);
   EXPECT_EQ(RoundTrip(json), json);
 }
 

@@ -370,7 +370,7 @@ Result<std::vector<DocumentOutcome>> LogStore::Write(std::span<const SearchDocum
                                 LevelName(*level), document.message);
     }
     bytes += document.id.size() + document.service.size() + stored[i].host.size() +
-             document.message.size() + stored[i].json.size();
+             document.message.size() + stored[i].json.size() + stored[i].tenant.size();
   }
   chunk->arena.reserve(bytes);
   chunk->rows.reserve(documents.size());
@@ -419,6 +419,7 @@ Result<std::vector<DocumentOutcome>> LogStore::Write(std::span<const SearchDocum
     append(stored[i].host, row.host_at, row.host_size);
     append(document.message, row.message_at, row.message_size);
     append(stored[i].json, row.json_at, row.json_size);
+    append(stored[i].tenant, row.tenant_at, row.tenant_size);
     row.members = stored[i].members;
     chunk->min_ts = std::min(chunk->min_ts, row.ts);
     chunk->max_ts = std::max(chunk->max_ts, row.ts);
@@ -556,7 +557,8 @@ Result<void> LogStore::Flush() {
         }
         auto added =
             (*writer)->Add(RowView{row.ts, row.seq, row.level, chunk.Service(row), chunk.Host(row),
-                                   chunk.Id(row), chunk.Message(row), chunk.Json(row), row.members});
+                                   chunk.Id(row), chunk.Message(row), chunk.Json(row), row.members,
+                                   chunk.Tenant(row)});
         if (!added) return tl::unexpected(added.error());
       }
       auto size = (*writer)->Finish();
@@ -636,7 +638,8 @@ Result<void> LogStore::Flush() {
       buffer_bytes_ -= std::min(
           buffer_bytes_, record.chunk->Id(row).size() + record.chunk->Service(row).size() +
                              record.chunk->Host(row).size() + record.chunk->Message(row).size() +
-                             record.chunk->Json(row).size() + sizeof(Chunk::Row));
+                             record.chunk->Json(row).size() + record.chunk->Tenant(row).size() +
+                             sizeof(Chunk::Row));
     }
     std::erase_if(chunks_, [&](const auto& chunk) { return chunk.serial == record.serial; });
   }
@@ -810,7 +813,8 @@ Result<bool> LogStore::MergeOnce(bool force) {
       input.positions[input.part->blocks()[input.block].first_row + r] = out++;
       auto added = (*writer)->Add(RowView{d.timestamps[r], d.seqs[r], d.levels[r],
                                           d.services[d.service_codes[r]], d.hosts[d.host_codes[r]],
-                                          d.ids[r], d.messages[r], d.jsons[r], d.members[r]});
+                                          d.ids[r], d.messages[r], d.jsons[r], d.members[r],
+                                          d.tenants[d.tenant_codes[r]]});
       if (!added) return tl::unexpected(added.error());
       ++input.row;
       if (auto pushed = push(i); !pushed) return tl::unexpected(pushed.error());

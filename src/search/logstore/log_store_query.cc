@@ -59,8 +59,8 @@ Result<void> ScanUnit(const Unit& unit, const QueryPlan& plan, uint32_t columns,
     const auto& chunk = *unit.chunk;
     for (uint32_t r = 0; r < chunk.rows.size(); ++r) {
       const auto& row = chunk.rows[r];
-      const RowRef ref{row.ts,         row.level,         chunk.Service(row), chunk.Host(row),
-                       chunk.Message(row), chunk.Json(row)};
+      const RowRef ref{row.ts,          row.level,       chunk.Service(row), chunk.Host(row),
+                       chunk.Message(row), chunk.Json(row), chunk.Tenant(row)};
       if (!plan.Matches(ref, scratch) || Contains(*unit.deleted, r)) continue;
       visit(r, ref);
     }
@@ -74,6 +74,7 @@ Result<void> ScanUnit(const Unit& unit, const QueryPlan& plan, uint32_t columns,
   const bool hosts = (columns & ColumnBit(Column::kHost)) != 0;
   const bool messages = (columns & ColumnBit(Column::kMessage)) != 0;
   const bool jsons = (columns & ColumnBit(Column::kJson)) != 0;
+  const bool tenants = (columns & ColumnBit(Column::kTenant)) != 0;
   for (uint32_t r = 0; r < block.rows; ++r) {
     const RowRef ref{
         decoded.timestamps[r],
@@ -82,6 +83,7 @@ Result<void> ScanUnit(const Unit& unit, const QueryPlan& plan, uint32_t columns,
         hosts ? decoded.hosts[decoded.host_codes[r]] : "",
         messages ? decoded.messages[r] : "",
         jsons ? decoded.jsons[r] : "",
+        tenants ? decoded.tenants[decoded.tenant_codes[r]] : "",
     };
     if (!plan.Matches(ref, scratch)) continue;
     if (any_deleted && Contains(*unit.deleted, block.first_row + r)) continue;
@@ -92,21 +94,28 @@ Result<void> ScanUnit(const Unit& unit, const QueryPlan& plan, uint32_t columns,
 
 // The document as written, from a buffered row or a decoded block's row (DocumentColumns).
 std::string DocumentOf(const LogStore::Chunk& chunk, const LogStore::Chunk::Row& row) {
-  return RebuildDocument(chunk.Json(row), row.members, row.ts, chunk.Service(row),
-                         LevelName(static_cast<Level>(row.level)), chunk.Message(row),
-                         chunk.Host(row));
+  return RebuildDocument(chunk.Json(row), row.members,
+                         {.timestamp_ms = row.ts,
+                          .tenant = chunk.Tenant(row),
+                          .service = chunk.Service(row),
+                          .level = LevelName(static_cast<Level>(row.level)),
+                          .message = chunk.Message(row),
+                          .host = chunk.Host(row)});
 }
 
 constexpr uint32_t kDocumentColumns =
     ColumnBit(Column::kTimestamp) | ColumnBit(Column::kLevel) | ColumnBit(Column::kService) |
     ColumnBit(Column::kHost) | ColumnBit(Column::kMessage) | ColumnBit(Column::kJson) |
-    ColumnBit(Column::kMembers);
+    ColumnBit(Column::kMembers) | ColumnBit(Column::kTenant);
 
 std::string DocumentOf(const DecodedBlock& block, uint32_t row) {
-  return RebuildDocument(block.jsons[row], block.members[row], block.timestamps[row],
-                         block.services[block.service_codes[row]],
-                         LevelName(static_cast<Level>(block.levels[row])), block.messages[row],
-                         block.hosts[block.host_codes[row]]);
+  return RebuildDocument(block.jsons[row], block.members[row],
+                         {.timestamp_ms = block.timestamps[row],
+                          .tenant = block.tenants[block.tenant_codes[row]],
+                          .service = block.services[block.service_codes[row]],
+                          .level = LevelName(static_cast<Level>(block.levels[row])),
+                          .message = block.messages[row],
+                          .host = block.hosts[block.host_codes[row]]});
 }
 
 Result<void> CheckCancelled(const SearchQuery& query) {

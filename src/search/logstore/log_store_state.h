@@ -23,7 +23,7 @@ struct LogStore::Chunk {
     int32_t source_partition;
     int64_t source_offset;
     uint32_t id_at, id_size, service_at, service_size, host_at, host_size, message_at,
-        message_size, json_at, json_size;
+        message_size, json_at, json_size, tenant_at, tenant_size;
   };
   std::string arena;
   std::vector<Row> rows;
@@ -39,6 +39,7 @@ struct LogStore::Chunk {
   std::string_view Id(const Row& row) const { return View(row.id_at, row.id_size); }
   std::string_view Service(const Row& row) const { return View(row.service_at, row.service_size); }
   std::string_view Host(const Row& row) const { return View(row.host_at, row.host_size); }
+  std::string_view Tenant(const Row& row) const { return View(row.tenant_at, row.tenant_size); }
   std::string_view Message(const Row& row) const { return View(row.message_at, row.message_size); }
   /// The document as stored (document_shape.h), not as written.
   std::string_view Json(const Row& row) const { return View(row.json_at, row.json_size); }

@@ -109,6 +109,7 @@ Result<void> PartWriter::Add(const RowView& row) {
   PutBytes(columns_[ColumnIndex(Column::kMessage)], row.message);
   PutBytes(columns_[ColumnIndex(Column::kJson)], row.json);
   columns_[ColumnIndex(Column::kMembers)].push_back(static_cast<char>(row.members));
+  PutVarint(columns_[ColumnIndex(Column::kTenant)], tenants_.CodeOf("tenant", row.tenant, token_hashes_));
   ForEachToken(row.message, token_scratch_,
                [&](std::string_view token) { token_hashes_.push_back(HashToken(token)); });
   id_hashes_.push_back(HashToken(row.id));
@@ -126,6 +127,7 @@ Result<void> PartWriter::FlushBlock() {
   if (block_.rows == 0) return {};
   services_.Prepend(columns_[ColumnIndex(Column::kService)]);
   hosts_.Prepend(columns_[ColumnIndex(Column::kHost)]);
+  tenants_.Prepend(columns_[ColumnIndex(Column::kTenant)]);
   for (size_t column = 0; column < kColumns; ++column) {
     const auto& raw = columns_[column];
     compressed_.resize(ZSTD_compressBound(raw.size()));
@@ -165,6 +167,7 @@ Result<void> PartWriter::FlushBlock() {
   for (auto& column : columns_) column.clear();
   services_.Clear();
   hosts_.Clear();
+  tenants_.Clear();
   token_hashes_.clear();
   block_ = BlockSummary{};
   return {};
@@ -360,10 +363,14 @@ Result<void> Part::Decode(size_t block_number, uint32_t columns, DecodedBlock& o
         out.members.assign(raw.begin(), raw.end());
         break;
       case Column::kService:
-      case Column::kHost: {
-        const bool service = column == ColumnIndex(Column::kService);
-        auto& names = service ? out.services : out.hosts;
-        auto& codes = service ? out.service_codes : out.host_codes;
+      case Column::kHost:
+      case Column::kTenant: {
+        auto& names = column == ColumnIndex(Column::kService) ? out.services
+                      : column == ColumnIndex(Column::kHost)  ? out.hosts
+                                                              : out.tenants;
+        auto& codes = column == ColumnIndex(Column::kService) ? out.service_codes
+                      : column == ColumnIndex(Column::kHost)  ? out.host_codes
+                                                              : out.tenant_codes;
         const uint64_t count = reader.Varint();
         if (count > raw.size()) return Corrupt(path_, "dictionary size");
         names.resize(count);

@@ -31,8 +31,9 @@ enum class Column : uint8_t {
   kMessage,
   kJson,     ///< The document without the members the columns hold (document_shape.h).
   kMembers,  ///< Which members the columns hold (ColumnMember bits), one byte per row.
+  kTenant,   ///< The tenant the collector stamped ("" without authentication).
 };
-inline constexpr size_t kColumns = 9;
+inline constexpr size_t kColumns = 10;
 
 /// One row as the writer takes it; the views need only live during Add().
 struct RowView {
@@ -45,6 +46,7 @@ struct RowView {
   std::string_view message{};
   std::string_view json{};  ///< As stored: without the members the columns hold.
   uint8_t members = 0;      ///< ColumnMember bits.
+  std::string_view tenant{};
 };
 
 /// A block's summary, kept in the part's index: enough to skip the block, or to count it for a
@@ -58,7 +60,7 @@ struct BlockSummary {
   std::array<uint64_t, kColumns> column_offset{};
   std::array<uint32_t, kColumns> column_bytes{};  ///< Compressed.
   std::array<uint32_t, kColumns> column_raw_bytes{};
-  /// Tokens of `message`, the whole values of `service` and `host` (HashKeyword), the ids
+  /// Tokens of `message`, the whole values of `service`, `host` and `tenant` (HashKeyword), the ids
   /// (HashIdKey).
   uint64_t bloom_offset = 0;
   uint32_t bloom_bytes = 0;
@@ -74,6 +76,8 @@ struct DecodedBlock {
   std::vector<uint32_t> service_codes;     ///< Per row, into `services`.
   std::vector<std::string_view> hosts;     ///< The block's dictionary ("" for rows without).
   std::vector<uint32_t> host_codes;        ///< Per row, into `hosts`.
+  std::vector<std::string_view> tenants;   ///< The block's dictionary ("" for rows without).
+  std::vector<uint32_t> tenant_codes;      ///< Per row, into `tenants`.
   std::vector<std::string_view> ids;
   std::vector<std::string_view> messages;
   std::vector<std::string_view> jsons;
@@ -134,6 +138,7 @@ class PartWriter {
   };
   Dictionary services_;
   Dictionary hosts_;
+  Dictionary tenants_;
   std::vector<uint64_t> token_hashes_;
   std::string token_scratch_;
   BlockSummary block_{};

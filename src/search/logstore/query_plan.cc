@@ -89,6 +89,7 @@ Result<FieldSource> FieldSource::Of(std::string_view field) {
   if (field == "service") return FieldSource{Kind::kService};
   if (field == "level") return FieldSource{Kind::kLevel};
   if (field == "host") return FieldSource{Kind::kHost};
+  if (field == "tenant") return FieldSource{Kind::kTenant};
   if (field == "message") return FieldSource{Kind::kMessage};
   if (field == "timestamp") return FieldSource{Kind::kTimestamp};
   FieldSource source{Kind::kDocument};
@@ -117,6 +118,8 @@ uint32_t FieldSource::Columns() const {
       return ColumnBit(Column::kService);
     case Kind::kHost:
       return ColumnBit(Column::kHost);
+    case Kind::kTenant:
+      return ColumnBit(Column::kTenant);
     case Kind::kMessage:
       return ColumnBit(Column::kMessage);
     case Kind::kDocument:
@@ -146,6 +149,9 @@ std::optional<std::string_view> FieldSource::Text(const RowRef& row, RowScratch&
     case Kind::kHost:
       if (row.host.empty()) return std::nullopt;
       return row.host;
+    case Kind::kTenant:
+      if (row.tenant.empty()) return std::nullopt;
+      return row.tenant;
     case Kind::kMessage:
       return row.message;
     case Kind::kTimestamp:
@@ -355,15 +361,19 @@ bool MayMatchNode(const Node& node, const BlockSummary& block, std::string_view 
         if (node.levels[level] && block.level_counts[level] > 0) return true;
       }
       return false;
-    case Node::Kind::kKeyword:
-      if (node.prefix || (node.field.kind != FieldSource::Kind::kService &&
-                          node.field.kind != FieldSource::Kind::kHost)) {
-        return true;
+    case Node::Kind::kKeyword: {
+      if (node.prefix) return true;
+      switch (node.field.kind) {
+        case FieldSource::Kind::kService:
+          return BloomMayContain(bloom, HashKeyword("service", node.value));
+        case FieldSource::Kind::kHost:
+          return BloomMayContain(bloom, HashKeyword("host", node.value));
+        case FieldSource::Kind::kTenant:
+          return BloomMayContain(bloom, HashKeyword("tenant", node.value));
+        default:
+          return true;
       }
-      return BloomMayContain(bloom, HashKeyword(node.field.kind == FieldSource::Kind::kService
-                                                    ? "service"
-                                                    : "host",
-                                                node.value));
+    }
     case Node::Kind::kRange:
       if (node.field.kind != FieldSource::Kind::kTimestamp) return true;
       // Some timestamp of [min, max] within the bounds.

@@ -23,6 +23,7 @@ struct RowRef {
   std::string_view host{};  ///< Empty: the event has no host.
   std::string_view message{};
   std::string_view json{};
+  std::string_view tenant{};  ///< Empty: the event has no tenant.
 };
 
 /// A document field's value as a query sees it.
@@ -68,7 +69,7 @@ class RowScratch {
 
 /// Where a field's value comes from: a column, or a path into the document.
 struct FieldSource {
-  enum class Kind { kService, kLevel, kHost, kMessage, kTimestamp, kDocument };
+  enum class Kind { kService, kLevel, kHost, kTenant, kMessage, kTimestamp, kDocument };
   Kind kind = Kind::kDocument;
   std::vector<std::string> path{};  ///< kDocument: the keys from the root.
   std::string quoted_key{};         ///< kDocument: the last key, in quotes.

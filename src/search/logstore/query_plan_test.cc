@@ -20,7 +20,7 @@ QueryPlan Plan(std::string_view q, std::optional<int64_t> from = {},
 // A block of 10 rows from 1000 to 2000 ms: 7 INFO, 3 ERROR, messages with "payment declined".
 struct Block {
   BlockSummary summary{.rows = 10, .min_timestamp_ms = 1000, .max_timestamp_ms = 2000};
-  BloomBuilder bloom{4};
+  BloomBuilder bloom{5};
   Block() {
     summary.level_counts[static_cast<size_t>(Level::kInfo)] = 7;
     summary.level_counts[static_cast<size_t>(Level::kError)] = 3;
@@ -28,6 +28,7 @@ struct Block {
     bloom.Add(HashToken("declined"));
     bloom.Add(HashKeyword("service", "payments"));
     bloom.Add(HashKeyword("host", "pay-1"));
+    bloom.Add(HashKeyword("tenant", "acme"));
   }
 };
 
@@ -47,6 +48,8 @@ TEST(QueryPlanTest, RulesOutBlocksByTimeLevelAndMessageWords) {
   EXPECT_TRUE(may("service:payments host:pay-1"));
   EXPECT_FALSE(may("service:web"));
   EXPECT_FALSE(may("host:pay-2"));
+  EXPECT_TRUE(may("tenant:acme"));
+  EXPECT_FALSE(may("tenant:globex"));
   EXPECT_TRUE(may("host:pay*"));  // Prefixes have no bloom key.
   EXPECT_TRUE(may("payload.status>=500 trace_id:t-1"));  // No summary for these.
   EXPECT_FALSE(may("", 2001));
@@ -76,6 +79,7 @@ TEST(QueryPlanTest, MatchesColumnsAndDocumentFields) {
       .message = "Card declined by issuer",
       .json = R"({"labels":{"k8s.pod":"p-1"},"geo":{"country_iso_code":"DE"},)"
               R"("payload":{"status":500,"ok":false,"user":{"id":"u-7"}},"trace_id":"t-1"})",
+      .tenant = "acme",
   };
   const auto matches = [&](std::string_view q) { return Plan(q).Matches(row, scratch); };
   EXPECT_TRUE(matches("service:payments level:ERROR host:pay-1"));
@@ -88,6 +92,8 @@ TEST(QueryPlanTest, MatchesColumnsAndDocumentFields) {
   EXPECT_FALSE(matches("host:pay"));
   EXPECT_TRUE(matches("host:pay*"));
   EXPECT_TRUE(matches("NOT request_id:r-1"));
+  EXPECT_TRUE(matches("tenant:acme"));
+  EXPECT_FALSE(matches("tenant:globex"));
   EXPECT_FALSE(Plan("", 1501).Matches(row, scratch));
 }
 
