@@ -15,7 +15,7 @@
 #include "app/signals.h"
 #include "archiver/archiver.h"
 #include "collector/collector_metrics.h"
-#include "collector/ingest_handler.h"
+#include "collector/collector.h"
 #include "core/logging.h"
 #include "core/process_metrics.h"
 #include "http/bearer_token.h"
@@ -71,7 +71,9 @@ struct ProcessorParts {
   /// token when one is configured (COLLECTOR_AUTH_TOKEN), until scoped tokens exist: the query
   /// API reads every log, and replay makes the process work. The page itself stays open: it
   /// asks for the token.
-  [[nodiscard]] std::vector<http::Route> QueryRoutes(const http::BearerToken& token) {
+  /// `non_html_root` answers `GET /` to clients that do not ask for the page.
+  [[nodiscard]] std::vector<http::Route> QueryRoutes(const http::BearerToken& token,
+                                                     const http::Handler& non_html_root) {
     std::vector<http::Route> routes;
     const auto add = [&](http::Route route) {
       routes.push_back(http::RequireToken(token, std::move(route)));
@@ -84,7 +86,7 @@ struct ProcessorParts {
     add(RouteTo("POST", "/api/replay", *replay_api, &api::ReplayApi::HandleStart));
     add(RouteTo("GET", "/api/replay", *replay_api, &api::ReplayApi::HandleStatus));
     add(RouteTo("GET", "/api/pipeline", *pipeline_api, &api::PipelineApi::HandleStatus));
-    for (auto& route : api::WebUiRoutes(api::AnswerNoPage)) routes.push_back(std::move(route));
+    for (auto& route : api::WebUiRoutes(non_html_root)) routes.push_back(std::move(route));
     return routes;
   }
   /// Ends tails and queries, before the servers carrying their routes stop.
@@ -256,21 +258,26 @@ int RunRole(const Config& config, Role role) {
   }
 
   std::unique_ptr<collector::CollectorMetrics> collector_metrics;
-  std::unique_ptr<collector::IngestHandler> ingest;
+  std::unique_ptr<collector::Collector> ingest;
   std::unique_ptr<http::Server> ingest_server;
   if (collects) {
     collector_metrics = std::make_unique<collector::CollectorMetrics>(registry);
-    ingest = std::make_unique<collector::IngestHandler>(
-        collector::IngestOptions{
+    ingest = std::make_unique<collector::Collector>(
+        collector::CollectorOptions{
             .topic = config.input_topic,
             .decode = {.max_body_bytes = config.max_body_bytes,
                        .event_limits = {.max_event_bytes = config.max_event_bytes}},
             .auth_token = config.auth_token.reveal()},
         queue, *collector_metrics);
     auto routes = HealthRoutes(queue, readiness);
-    routes.push_back(RouteTo("POST", "/logs", *ingest, &collector::IngestHandler::HandleLogs));
+    for (auto& route : ingest->Routes()) routes.push_back(std::move(route));
     if (processor && !config.query_port) {
-      for (auto& route : processor->QueryRoutes(api_token)) routes.push_back(std::move(route));
+      for (auto& route : processor->QueryRoutes(api_token, ingest->RootHandler())) {
+        routes.push_back(std::move(route));
+      }
+    } else {
+      // No web UI on this port: every GET / is a shipper's probe.
+      routes.push_back(http::Route{"GET", "/", ingest->RootHandler()});
     }
     const size_t threads = config.http_threads != 0
                                ? config.http_threads
@@ -293,7 +300,7 @@ int RunRole(const Config& config, Role role) {
   auto metrics_routes = HealthRoutes(queue, readiness);
   metrics_routes.push_back(MetricsRoute(registry));
   if (processor && !collects && !config.query_port) {
-    for (auto& route : processor->QueryRoutes(api_token)) {
+    for (auto& route : processor->QueryRoutes(api_token, api::AnswerNoPage)) {
       metrics_routes.push_back(std::move(route));
     }
   }
@@ -311,7 +318,7 @@ int RunRole(const Config& config, Role role) {
                             .idle_timeout = config.http_idle_timeout,
                             .header_timeout = config.http_header_timeout,
                             .body_timeout = config.http_body_timeout},
-        processor->QueryRoutes(api_token), http_metrics);
+        processor->QueryRoutes(api_token, api::AnswerNoPage), http_metrics);
   }
   // Probes and scrapes have a port of their own with its own small capacity: idle and slow
   // connections make room for them, so a flood on the ingest port never fails liveness.

@@ -1,24 +1,15 @@
 #pragma once
 
 #include <memory>
-#include <mutex>
 #include <string>
-#include <vector>
 
-#include "collector/collector_metrics.h"
+#include "collector/decoder_pool.h"
+#include "collector/ingest_pipeline.h"
 #include "collector/request_decoder.h"
-#include "http/bearer_token.h"
+#include "collector/shipper_auth.h"
 #include "http/server.h"
-#include "queue/queue.h"
 
 namespace lp::collector {
-
-struct IngestOptions {
-  std::string topic = "app-logs";
-  DecodeOptions decode{};
-  /// When set, POST /logs requires `Authorization: Bearer <token>`.
-  std::string auth_token{};
-};
 
 /// POST /logs: decodes and validates a request's events, hands the accepted ones to the queue
 /// keyed by service, and answers only once the queue acknowledged them (DESIGN §3).
@@ -26,7 +17,7 @@ struct IngestOptions {
 /// Thread-safe: server threads call it concurrently; each borrows a decoder from a pool.
 class IngestHandler {
  public:
-  IngestHandler(IngestOptions options, queue::Producer& producer, CollectorMetrics& metrics);
+  IngestHandler(DecodeOptions options, IngestPipeline& pipeline, const ShipperAuth& auth);
 
   void HandleLogs(http::Request& request, http::Responder respond);
 
@@ -35,15 +26,11 @@ class IngestHandler {
     std::unique_ptr<RequestDecoder> decoder;
     DecodedBatch batch;
   };
-  std::unique_ptr<Decoding> Borrow();
-  void Return(std::unique_ptr<Decoding> decoding);
 
-  const IngestOptions options_;
-  const http::BearerToken token_;
-  queue::Producer& producer_;
-  CollectorMetrics& metrics_;
-  std::mutex pool_mutex_;
-  std::vector<std::unique_ptr<Decoding>> pool_;
+  IngestPipeline& pipeline_;
+  const ShipperAuth& auth_;
+  ProtocolMetrics metrics_;
+  DecoderPool<Decoding> pool_;
 };
 
 /// The 202/400 body: {"accepted":N,"rejected":M,"errors":[{"index":i,"error":"..."}]}.

@@ -40,13 +40,16 @@ class IngestHandlerTest : public testing::Test {
     return answer;
   }
 
-  void MakeHandler(IngestOptions options = {}) {
-    handler_ = std::make_unique<IngestHandler>(std::move(options), producer_, metrics_);
+  void MakeHandler(std::string auth_token = "") {
+    auth_ = std::make_unique<ShipperAuth>(std::move(auth_token));
+    handler_ = std::make_unique<IngestHandler>(DecodeOptions{}, pipeline_, *auth_);
   }
 
   metrics::Registry registry_;
   CollectorMetrics metrics_{registry_};
   RecordingProducer producer_;
+  IngestPipeline pipeline_{"app-logs", producer_, metrics_};
+  std::unique_ptr<ShipperAuth> auth_;
   std::unique_ptr<IngestHandler> handler_;
 };
 
@@ -63,6 +66,8 @@ TEST_F(IngestHandlerTest, ProducesAcceptedEventsKeyedByServiceAndSummarizes) {
             std::vector<std::string>{R"({"service":"a","level":"info","message":"x"})"});
   EXPECT_EQ(metrics_.logs_produced.Value(), 1u);
   EXPECT_EQ(metrics_.events_rejected.Value(), 1u);
+  EXPECT_EQ(metrics_.ForProtocol("logs").logs_produced.Value(), 1u);
+  EXPECT_EQ(metrics_.ForProtocol("logs").logs_rejected.Value(), 1u);
 }
 
 TEST_F(IngestHandlerTest, AnswersBadRequestWhenNoEventIsValid) {
@@ -85,7 +90,7 @@ TEST_F(IngestHandlerTest, AnswersServiceUnavailableWithRetryAfterWhenTheQueueIsF
 }
 
 TEST_F(IngestHandlerTest, RequiresTheBearerTokenWhenConfigured) {
-  MakeHandler({.auth_token = "s3cret"});
+  MakeHandler("s3cret");
   const std::string event = R"({"service":"a","level":"INFO","message":"x"})";
   EXPECT_EQ(Post(event).status, 401u);
   EXPECT_EQ(Post(event, "application/json", "Bearer wrong!").status, 401u);
