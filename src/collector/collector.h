@@ -8,6 +8,7 @@
 #include "collector/ingest_handler.h"
 #include "collector/ingest_pipeline.h"
 #include "collector/protocols/es_api.h"
+#include "collector/protocols/otlp_http.h"
 #include "collector/shipper_auth.h"
 #include "http/server.h"
 #include "queue/queue.h"
@@ -39,6 +40,7 @@ class Collector {
   ShipperAuth auth_;
   IngestHandler logs_;
   ElasticsearchApi elasticsearch_;
+  OtlpHttpHandler otlp_;
 };
 
 }  // namespace lp::collector
