@@ -34,8 +34,7 @@ void BatchBuilder::AddWritten(std::string& json, size_t index, DecodedBatch& out
   Add(json, index, 0, out);
 }
 
-void BatchBuilder::Add(std::string_view raw, size_t index, size_t byte_offset,
-                       DecodedBatch& out) {
+void BatchBuilder::Add(std::string_view raw, size_t index, size_t byte_offset, DecodedBatch& out) {
   const size_t max_bytes = options_.event_limits.max_event_bytes;
   if (raw.size() > max_bytes) {
     return Reject(index,

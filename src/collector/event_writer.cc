@@ -20,12 +20,23 @@ bool EqualsIgnoringCase(std::string_view text, std::string_view lower) {
 }
 
 constexpr std::array<std::pair<std::string_view, Level>, 17> kAliases{{
-    {"emerg", Level::kFatal},   {"emergency", Level::kFatal}, {"alert", Level::kFatal},
-    {"crit", Level::kFatal},    {"panic", Level::kFatal},     {"err", Level::kError},
-    {"eror", Level::kError},    {"wrn", Level::kWarn},        {"notice", Level::kInfo},
-    {"information", Level::kInfo}, {"informational", Level::kInfo}, {"inf", Level::kInfo},
-    {"dbg", Level::kDebug},     {"trc", Level::kTrace},       {"verbose", Level::kTrace},
-    {"fine", Level::kDebug},    {"severe", Level::kError},
+    {"emerg", Level::kFatal},
+    {"emergency", Level::kFatal},
+    {"alert", Level::kFatal},
+    {"crit", Level::kFatal},
+    {"panic", Level::kFatal},
+    {"err", Level::kError},
+    {"eror", Level::kError},
+    {"wrn", Level::kWarn},
+    {"notice", Level::kInfo},
+    {"information", Level::kInfo},
+    {"informational", Level::kInfo},
+    {"inf", Level::kInfo},
+    {"dbg", Level::kDebug},
+    {"trc", Level::kTrace},
+    {"verbose", Level::kTrace},
+    {"fine", Level::kDebug},
+    {"severe", Level::kError},
 }};
 
 void AppendStringField(std::string& out, std::string_view name, std::string_view value) {

@@ -31,14 +31,14 @@ struct EventFields {
   std::string_view id;         ///< The document id (`_id`): a shipper's retry overwrites.
   std::string_view timestamp;  ///< As sent; the validator checks it is RFC 3339.
   std::optional<EpochMillis> timestamp_ms;  ///< When the protocol gives a number instead.
-  std::string_view service;    ///< Empty: "unknown".
-  std::string_view level;      ///< Any name LevelFromName knows; empty or unknown: INFO.
-  std::string_view message;    ///< Always written, empty when the protocol has none.
+  std::string_view service;                 ///< Empty: "unknown".
+  std::string_view level;    ///< Any name LevelFromName knows; empty or unknown: INFO.
+  std::string_view message;  ///< Always written, empty when the protocol has none.
   std::string_view host;
   std::string_view trace_id;
   std::string_view span_id;
   std::string_view request_id;
-  JsonMembers labels;   ///< String values only (the validator requires it).
+  JsonMembers labels;  ///< String values only (the validator requires it).
   JsonMembers payload;
 
   void Clear();

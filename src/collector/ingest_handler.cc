@@ -29,14 +29,15 @@ IngestHandler::IngestHandler(DecodeOptions options, IngestPipeline& pipeline,
     : pipeline_(pipeline),
       auth_(auth),
       metrics_(pipeline.metrics().ForProtocol("logs")),
-      pool_([options] {
-              auto decoding = std::make_unique<Decoding>();
-              decoding->decoder = std::make_unique<RequestDecoder>(options);
-              return decoding;
-            },
-            [](const Decoding& decoding) {
-              return decoding.batch.json.capacity() <= kPooledBufferBytes;
-            }) {}
+      pool_(
+          [options] {
+            auto decoding = std::make_unique<Decoding>();
+            decoding->decoder = std::make_unique<RequestDecoder>(options);
+            return decoding;
+          },
+          [](const Decoding& decoding) {
+            return decoding.batch.json.capacity() <= kPooledBufferBytes;
+          }) {}
 
 void IngestHandler::HandleLogs(http::Request& request, http::Responder respond) {
   if (!auth_.Allows(request.authorization)) {

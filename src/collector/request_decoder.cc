@@ -50,8 +50,7 @@ bool LooksLikeLines(std::string_view body) {
 
 }  // namespace
 
-RequestDecoder::RequestDecoder(DecodeOptions options)
-    : options_(options), builder_(options_) {}
+RequestDecoder::RequestDecoder(DecodeOptions options) : options_(options), builder_(options_) {}
 
 void RequestDecoder::DecodeLines(std::string_view body, DecodedBatch& out) {
   size_t index = 0;
@@ -109,10 +108,10 @@ tl::expected<void, RequestFailure> RequestDecoder::DecodeArray(std::string_view 
       static constexpr const char* kNames[] = {"an array", "an object", "a number",
                                                "a string", "a boolean", "null"};
       builder_.Reject(index++,
-             std::string("event must be a JSON object, not ") +
-                 kNames[static_cast<int>(type) -
-                        static_cast<int>(simdjson::ondemand::json_type::array)],
-             out);
+                      std::string("event must be a JSON object, not ") +
+                          kNames[static_cast<int>(type) -
+                                 static_cast<int>(simdjson::ondemand::json_type::array)],
+                      out);
       continue;
     }
     simdjson::ondemand::object object;

@@ -21,8 +21,9 @@ bool EqualsIgnoringCase(std::string_view text, std::string_view lower) {
 std::optional<std::string> DecodeBase64(std::string_view text) {
   if (text.empty() || text.size() % 4 != 0) return std::nullopt;
   std::vector<unsigned char> out(text.size() / 4 * 3);
-  const int length = EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(text.data()),
-                                     static_cast<int>(text.size()));
+  const int length =
+      EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(text.data()),
+                      static_cast<int>(text.size()));
   if (length < 0) return std::nullopt;
   // EVP_DecodeBlock counts the bytes that the padding stands for.
   size_t size = static_cast<size_t>(length);

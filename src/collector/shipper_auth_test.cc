@@ -16,7 +16,7 @@ TEST(ShipperAuthTest, AcceptsTheTokenInEachShippersForm) {
   EXPECT_TRUE(auth.Allows("Bearer s3cret"));
   EXPECT_TRUE(auth.Allows("Splunk s3cret"));
   EXPECT_TRUE(auth.Allows("ApiKey s3cret"));
-  EXPECT_TRUE(auth.Allows("ApiKey aWQ6czNjcmV0"));      // base64("id:s3cret")
+  EXPECT_TRUE(auth.Allows("ApiKey aWQ6czNjcmV0"));         // base64("id:s3cret")
   EXPECT_TRUE(auth.Allows("Basic ZWxhc3RpYzpzM2NyZXQ="));  // base64("elastic:s3cret")
   EXPECT_TRUE(auth.Allows("bearer s3cret"));
 }

@@ -65,9 +65,9 @@ struct NestedField {
   int rank;
 };
 constexpr NestedField kNested[] = {
-    {"log", "level", &Slots::level, 0},       {"service", "name", &Slots::service, 0},
-    {"host", "name", &Slots::host, 0},        {"host", "hostname", &Slots::host, 2},
-    {"trace", "id", &Slots::trace_id, 0},     {"span", "id", &Slots::span_id, 0},
+    {"log", "level", &Slots::level, 0},   {"service", "name", &Slots::service, 0},
+    {"host", "name", &Slots::host, 0},    {"host", "hostname", &Slots::host, 2},
+    {"trace", "id", &Slots::trace_id, 0}, {"span", "id", &Slots::span_id, 0},
 };
 
 struct FlatField {
@@ -102,8 +102,9 @@ bool DocumentMapper::Map(std::string_view json, EventFields& fields, std::string
   fields.Clear();
   simdjson::ondemand::document document;
   simdjson::ondemand::object object;
-  if (auto code = parser_.iterate(json.data(), json.size(), json.size() + simdjson::SIMDJSON_PADDING)
-                      .get(document);
+  if (auto code =
+          parser_.iterate(json.data(), json.size(), json.size() + simdjson::SIMDJSON_PADDING)
+              .get(document);
       code || (code = document.get_object().get(object))) {
     error = std::string("document is not a JSON object: ") + simdjson::error_message(code);
     return false;

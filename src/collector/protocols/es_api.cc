@@ -155,9 +155,9 @@ std::vector<http::Route> ElasticsearchApi::Routes() {
   add("GET", "/_xpack", Fixed(std::string(kXpack)));
   add("GET", "/_cluster/health/**", Fixed(std::string(kHealth)));
   add("GET", "/_nodes/**", Fixed(NodesJson()));
-  for (const char* managed : {"/_index_template/**", "/_template/**", "/_component_template/**",
-                              "/_ilm/policy/**", "/_ingest/pipeline/**", "/_alias/**",
-                              "/_data_stream/**"}) {
+  for (const char* managed :
+       {"/_index_template/**", "/_template/**", "/_component_template/**", "/_ilm/policy/**",
+        "/_ingest/pipeline/**", "/_alias/**", "/_data_stream/**"}) {
     for (const char* method : {"GET", "HEAD"}) add(method, managed, AnswerNotFound);
     for (const char* method : {"PUT", "POST"}) add(method, managed, AnswerAcknowledged);
   }
@@ -175,7 +175,7 @@ void ElasticsearchApi::HandleBulk(http::Request& request, http::Responder respon
     pipeline_.CountFailedRequest(std::to_string(decoded.error().status));
     const unsigned status = decoded.error().status;
     return respond(EsError(status,
-                           status == 400 ? "illegal_argument_exception"
+                           status == 400   ? "illegal_argument_exception"
                            : status == 413 ? "content_too_long_exception"
                                            : "content_type_exception",
                            decoded.error().message));

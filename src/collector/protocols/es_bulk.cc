@@ -57,13 +57,17 @@ bool EsBulkDecoder::ReadAction(std::string_view line, size_t capacity, BulkItem&
     }
     item.action = action;
     if (action != "index" && action != "create" && action != "update" && action != "delete") {
-      error = "Malformed action/metadata line: expected one of [create, delete, index, update] "
-              "but found [" + item.action + "]";
+      error =
+          "Malformed action/metadata line: expected one of [create, delete, index, update] "
+          "but found [" +
+          item.action + "]";
       return false;
     }
     if (auto code = member.value().get_object().get(metadata)) {
-      error = std::string("Malformed action/metadata line: the action's value must be an "
-                          "object: ") + simdjson::error_message(code);
+      error = std::string(
+                  "Malformed action/metadata line: the action's value must be an "
+                  "object: ") +
+              simdjson::error_message(code);
       return false;
     }
     for (auto field : metadata) {
@@ -102,8 +106,10 @@ void EsBulkDecoder::AddSource(std::string_view line, BulkItem& item, BulkBatch& 
   }
   if (item.id.size() > kMaxIdBytes) {
     return refuse(400, "illegal_argument_exception",
-                  "id [" + item.id.substr(0, 32) + "...] is too long, must be no longer than 512 "
-                  "bytes but was: " + std::to_string(item.id.size()));
+                  "id [" + item.id.substr(0, 32) +
+                      "...] is too long, must be no longer than 512 "
+                      "bytes but was: " +
+                      std::to_string(item.id.size()));
   }
   std::string error;
   if (!mapper_.Map(line, fields_, error)) {
@@ -126,8 +132,7 @@ void EsBulkDecoder::AddSource(std::string_view line, BulkItem& item, BulkBatch& 
 
 tl::expected<void, RequestFailure> EsBulkDecoder::Decode(std::string_view path_index,
                                                          std::string_view content_encoding,
-                                                         const std::string& body,
-                                                         BulkBatch& out) {
+                                                         const std::string& body, BulkBatch& out) {
   out.events.Clear();
   out.items.clear();
   auto decoded = DecodeBody(content_encoding, body, options_.max_body_bytes, decompressed_);
@@ -174,8 +179,9 @@ tl::expected<void, RequestFailure> EsBulkDecoder::Decode(std::string_view path_i
     out.events.Clear();
     out.items.clear();
     return tl::unexpected(RequestFailure{
-        400, "The bulk request must be terminated by a newline [\\n]: the last action has no "
-             "source"});
+        400,
+        "The bulk request must be terminated by a newline [\\n]: the last action has no "
+        "source"});
   }
   if (out.items.empty()) {
     return tl::unexpected(RequestFailure{400, "Validation Failed: 1: no requests added;"});

@@ -47,8 +47,7 @@ class EsBulkDecoder {
   /// first). A failure is the request's as a whole: a body that is no bulk request.
   [[nodiscard]] tl::expected<void, RequestFailure> Decode(std::string_view path_index,
                                                           std::string_view content_encoding,
-                                                          const std::string& body,
-                                                          BulkBatch& out);
+                                                          const std::string& body, BulkBatch& out);
 
  private:
   /// Reads an action line into `item`; false when it is no action (a whole-request error).

@@ -26,10 +26,11 @@ TEST_F(EsBulkDecoderTest, MapsEcsFieldsAndKeepsTheRestInPayload) {
 {"@timestamp":"2025-10-30T12:34:56.789Z","message":"paid","log":{"level":"warning","logger":"pay"},"service":{"name":"billing"},"host":{"name":"n1","ip":"10.0.0.1"},"trace.id":"t-1","labels":{"env":"prod","shard":3},"order":{"total":12.5}}
 )"));
   ASSERT_EQ(batch_.events.events.size(), 1u);
-  EXPECT_EQ(Event(0),
-            R"({"_id":"a1","timestamp":"2025-10-30T12:34:56.789Z","service":"billing","level":"WARN",)"
-            R"("message":"paid","host":"n1","trace_id":"t-1","labels":{"env":"prod","shard":"3"},)"
-            R"("payload":{"log":{"logger":"pay"},"host":{"ip":"10.0.0.1"},"order":{"total":12.5}}})");
+  EXPECT_EQ(
+      Event(0),
+      R"({"_id":"a1","timestamp":"2025-10-30T12:34:56.789Z","service":"billing","level":"WARN",)"
+      R"("message":"paid","host":"n1","trace_id":"t-1","labels":{"env":"prod","shard":"3"},)"
+      R"("payload":{"log":{"logger":"pay"},"host":{"ip":"10.0.0.1"},"order":{"total":12.5}}})");
   EXPECT_EQ(batch_.events.Key(batch_.events.events[0]), "billing");
   ASSERT_EQ(batch_.items.size(), 1u);
   EXPECT_EQ(batch_.items[0].status, 201u);
@@ -37,12 +38,13 @@ TEST_F(EsBulkDecoderTest, MapsEcsFieldsAndKeepsTheRestInPayload) {
 }
 
 TEST_F(EsBulkDecoderTest, TheIndexStandsInForAMissingServiceAndLevelDefaultsToInfo) {
-  ASSERT_TRUE(Decode("{\"create\":{}}\n{\"message\":\"x\",\"@timestamp\":1700000000000}\n",
-                     "web-logs"));
+  ASSERT_TRUE(
+      Decode("{\"create\":{}}\n{\"message\":\"x\",\"@timestamp\":1700000000000}\n", "web-logs"));
   ASSERT_EQ(batch_.events.events.size(), 1u);
   const std::string event = Event(0);
-  EXPECT_NE(event.find(R"("timestamp":"2023-11-14T22:13:20.000Z","service":"web-logs","level":"INFO")"),
-            std::string::npos)
+  EXPECT_NE(
+      event.find(R"("timestamp":"2023-11-14T22:13:20.000Z","service":"web-logs","level":"INFO")"),
+      std::string::npos)
       << event;
   EXPECT_EQ(batch_.items[0].action, "create");
   EXPECT_EQ(batch_.items[0].index, "web-logs");
@@ -52,7 +54,8 @@ TEST_F(EsBulkDecoderTest, TheIndexStandsInForAMissingServiceAndLevelDefaultsToIn
 
 TEST_F(EsBulkDecoderTest, NoIndexNoServiceIsUnknown) {
   ASSERT_TRUE(Decode("{\"index\":{}}\n{\"msg\":\"x\"}\n"));
-  EXPECT_NE(Event(0).find(R"("service":"unknown","level":"INFO","message":"x")"), std::string::npos);
+  EXPECT_NE(Event(0).find(R"("service":"unknown","level":"INFO","message":"x")"),
+            std::string::npos);
 }
 
 TEST_F(EsBulkDecoderTest, RefusesItemsOneByOneAndKeepsTheOthers) {

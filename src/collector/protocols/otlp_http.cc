@@ -49,8 +49,7 @@ void OtlpHttpHandler::HandleLogs(http::Request& request, http::Responder respond
   }
   auto decoding = pool_.Borrow();
   DecodedBatch& batch = decoding->batch;
-  auto decoded =
-      decoding->decoder.Decode(*encoding, request.content_encoding, request.body, batch);
+  auto decoded = decoding->decoder.Decode(*encoding, request.content_encoding, request.body, batch);
   if (!decoded) {
     pipeline_.CountFailedRequest(std::to_string(decoded.error().status));
     return respond(OtlpResponse(*encoding, decoded.error().status,
@@ -63,10 +62,9 @@ void OtlpHttpHandler::HandleLogs(http::Request& request, http::Responder respond
                       return respond(OtlpResponse(encoding, 200, std::move(answer)));
                     }
                     const bool retry = outcome.kind == StoreOutcome::Kind::kRetryLater;
-                    auto response =
-                        OtlpResponse(encoding, retry ? 503 : 500,
-                                     OtlpStatus(encoding, retry ? kUnavailable : kInternal,
-                                                outcome.message));
+                    auto response = OtlpResponse(
+                        encoding, retry ? 503 : 500,
+                        OtlpStatus(encoding, retry ? kUnavailable : kInternal, outcome.message));
                     if (retry) response.headers.emplace_back("Retry-After", "1");
                     respond(std::move(response));
                   });

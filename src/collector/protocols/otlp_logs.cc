@@ -52,8 +52,8 @@ bool AllZero(std::string_view id) { return id.find_first_not_of('0') == std::str
 
 std::string_view LevelOfSeverityNumber(int number) {
   // The ranges of the OpenTelemetry log data model: 1-4 TRACE ... 21-24 FATAL.
-  static constexpr std::string_view kLevels[] = {"TRACE", "DEBUG", "INFO", "WARN", "ERROR",
-                                                 "FATAL"};
+  static constexpr std::string_view kLevels[] = {"TRACE", "DEBUG", "INFO",
+                                                 "WARN",  "ERROR", "FATAL"};
   if (number < 1 || number > 24) return "INFO";
   return kLevels[(number - 1) / 4];
 }
@@ -162,7 +162,8 @@ tl::expected<void, RequestFailure> OtlpLogsDecoder::Decode(OtlpEncoding encoding
   const std::string_view text = decoded->text;
   if (encoding == OtlpEncoding::kProtobuf) {
     if (!request_->ParseFromArray(text.data(), static_cast<int>(text.size()))) {
-      return tl::unexpected(RequestFailure{400, "invalid protobuf: not an ExportLogsServiceRequest"});
+      return tl::unexpected(
+          RequestFailure{400, "invalid protobuf: not an ExportLogsServiceRequest"});
     }
   } else {
     google::protobuf::util::JsonParseOptions parse_options;
@@ -171,7 +172,8 @@ tl::expected<void, RequestFailure> OtlpLogsDecoder::Decode(OtlpEncoding encoding
         google::protobuf::StringPiece(text.data(), text.size()), request_.get(), parse_options);
     if (!status.ok()) {
       return tl::unexpected(RequestFailure{
-          400, "invalid OTLP JSON: " + std::string(status.message().data(), status.message().size())});
+          400,
+          "invalid OTLP JSON: " + std::string(status.message().data(), status.message().size())});
     }
   }
 
@@ -181,8 +183,7 @@ tl::expected<void, RequestFailure> OtlpLogsDecoder::Decode(OtlpEncoding encoding
     std::string_view host;
     JsonMembers resource_labels;
     for (const auto& attribute : resource_logs.resource().attributes()) {
-      const bool is_string =
-          attribute.value().value_case() == otlp_common::AnyValue::kStringValue;
+      const bool is_string = attribute.value().value_case() == otlp_common::AnyValue::kStringValue;
       if (attribute.key() == "service.name" && is_string) {
         service = attribute.value().string_value();
       } else if (attribute.key() == "host.name" && is_string) {
@@ -200,8 +201,8 @@ tl::expected<void, RequestFailure> OtlpLogsDecoder::Decode(OtlpEncoding encoding
         if (!scope_logs.scope().name().empty()) {
           fields_.labels.AddString("otel.scope.name", scope_logs.scope().name());
         }
-        const uint64_t nanos =
-            record.time_unix_nano() != 0 ? record.time_unix_nano() : record.observed_time_unix_nano();
+        const uint64_t nanos = record.time_unix_nano() != 0 ? record.time_unix_nano()
+                                                            : record.observed_time_unix_nano();
         if (nanos != 0) fields_.timestamp_ms = static_cast<EpochMillis>(nanos / 1'000'000);
         fields_.level = !record.severity_text().empty()
                             ? std::string_view(record.severity_text())
@@ -223,7 +224,8 @@ tl::expected<void, RequestFailure> OtlpLogsDecoder::Decode(OtlpEncoding encoding
           AppendAnyValueJson(value, attribute.value());
           fields_.payload.AddRaw(attribute.key(), value);
         }
-        if (!record.event_name().empty()) fields_.payload.AddString("event.name", record.event_name());
+        if (!record.event_name().empty())
+          fields_.payload.AddString("event.name", record.event_name());
         WriteEvent(fields_, event_json_);
         builder_.AddWritten(event_json_, index++, out);
       }
@@ -241,8 +243,8 @@ std::string OtlpAnswer(OtlpEncoding encoding, const DecodedBatch& batch) {
     constexpr size_t kNamed = 10;
     for (size_t i = 0; i < batch.errors.size() && i < kNamed; ++i) {
       if (!message.empty()) message += "; ";
-      message += "log record " + std::to_string(batch.errors[i].index) + ": " +
-                 batch.errors[i].message;
+      message +=
+          "log record " + std::to_string(batch.errors[i].index) + ": " + batch.errors[i].message;
     }
     if (batch.rejected > kNamed) message += "; ...";
     partial.set_error_message(message);

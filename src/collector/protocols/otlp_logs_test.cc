@@ -39,7 +39,8 @@ otlp::collector::logs::v1::ExportLogsServiceRequest SampleRequest() {
   record.set_time_unix_nano(1'700'000'000'123'456'789ULL);
   record.set_severity_number(otlp::logs::v1::SEVERITY_NUMBER_WARN);
   record.mutable_body()->set_string_value("cart emptied");
-  record.set_trace_id(std::string("\x5b\x8e\xff\xf7\x98\x03\x81\x03\xd2\x69\xb6\x33\x81\x3f\xc6\x0c", 16));
+  record.set_trace_id(
+      std::string("\x5b\x8e\xff\xf7\x98\x03\x81\x03\xd2\x69\xb6\x33\x81\x3f\xc6\x0c", 16));
   record.set_span_id(std::string("\xee\xe1\x9b\x7e\xc3\xc1\xb1\x74", 8));
   auto& attribute = *record.add_attributes();
   attribute.set_key("cart.items");
@@ -55,11 +56,12 @@ otlp::collector::logs::v1::ExportLogsServiceRequest SampleRequest() {
 TEST_F(OtlpLogsDecoderTest, MapsResourceSeverityBodyIdsAndAttributes) {
   ASSERT_TRUE(Decode(OtlpEncoding::kProtobuf, SampleRequest().SerializeAsString()));
   ASSERT_EQ(batch_.events.size(), 2u);
-  EXPECT_EQ(Event(0),
-            R"({"timestamp":"2023-11-14T22:13:20.123Z","service":"checkout","level":"WARN",)"
-            R"("message":"cart emptied","host":"pod-1","trace_id":"5b8efff798038103d269b633813fc60c",)"
-            R"("span_id":"eee19b7ec3c1b174","labels":{"deployment.environment":"prod",)"
-            R"("otel.scope.name":"shop.cart"},"payload":{"cart.items":3}})");
+  EXPECT_EQ(
+      Event(0),
+      R"({"timestamp":"2023-11-14T22:13:20.123Z","service":"checkout","level":"WARN",)"
+      R"("message":"cart emptied","host":"pod-1","trace_id":"5b8efff798038103d269b633813fc60c",)"
+      R"("span_id":"eee19b7ec3c1b174","labels":{"deployment.environment":"prod",)"
+      R"("otel.scope.name":"shop.cart"},"payload":{"cart.items":3}})");
   EXPECT_EQ(Event(1),
             R"({"service":"checkout","level":"ERROR","message":"{\"ok\":false}","host":"pod-1",)"
             R"("labels":{"deployment.environment":"prod","otel.scope.name":"shop.cart"}})");
@@ -105,7 +107,8 @@ TEST_F(OtlpLogsDecoderTest, RefusesABodyThatIsNoExportRequest) {
 
 TEST(OtlpStatusTest, IsAGoogleRpcStatus) {
   EXPECT_EQ(OtlpStatus(OtlpEncoding::kJson, 14, "full"), R"({"code":14,"message":"full"})");
-  EXPECT_EQ(OtlpStatus(OtlpEncoding::kProtobuf, 14, "full"), std::string("\x08\x0e\x12\x04" "full"));
+  EXPECT_EQ(OtlpStatus(OtlpEncoding::kProtobuf, 14, "full"), std::string("\x08\x0e\x12\x04"
+                                                                         "full"));
 }
 
 }  // namespace
