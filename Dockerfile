@@ -30,7 +30,7 @@ RUN cmake --preset release && cmake --build --preset release --target logpipe
 FROM debian:bookworm-slim
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libcurl4 libdeflate0 libmaxminddb0 librdkafka1 libsimdjson14 libsqlite3-0 libssl3 \
+      libcurl4 libdeflate0 libmaxminddb0 librdkafka1 libre2-9 libsimdjson14 libsqlite3-0 libssl3 \
       libstdc++6 libtomlplusplus3 libzstd1 zlib1g libprotobuf32 ca-certificates curl \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /var/lib/logpipe --create-home logpipe

@@ -205,12 +205,59 @@ std::vector<Setting> MakeSettings() {
                               &Config::query_timeout));
   settings.push_back(
       Setting{"auth-token", "COLLECTOR_AUTH_TOKEN",
-              "When set, POST /logs requires the header Authorization: Bearer <token>.",
+              "A single token with every scope, in the default tenant (the tokens file's "
+              "simpler predecessor; both may be set): Authorization: Bearer <token>.",
               [](std::string_view value, Config& config) -> ApplyResult {
                 config.auth_token = Secret(std::string(value));
                 return std::nullopt;
               },
               [](const Config& config) { return config.auth_token.masked(); }});
+  settings.push_back(
+      Setting{"tokens-file", "TOKENS_FILE",
+              "TOML file of tokens (SHA-256 digests) with their scopes (ingest, query, admin) "
+              "and tenant (docs/SECURITY.md); when set every route but /healthz and /readyz "
+              "needs a token. Reloaded on SIGHUP.",
+              [](std::string_view value, Config& config) -> ApplyResult {
+                config.tokens_file = std::string(value);
+                return std::nullopt;
+              },
+              [](const Config& config) { return config.tokens_file.string(); }});
+  settings.push_back(Choice("metrics-auth", "METRICS_AUTH",
+                            "What GET /metrics needs when tokens are configured: open (nothing), "
+                            "or a token with the query or admin scope.",
+                            &Config::metrics_auth, {"open", "query", "admin"}));
+  settings.push_back(Toggle("allow-unauthenticated", "ALLOW_UNAUTHENTICATED",
+                            "Lets logpipe listen on a non-loopback LISTEN_ADDRESS without any "
+                            "token configured (everyone who reaches it may write and read).",
+                            &Config::allow_unauthenticated));
+  settings.push_back(Choice("redaction", "REDACTION",
+                            "on: the collector redacts PII (built-in detectors, and the rules of "
+                            "REDACTION_RULES_FILE) before events reach the queue.",
+                            &Config::redaction, {"off", "on"}));
+  settings.push_back(
+      Setting{"redaction-rules-file", "REDACTION_RULES_FILE",
+              "TOML redaction rules (docs/SECURITY.md); setting it turns redaction on.",
+              [](std::string_view value, Config& config) -> ApplyResult {
+                config.redaction_rules_file = std::string(value);
+                return std::nullopt;
+              },
+              [](const Config& config) { return config.redaction_rules_file.string(); }});
+  settings.push_back(
+      Setting{"redaction-hash-key-file", "REDACTION_HASH_KEY_FILE",
+              "File holding the secret key of the hash action (HMAC-SHA-256).",
+              [](std::string_view value, Config& config) -> ApplyResult {
+                config.redaction_hash_key_file = std::string(value);
+                return std::nullopt;
+              },
+              [](const Config& config) { return config.redaction_hash_key_file.string(); }});
+  settings.push_back(Setting{"audit-log-file", "AUDIT_LOG_FILE",
+                             "JSON lines of admin actions (replay, tokens reload); empty: "
+                             "<data dir>/audit.jsonl.",
+                             [](std::string_view value, Config& config) -> ApplyResult {
+                               config.audit_log_file = std::string(value);
+                               return std::nullopt;
+                             },
+                             [](const Config& config) { return config.audit_log_file.string(); }});
   settings.push_back(Count("spool-partitions", "SPOOL_PARTITIONS",
                            "Partitions of a new spool topic (existing topics keep theirs).",
                            &Config::spool_partitions, 1, 1024));

@@ -41,6 +41,13 @@ struct Config {
   uint32_t drain_timeout_seconds = 10;
   uint64_t max_inflight_bytes = 256ULL * 1024 * 1024;
   Secret auth_token;
+  std::filesystem::path tokens_file;  ///< Empty: no tokens file.
+  std::string metrics_auth = "open";  ///< open, query or admin: what /metrics needs.
+  bool allow_unauthenticated = false;
+  std::filesystem::path audit_log_file;  ///< Empty: `<data_dir>/audit.jsonl`.
+  std::string redaction = "off";         ///< on: built-in detectors (and the rules file's rules).
+  std::filesystem::path redaction_rules_file;
+  std::filesystem::path redaction_hash_key_file;
   std::optional<uint16_t> query_port;  ///< Unset: the query API is on the ingest port.
   uint32_t query_threads = 2;
   uint32_t query_max_concurrent = 8;

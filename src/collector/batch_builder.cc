@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "core/event_tenant.h"
+
 namespace lp::collector {
 namespace {
 
@@ -69,10 +71,13 @@ void BatchBuilder::Add(std::string_view raw, size_t index, size_t byte_offset, D
   AcceptedEvent accepted;
   accepted.index = index;
   accepted.json_offset = static_cast<uint32_t>(out.json.size());
-  accepted.json_length = static_cast<uint32_t>(compact.size());
+  if (!AppendWithTenant(compact, event->root, tenant_, members_, out.json)) {
+    return Reject(index, "invalid JSON (event starts at byte " + std::to_string(byte_offset) + ")",
+                  out);
+  }
+  accepted.json_length = static_cast<uint32_t>(out.json.size() - accepted.json_offset);
   accepted.key_offset = static_cast<uint32_t>(out.keys.size());
   accepted.key_length = static_cast<uint32_t>(event->service.size());
-  out.json.append(compact);
   out.keys.append(event->service);
   out.events.push_back(accepted);
 }

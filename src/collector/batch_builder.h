@@ -30,7 +30,8 @@ struct EventError {
 };
 
 /// The events of one request: accepted ones as compact JSON back to back (as received, minus
-/// insignificant whitespace), with their keys (the service); rejected ones by position.
+/// insignificant whitespace, with the reserved `tenant` set), with their keys (the service);
+/// rejected ones by position.
 struct DecodedBatch {
   std::string json;
   std::string keys;
@@ -62,6 +63,11 @@ class BatchBuilder {
  public:
   explicit BatchBuilder(const DecodeOptions& options);
 
+  /// The tenant of the request being decoded (the sender's token's; empty with authentication
+  /// off): every event added gets the reserved `tenant` field set to it, and a `tenant` the
+  /// sender wrote is removed (core/event_tenant.h). `tenant` must outlive the request's Adds.
+  void SetTenant(std::string_view tenant) { tenant_ = tenant; }
+
   /// Validates one event's JSON and files it under accepted or rejected. `raw` must be followed
   /// by simdjson::SIMDJSON_PADDING readable bytes. A pretty-printed event is made compact;
   /// `byte_offset` (where it starts in the request) is named in a parse error.
@@ -76,6 +82,8 @@ class BatchBuilder {
   const DecodeOptions options_;
   EventValidator validator_;
   std::string scratch_;
+  std::string_view tenant_;
+  std::vector<std::string_view> members_;
 };
 
 }  // namespace lp::collector

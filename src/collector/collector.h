@@ -9,25 +9,25 @@
 #include "collector/ingest_pipeline.h"
 #include "collector/protocols/es_api.h"
 #include "collector/protocols/otlp_http.h"
-#include "collector/shipper_auth.h"
 #include "http/server.h"
 #include "queue/queue.h"
+#include "security/authenticator.h"
 
 namespace lp::collector {
 
 struct CollectorOptions {
-  std::string topic = "app-logs";
+  IngestOptions ingest{};
   DecodeOptions decode{};
-  /// When set, every ingest protocol requires it (ShipperAuth says in which forms).
-  std::string auth_token{};
 };
 
 /// The collector: `POST /logs` and the shippers' protocols, all storing through one
-/// IngestPipeline and checking one ShipperAuth. Owned by the app, which serves its routes.
-/// Thread-safe once built.
+/// IngestPipeline (rate limits, redaction, the queue) and each route needing the ingest scope
+/// (security::RequireScope, refusals in the protocol's own form). Owned by the app, which
+/// serves its routes; `auth` must outlive it. Thread-safe once built.
 class Collector {
  public:
-  Collector(CollectorOptions options, queue::Producer& producer, CollectorMetrics& metrics);
+  Collector(CollectorOptions options, const security::Authenticator& auth,
+            queue::Producer& producer, CollectorMetrics& metrics);
 
   /// The ingest routes of every protocol, for the ingest server.
   [[nodiscard]] std::vector<http::Route> Routes();
@@ -36,8 +36,8 @@ class Collector {
   [[nodiscard]] http::Handler RootHandler();
 
  private:
+  const security::Authenticator& auth_;
   IngestPipeline pipeline_;
-  ShipperAuth auth_;
   IngestHandler logs_;
   ElasticsearchApi elasticsearch_;
   OtlpHttpHandler otlp_;

@@ -1,9 +1,21 @@
 #include "collector/ingest_handler.h"
 
 #include "core/json_escape.h"
-#include "http/bearer_token.h"
 
 namespace lp::collector {
+namespace {
+
+// 429 over a rate, 503 under backpressure (both with Retry-After), 500 for a permanent failure.
+http::Response NotStoredResponse(const StoreOutcome& outcome) {
+  unsigned status = 500;
+  if (outcome.kind == StoreOutcome::Kind::kRateLimited) status = 429;
+  if (outcome.kind == StoreOutcome::Kind::kRetryLater) status = 503;
+  auto response = http::ErrorResponse(status, outcome.message);
+  if (status != 500) response.headers.emplace_back("Retry-After", outcome.RetryAfter());
+  return response;
+}
+
+}  // namespace
 
 std::string SummaryJson(const DecodedBatch& batch) {
   std::string out = "{\"accepted\":" + std::to_string(batch.events.size()) +
@@ -24,10 +36,8 @@ std::string SummaryJson(const DecodedBatch& batch) {
   return out;
 }
 
-IngestHandler::IngestHandler(DecodeOptions options, IngestPipeline& pipeline,
-                             const ShipperAuth& auth)
+IngestHandler::IngestHandler(DecodeOptions options, IngestPipeline& pipeline)
     : pipeline_(pipeline),
-      auth_(auth),
       metrics_(pipeline.metrics().ForProtocol("logs")),
       pool_(
           [options] {
@@ -40,14 +50,13 @@ IngestHandler::IngestHandler(DecodeOptions options, IngestPipeline& pipeline,
           }) {}
 
 void IngestHandler::HandleLogs(http::Request& request, http::Responder respond) {
-  if (!auth_.Allows(request.authorization)) {
-    pipeline_.CountFailedRequest("unauthorized");
-    return respond(http::UnauthorizedResponse());
+  if (auto refused = pipeline_.AdmitBody(request.tenant, request.body.size())) {
+    return respond(NotStoredResponse(*refused));
   }
   auto decoding = pool_.Borrow();
   DecodedBatch& batch = decoding->batch;
   auto decoded = decoding->decoder->Decode(request.content_type, request.content_encoding,
-                                           request.body, batch);
+                                           request.body, batch, request.tenant);
   if (!decoded) {
     pipeline_.CountFailedRequest(std::to_string(decoded.error().status));
     return respond(http::ErrorResponse(decoded.error().status, decoded.error().message));
@@ -55,14 +64,11 @@ void IngestHandler::HandleLogs(http::Request& request, http::Responder respond) 
   if (batch.events.empty()) {
     pipeline_.CountFailedRequest("no_valid_event");
   }
-  pipeline_.Store(metrics_, batch,
+  pipeline_.Store(metrics_, request.tenant, batch,
                   [summary = SummaryJson(batch), any_accepted = !batch.events.empty(),
                    respond = std::move(respond)](const StoreOutcome& outcome) mutable {
                     if (outcome.kind != StoreOutcome::Kind::kStored) {
-                      const bool retry = outcome.kind == StoreOutcome::Kind::kRetryLater;
-                      auto response = http::ErrorResponse(retry ? 503 : 500, outcome.message);
-                      if (retry) response.headers.emplace_back("Retry-After", "1");
-                      return respond(std::move(response));
+                      return respond(NotStoredResponse(outcome));
                     }
                     http::Response response;
                     response.status = any_accepted ? 202 : 400;

@@ -6,18 +6,20 @@
 #include "collector/decoder_pool.h"
 #include "collector/ingest_pipeline.h"
 #include "collector/request_decoder.h"
-#include "collector/shipper_auth.h"
 #include "http/server.h"
 
 namespace lp::collector {
 
-/// POST /logs: decodes and validates a request's events, hands the accepted ones to the queue
-/// keyed by service, and answers only once the queue acknowledged them (DESIGN §3).
+/// POST /logs: decodes and validates a request's events, stamps each with the tenant
+/// authentication put in `request.tenant`, and stores the accepted ones through the
+/// IngestPipeline (rate limits, redaction, the queue keyed by service), answering only once the
+/// queue acknowledged them (DESIGN §3). Authentication is the route's (security::RequireScope),
+/// not the handler's.
 ///
 /// Thread-safe: server threads call it concurrently; each borrows a decoder from a pool.
 class IngestHandler {
  public:
-  IngestHandler(DecodeOptions options, IngestPipeline& pipeline, const ShipperAuth& auth);
+  IngestHandler(DecodeOptions options, IngestPipeline& pipeline);
 
   void HandleLogs(http::Request& request, http::Responder respond);
 
@@ -28,7 +30,6 @@ class IngestHandler {
   };
 
   IngestPipeline& pipeline_;
-  const ShipperAuth& auth_;
   ProtocolMetrics metrics_;
   DecoderPool<Decoding> pool_;
 };

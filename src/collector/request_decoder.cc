@@ -139,8 +139,10 @@ tl::expected<void, RequestFailure> RequestDecoder::DecodeArray(std::string_view 
 tl::expected<void, RequestFailure> RequestDecoder::Decode(std::string_view content_type,
                                                           std::string_view content_encoding,
                                                           const std::string& body,
-                                                          DecodedBatch& out) {
+                                                          DecodedBatch& out,
+                                                          std::string_view tenant) {
   out.Clear();
+  builder_.SetTenant(tenant);
   const MediaType media = ParseMediaType(content_type);
   if (media == MediaType::kUnsupported) {
     return tl::unexpected(

@@ -23,11 +23,14 @@ class RequestDecoder {
   explicit RequestDecoder(DecodeOptions options = {});
 
   /// `body` must have simdjson::SIMDJSON_PADDING bytes of spare capacity (the HTTP server
-  /// provides them); it is not modified. Fills `out` (cleared first).
+  /// provides them); it is not modified. Fills `out` (cleared first). Each accepted event gets
+  /// the reserved `tenant` field set to `tenant` (the sender's token's); a `tenant` the sender
+  /// wrote is removed, also when `tenant` is empty (authentication off).
   [[nodiscard]] tl::expected<void, RequestFailure> Decode(std::string_view content_type,
                                                           std::string_view content_encoding,
                                                           const std::string& body,
-                                                          DecodedBatch& out);
+                                                          DecodedBatch& out,
+                                                          std::string_view tenant = {});
 
  private:
   enum class Shape { kSingle, kArray, kLines };

@@ -10,7 +10,8 @@ import pytest
 import requests
 from elasticsearch import Elasticsearch, helpers
 
-from protocol_support import FULL_SPOOL_ENV, refused_when_full, searchable
+from protocol_support import (FULL_SPOOL_ENV, READER_TOKEN, SHIPPER_TOKEN, refused_when_full,
+                              searchable, tenant_env, tenant_hits)
 
 
 def ecs_document(number):
@@ -161,3 +162,23 @@ def test_backpressure_is_a_429_with_retry_after(start_logpipe):
     assert refusal.meta.status == 429
     assert refusal.meta.headers["Retry-After"] == "1"
     assert refusal.body["error"]["type"] == "es_rejected_execution_exception"
+
+
+def test_a_tenant_token_stamps_its_tenant_and_its_rate_is_a_429(start_logpipe, tmp_path):
+    logpipe = start_logpipe(env=tenant_env(tmp_path, "events_per_second = 0.01\nevents_burst = 3"))
+    es = Elasticsearch(logpipe.ingest_url, api_key=("shipper", SHIPPER_TOKEN), max_retries=0)
+    documents = [{"_index": "tenanted", "_source": {"message": f"m{n}", "tenant": "forged"}}
+                 for n in range(3)]
+    assert helpers.bulk(es, documents) == (3, [])
+    with pytest.raises(elasticsearch.ApiError) as refused:
+        es.bulk(operations=[{"index": {"_index": "tenanted"}}, {"message": "over"}])
+    assert refused.value.meta.status == 429
+    assert int(refused.value.meta.headers["Retry-After"]) >= 1
+    assert refused.value.body["error"]["type"] == "es_rejected_execution_exception"
+    assert "over its events per second limit" in refused.value.body["error"]["reason"]
+    # A token without the ingest scope: Elasticsearch's 403.
+    with pytest.raises(elasticsearch.AuthorizationException):
+        Elasticsearch(logpipe.ingest_url, bearer_auth=READER_TOKEN).info()
+    hits = tenant_hits(logpipe, 3, service="tenanted")
+    assert sorted(hit["message"] for hit in hits) == ["m0", "m1", "m2"]
+    assert {hit["tenant"] for hit in hits} == {"acme"}

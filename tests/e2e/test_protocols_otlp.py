@@ -12,7 +12,8 @@ from opentelemetry.sdk._logs.export import SimpleLogRecordProcessor
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 
-from protocol_support import FULL_SPOOL_ENV, refused_when_full, searchable
+from protocol_support import (FULL_SPOOL_ENV, READER_TOKEN, SHIPPER_TOKEN, refused_when_full,
+                              searchable, tenant_env, tenant_hits)
 
 
 def python_logger(logpipe, name, headers=None):
@@ -116,3 +117,24 @@ def test_backpressure_is_a_503_with_retry_after(start_logpipe):
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "1"
     assert response.json()["code"] == 14
+
+
+def test_a_tenant_token_stamps_its_tenant_and_its_rate_is_a_429(start_logpipe, tmp_path):
+    logpipe = start_logpipe(env=tenant_env(tmp_path, "events_per_second = 0.01\nevents_burst = 2"))
+    logger, provider = python_logger(logpipe, "tenanted",
+                                     headers={"Authorization": "Bearer " + SHIPPER_TOKEN})
+    logger.info("first")
+    logger.info("second")
+    provider.shutdown()
+    over = requests.post(f"{logpipe.ingest_url}/v1/logs", timeout=30,
+                         json=json_export([{"body": {"stringValue": "over"}}]),
+                         headers={"Authorization": "Bearer " + SHIPPER_TOKEN})
+    assert over.status_code == 429
+    assert int(over.headers["Retry-After"]) >= 1
+    assert over.json()["code"] == 8  # RESOURCE_EXHAUSTED
+    forbidden = requests.post(f"{logpipe.ingest_url}/v1/logs", timeout=30, json=json_export([]),
+                              headers={"Authorization": "Bearer " + READER_TOKEN})
+    assert forbidden.status_code == 403 and forbidden.json()["code"] == 7
+    hits = tenant_hits(logpipe, 2, service="checkout")
+    assert sorted(hit["message"] for hit in hits) == ["first", "second"]
+    assert {hit["tenant"] for hit in hits} == {"acme"}

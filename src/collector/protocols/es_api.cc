@@ -72,6 +72,17 @@ void AnswerNotFound(http::Request& request, http::Responder respond) {
                   "logpipe keeps no " + request.path + ": it manages its own store"));
 }
 
+// Shippers retry a bulk request answered 429, after Retry-After: the answer both to a full
+// queue and to a tenant over its rate.
+http::Response NotStoredResponse(const StoreOutcome& outcome) {
+  if (outcome.kind == StoreOutcome::Kind::kFailed) {
+    return EsError(500, "exception", outcome.message);
+  }
+  auto response = EsError(429, "es_rejected_execution_exception", outcome.message);
+  response.headers.emplace_back("Retry-After", outcome.RetryAfter());
+  return response;
+}
+
 }  // namespace
 
 std::string BulkAnswerJson(const BulkBatch& batch, long long took_ms) {
@@ -105,35 +116,30 @@ std::string BulkAnswerJson(const BulkBatch& batch, long long took_ms) {
   return out;
 }
 
-ElasticsearchApi::ElasticsearchApi(DecodeOptions options, IngestPipeline& pipeline,
-                                   const ShipperAuth& auth)
+ElasticsearchApi::ElasticsearchApi(DecodeOptions options, IngestPipeline& pipeline)
     : pipeline_(pipeline),
-      auth_(auth),
       metrics_(pipeline.metrics().ForProtocol("elasticsearch")),
       pool_([options] { return std::make_unique<Decoding>(options); },
             [](const Decoding& decoding) {
               return decoding.batch.events.json.capacity() <= kPooledBufferBytes;
             }) {}
 
-http::Handler ElasticsearchApi::Authorized(http::Handler handler) const {
-  return [this, handler = std::move(handler)](http::Request& request, http::Responder respond) {
-    if (!auth_.Allows(request.authorization)) {
-      pipeline_.CountFailedRequest("unauthorized");
-      auto response = EsError(401, "security_exception",
-                              "missing or wrong credentials: send the token as an API key, a "
-                              "bearer token or the password of basic authentication");
-      response.headers.emplace_back("WWW-Authenticate", "Basic realm=\"logpipe\"");
-      response.headers.emplace_back("WWW-Authenticate", "ApiKey");
-      return respond(std::move(response));
-    }
-    handler(request, std::move(respond));
-  };
+http::Response ElasticsearchApi::Refusal(const http::Request&,
+                                         const security::Authenticator::Refusal& refusal) {
+  if (refusal.status != 401) return EsError(refusal.status, "security_exception", refusal.reason);
+  auto response = EsError(401, "security_exception",
+                          refusal.reason +
+                              ": send the token as an API key, a bearer token or "
+                              "the password of basic authentication");
+  response.headers.emplace_back("WWW-Authenticate", "Basic realm=\"logpipe\"");
+  response.headers.emplace_back("WWW-Authenticate", "ApiKey");
+  return response;
 }
 
 http::Handler ElasticsearchApi::RootHandler() {
-  return Authorized([](http::Request& request, http::Responder respond) {
+  return [](http::Request& request, http::Responder respond) {
     respond(EsJson(200, request.method == "HEAD" ? "" : RootJson()));
-  });
+  };
 }
 
 std::vector<http::Route> ElasticsearchApi::Routes() {
@@ -143,8 +149,8 @@ std::vector<http::Route> ElasticsearchApi::Routes() {
   std::vector<http::Route> routes;
   const auto add = [&](const std::string& method, const std::string& path,
                        const http::Handler& handler) {
-    routes.push_back(http::Route{method, path, Authorized(handler)});
-    routes.push_back(http::Route{method, "/es" + path, Authorized(handler)});
+    routes.push_back(http::Route{method, path, handler});
+    routes.push_back(http::Route{method, "/es" + path, handler});
   };
   // Exact paths before the patterns that could also match them (`/es/_bulk` is not an index).
   for (const char* method : {"POST", "PUT"}) add(method, "/_bulk", bulk);
@@ -167,10 +173,13 @@ std::vector<http::Route> ElasticsearchApi::Routes() {
 
 void ElasticsearchApi::HandleBulk(http::Request& request, http::Responder respond) {
   const auto started = std::chrono::steady_clock::now();
+  if (auto refused = pipeline_.AdmitBody(request.tenant, request.body.size())) {
+    return respond(NotStoredResponse(*refused));
+  }
   auto decoding = pool_.Borrow();
   BulkBatch& batch = decoding->batch;
   auto decoded = decoding->decoder.Decode(IndexOfBulkPath(request.path), request.content_encoding,
-                                          request.body, batch);
+                                          request.body, batch, request.tenant);
   if (!decoded) {
     pipeline_.CountFailedRequest(std::to_string(decoded.error().status));
     const unsigned status = decoded.error().status;
@@ -183,18 +192,11 @@ void ElasticsearchApi::HandleBulk(http::Request& request, http::Responder respon
   const long long took_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                 std::chrono::steady_clock::now() - started)
                                 .count();
-  pipeline_.Store(metrics_, batch.events,
+  pipeline_.Store(metrics_, request.tenant, batch.events,
                   [answer = BulkAnswerJson(batch, took_ms),
                    respond = std::move(respond)](const StoreOutcome& outcome) mutable {
-                    if (outcome.kind == StoreOutcome::Kind::kRetryLater) {
-                      // Shippers retry a bulk request answered 429, after Retry-After.
-                      auto response =
-                          EsError(429, "es_rejected_execution_exception", outcome.message);
-                      response.headers.emplace_back("Retry-After", "1");
-                      return respond(std::move(response));
-                    }
-                    if (outcome.kind == StoreOutcome::Kind::kFailed) {
-                      return respond(EsError(500, "exception", outcome.message));
+                    if (outcome.kind != StoreOutcome::Kind::kStored) {
+                      return respond(NotStoredResponse(outcome));
                     }
                     respond(EsJson(200, std::move(answer)));
                   });

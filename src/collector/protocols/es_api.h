@@ -7,13 +7,14 @@
 #include "collector/decoder_pool.h"
 #include "collector/ingest_pipeline.h"
 #include "collector/protocols/es_bulk.h"
-#include "collector/shipper_auth.h"
 #include "http/server.h"
+#include "security/authenticator.h"
 
 namespace lp::collector {
 
 /// The Elasticsearch API as log shippers use it: `_bulk` (stored through the IngestPipeline,
-/// answered item by item once durable, 429 + Retry-After under backpressure) and harmless
+/// answered item by item once durable, 429 + Retry-After under backpressure and over the
+/// tenant's rate) and harmless
 /// answers to their start-up probes (version, license, health, nodes, templates, ILM), at the
 /// root and under `/es/`. Every answer carries `X-Elastic-Product: Elasticsearch`, which the
 /// official clients check.
@@ -21,7 +22,7 @@ namespace lp::collector {
 /// Thread-safe: server threads call it concurrently; each request borrows a decoder.
 class ElasticsearchApi {
  public:
-  ElasticsearchApi(DecodeOptions options, IngestPipeline& pipeline, const ShipperAuth& auth);
+  ElasticsearchApi(DecodeOptions options, IngestPipeline& pipeline);
 
   /// Every route but `GET /`, which the web UI shares (RootHandler answers it for clients
   /// that do not ask for HTML).
@@ -31,17 +32,18 @@ class ElasticsearchApi {
 
   void HandleBulk(http::Request& request, http::Responder respond);
 
+  /// Authentication's refusal (401/403) as Elasticsearch answers it: a `security_exception`,
+  /// with the challenges its clients understand.
+  [[nodiscard]] static http::Response Refusal(const http::Request& request,
+                                              const security::Authenticator::Refusal& refusal);
+
  private:
   struct Decoding {
     EsBulkDecoder decoder;
     BulkBatch batch;
     explicit Decoding(const DecodeOptions& options) : decoder(options) {}
   };
-  /// `handler` behind the token check, answered the Elasticsearch way.
-  [[nodiscard]] http::Handler Authorized(http::Handler handler) const;
-
   IngestPipeline& pipeline_;
-  const ShipperAuth& auth_;
   ProtocolMetrics metrics_;
   DecoderPool<Decoding> pool_;
 };

@@ -132,8 +132,10 @@ void EsBulkDecoder::AddSource(std::string_view line, BulkItem& item, BulkBatch& 
 
 tl::expected<void, RequestFailure> EsBulkDecoder::Decode(std::string_view path_index,
                                                          std::string_view content_encoding,
-                                                         const std::string& body, BulkBatch& out) {
+                                                         const std::string& body, BulkBatch& out,
+                                                         std::string_view tenant) {
   out.events.Clear();
+  builder_.SetTenant(tenant);
   out.items.clear();
   auto decoded = DecodeBody(content_encoding, body, options_.max_body_bytes, decompressed_);
   if (!decoded) return tl::unexpected(std::move(decoded.error()));

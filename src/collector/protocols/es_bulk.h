@@ -44,10 +44,12 @@ class EsBulkDecoder {
   explicit EsBulkDecoder(DecodeOptions options = {});
 
   /// `path_index`: the index of `/<index>/_bulk`, empty for `/_bulk`. Fills `out` (cleared
-  /// first). A failure is the request's as a whole: a body that is no bulk request.
+  /// first); every event gets the reserved `tenant` (BatchBuilder::SetTenant). A failure is the
+  /// request's as a whole: a body that is no bulk request.
   [[nodiscard]] tl::expected<void, RequestFailure> Decode(std::string_view path_index,
                                                           std::string_view content_encoding,
-                                                          const std::string& body, BulkBatch& out);
+                                                          const std::string& body, BulkBatch& out,
+                                                          std::string_view tenant = {});
 
  private:
   /// Reads an action line into `item`; false when it is no action (a whole-request error).

@@ -21,6 +21,14 @@ class EsBulkDecoderTest : public testing::Test {
   BulkBatch batch_;
 };
 
+TEST_F(EsBulkDecoderTest, SetsTheTenantFirst) {
+  std::string body = "{\"index\":{\"_id\":\"a1\"}}\n{\"message\":\"x\"}\n";
+  body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
+  ASSERT_TRUE(decoder_.Decode("", "", body, batch_, "acme"));
+  ASSERT_EQ(batch_.events.events.size(), 1u);
+  EXPECT_TRUE(Event(0).starts_with(R"({"tenant":"acme","_id":"a1",)")) << Event(0);
+}
+
 TEST_F(EsBulkDecoderTest, MapsEcsFieldsAndKeepsTheRestInPayload) {
   ASSERT_TRUE(Decode(R"({"index":{"_index":"shop","_id":"a1"}}
 {"@timestamp":"2025-10-30T12:34:56.789Z","message":"paid","log":{"level":"warning","logger":"pay"},"service":{"name":"billing"},"host":{"name":"n1","ip":"10.0.0.1"},"trace.id":"t-1","labels":{"env":"prod","shard":3},"order":{"total":12.5}}

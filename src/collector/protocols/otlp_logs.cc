@@ -154,8 +154,10 @@ std::optional<OtlpEncoding> OtlpLogsDecoder::EncodingOf(std::string_view content
 tl::expected<void, RequestFailure> OtlpLogsDecoder::Decode(OtlpEncoding encoding,
                                                            std::string_view content_encoding,
                                                            const std::string& body,
-                                                           DecodedBatch& out) {
+                                                           DecodedBatch& out,
+                                                           std::string_view tenant) {
   out.Clear();
+  builder_.SetTenant(tenant);
   request_->Clear();
   auto decoded = DecodeBody(content_encoding, body, options_.max_body_bytes, decompressed_);
   if (!decoded) return tl::unexpected(std::move(decoded.error()));

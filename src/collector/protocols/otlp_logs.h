@@ -33,11 +33,13 @@ class OtlpLogsDecoder {
   /// The encoding a Content-Type names; none for anything but protobuf and JSON.
   [[nodiscard]] static std::optional<OtlpEncoding> EncodingOf(std::string_view content_type);
 
-  /// Fills `out` (cleared first). A failure is the request's as a whole (400, 413, 415).
+  /// Fills `out` (cleared first); every event gets the reserved `tenant`
+  /// (BatchBuilder::SetTenant). A failure is the request's as a whole (400, 413, 415).
   [[nodiscard]] tl::expected<void, RequestFailure> Decode(OtlpEncoding encoding,
                                                           std::string_view content_encoding,
                                                           const std::string& body,
-                                                          DecodedBatch& out);
+                                                          DecodedBatch& out,
+                                                          std::string_view tenant = {});
 
  private:
   DecodeOptions options_;
