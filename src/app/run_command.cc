@@ -16,8 +16,8 @@
 #include "app/components.h"
 #include "app/signals.h"
 #include "archiver/archiver.h"
+#include "collector/collector.h"
 #include "collector/collector_metrics.h"
-#include "collector/ingest_handler.h"
 #include "core/file_util.h"
 #include "core/logging.h"
 #include "core/process_metrics.h"
@@ -77,8 +77,10 @@ struct ProcessorParts {
   /// scope (DESIGN §3's route x credential table): the query API reads its tenant's logs,
   /// replay makes the process work (and is audited), the pipeline status shows every tenant's
   /// numbers. The page itself stays open: it asks for the token.
+  /// `non_html_root` answers `GET /` to clients that do not ask for the page.
   [[nodiscard]] std::vector<http::Route> QueryRoutes(const security::Authenticator& auth,
-                                                     security::AuditLog& audit) {
+                                                     security::AuditLog& audit,
+                                                     const http::Handler& non_html_root) {
     using security::Scope;
     std::vector<http::Route> routes;
     const auto add = [&](Scope scope, http::Route route) {
@@ -95,7 +97,7 @@ struct ProcessorParts {
     add(Scope::kAdmin, RouteTo("GET", "/api/replay", *replay_api, &api::ReplayApi::HandleStatus));
     add(Scope::kAdmin,
         RouteTo("GET", "/api/pipeline", *pipeline_api, &api::PipelineApi::HandleStatus));
-    for (auto& route : api::WebUiRoutes(api::AnswerNoPage)) routes.push_back(std::move(route));
+    for (auto& route : api::WebUiRoutes(non_html_root)) routes.push_back(std::move(route));
     return routes;
   }
   /// Ends tails and queries, before the servers carrying their routes stop.
@@ -331,24 +333,27 @@ int RunRole(const Config& config, Role role) {
     redactor = std::move(*created);
   }
   std::unique_ptr<collector::CollectorMetrics> collector_metrics;
-  std::unique_ptr<collector::IngestHandler> ingest;
+  std::unique_ptr<collector::Collector> ingest;
   std::unique_ptr<http::Server> ingest_server;
   if (collects) {
     collector_metrics = std::make_unique<collector::CollectorMetrics>(registry);
-    ingest = std::make_unique<collector::IngestHandler>(
-        collector::IngestOptions{
-            .topic = config.input_topic,
+    ingest = std::make_unique<collector::Collector>(
+        collector::CollectorOptions{
+            .ingest = {.topic = config.input_topic,
+                       .rate_limiter = &rate_limiter,
+                       .redactor = redactor.get()},
             .decode = {.max_body_bytes = config.max_body_bytes,
-                       .event_limits = {.max_event_bytes = config.max_event_bytes}},
-            .rate_limiter = &rate_limiter,
-            .redactor = redactor.get()},
-        queue, *collector_metrics);
+                       .event_limits = {.max_event_bytes = config.max_event_bytes}}},
+        auth, queue, *collector_metrics);
     auto routes = HealthRoutes(queue, readiness);
-    routes.push_back(security::RequireScope(
-        auth, security::Scope::kIngest,
-        RouteTo("POST", "/logs", *ingest, &collector::IngestHandler::HandleLogs)));
+    for (auto& route : ingest->Routes()) routes.push_back(std::move(route));
     if (processor && !config.query_port) {
-      for (auto& route : processor->QueryRoutes(auth, **audit)) routes.push_back(std::move(route));
+      for (auto& route : processor->QueryRoutes(auth, **audit, ingest->RootHandler())) {
+        routes.push_back(std::move(route));
+      }
+    } else {
+      // No web UI on this port: every GET / is a shipper's probe.
+      routes.push_back(http::Route{"GET", "/", ingest->RootHandler()});
     }
     const size_t threads = config.http_threads != 0
                                ? config.http_threads
@@ -377,7 +382,7 @@ int RunRole(const Config& config, Role role) {
         MetricsRoute(registry)));
   }
   if (processor && !collects && !config.query_port) {
-    for (auto& route : processor->QueryRoutes(auth, **audit)) {
+    for (auto& route : processor->QueryRoutes(auth, **audit, api::AnswerNoPage)) {
       metrics_routes.push_back(std::move(route));
     }
   }
@@ -395,7 +400,7 @@ int RunRole(const Config& config, Role role) {
                             .idle_timeout = config.http_idle_timeout,
                             .header_timeout = config.http_header_timeout,
                             .body_timeout = config.http_body_timeout},
-        processor->QueryRoutes(auth, **audit), http_metrics);
+        processor->QueryRoutes(auth, **audit, api::AnswerNoPage), http_metrics);
   }
   // Probes and scrapes have a port of their own with its own small capacity: idle and slow
   // connections make room for them, so a flood on the ingest port never fails liveness.

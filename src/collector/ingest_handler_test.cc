@@ -2,27 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include "collector/testing/recording_producer.h"
+
 namespace lp::collector {
 namespace {
 
-// Records what the handler hands to the queue; answers with a preset result.
-class RecordingProducer : public queue::Producer {
- public:
-  void Produce(std::string_view topic, std::span<const queue::OutgoingRecord> records,
-               queue::ProduceCallback done) override {
-    topic_ = std::string(topic);
-    for (const auto& record : records) {
-      keys_.emplace_back(record.key);
-      values_.emplace_back(record.value);
-    }
-    done(result_);
-  }
-
-  Result<void> result_;
-  std::string topic_;
-  std::vector<std::string> keys_;
-  std::vector<std::string> values_;
-};
+using test_support::RecordingProducer;
 
 class IngestHandlerTest : public testing::Test {
  protected:
@@ -41,12 +26,15 @@ class IngestHandlerTest : public testing::Test {
   }
 
   void MakeHandler(IngestOptions options = {}) {
-    handler_ = std::make_unique<IngestHandler>(std::move(options), producer_, metrics_);
+    handler_.reset();
+    pipeline_ = std::make_unique<IngestPipeline>(std::move(options), producer_, metrics_);
+    handler_ = std::make_unique<IngestHandler>(DecodeOptions{}, *pipeline_);
   }
 
   metrics::Registry registry_;
   CollectorMetrics metrics_{registry_};
   RecordingProducer producer_;
+  std::unique_ptr<IngestPipeline> pipeline_;
   std::unique_ptr<IngestHandler> handler_;
 };
 
@@ -63,6 +51,8 @@ TEST_F(IngestHandlerTest, ProducesAcceptedEventsKeyedByServiceAndSummarizes) {
             std::vector<std::string>{R"({"service":"a","level":"info","message":"x"})"});
   EXPECT_EQ(metrics_.logs_produced.Value(), 1u);
   EXPECT_EQ(metrics_.events_rejected.Value(), 1u);
+  EXPECT_EQ(metrics_.ForProtocol("logs").logs_produced.Value(), 1u);
+  EXPECT_EQ(metrics_.ForProtocol("logs").logs_rejected.Value(), 1u);
 }
 
 TEST_F(IngestHandlerTest, AnswersBadRequestWhenNoEventIsValid) {

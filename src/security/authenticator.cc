@@ -30,9 +30,9 @@ std::optional<std::string> DecodeBase64(std::string_view text) {
   return out;
 }
 
-http::Response Unauthorized(std::string_view why) {
-  auto response = http::ErrorResponse(401, why);
-  response.headers.emplace_back("WWW-Authenticate", "Bearer");
+http::Response DefaultRefusalAnswer(const Authenticator::Refusal& refusal) {
+  auto response = http::ErrorResponse(refusal.status, refusal.reason);
+  if (refusal.status == 401) response.headers.emplace_back("WWW-Authenticate", "Bearer");
   return response;
 }
 
@@ -94,14 +94,16 @@ Result<std::shared_ptr<const TokenSet>> Authenticator::Reload() {
   return shared;
 }
 
-tl::expected<Principal, http::Response> Authenticator::Authenticate(std::string_view authorization,
-                                                                    Scope scope) const {
+tl::expected<Principal, Authenticator::Refusal> Authenticator::Authorize(
+    std::string_view authorization, Scope scope) const {
   if (!enabled_) return Principal{.name = {}, .tenant = {}, .scopes = kAllScopes};
   const std::string credential = CredentialOf(authorization);
   if (credential.empty()) {
     metrics_.refused.WithLabels({"missing"}).Increment();
-    return tl::unexpected(Unauthorized(
-        "a token is needed: send Authorization: Bearer <token> (or Splunk, ApiKey, Basic)"));
+    return tl::unexpected(
+        Refusal{401,
+                "a token is needed: send Authorization: Bearer <token> (or Splunk, ApiKey, "
+                "Basic)"});
   }
   std::shared_ptr<const TokenSet> tokens;
   {
@@ -111,24 +113,33 @@ tl::expected<Principal, http::Response> Authenticator::Authenticate(std::string_
   const TokenEntry* entry = tokens->Find(credential);
   if (entry == nullptr) {
     metrics_.refused.WithLabels({"invalid"}).Increment();
-    return tl::unexpected(Unauthorized("unknown token"));
+    return tl::unexpected(Refusal{401, "unknown token"});
   }
   Principal principal{.name = entry->name, .tenant = entry->tenant, .scopes = entry->scopes};
   if (!principal.Has(scope)) {
     metrics_.refused.WithLabels({"scope"}).Increment();
-    return tl::unexpected(http::ErrorResponse(403, "token \"" + entry->name + "\" lacks the " +
-                                                       std::string(ScopeName(scope)) +
-                                                       " scope this route needs"));
+    return tl::unexpected(Refusal{403, "token \"" + entry->name + "\" lacks the " +
+                                           std::string(ScopeName(scope)) +
+                                           " scope this route needs"});
   }
   return principal;
 }
 
-http::Route RequireScope(const Authenticator& authenticator, Scope scope, http::Route route) {
+tl::expected<Principal, http::Response> Authenticator::Authenticate(std::string_view authorization,
+                                                                    Scope scope) const {
+  return Authorize(authorization, scope).map_error(DefaultRefusalAnswer);
+}
+
+http::Route RequireScope(const Authenticator& authenticator, Scope scope, http::Route route,
+                         RefusalAnswer answer) {
   if (!authenticator.enabled()) return route;
-  route.handler = [&authenticator, scope, handler = std::move(route.handler)](
-                      http::Request& request, http::Responder respond) {
-    auto principal = authenticator.Authenticate(request.authorization, scope);
-    if (!principal) return respond(std::move(principal.error()));
+  route.handler = [&authenticator, scope, handler = std::move(route.handler),
+                   answer = std::move(answer)](http::Request& request, http::Responder respond) {
+    auto principal = authenticator.Authorize(request.authorization, scope);
+    if (!principal) {
+      return respond(answer ? answer(request, principal.error())
+                            : DefaultRefusalAnswer(principal.error()));
+    }
     request.tenant = std::move(principal->tenant);
     request.principal = std::move(principal->name);
     handler(request, std::move(respond));

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -43,10 +44,18 @@ class Authenticator {
   [[nodiscard]] Result<std::shared_ptr<const TokenSet>> Reload();
   [[nodiscard]] bool enabled() const { return enabled_; }
 
+  /// Why a request is refused: 401 (no or an unknown token) or 403 (a token without the scope).
+  struct Refusal {
+    unsigned status = 401;
+    std::string reason;
+  };
+
   /// The principal of a request's Authorization header when its token has `scope`; otherwise
-  /// the answer: 401 (no or an unknown token) or 403 (a token without `scope`). Disabled: a
-  /// principal of the default tenant with every scope... is NOT returned: an empty tenant says no
-  /// tenant applies.
+  /// why not. Disabled: a principal with every scope and an empty tenant (no tenant applies).
+  [[nodiscard]] tl::expected<Principal, Refusal> Authorize(std::string_view authorization,
+                                                           Scope scope) const;
+  /// Authorize, with a refusal as the answer to send (`{"error":...}`, 401 with
+  /// `WWW-Authenticate: Bearer`, or 403).
   [[nodiscard]] tl::expected<Principal, http::Response> Authenticate(std::string_view authorization,
                                                                      Scope scope) const;
 
@@ -59,10 +68,16 @@ class Authenticator {
   std::shared_ptr<const TokenSet> tokens_;
 };
 
+/// Answers a refused request in a protocol's own error form (an Elasticsearch error, a
+/// google.rpc.Status, ...).
+using RefusalAnswer =
+    std::function<http::Response(const http::Request& request, const Authenticator::Refusal&)>;
+
 /// `route` answering 401/403 unless the request's token has `scope`; the handler then finds the
 /// token's tenant and name in `request.tenant` / `request.principal`. `authenticator` must
-/// outlive the route. With authentication disabled, the route as it is.
+/// outlive the route. With authentication disabled, the route as it is. Refusals are answered
+/// as Authenticate does, or by `answer` when given (a shipper protocol's form).
 [[nodiscard]] http::Route RequireScope(const Authenticator& authenticator, Scope scope,
-                                       http::Route route);
+                                       http::Route route, RefusalAnswer answer = {});
 
 }  // namespace lp::security

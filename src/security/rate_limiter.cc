@@ -90,14 +90,13 @@ std::optional<std::chrono::milliseconds> RateLimiter::TakeEvents(std::string_vie
   return Take(tenant, true, static_cast<double>(events), now);
 }
 
-http::Response RateLimitedResponse(std::string_view tenant, std::string_view limit,
-                                   std::chrono::milliseconds wait) {
+RateLimitRefusal RefusalFor(std::string_view tenant, std::string_view limit,
+                            std::chrono::milliseconds wait) {
   const int64_t seconds = std::max<int64_t>(1, (wait.count() + 999) / 1000);
-  auto response = http::ErrorResponse(429, "tenant \"" + std::string(tenant) + "\" is over its " +
-                                               std::string(limit) + " per second limit; retry in " +
-                                               std::to_string(seconds) + " s");
-  response.headers.emplace_back("Retry-After", std::to_string(seconds));
-  return response;
+  return RateLimitRefusal{.reason = "tenant \"" + std::string(tenant) + "\" is over its " +
+                                    std::string(limit) + " per second limit; retry in " +
+                                    std::to_string(seconds) + " s",
+                          .retry_after = std::chrono::seconds(seconds)};
 }
 
 }  // namespace lp::security

@@ -8,7 +8,6 @@
 #include <string_view>
 
 #include "core/metrics.h"
-#include "http/server.h"
 
 namespace lp::security {
 
@@ -82,9 +81,14 @@ class RateLimiter {
   std::map<std::string, Buckets, std::less<>> tenants_;
 };
 
-/// The 429 for a tenant over its `limit` ("events" or "bytes"), with `Retry-After` in whole
-/// seconds (at least 1) for a wait of `wait`.
-[[nodiscard]] http::Response RateLimitedResponse(std::string_view tenant, std::string_view limit,
-                                                 std::chrono::milliseconds wait);
+/// What a 429 for a tenant over its `limit` ("events" or "bytes") says, for a wait of `wait`:
+/// the reason and `Retry-After` in whole seconds (at least 1). Each protocol answers it in its
+/// own form.
+struct RateLimitRefusal {
+  std::string reason;
+  std::chrono::seconds retry_after;
+};
+[[nodiscard]] RateLimitRefusal RefusalFor(std::string_view tenant, std::string_view limit,
+                                          std::chrono::milliseconds wait);
 
 }  // namespace lp::security

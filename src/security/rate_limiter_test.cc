@@ -72,15 +72,11 @@ TEST(RateLimiterTest, NewLimitsKeepTheTokensTakenAndDropRemovedTenants) {
   EXPECT_FALSE(limiter.TakeEvents("acme", 1000, start + 1s).has_value());
 }
 
-TEST(RateLimiterTest, TheAnswerIs429WithRetryAfterInWholeSeconds) {
-  const auto response = RateLimitedResponse("acme", "events", 1200ms);
-  EXPECT_EQ(response.status, 429U);
-  ASSERT_EQ(response.headers.size(), 1U);
-  EXPECT_EQ(response.headers[0], (std::pair<std::string, std::string>{"Retry-After", "2"}));
-  EXPECT_NE(response.body.find("tenant \\\"acme\\\" is over its events per second limit"),
-            std::string::npos)
-      << response.body;
-  EXPECT_EQ(RateLimitedResponse("acme", "bytes", 10ms).headers[0].second, "1");
+TEST(RateLimiterTest, TheRefusalSaysWhichLimitAndWhenToRetryInWholeSeconds) {
+  const auto refusal = RefusalFor("acme", "events", 1200ms);
+  EXPECT_EQ(refusal.retry_after, 2s);
+  EXPECT_EQ(refusal.reason, "tenant \"acme\" is over its events per second limit; retry in 2 s");
+  EXPECT_EQ(RefusalFor("acme", "bytes", 10ms).retry_after, 1s);
 }
 
 }  // namespace
