@@ -214,7 +214,7 @@ tl::expected<uint64_t, ReadFailure> HashFileBytes(int fd, uint64_t bytes) {
   std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> state(XXH3_createState(),
                                                                   &XXH3_freeState);
   XXH3_64bits_reset(state.get());
-  std::string buffer(1 << 20, '\0');
+  std::string buffer(static_cast<size_t>(std::min<uint64_t>(bytes, 1 << 20)), '\0');
   uint64_t done = 0;
   while (done < bytes) {
     const size_t want = static_cast<size_t>(std::min<uint64_t>(buffer.size(), bytes - done));
