@@ -93,7 +93,10 @@ Result<std::unique_ptr<LogStore>> LogStore::Open(LogStoreOptions options,
   std::unique_ptr<LogStore> store(new LogStore(std::move(options), metrics));
   if (auto loaded = store->Load(); !loaded) return tl::unexpected(loaded.error());
   if (store->options_.background) {
-    store->thread_ = std::jthread([raw = store.get()](std::stop_token stop) { raw->Run(stop); });
+    store->flush_thread_ =
+        std::jthread([raw = store.get()](std::stop_token stop) { raw->RunFlushes(stop); });
+    store->merge_thread_ =
+        std::jthread([raw = store.get()](std::stop_token stop) { raw->RunMerges(stop); });
   }
   return store;
 }
@@ -189,10 +192,12 @@ void LogStore::Stop() {
     if (stopped_) return;
     stopped_ = true;
   }
-  if (thread_.joinable()) {
-    thread_.request_stop();
+  for (auto* thread : {&flush_thread_, &merge_thread_}) {
+    if (!thread->joinable()) continue;
+    thread->request_stop();
     wake_.notify_all();
-    thread_.join();
+    merge_wake_.notify_all();
+    thread->join();
   }
   if (auto flushed = Flush(); !flushed) {
     Log().Warn("could not write the buffer at stop; the queue delivers it again",
@@ -200,7 +205,7 @@ void LogStore::Stop() {
   }
 }
 
-void LogStore::Run(std::stop_token stop) {
+void LogStore::RunFlushes(std::stop_token stop) {
   auto next_flush = std::chrono::steady_clock::now() + options_.flush_interval;
   int failures = 0;
   while (!stop.stop_requested()) {
@@ -228,11 +233,28 @@ void LogStore::Run(std::stop_token stop) {
     if (failures > 0) Log().Info("writing parts works again");
     failures = 0;
     next_flush = std::chrono::steady_clock::now() + options_.flush_interval;
-    for (int merges = 0; merges < 4 && !stop.stop_requested(); ++merges) {
-      auto merged = MergeOnce();
+    {
+      std::lock_guard lock(wake_mutex_);
+      ++flushes_;
+    }
+    merge_wake_.notify_all();
+  }
+}
+
+void LogStore::RunMerges(std::stop_token stop) {
+  uint64_t seen = 0;
+  while (!stop.stop_requested()) {
+    {
+      std::unique_lock lock(wake_mutex_);
+      merge_wake_.wait(lock, stop, [&] { return flushes_ != seen; });
+      seen = flushes_;
+    }
+    while (!stop.stop_requested()) {
+      auto merged = MergeOnce(false, stop);
       if (!merged) {
         metrics_.merge_errors.Increment();
-        Log().Warn("merge failed; trying later", {{"error", merged.error().message}});
+        Log().Warn("merge failed; trying after the next flush",
+                   {{"error", merged.error().message}});
         break;
       }
       if (!*merged) break;
@@ -377,7 +399,10 @@ Result<std::vector<DocumentOutcome>> LogStore::Write(std::span<const SearchDocum
 
   std::lock_guard lock(write_mutex_);
   if (buffer_bytes_ > options_.max_buffer_bytes) {
-    return Retryable("log store buffer full: parts cannot be written (" + last_flush_error_ + ")");
+    return Retryable(last_flush_error_.empty()
+                         ? "log store buffer full: documents arrive faster than parts are written"
+                         : "log store buffer full: parts cannot be written (" + last_flush_error_ +
+                               ")");
   }
   std::vector<ChunkRecord> chunks = chunks_;
   std::vector<uint32_t> new_chunk_deleted;
@@ -710,7 +735,7 @@ Result<uint64_t> LogStore::DeleteArrivedBefore(int64_t before_ms) {
   return rows;
 }
 
-Result<bool> LogStore::MergeOnce(bool force) {
+Result<bool> LogStore::MergeOnce(bool force, std::stop_token stop) {
   std::lock_guard merge_lock(merge_mutex_);
   std::vector<PartRecord> inputs;
   uint64_t number = 0;
@@ -805,6 +830,7 @@ Result<bool> LogStore::MergeOnce(bool force) {
     }
     uint32_t out = 0;
     while (!heads.empty()) {
+      if (out % 4096 == 0 && stop.stop_requested()) return Retryable("merge stopped");
       const size_t i = heads.top().second;
       heads.pop();
       auto& input = cursors[i];
@@ -834,6 +860,7 @@ Result<bool> LogStore::MergeOnce(bool force) {
   if (!written) {
     std::filesystem::remove(temporary, ignored);
     std::filesystem::remove(final_path, ignored);
+    if (stop.stop_requested()) return false;
     return tl::unexpected(written.error());
   }
   entry.bytes = *written;

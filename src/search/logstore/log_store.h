@@ -76,7 +76,7 @@ struct LogStoreMetrics {
 ///
 /// Threads: any thread may call the SearchStore methods. Readers take an immutable snapshot
 /// (shared_ptr lists) and hold no lock while they search; writers never wait for readers.
-/// The background thread flushes, merges and enforces retention_bytes.
+/// Background threads flush (and enforce retention_bytes) and merge.
 class LogStore final : public SearchStore {
  public:
   /// Opens (or creates) the store: reads MANIFEST, deletes leftovers of a crash, opens and
@@ -108,7 +108,8 @@ class LogStore final : public SearchStore {
   [[nodiscard]] Result<void> Flush();
   /// Merges some small parts if there are more than merge_above_parts (or `force` and >= 2);
   /// false when there was nothing to merge.
-  [[nodiscard]] Result<bool> MergeOnce(bool force = false);
+  /// A merge stopped by `stop` is abandoned (its temporary file removed) and answers false.
+  [[nodiscard]] Result<bool> MergeOnce(bool force = false, std::stop_token stop = {});
   /// Stops the background thread and flushes what is buffered. Idempotent.
   void Stop();
 
@@ -135,7 +136,8 @@ class LogStore final : public SearchStore {
 
   LogStore(LogStoreOptions options, LogStoreMetrics& metrics);
   [[nodiscard]] Result<void> Load();
-  void Run(std::stop_token stop);
+  void RunFlushes(std::stop_token stop);
+  void RunMerges(std::stop_token stop);
   // All under write_mutex_.
   [[nodiscard]] Result<void> RemoveExistingLocked(
       std::string_view id, const Chunk& pending, std::vector<ChunkRecord>& chunks,
@@ -176,7 +178,12 @@ class LogStore final : public SearchStore {
 
   std::mutex wake_mutex_;
   std::condition_variable_any wake_;
-  std::jthread thread_;
+  // Flushes and merges on threads of their own: a merge of big parts takes minutes, and the
+  // buffer must keep being written meanwhile or Write refuses once it is full.
+  std::jthread flush_thread_;
+  std::jthread merge_thread_;
+  std::condition_variable_any merge_wake_;
+  uint64_t flushes_ = 0;  // Under wake_mutex_: wakes the merge thread.
   bool stopped_ = false;
 };
 

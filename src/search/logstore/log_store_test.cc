@@ -6,8 +6,10 @@
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 
+#include <atomic>
 #include <csignal>
 #include <fstream>
+#include <thread>
 
 #include "core/testing/temp_directory.h"
 
@@ -259,6 +261,62 @@ TEST_F(LogStoreTest, RefusesWritesWhileTheBufferIsFull) {
   EXPECT_TRUE(refused.error().retryable());
   ASSERT_TRUE((*store)->Flush().has_value());
   WriteOrFail(**store, {Document(1, "more")});
+}
+
+}  // namespace
+}  // namespace lp::search::logstore
+
+namespace lp::search::logstore {
+namespace {
+
+// Writers, readers and the background flush and merge threads all at once (ThreadSanitizer runs
+// this suite): every document written is found exactly once, and redeliveries overwrite.
+TEST(LogStoreConcurrencyTest, WritersReadersFlushesAndMergesTogether) {
+  test_support::TempDirectory folder{"logstore_concurrency"};
+  metrics::Registry registry;
+  LogStoreMetrics metrics(registry);
+  auto store = LogStore::Open({.directory = folder.path() / "logstore",
+                               .flush_interval = std::chrono::milliseconds(5),
+                               .merge_above_parts = 2,
+                               .max_merge_parts = 3},
+                              metrics);
+  ASSERT_TRUE(store.has_value()) << store.error().message;
+  constexpr int kWriters = 2;
+  constexpr int kBatches = 60;
+  constexpr int kBatch = 50;
+  std::atomic<bool> writing{true};
+  std::vector<std::thread> threads;
+  for (int writer = 0; writer < kWriters; ++writer) {
+    threads.emplace_back([&, writer] {
+      for (int batch = 0; batch < kBatches; ++batch) {
+        std::vector<SearchDocument> documents;
+        for (int i = 0; i < kBatch; ++i) {
+          // Every fifth batch repeats the previous one: a redelivery.
+          const int offset = (batch % 5 == 4 ? batch - 1 : batch) * kBatch + i;
+          auto document = Document(offset, "writer " + std::to_string(writer), 1000 + offset);
+          document.id = "app-logs-" + std::to_string(writer) + "-" + std::to_string(offset);
+          documents.push_back(std::move(document));
+        }
+        EXPECT_TRUE(store->get()->Write(documents).has_value());
+      }
+    });
+  }
+  std::thread reader([&] {
+    while (writing.load()) {
+      const auto page = (*store)->Search(SearchQuery{.filter = *ParseQuery("writer"), .limit = 20});
+      EXPECT_TRUE(page.has_value());
+      const auto facets = (*store)->Facet(SearchQuery{}, "service", 5);
+      EXPECT_TRUE(facets.has_value());
+    }
+  });
+  for (auto& thread : threads) thread.join();
+  writing = false;
+  reader.join();
+  const auto page = (*store)->Search(SearchQuery{.total_limit = std::nullopt});
+  ASSERT_TRUE(page.has_value());
+  // Each writer wrote 60 batches of 50 ids, 12 of them repeats of the batch before.
+  EXPECT_EQ(page->total, static_cast<uint64_t>(kWriters * (kBatches - kBatches / 5) * kBatch));
+  (*store)->Stop();
 }
 
 }  // namespace
