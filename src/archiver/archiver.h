@@ -8,6 +8,7 @@
 
 #include "archiver/archiver_metrics.h"
 #include "archiver/compressor.h"
+#include "core/backoff.h"
 #include "objectstore/object_store.h"
 #include "queue/lag_reporter.h"
 #include "queue/queue.h"
@@ -24,8 +25,8 @@ struct ArchiverOptions {
   std::chrono::milliseconds batch_timeout{60'000};
   Compression compression = Compression::kGzip;
   std::chrono::milliseconds poll_timeout{200};
-  std::chrono::milliseconds initial_backoff{100};
-  std::chrono::milliseconds max_backoff{30'000};
+  /// Between polls that failed, and between tries of an upload.
+  RetryPolicy retry{};
 };
 
 /// Consumes the queue as consumer group `archiver`: per partition, batches raw events until

@@ -173,8 +173,7 @@ TEST_F(ArchiverTest, AStoreOutageDelaysButNeverLosesOrDuplicates) {
   Archiver archiver({.batch_size = 100,
                      .batch_timeout = 100ms,
                      .poll_timeout = 20ms,
-                     .initial_backoff = 1ms,
-                     .max_backoff = 5ms},
+                     .retry = {.initial_backoff = 1ms, .max_backoff = 5ms}},
                     *spool_, flaky, metrics_, lag_metrics_);
   ASSERT_TRUE(archiver.Start().has_value());
   ASSERT_TRUE(WaitForLines(120));

@@ -73,30 +73,32 @@ void Processor::Work(std::stop_token stop, std::unique_ptr<queue::Consumer> cons
   Normalizer normalizer;
   std::optional<GeoIpCache> geoip;
   if (options_.geoip != nullptr) geoip.emplace(*options_.geoip, options_.geoip_cache_entries);
-  Backoff backoff(options_.initial_backoff, options_.max_backoff);
   queue::LagReporter lag(lag_metrics_, options_.group);
 
-  // Runs `attempt` until it succeeds, backing off between tries; after attempts_before_pause
-  // it says so once and keeps trying (consumption is paused meanwhile). False when stopping.
+  // Runs `attempt` until it succeeds, whatever its error (a damaged store included); after
+  // attempts_before_pause it says so once and keeps trying (consumption is paused meanwhile).
+  // False when stopping.
   const auto retry = [&](const char* what, auto&& attempt) {
-    for (int tries = 0;; ++tries) {
+    RetryChain chain(what, options_.retry, stop);
+    while (true) {
       auto result = attempt();
       if (result) return true;
-      if (tries + 1 == options_.attempts_before_pause) {
+      if (chain.failures() + 1 == options_.attempts_before_pause) {
         Log().Warn("pausing consumption until this succeeds",
-                   {{"operation", what}, {"error", result.error().message}});
+                   {{"operation", chain.name()}, {"error", result.error().message}});
       }
-      if (!SleepUnlessStopped(stop, backoff.Next(tries))) return false;
+      if (!chain.BackOff()) return false;
     }
   };
 
   while (!stop.stop_requested()) {
-    auto polled = consumer->Poll(options_.batch_size, options_.poll_timeout);
-    if (!polled) {
-      Log().Error("poll failed", {{"error", polled.error().message}});
-      if (!SleepUnlessStopped(stop, backoff.Next(0))) return;
-      continue;
-    }
+    Result<std::vector<queue::ConsumedRecord>> polled = Retryable("not polled");
+    const bool received = retry("poll the queue", [&]() -> Result<void> {
+      polled = consumer->Poll(options_.batch_size, options_.poll_timeout);
+      if (!polled) return tl::unexpected(polled.error());
+      return {};
+    });
+    if (!received) return;
     lag.Polled(*polled);
     lag.Report(*consumer);
     if (polled->empty()) continue;

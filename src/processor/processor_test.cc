@@ -125,7 +125,7 @@ TEST_F(ProcessorTest, IndexesValidEventsAndSendsPoisonRecordsToTheDlq) {
 TEST_F(ProcessorTest, RetriesAnOutageWithoutLosingOrDeadLetteringEvents) {
   FlakyStore flaky(*store_, 8);
   Produce({R"({"service":"svc","level":"info","message":"survives"})"});
-  Processor processor({.poll_timeout = 50ms, .initial_backoff = 1ms, .max_backoff = 5ms}, *spool_,
+  Processor processor({.poll_timeout = 50ms, .retry = {.initial_backoff = 1ms, .max_backoff = 5ms}}, *spool_,
                       flaky, metrics_, lag_metrics_);
   ASSERT_TRUE(processor.Start().has_value());
   EXPECT_EQ(WaitForDocuments(1), 1u);
@@ -140,8 +140,7 @@ TEST_F(ProcessorTest, ADamagedStoreStopsConsumptionAndNeverDeadLetters) {
   Produce({R"({"service":"svc","level":"info","message":"kept"})",
            R"({"service":"svc","level":"info","message":"kept too"})"});
   Processor processor({.poll_timeout = 50ms,
-                       .initial_backoff = 1ms,
-                       .max_backoff = 5ms,
+                       .retry = {.initial_backoff = 1ms, .max_backoff = 5ms},
                        .readiness = &readiness.Add("processor")},
                       *spool_, damaged, metrics_, lag_metrics_);
   ASSERT_TRUE(processor.Start().has_value());

@@ -11,7 +11,9 @@ namespace lp::replay {
 namespace {
 
 constexpr size_t kBatch = 1000;
-constexpr int kWriteAttempts = 8;
+constexpr RetryPolicy kWriteRetry{.initial_backoff = std::chrono::milliseconds(100),
+                                  .max_backoff = std::chrono::seconds(15),
+                                  .max_attempts = 8};
 // Archive objects are batches of raw events; anything past this is not one of ours.
 constexpr size_t kMaxObjectBytes = 1ULL << 30;
 constexpr size_t kKeptJobs = 100;
@@ -178,17 +180,12 @@ Result<std::vector<std::string>> Replayer::ListObjects(std::stop_token stop,
 
 Result<void> Replayer::WriteWithRetries(std::stop_token stop,
                                         std::vector<search::SearchDocument>& documents) {
-  for (int attempt = 0;; ++attempt) {
-    auto written = store_.Write(documents);
-    if (written || !written.error().retryable() || attempt + 1 == kWriteAttempts) {
-      documents.clear();
-      if (!written) return tl::unexpected(written.error());
-      return {};
-    }
-    if (!SleepUnlessStopped(stop, std::chrono::milliseconds(100 << attempt))) {
-      return Retryable("stopped");
-    }
-  }
+  RetryChain chain("replay write to the search store", kWriteRetry, stop);
+  auto written = Retry(chain, [&] { return store_.Write(documents); });
+  documents.clear();
+  if (!written && chain.stop_requested()) return Retryable("stopped");
+  if (!written) return tl::unexpected(written.error());
+  return {};
 }
 
 void Replayer::Run(std::stop_token stop, std::string id, ReplayRequest request) {

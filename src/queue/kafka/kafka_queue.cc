@@ -125,21 +125,21 @@ Result<void> KafkaQueue::Initialize() {
   broker_checks_ = std::jthread([this](std::stop_token stop) { CheckBrokers(stop); });
 
   if (options_.topics.empty()) return {};
-  const auto deadline = std::chrono::steady_clock::now() + options_.startup_timeout;
-  Backoff backoff(std::chrono::milliseconds(200), std::chrono::seconds(5));
-  for (int attempt = 0;; ++attempt) {
+  RetryChain chain("create Kafka topics", options_.startup_retry);
+  while (true) {
     auto created = EnsureTopics(options_.topics, options_.topic_partitions);
     if (created) {
       PublishReadiness({});
       return {};
     }
-    if (!created.error().retryable() || std::chrono::steady_clock::now() >= deadline) {
+    const auto give_up = [&] {
       return tl::unexpected(Error{created.error().error_class,
                                   created.error().message + " (brokers " + options_.brokers + ")"});
-    }
+    };
+    if (!created.error().retryable()) return give_up();
     Log().Warn("Kafka is not reachable yet; retrying",
                {{"brokers", options_.brokers}, {"error", created.error().message}});
-    std::this_thread::sleep_for(backoff.Next(attempt));
+    if (!chain.BackOff()) return give_up();
   }
 }
 

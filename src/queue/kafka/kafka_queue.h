@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/backoff.h"
 #include "core/metrics.h"
 #include "queue/kafka/rdkafka_handles.h"
 #include "queue/queue.h"
@@ -27,8 +28,10 @@ struct KafkaOptions {
   std::vector<std::string> topics{};
   int32_t topic_partitions = 6;
   std::chrono::milliseconds topic_retention = std::chrono::hours(24 * 7);
-  /// How long Open keeps trying to reach the cluster before it gives up.
-  std::chrono::milliseconds startup_timeout = std::chrono::seconds(60);
+  /// How Open keeps trying to reach the cluster (to create the topics) before it gives up.
+  RetryPolicy startup_retry{.initial_backoff = std::chrono::milliseconds(200),
+                            .max_backoff = std::chrono::seconds(5),
+                            .deadline = std::chrono::seconds(60)};
   /// How often a background thread asks the brokers for metadata, and how long it waits for
   /// the answer; CheckReady reports the last answer (or a broker error reported since).
   std::chrono::milliseconds readiness_check_interval = std::chrono::seconds(2);

@@ -121,7 +121,7 @@ TEST(KafkaQueueTest, NamesARefusedPropertyWithoutItsValue) {
 
 TEST(KafkaQueueTest, GivesUpCreatingTopicsAfterTheStartupTimeout) {
   auto queue = KafkaQueue::Open(
-      {.brokers = UnreachableBroker(), .topics = {"app-logs"}, .startup_timeout = 1s});
+      {.brokers = UnreachableBroker(), .topics = {"app-logs"}, .startup_retry = {.deadline = 1s}});
   ASSERT_FALSE(queue.has_value());
   EXPECT_NE(queue.error().message.find("brokers 127.0.0.1:"), std::string::npos)
       << queue.error().message;
