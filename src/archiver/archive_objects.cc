@@ -34,7 +34,11 @@ int64_t ArchiveObjectBuilder::EventTimeMs(const queue::ConsumedRecord& record) {
 std::vector<ArchiveObject> ArchiveObjectBuilder::Build(
     std::span<const queue::ConsumedRecord> records, std::string_view key_suffix) {
   std::map<std::string, std::vector<const queue::ConsumedRecord*>> by_date;
-  for (const auto& record : records) by_date[DateFolder(EventTimeMs(record))].push_back(&record);
+  for (const auto& record : records) {
+    // A copy (a replay, a re-driven dead letter): the archive holds its original already.
+    if (queue::FindHeader(record.headers, queue::kOriginalIdHeader) != nullptr) continue;
+    by_date[DateFolder(EventTimeMs(record))].push_back(&record);
+  }
 
   std::vector<ArchiveObject> objects;
   for (const auto& [folder, members] : by_date) {

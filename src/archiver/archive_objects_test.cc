@@ -41,5 +41,20 @@ TEST(ArchiveObjectBuilderTest, SplitsABatchByEventDateWithStableKeysAndRawBytes)
   }
 }
 
+TEST(ArchiveObjectBuilderTest, LeavesOutCopiesOfEventsArchivedBefore) {
+  std::vector<queue::ConsumedRecord> records = {
+      Record(7, R"({"timestamp":"2025-10-30T10:00:00Z","service":"a"})"),
+      Record(8, R"({"timestamp":"2025-10-30T10:00:01Z","service":"replayed"})"),
+      Record(9, R"({"timestamp":"2025-10-30T10:00:02Z","service":"c"})"),
+  };
+  records[1].headers = {{std::string(queue::kOriginalIdHeader), "app-logs-3-2"}};
+  ArchiveObjectBuilder builder;
+  const auto objects = builder.Build(records, ".ndjson.gz");
+  ASSERT_EQ(objects.size(), 1u);
+  EXPECT_EQ(objects[0].ndjson, records[0].value + "\n" + records[2].value + "\n");
+  EXPECT_EQ(objects[0].metadata.at("count"), "2");
+  EXPECT_TRUE(builder.Build(std::span(records).subspan(1, 1), ".ndjson.gz").empty());
+}
+
 }  // namespace
 }  // namespace lp::archiver

@@ -22,8 +22,11 @@ int64_t NowMillis() {
       .count();
 }
 
-// `<topic>-<partition>-<offset>`.
+// `<topic>-<partition>-<offset>`, or the original's for a copy (queue::kOriginalIdHeader).
 std::string DocumentId(const queue::ConsumedRecord& record) {
+  if (const auto* original = queue::FindHeader(record.headers, queue::kOriginalIdHeader)) {
+    return *original;
+  }
   std::string id;
   id.reserve(record.topic.size() + 24);
   id += record.topic;
@@ -179,7 +182,8 @@ void Processor::Work(std::stop_token stop, std::unique_ptr<queue::Consumer> cons
                            {"stage", letter.stage},
                            {"source_topic", letter.record->topic},
                            {"source_partition", std::to_string(letter.record->partition)},
-                           {"source_offset", std::to_string(letter.record->offset)}});
+                           {"source_offset", std::to_string(letter.record->offset)},
+                           {std::string(queue::kOriginalIdHeader), DocumentId(*letter.record)}});
       }
       for (size_t i = 0; i < dead_letters.size(); ++i) {
         const auto* record = dead_letters[i].record;

@@ -58,9 +58,10 @@ class ProcessorTest : public testing::Test {
     store_ = std::move(*store);
   }
 
-  void Produce(const std::vector<std::string>& values) {
+  void Produce(const std::vector<std::string>& values,
+               std::span<const queue::Header> headers = {}) {
     std::vector<queue::OutgoingRecord> records;
-    for (const auto& value : values) records.push_back({"svc", value, 1761827696789, {}});
+    for (const auto& value : values) records.push_back({"svc", value, 1761827696789, headers});
     std::promise<Result<void>> done;
     spool_->Produce("app-logs", records, [&](Result<void> result) { done.set_value(result); });
     ASSERT_TRUE(done.get_future().get().has_value());
@@ -110,6 +111,7 @@ TEST_F(ProcessorTest, IndexesValidEventsAndSendsPoisonRecordsToTheDlq) {
   EXPECT_EQ(headers["stage"], "validate");
   EXPECT_EQ(headers["source_topic"], "app-logs");
   EXPECT_EQ(headers["source_offset"], "1");
+  EXPECT_EQ(headers[std::string(queue::kOriginalIdHeader)], "app-logs-" + headers["source_partition"] + "-1");
   EXPECT_NE(headers["error"].find("unknown value \"LOUD\""), std::string::npos);
   EXPECT_EQ(letters[1].value, "not json at all");
   EXPECT_EQ(metrics_.dlq_events.Value(), 2u);
@@ -120,6 +122,17 @@ TEST_F(ProcessorTest, IndexesValidEventsAndSendsPoisonRecordsToTheDlq) {
   auto rest = (*consumer)->Poll(10, 100ms);
   ASSERT_TRUE(rest.has_value());
   EXPECT_TRUE(rest->empty());
+}
+
+TEST_F(ProcessorTest, IndexesACopyUnderItsOriginalId) {
+  const std::vector<queue::Header> copy = {{std::string(queue::kOriginalIdHeader), "app-logs-2-41"}};
+  Produce({R"({"service":"svc","level":"info","message":"replayed"})"}, copy);
+  Processor processor({.poll_timeout = 50ms}, *spool_, *store_, metrics_, lag_metrics_);
+  ASSERT_TRUE(processor.Start().has_value());
+  EXPECT_EQ(WaitForDocuments(1), 1u);
+  processor.Stop();
+  const auto hit = store_->Get("app-logs-2-41");
+  ASSERT_TRUE(hit.has_value()) << hit.error().message;
 }
 
 TEST_F(ProcessorTest, RetriesAnOutageWithoutLosingOrDeadLetteringEvents) {
