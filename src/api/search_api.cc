@@ -149,22 +149,6 @@ std::optional<Parameters> ParametersOf(const http::Request& request,
   return parameters ? std::optional(std::move(*parameters)) : std::nullopt;
 }
 
-// Runs `work` on the pool and answers with what it returns; 429 when the pool is full.
-template <typename Work>
-void Run(QueryPool& pool, http::Responder respond, Work work) {
-  auto shared = std::make_shared<http::Responder>(std::move(respond));
-  const bool accepted = pool.Submit(
-      [shared, work = std::move(work)](const search::Cancellation& cancellation) mutable {
-        (*shared)(work(cancellation));
-      });
-  if (!accepted) {
-    auto response = http::ErrorResponse(
-        429, "too many queries at once (QUERY_MAX_CONCURRENT); retry in a moment");
-    response.headers.emplace_back("Retry-After", "1");
-    (*shared)(std::move(response));
-  }
-}
-
 }  // namespace
 
 void SearchApi::HandleSearch(http::Request& request, http::Responder respond) {
@@ -172,7 +156,7 @@ void SearchApi::HandleSearch(http::Request& request, http::Responder respond) {
   if (!parameters) return;
   auto query = ParseFilters(*parameters);
   if (!query) return respond(http::ErrorResponse(400, query.error()));
-  Run(pool_, std::move(respond),
+  RunOnPool(pool_, std::move(respond),
       [this, query = std::move(*query)](const search::Cancellation& cancellation) mutable {
         query.cancellation = &cancellation;
         const auto page = store_.Search(query);
@@ -221,7 +205,7 @@ void SearchApi::HandleHistogram(http::Request& request, http::Responder respond)
   const auto groups = Count(*parameters, "groups", 10, 1, 100);
   if (!groups) return respond(http::ErrorResponse(400, groups.error()));
   histogram.groups = *groups;
-  Run(pool_, std::move(respond),
+  RunOnPool(pool_, std::move(respond),
       [this, query = std::move(*query), histogram,
        automatic](const search::Cancellation& cancellation) mutable -> http::Response {
         query.cancellation = &cancellation;
@@ -273,7 +257,7 @@ void SearchApi::HandleFacets(http::Request& request, http::Responder respond) {
   }
   const auto size = Count(*parameters, "size", 10, 1, 1000);
   if (!size) return respond(http::ErrorResponse(400, size.error()));
-  Run(pool_, std::move(respond),
+  RunOnPool(pool_, std::move(respond),
       [this, query = std::move(*query), field = *field,
        size = *size](const search::Cancellation& cancellation) mutable {
         query.cancellation = &cancellation;
@@ -303,7 +287,7 @@ void SearchApi::HandleContext(http::Request& request, http::Responder respond) {
   if (!before) return respond(http::ErrorResponse(400, before.error()));
   const auto after = Count(*parameters, "after", 10, 0, 1000);
   if (!after) return respond(http::ErrorResponse(400, after.error()));
-  Run(pool_, std::move(respond),
+  RunOnPool(pool_, std::move(respond),
       [this, id = *id, before = *before,
        after = *after](const search::Cancellation& cancellation) -> http::Response {
         const auto event = store_.Get(id);

@@ -7,6 +7,7 @@
 #include <optional>
 #include <thread>
 
+#include "api/dlq_api.h"
 #include "api/pipeline_api.h"
 #include "api/replay_api.h"
 #include "api/search_api.h"
@@ -66,6 +67,8 @@ struct ProcessorParts {
   std::unique_ptr<replay::Replayer> replayer;
   std::unique_ptr<api::ReplayApi> replay_api;
   std::unique_ptr<api::PipelineApi> pipeline_api;
+  std::unique_ptr<processor::DeadLetters> dead_letters;
+  std::unique_ptr<api::DlqApi> dlq_api;
 
   /// The query, replay and pipeline APIs and the web UI over them. Every /api route needs the
   /// token when one is configured (COLLECTOR_AUTH_TOKEN), until scoped tokens exist: the query
@@ -84,6 +87,8 @@ struct ProcessorParts {
     add(RouteTo("POST", "/api/replay", *replay_api, &api::ReplayApi::HandleStart));
     add(RouteTo("GET", "/api/replay", *replay_api, &api::ReplayApi::HandleStatus));
     add(RouteTo("GET", "/api/pipeline", *pipeline_api, &api::PipelineApi::HandleStatus));
+    add(RouteTo("GET", "/api/dlq", *dlq_api, &api::DlqApi::HandleNewest));
+    add(RouteTo("POST", "/api/dlq/redrive", *dlq_api, &api::DlqApi::HandleRedrive));
     for (auto& route : api::WebUiRoutes(api::AnswerNoPage)) routes.push_back(std::move(route));
     return routes;
   }
@@ -146,6 +151,11 @@ Result<ProcessorParts> StartProcessor(const Config& config, queue::Queue& queue,
                     .spool_retention_ms = config.spool_retention.count(),
                     .input_topic = config.input_topic,
                     .dlq_topic = config.dlq_topic});
+  parts.dead_letters = std::make_unique<processor::DeadLetters>(
+      processor::DeadLettersOptions{.dlq_topic = config.dlq_topic, .input_topic = config.input_topic},
+      queue);
+  parts.dlq_api =
+      std::make_unique<api::DlqApi>(*parts.dead_letters, *parts.query_pool, config.dlq_topic);
   return parts;
 }
 
