@@ -19,10 +19,14 @@ struct SettingFlags {
   void AddTo(CLI::App& command) {
     command.add_option("--config", config_file, "TOML file with settings (keys as the flags)")
         ->check(CLI::ExistingFile);
+    const Config defaults;
     for (const auto& setting : lp::app::Settings()) {
+      const std::string shown = lp::app::ShowSetting(setting, defaults);
       options[setting.name] =
           command.add_option("--" + setting.name, values[setting.name],
-                             setting.description + " [env: " + setting.env + "]");
+                             setting.description + " [env: " + setting.env +
+                                 "; default: " + (shown.empty() ? "empty" : shown) + "; " +
+                                 lp::app::AllowedValues(setting) + "]");
     }
   }
 
@@ -85,6 +89,11 @@ int main(int argc, char** argv) {
 
   app.add_subcommand("version", "Print the version");
 
+  auto* config_command =
+      app.add_subcommand("config", "Describe every setting: flag, variable, default, values");
+  bool markdown = false;
+  config_command->add_flag("--markdown", markdown, "As docs/CONFIG.md (a Markdown table)");
+
   auto* spool = app.add_subcommand("spool", "Inspect the embedded spool of a stopped instance");
   spool->require_subcommand(1);
   SettingFlags spool_flags;
@@ -143,6 +152,17 @@ int main(int argc, char** argv) {
 
   if (app.got_subcommand("version")) {
     std::printf("logpipe %s\n", LOGPIPE_VERSION);
+    return 0;
+  }
+  if (config_command->parsed()) {
+    if (markdown) {
+      std::fputs(lp::app::SettingsMarkdown().c_str(), stdout);
+      return 0;
+    }
+    for (const auto& setting : lp::app::Settings()) {
+      std::printf("%s (%s): %s\n", setting.name.c_str(), setting.env.c_str(),
+                  lp::app::AllowedValues(setting).c_str());
+    }
     return 0;
   }
   Config config;

@@ -152,7 +152,8 @@ Result<ProcessorParts> StartProcessor(const Config& config, queue::Queue& queue,
                     .input_topic = config.input_topic,
                     .dlq_topic = config.dlq_topic});
   parts.dead_letters = std::make_unique<processor::DeadLetters>(
-      processor::DeadLettersOptions{.dlq_topic = config.dlq_topic, .input_topic = config.input_topic},
+      processor::DeadLettersOptions{.dlq_topic = config.dlq_topic,
+                                    .input_topic = config.input_topic},
       queue);
   parts.dlq_api =
       std::make_unique<api::DlqApi>(*parts.dead_letters, *parts.query_pool, config.dlq_topic);

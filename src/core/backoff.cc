@@ -53,8 +53,8 @@ bool RetryChain::BackOff() {
   if (policy_.max_attempts > 0 && failures_ >= policy_.max_attempts) return false;
   const auto now = std::chrono::steady_clock::now();
   if (now >= deadline_ || stop_requested()) return false;
-  const auto wait = std::min<std::chrono::steady_clock::duration>(backoff_.Next(failures_ - 1),
-                                                                  deadline_ - now);
+  const auto wait =
+      std::min<std::chrono::steady_clock::duration>(backoff_.Next(failures_ - 1), deadline_ - now);
 
   // One wake-up for a stop request at any level of the chain.
   std::mutex mutex;

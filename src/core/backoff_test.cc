@@ -43,9 +43,8 @@ TEST(RetryChainTest, RetriesRetryableErrorsUntilTheAttemptSucceeds) {
 TEST(RetryChainTest, StopsAfterMaxAttemptsWithTheLastError) {
   RetryChain chain("test", {.initial_backoff = 1ms, .max_backoff = 2ms, .max_attempts = 3});
   int calls = 0;
-  const Result<void> result = Retry(chain, [&]() -> Result<void> {
-    return Retryable("failure " + std::to_string(++calls));
-  });
+  const Result<void> result = Retry(
+      chain, [&]() -> Result<void> { return Retryable("failure " + std::to_string(++calls)); });
   ASSERT_FALSE(result.has_value());
   EXPECT_EQ(result.error().message, "failure 3");
   EXPECT_EQ(calls, 3);

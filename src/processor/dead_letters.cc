@@ -8,9 +8,8 @@ namespace lp::processor {
 namespace {
 
 DeadLetterRecord ToDeadLetter(const queue::ConsumedRecord& record) {
-  DeadLetterRecord letter{.partition = record.partition,
-                          .offset = record.offset,
-                          .timestamp_ms = record.timestamp_ms};
+  DeadLetterRecord letter{
+      .partition = record.partition, .offset = record.offset, .timestamp_ms = record.timestamp_ms};
   for (const auto& [name, field] : {std::pair{"error", &letter.error},
                                     {"stage", &letter.stage},
                                     {"source_topic", &letter.source_topic},
@@ -135,9 +134,9 @@ Result<RedriveOutcome> DeadLetters::Redrive(size_t max_records) {
     queue_.Produce(options_.input_topic, outgoing,
                    [&done](Result<void> result) { done.set_value(std::move(result)); });
     if (auto produced = done.get_future().get(); !produced) {
-      return tl::unexpected(Error{produced.error().error_class,
-                                  "re-drove " + std::to_string(outcome.redriven) +
-                                      " records, then: " + produced.error().message});
+      return tl::unexpected(
+          Error{produced.error().error_class, "re-drove " + std::to_string(outcome.redriven) +
+                                                  " records, then: " + produced.error().message});
     }
     std::vector<queue::OffsetCommit> commits;
     for (const auto& [partition, offset] : next_offsets) commits.push_back({partition, offset, ""});

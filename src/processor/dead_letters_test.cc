@@ -23,8 +23,8 @@ class DeadLettersTest : public testing::Test {
 
   // A dead letter as the processor writes it, for the event at app-logs/2/`source_offset`.
   void DeadLetter(int64_t source_offset, int64_t timestamp_ms) {
-    const std::string value = R"({"service":"svc","message":"event )" +
-                              std::to_string(source_offset) + "\"}";
+    const std::string value =
+        R"({"service":"svc","message":"event )" + std::to_string(source_offset) + "\"}";
     const std::vector<queue::Header> headers = {
         {"error", "HTTP 400 mapper_parsing_exception"},
         {"stage", "index"},

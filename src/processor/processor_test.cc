@@ -111,7 +111,8 @@ TEST_F(ProcessorTest, IndexesValidEventsAndSendsPoisonRecordsToTheDlq) {
   EXPECT_EQ(headers["stage"], "validate");
   EXPECT_EQ(headers["source_topic"], "app-logs");
   EXPECT_EQ(headers["source_offset"], "1");
-  EXPECT_EQ(headers[std::string(queue::kOriginalIdHeader)], "app-logs-" + headers["source_partition"] + "-1");
+  EXPECT_EQ(headers[std::string(queue::kOriginalIdHeader)],
+            "app-logs-" + headers["source_partition"] + "-1");
   EXPECT_NE(headers["error"].find("unknown value \"LOUD\""), std::string::npos);
   EXPECT_EQ(letters[1].value, "not json at all");
   EXPECT_EQ(metrics_.dlq_events.Value(), 2u);
@@ -125,7 +126,8 @@ TEST_F(ProcessorTest, IndexesValidEventsAndSendsPoisonRecordsToTheDlq) {
 }
 
 TEST_F(ProcessorTest, IndexesACopyUnderItsOriginalId) {
-  const std::vector<queue::Header> copy = {{std::string(queue::kOriginalIdHeader), "app-logs-2-41"}};
+  const std::vector<queue::Header> copy = {
+      {std::string(queue::kOriginalIdHeader), "app-logs-2-41"}};
   Produce({R"({"service":"svc","level":"info","message":"replayed"})"}, copy);
   Processor processor({.poll_timeout = 50ms}, *spool_, *store_, metrics_, lag_metrics_);
   ASSERT_TRUE(processor.Start().has_value());
@@ -138,8 +140,8 @@ TEST_F(ProcessorTest, IndexesACopyUnderItsOriginalId) {
 TEST_F(ProcessorTest, RetriesAnOutageWithoutLosingOrDeadLetteringEvents) {
   FlakyStore flaky(*store_, 8);
   Produce({R"({"service":"svc","level":"info","message":"survives"})"});
-  Processor processor({.poll_timeout = 50ms, .retry = {.initial_backoff = 1ms, .max_backoff = 5ms}}, *spool_,
-                      flaky, metrics_, lag_metrics_);
+  Processor processor({.poll_timeout = 50ms, .retry = {.initial_backoff = 1ms, .max_backoff = 5ms}},
+                      *spool_, flaky, metrics_, lag_metrics_);
   ASSERT_TRUE(processor.Start().has_value());
   EXPECT_EQ(WaitForDocuments(1), 1u);
   processor.Stop();

@@ -127,7 +127,7 @@ export class PipelinePage {
           h('td', {}, r.stage),
           h('td', { class: 'dlq-error' }, r.error),
           h('td', { class: 'num' }, `${r.source_topic}/${r.source_partition} @ ${r.source_offset}`),
-          h('td', {}, h('code', { class: 'dlq-value' }, r.value.slice(0, 200) + (r.value_cut || r.value.length > 200 ? '…' : '')))))))));
+          h('td', {}, h('code', { class: 'dlq-value' }, r.value.slice(0, 200) + (r.value_cut || r.value.length > 200 ? '…' : ''))))))));
   }
 
   async redrive() {

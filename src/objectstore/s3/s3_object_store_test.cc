@@ -56,12 +56,13 @@ TEST_F(S3ObjectStoreTest, AWrongRegionIsAPermanentErrorNamingTheSetting) {
 }
 
 TEST(S3ObjectStoreOfflineTest, AnUnreachableEndpointIsRetryable) {
-  auto store = S3ObjectStore::Create(S3Options{.endpoint = "http://127.0.0.1:1",
-                                               .access_key_id = "a",
-                                               .secret_access_key = "b",
-                                               .retry = {.initial_backoff = std::chrono::milliseconds(1),
-                                                         .max_backoff = std::chrono::milliseconds(1),
-                                                         .max_attempts = 2}});
+  auto store =
+      S3ObjectStore::Create(S3Options{.endpoint = "http://127.0.0.1:1",
+                                      .access_key_id = "a",
+                                      .secret_access_key = "b",
+                                      .retry = {.initial_backoff = std::chrono::milliseconds(1),
+                                                .max_backoff = std::chrono::milliseconds(1),
+                                                .max_attempts = 2}});
   ASSERT_TRUE(store.has_value());
   const auto got = (*store)->Get("bucket", "key");
   ASSERT_FALSE(got.has_value());

@@ -208,9 +208,9 @@ Result<std::unique_ptr<Consumer>> KafkaQueue::Subscribe(std::string group, std::
 Result<void> KafkaQueue::CheckReady() {
   std::lock_guard lock(ready_mutex_);
   if (ready_) return {};
-  const auto since_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            not_ready_since_.time_since_epoch())
-                            .count();
+  const auto since_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(not_ready_since_.time_since_epoch())
+          .count();
   return tl::unexpected(Error{ready_.error().error_class, ready_.error().message + " (since " +
                                                               FormatRfc3339Millis(since_ms) + ")"});
 }

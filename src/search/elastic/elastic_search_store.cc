@@ -12,7 +12,6 @@
 namespace lp::search::elastic {
 namespace {
 
-
 const Logger& Log() {
   static const Logger logger("elastic");
   return logger;

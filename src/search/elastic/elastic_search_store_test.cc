@@ -178,8 +178,8 @@ TEST(ElasticSearchStoreTest, ReturnsAMappingRejectionAsTheDocumentsOutcomeWithou
 TEST(ElasticSearchStoreTest, AnItemRefusedForLoadEveryTimeMakesTheBatchRetryableNotRejected) {
   FakeCluster cluster;
   cluster.Script({{201, 429}, {429}, {429}});
-  auto store = OpenOrFail(
-      {.client = {.hosts = {cluster.url()}}, .item_retry = {.max_attempts = 3}});
+  auto store =
+      OpenOrFail({.client = {.hosts = {cluster.url()}}, .item_retry = {.max_attempts = 3}});
   ASSERT_TRUE(store);
   const auto outcomes = store->Write(Documents(2));
   ASSERT_FALSE(outcomes.has_value());
