@@ -24,7 +24,7 @@ struct Progress {
   std::string state;
   uint64_t objects_total = 0;
   uint64_t objects_done = 0;
-  uint64_t events_indexed = 0;
+  uint64_t events_queued = 0;
   uint64_t events_skipped = 0;
   std::string error;
 };
@@ -48,7 +48,7 @@ Result<Progress> Read(const http::ClientResponse& response, unsigned expected_st
   if (body["error"].get_string().get(text) == simdjson::SUCCESS) progress.error = text;
   for (auto [name, field] : {std::pair{"objects_total", &progress.objects_total},
                              {"objects_done", &progress.objects_done},
-                             {"events_indexed", &progress.events_indexed},
+                             {"events_queued", &progress.events_queued},
                              {"events_skipped", &progress.events_skipped}}) {
     if (body[name].get_uint64().get(*field) != simdjson::SUCCESS) {
       return Permanent(std::string("the server's answer has no ") + name);
@@ -75,7 +75,7 @@ int Replay(const ReplayCommandOptions& options) {
   while (true) {
     const std::string line = "replay " + id + ": " + std::to_string(progress->objects_done) + "/" +
                              std::to_string(progress->objects_total) + " objects, " +
-                             std::to_string(progress->events_indexed) + " events indexed, " +
+                             std::to_string(progress->events_queued) + " events queued, " +
                              std::to_string(progress->events_skipped) + " skipped";
     if (line != last_line) {
       std::fprintf(stderr, "%s\n", line.c_str());

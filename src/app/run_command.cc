@@ -138,9 +138,8 @@ Result<ProcessorParts> StartProcessor(const Config& config, queue::Queue& queue,
                             .timeout = config.query_timeout},
       *parts.query_metrics);
   parts.search_api = std::make_unique<api::SearchApi>(*parts.store, *parts.query_pool);
-  parts.replayer = std::make_unique<replay::Replayer>(
-      *parts.archive, config.s3_bucket, *parts.store, parts.geoip.get(),
-      EventLimits{.max_event_bytes = config.max_event_bytes});
+  parts.replayer = std::make_unique<replay::Replayer>(*parts.archive, config.s3_bucket, queue,
+                                                      config.input_topic);
   parts.replay_api = std::make_unique<api::ReplayApi>(*parts.replayer);
   const bool embedded = config.es_hosts.empty();
   parts.pipeline_api = std::make_unique<api::PipelineApi>(

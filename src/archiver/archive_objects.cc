@@ -19,6 +19,10 @@ std::string DateFolder(int64_t time_ms) {
   return folder;
 }
 
+// Object metadata stays small (S3 allows 2 KiB in all): an object ends after this many runs of
+// consecutive offsets, and the next one starts at the following record of its date.
+constexpr size_t kMaxOffsetRuns = 32;
+
 }  // namespace
 
 int64_t ArchiveObjectBuilder::EventTimeMs(const queue::ConsumedRecord& record) {
@@ -41,7 +45,9 @@ std::vector<ArchiveObject> ArchiveObjectBuilder::Build(
   }
 
   std::vector<ArchiveObject> objects;
-  for (const auto& [folder, members] : by_date) {
+  const auto add_object = [&](const std::string& folder,
+                              std::span<const queue::ConsumedRecord* const> members,
+                              std::string line_offsets) {
     const auto& first = *members.front();
     char offset[24];
     std::snprintf(offset, sizeof offset, "%020lld", static_cast<long long>(first.offset));
@@ -59,8 +65,35 @@ std::vector<ArchiveObject> ArchiveObjectBuilder::Build(
                        {"partition", std::to_string(first.partition)},
                        {"first-offset", std::to_string(first.offset)},
                        {"last-offset", std::to_string(members.back()->offset)},
-                       {"count", std::to_string(members.size())}};
+                       {"count", std::to_string(members.size())},
+                       {"line-offsets", std::move(line_offsets)}};
     objects.push_back(std::move(object));
+  };
+  for (const auto& [folder, members] : by_date) {
+    // Runs of consecutive offsets of the object being built: `first-last`, or one offset.
+    std::vector<std::pair<int64_t, int64_t>> runs;
+    size_t begin = 0;
+    const auto close = [&](size_t end) {
+      std::string text;
+      for (const auto& [first, last] : runs) {
+        if (!text.empty()) text += ',';
+        text += std::to_string(first);
+        if (last != first) text += "-" + std::to_string(last);
+      }
+      add_object(folder, std::span(members).subspan(begin, end - begin), std::move(text));
+      runs.clear();
+      begin = end;
+    };
+    for (size_t i = 0; i < members.size(); ++i) {
+      const int64_t offset = members[i]->offset;
+      if (!runs.empty() && offset == runs.back().second + 1) {
+        runs.back().second = offset;
+        continue;
+      }
+      if (runs.size() == kMaxOffsetRuns) close(i);
+      runs.emplace_back(offset, offset);
+    }
+    close(members.size());
   }
   return objects;
 }

@@ -45,7 +45,7 @@ def test_a_replay_started_from_the_form_shows_its_progress(start_logpipe, page_f
     page.get_by_role("button", name="Replay from the archive").click()
     expect(page.locator(".replay-status")).to_contain_text("done", timeout=60_000)
     expect(page.locator(".replay-status")).to_contain_text(
-        re.compile(r"done: (\d+)/\1 objects, 10 events indexed, 0 skipped$"))
+        re.compile(r"done: (\d+)/\1 objects, 10 events queued, 0 skipped$"))
     expect(page.locator(".replay-status progress")).to_have_attribute("value", "1")
 
 

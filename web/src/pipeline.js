@@ -67,7 +67,7 @@ export class PipelinePage {
         this.deadLetters, h('p', {}, this.redriveButton), this.redriveStatus),
       h('section', { 'aria-label': 'Settings' }, h('h2', {}, 'Store and retention'), this.settings),
       h('section', { 'aria-label': 'Replay' }, h('h2', {}, 'Replay'),
-        h('p', { class: 'muted' }, 'Reads archived objects of these days and indexes their events again; replaying twice changes nothing.'),
+        h('p', { class: 'muted' }, 'Reads archived objects of these days and sends their events through the queue again, under their original ids: replaying twice changes nothing.'),
         this.replayForm, this.replayStatus));
     this.timer = 0;
   }
@@ -219,7 +219,7 @@ export class PipelinePage {
     const fraction = status.objects_total ? status.objects_done / status.objects_total : status.state === 'done' ? 1 : 0;
     this.replayStatus.replaceChildren(h('span', {},
       h('progress', { max: 1, value: fraction, 'aria-label': 'Replay progress' }),
-      ` ${status.state}: ${status.objects_done}/${status.objects_total} objects, ${status.events_indexed} events indexed, ${status.events_skipped} skipped`,
+      ` ${status.state}: ${status.objects_done}/${status.objects_total} objects, ${status.events_queued} events queued, ${status.events_skipped} skipped`,
       status.error ? h('span', { class: 'error-text' }, ' — ' + status.error) : null));
   }
 }
