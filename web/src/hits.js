@@ -1,9 +1,9 @@
 // @ts-check
 /**
  * The hits list: only the rows in view are in the DOM, so 10,000 loaded rows scroll smoothly.
- * Scrolling recycles the rows that leave the view for those that enter it (their text and
- * position change; no element is created or dropped), and one listener on the list serves
- * every row's click.
+ * Scrolling recycles the rows that leave the view for those that enter it (moved to the other
+ * end, their text and position changed; no element is created or dropped), and one listener on
+ * the list serves every row's click.
  */
 import { h, formatTime, highlighted } from './dom.js';
 
@@ -96,19 +96,22 @@ export class HitsList {
       if (this.stale || i < first || i >= last) { free.push(row); this.rendered.delete(i); }
     }
     this.stale = false;
-    const added = document.createDocumentFragment();
+    // The DOM keeps the rows in list order (screen readers read it so): rows entering above the
+    // kept ones go before them, the others after.
+    let firstKept = Infinity;
+    for (const i of this.rendered.keys()) firstKept = Math.min(firstKept, i);
+    const above = document.createDocumentFragment();
+    const below = document.createDocumentFragment();
     for (let i = first; i < last; i++) {
       if (this.rendered.has(i)) continue;
-      let row = free.pop();
-      if (!row) {
-        row = this.newRow();
-        added.appendChild(row);
-      }
+      const row = free.pop() ?? this.newRow();
       this.fill(row, i);
       this.rendered.set(i, row);
+      (i < firstKept ? above : below).appendChild(row);
     }
     for (const row of free) row.remove();
-    if (added.firstChild) this.spacer.appendChild(added);
+    if (above.firstChild) this.spacer.insertBefore(above, this.spacer.firstChild);
+    if (below.firstChild) this.spacer.appendChild(below);
     if (last >= this.hits.length - 50) this.handlers.onNearEnd();
   }
 
