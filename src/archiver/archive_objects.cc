@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <map>
 
+#include "core/offset_runs.h"
 #include "core/timestamp.h"
 
 namespace lp::archiver {
@@ -71,16 +72,10 @@ std::vector<ArchiveObject> ArchiveObjectBuilder::Build(
   };
   for (const auto& [folder, members] : by_date) {
     // Runs of consecutive offsets of the object being built: `first-last`, or one offset.
-    std::vector<std::pair<int64_t, int64_t>> runs;
+    std::vector<OffsetRun> runs;
     size_t begin = 0;
     const auto close = [&](size_t end) {
-      std::string text;
-      for (const auto& [first, last] : runs) {
-        if (!text.empty()) text += ',';
-        text += std::to_string(first);
-        if (last != first) text += "-" + std::to_string(last);
-      }
-      add_object(folder, std::span(members).subspan(begin, end - begin), std::move(text));
+      add_object(folder, std::span(members).subspan(begin, end - begin), FormatOffsetRuns(runs));
       runs.clear();
       begin = end;
     };

@@ -9,6 +9,7 @@
 #include "core/backoff.h"
 #include "core/decompress.h"
 #include "core/logging.h"
+#include "core/offset_runs.h"
 
 namespace lp::replay {
 namespace {
@@ -45,35 +46,6 @@ int DayNumber(std::chrono::sys_days day) {
   const std::chrono::year_month_day date{day};
   return static_cast<int>(date.year()) * 10000 + static_cast<int>(unsigned(date.month())) * 100 +
          static_cast<int>(unsigned(date.day()));
-}
-
-// The offsets of an object's lines from its `line-offsets` metadata ("7-9,12"); empty when the
-// metadata is missing or malformed.
-std::vector<int64_t> LineOffsets(const objectstore::Metadata& metadata) {
-  const auto found = metadata.find("line-offsets");
-  if (found == metadata.end()) return {};
-  std::vector<int64_t> offsets;
-  std::string_view text = found->second;
-  while (!text.empty()) {
-    const auto comma = text.find(',');
-    const std::string_view run = text.substr(0, comma);
-    text.remove_prefix(comma == std::string_view::npos ? text.size() : comma + 1);
-    const auto dash = run.find('-');
-    int64_t first = 0;
-    int64_t last = 0;
-    const auto read = [](std::string_view number, int64_t& out) {
-      const auto [end, error] = std::from_chars(number.data(), number.data() + number.size(), out);
-      return error == std::errc{} && end == number.data() + number.size();
-    };
-    if (!read(run.substr(0, dash), first)) return {};
-    if (dash == std::string_view::npos) {
-      last = first;
-    } else if (!read(run.substr(dash + 1), last) || last < first) {
-      return {};
-    }
-    for (int64_t offset = first; offset <= last; ++offset) offsets.push_back(offset);
-  }
-  return offsets;
 }
 
 int64_t NowMillis() {
@@ -252,9 +224,13 @@ void Replayer::Run(std::stop_token stop, std::string id, ReplayRequest request) 
       lines.emplace_back(ndjson.data() + start, end - start);
       start = end + 1;
     }
-    const auto offsets = LineOffsets(object->metadata);
     const auto topic = object->metadata.find("topic");
     const auto partition = object->metadata.find("partition");
+    const auto listed = object->metadata.find("line-offsets");
+    std::vector<int64_t> offsets;
+    if (listed != object->metadata.end()) {
+      offsets = ParseOffsetRuns(listed->second, lines.size()).value_or(std::vector<int64_t>{});
+    }
     const bool offsets_known = offsets.size() == lines.size() && topic != object->metadata.end() &&
                                partition != object->metadata.end();
     records.clear();
