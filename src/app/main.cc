@@ -126,6 +126,11 @@ int main(int argc, char** argv) {
   search->add_flag("--json", search_options.json, "Print the documents as JSON lines");
   search->add_option("--server", search_options.server, "The instance's ingest URL")
       ->capture_default_str();
+  search
+      ->add_option("--timeout", search_options.timeout_seconds,
+                   "Seconds each request may take, connecting included")
+      ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
 
   lp::app::TailCommandOptions tail_options;
   auto* tail = app.add_subcommand(
@@ -138,6 +143,10 @@ int main(int argc, char** argv) {
   tail->add_flag("--json", tail_options.json, "Print the documents as JSON lines");
   tail->add_option("--server", tail_options.server, "The instance's query URL")
       ->capture_default_str();
+  tail->add_option("--timeout", tail_options.timeout_seconds,
+                   "Seconds the request may take without -f, connecting included")
+      ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
 
   lp::app::ReplayCommandOptions replay_options;
   auto* replay = app.add_subcommand(
@@ -146,6 +155,11 @@ int main(int argc, char** argv) {
   replay->add_option("--to", replay_options.to, "Last day, included")->required();
   replay->add_option("--service", replay_options.service, "Only this service");
   replay->add_option("--server", replay_options.server, "The instance's ingest URL")
+      ->capture_default_str();
+  replay
+      ->add_option("--timeout", replay_options.timeout_seconds,
+                   "Seconds each request may take, connecting included")
+      ->check(CLI::Range(1, 3600))
       ->capture_default_str();
 
   CLI11_PARSE(app, argc, argv);

@@ -65,7 +65,9 @@ int Replay(const ReplayCommandOptions& options) {
   std::vector<std::pair<std::string, std::string>> parameters{{"from", options.from},
                                                               {"to", options.to}};
   if (options.service) parameters.emplace_back("service", *options.service);
-  const auto started = http::Fetch(*server, "POST", "/api/replay?" + EncodeUrlQuery(parameters));
+  const auto timeout = std::chrono::seconds(options.timeout_seconds);
+  const auto started =
+      http::Fetch(*server, "POST", "/api/replay?" + EncodeUrlQuery(parameters), {}, timeout);
   if (!started) return Fail(started.error().message);
   auto progress = Read(*started, 202);
   if (!progress) return Fail(progress.error().message);
@@ -84,7 +86,8 @@ int Replay(const ReplayCommandOptions& options) {
     if (progress->state == "done") return 0;
     if (progress->state == "failed") return Fail(progress->error);
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
-    const auto polled = http::Fetch(*server, "GET", "/api/replay?" + EncodeUrlQuery({{"id", id}}));
+    const auto polled =
+        http::Fetch(*server, "GET", "/api/replay?" + EncodeUrlQuery({{"id", id}}), {}, timeout);
     if (!polled) return Fail(polled.error().message);
     progress = Read(*polled, 200);
     if (!progress) return Fail(progress.error().message);
