@@ -62,25 +62,30 @@ Result<queue::Consumer*> DeadLetters::Attach() {
   return consumer_.get();
 }
 
-Result<DeadLetterView> DeadLetters::Newest(size_t count) {
-  std::lock_guard lock(mutex_);
+Result<std::vector<queue::PartitionLag>> DeadLetters::AttachAndMeasure() {
   auto consumer = Attach();
   if (!consumer) return tl::unexpected(consumer.error());
-  auto lags = (*consumer)->Lag();
+  return (*consumer)->Lag();
+}
+
+Result<DeadLetterView> DeadLetters::Newest(size_t count) {
+  std::lock_guard lock(mutex_);
+  auto lags = AttachAndMeasure();
   if (!lags) return tl::unexpected(lags.error());
+  auto* consumer = consumer_.get();
   DeadLetterView view{.pending = PendingOf(*lags), .newest = {}};
   std::map<int32_t, int64_t> ends;
   for (const auto& lag : *lags) {
     if (lag.messages <= 0) continue;
     const int64_t from = std::max(lag.position, lag.end - static_cast<int64_t>(count));
-    if (auto sought = (*consumer)->Seek(lag.partition, from); !sought) {
+    if (auto sought = consumer->Seek(lag.partition, from); !sought) {
       return tl::unexpected(sought.error());
     }
     ends[lag.partition] = lag.end;
   }
   std::vector<queue::ConsumedRecord> records;
   while (!ends.empty()) {
-    auto polled = (*consumer)->Poll(1000, options_.poll_timeout);
+    auto polled = consumer->Poll(1000, options_.poll_timeout);
     if (!polled) return tl::unexpected(polled.error());
     if (polled->empty()) break;  // Holes (records lost to retention) end a partition early.
     for (auto& record : *polled) {
@@ -101,13 +106,12 @@ Result<DeadLetterView> DeadLetters::Newest(size_t count) {
 
 Result<RedriveOutcome> DeadLetters::Redrive(size_t max_records) {
   std::lock_guard lock(mutex_);
-  auto consumer = Attach();
-  if (!consumer) return tl::unexpected(consumer.error());
-  auto lags = (*consumer)->Lag();
+  auto lags = AttachAndMeasure();
   if (!lags) return tl::unexpected(lags.error());
+  auto* consumer = consumer_.get();
   for (const auto& lag : *lags) {
     if (lag.messages <= 0) continue;
-    if (auto sought = (*consumer)->Seek(lag.partition, lag.position); !sought) {
+    if (auto sought = consumer->Seek(lag.partition, lag.position); !sought) {
       return tl::unexpected(sought.error());
     }
   }
@@ -115,7 +119,7 @@ Result<RedriveOutcome> DeadLetters::Redrive(size_t max_records) {
   while (outcome.redriven < static_cast<int64_t>(max_records)) {
     const size_t wanted =
         std::min<size_t>(1000, max_records - static_cast<size_t>(outcome.redriven));
-    auto polled = (*consumer)->Poll(wanted, options_.poll_timeout);
+    auto polled = consumer->Poll(wanted, options_.poll_timeout);
     if (!polled) return tl::unexpected(polled.error());
     if (polled->empty()) break;
     std::vector<std::vector<queue::Header>> headers;
@@ -140,13 +144,13 @@ Result<RedriveOutcome> DeadLetters::Redrive(size_t max_records) {
     }
     std::vector<queue::OffsetCommit> commits;
     for (const auto& [partition, offset] : next_offsets) commits.push_back({partition, offset, ""});
-    if (auto committed = (*consumer)->Commit(commits); !committed) {
+    if (auto committed = consumer->Commit(commits); !committed) {
       // Produced but not marked: a later re-drive sends them again, under the same ids.
       return tl::unexpected(committed.error());
     }
     outcome.redriven += static_cast<int64_t>(polled->size());
   }
-  auto left = (*consumer)->Lag();
+  auto left = consumer->Lag();
   if (!left) return tl::unexpected(left.error());
   outcome.pending = PendingOf(*left);
   return outcome;

@@ -71,7 +71,8 @@ class DeadLetters {
 
  private:
   [[nodiscard]] Result<queue::Consumer*> Attach();
-  [[nodiscard]] Result<std::vector<queue::PartitionLag>> Pending(queue::Consumer& consumer);
+  /// Attaches, and how far the group is behind on each partition it holds.
+  [[nodiscard]] Result<std::vector<queue::PartitionLag>> AttachAndMeasure();
 
   const DeadLettersOptions options_;
   queue::Queue& queue_;

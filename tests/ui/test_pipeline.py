@@ -67,6 +67,8 @@ def test_dead_letters_are_listed_and_re_driven_once_their_cause_is_fixed(start_l
     expect(rows.first).to_contain_text("app-logs/")
     expect(page.locator(".dead-letters")).to_contain_text("5 waiting in dlq")
     assert axe_findings(page) == []
+    page.locator(".dead-letters").scroll_into_view_if_needed()
+    screenshot(page, "pipeline-dead-letters.png")
     assert strict.stop() == 0, strict.stderr_text()[-3000:]
 
     fixed = start_logpipe()

@@ -15,32 +15,31 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// A loopback address with nothing listening: bound and closed again.
-std::string UnreachableBroker() {
+// A socket bound to a free loopback port, listening if asked, and its "127.0.0.1:port".
+std::pair<int, std::string> LoopbackSocket(bool listening) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   socklen_t length = sizeof(address);
   EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&address), length), 0);
+  if (listening) {
+    EXPECT_EQ(::listen(fd, 16), 0);
+  }
   EXPECT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length), 0);
+  return {fd, "127.0.0.1:" + std::to_string(ntohs(address.sin_port))};
+}
+
+// A loopback address with nothing listening: bound and closed again.
+std::string UnreachableBroker() {
+  const auto [fd, broker] = LoopbackSocket(false);
   ::close(fd);
-  return "127.0.0.1:" + std::to_string(ntohs(address.sin_port));
+  return broker;
 }
 
 // A loopback port that takes connections (the kernel completes them) and never answers: a hung
 // broker. Closed when the returned descriptor is.
-std::pair<int, std::string> SilentBroker() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof(address);
-  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&address), length), 0);
-  EXPECT_EQ(::listen(fd, 16), 0);
-  EXPECT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length), 0);
-  return {fd, "127.0.0.1:" + std::to_string(ntohs(address.sin_port))};
-}
+std::pair<int, std::string> SilentBroker() { return LoopbackSocket(true); }
 
 Result<void> ProduceAndWait(KafkaQueue& queue, size_t count) {
   std::vector<OutgoingRecord> records(count, OutgoingRecord{"service", "event", 0, {}});
