@@ -276,3 +276,22 @@ def test_broker_stopped_under_load(start_logpipe, kafka_brokers, tmp_path):
     sent = [f"{run}-{n}" for n in range(load.counter)]
     check_topic(kafka_brokers, topic, load.acknowledged, allow_extra=sent)
     assert collector.metric("producer_errors_total") > 0
+
+
+def test_readiness_follows_the_broker_without_asking_it_per_probe(start_logpipe, kafka_brokers):
+    run = uuid.uuid4().hex[:10]
+    collector = start_logpipe({"KAFKA_BROKERS": kafka_brokers, "KAFKA_INPUT_TOPIC": f"logs-{run}",
+                               "DLQ_TOPIC": f"dlq-{run}"}, name="collector", command="collector")
+    readyz = f"{collector.metrics_url}/readyz"
+    assert wait_until(lambda: requests.get(readyz, timeout=10).status_code == 200, 60)
+    try:
+        broker("down")
+        # Published by the background check (or librdkafka's error callback), not asked for:
+        # each probe answers at once, well inside its 2 s timeout, while the broker is gone.
+        assert wait_until(lambda: requests.get(readyz, timeout=2).status_code == 503, 60)
+        reason = requests.get(readyz, timeout=2).json()["reason"]
+        assert reason.startswith("queue: Kafka brokers ") and "unreachable" in reason, reason
+        assert "(since " in reason, reason
+    finally:
+        broker("up")
+    assert wait_until(lambda: requests.get(readyz, timeout=10).status_code == 200, 120)
