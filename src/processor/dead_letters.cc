@@ -84,10 +84,10 @@ Result<DeadLetterView> DeadLetters::Newest(size_t count) {
     ends[lag.partition] = lag.end;
   }
   std::vector<queue::ConsumedRecord> records;
-  while (!ends.empty()) {
+  const auto deadline = std::chrono::steady_clock::now() + options_.read_timeout;
+  while (!ends.empty() && std::chrono::steady_clock::now() < deadline) {
     auto polled = consumer->Poll(1000, options_.poll_timeout);
     if (!polled) return tl::unexpected(polled.error());
-    if (polled->empty()) break;  // Holes (records lost to retention) end a partition early.
     for (auto& record : *polled) {
       const auto end = ends.find(record.partition);
       if (end == ends.end() || record.offset >= end->second) continue;
@@ -115,13 +115,15 @@ Result<RedriveOutcome> DeadLetters::Redrive(size_t max_records) {
       return tl::unexpected(sought.error());
     }
   }
+  // What is pending now; records dead-lettered meanwhile wait for the next call.
+  const int64_t target = std::min(static_cast<int64_t>(max_records), PendingOf(*lags));
+  const auto deadline = std::chrono::steady_clock::now() + options_.read_timeout;
   RedriveOutcome outcome;
-  while (outcome.redriven < static_cast<int64_t>(max_records)) {
-    const size_t wanted =
-        std::min<size_t>(1000, max_records - static_cast<size_t>(outcome.redriven));
+  while (outcome.redriven < target && std::chrono::steady_clock::now() < deadline) {
+    const size_t wanted = static_cast<size_t>(std::min<int64_t>(1000, target - outcome.redriven));
     auto polled = consumer->Poll(wanted, options_.poll_timeout);
     if (!polled) return tl::unexpected(polled.error());
-    if (polled->empty()) break;
+    if (polled->empty()) continue;
     std::vector<std::vector<queue::Header>> headers;
     headers.reserve(polled->size());
     std::vector<queue::OutgoingRecord> outgoing;

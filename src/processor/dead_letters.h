@@ -45,6 +45,9 @@ struct DeadLettersOptions {
   /// The consumer group whose committed offsets say what was re-driven.
   std::string group = "dlq-redrive";
   std::chrono::milliseconds poll_timeout{200};
+  /// How long one call may wait for the records it knows are there (a Kafka fetch after a seek
+  /// takes a moment; a record lost to damage never comes).
+  std::chrono::milliseconds read_timeout{10'000};
   /// How long the first use waits for the group to be given the topic's partitions (Kafka).
   std::chrono::milliseconds assignment_timeout{15'000};
 };
