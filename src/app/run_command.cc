@@ -167,7 +167,7 @@ struct ArchiverParts {
 
 Result<ArchiverParts> StartArchiver(const Config& config, queue::Queue& queue,
                                     metrics::Registry& registry,
-                                    queue::ConsumerLagMetrics& lag_metrics) {
+                                    queue::ConsumerLagMetrics& lag_metrics, Readiness& readiness) {
   ArchiverParts parts;
   auto store = OpenArchive(config);
   if (!store) return tl::unexpected(store.error());
@@ -182,7 +182,8 @@ Result<ArchiverParts> StartArchiver(const Config& config, queue::Queue& queue,
           .batch_max_bytes = config.batch_max_bytes,
           .batch_timeout = std::chrono::seconds(config.batch_timeout_seconds),
           .compression = archiver::ParseCompression(config.archive_compression)
-                             .value_or(archiver::Compression::kGzip)},
+                             .value_or(archiver::Compression::kGzip),
+          .readiness = &readiness.Add("archiver")},
       queue, *parts.store, *parts.metrics, lag_metrics);
   if (auto started = parts.archiver->Start(); !started) return tl::unexpected(started.error());
   return parts;
@@ -257,7 +258,7 @@ int RunRole(const Config& config, Role role) {
   }
   std::optional<ArchiverParts> archiver;
   if (archives) {
-    auto started = StartArchiver(config, queue, registry, lag_metrics);
+    auto started = StartArchiver(config, queue, registry, lag_metrics, readiness);
     if (!started) {
       Log().Error("cannot start the archiver", {{"error", started.error().message}});
       return 1;

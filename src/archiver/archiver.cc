@@ -132,8 +132,14 @@ class Worker {
           put = store_.Put(options_.bucket, key, body, metadata);
         }
       }
-      if (put) return true;
+      if (put) {
+        if (options_.readiness != nullptr) options_.readiness->SetReady();
+        return true;
+      }
       metrics_.upload_errors.Increment();
+      if (options_.readiness != nullptr) {
+        options_.readiness->SetNotReady("archive uploads fail: " + put.error().message);
+      }
       if (chain.failures() % 10 == 0) {
         Log().Error("archive upload failed; retrying (nothing is committed until it works)",
                     {{"key", key}, {"error", put.error().message}});
