@@ -131,6 +131,7 @@ void Processor::Work(std::stop_token stop, std::unique_ptr<queue::Consumer> cons
     if (!documents.empty()) {
       std::vector<search::DocumentOutcome> outcomes;
       bool store_damaged = false;
+      int outage_tries = 0;
       const bool written = retry("write to the search store", [&]() -> Result<void> {
         auto result = store_.Write(documents);
         if (!result && result.error().error_class == ErrorClass::kStorageFault) {
@@ -148,6 +149,10 @@ void Processor::Work(std::stop_token stop, std::unique_ptr<queue::Consumer> cons
         }
         if (!result && result.error().retryable()) {
           metrics_.es_write_errors.Increment();
+          // Paused for it: readiness says so (the store is down or refusing for load).
+          if (++outage_tries >= options_.attempts_before_pause && options_.readiness != nullptr) {
+            options_.readiness->SetNotReady("search store writes fail: " + result.error().message);
+          }
           return tl::unexpected(result.error());
         }
         if (!result) {
@@ -159,7 +164,7 @@ void Processor::Work(std::stop_token stop, std::unique_ptr<queue::Consumer> cons
         return {};
       });
       if (!written) return;
-      if (store_damaged) {
+      if (store_damaged || outage_tries >= options_.attempts_before_pause) {
         Log().Info("search store writable again; consumption resumes");
         if (options_.readiness != nullptr) options_.readiness->SetReady();
       }

@@ -40,6 +40,7 @@ class FlakyStore : public search::SearchStore {
   Result<uint64_t> DeleteOlderThan(int64_t before_ms) override {
     return real_.DeleteOlderThan(before_ms);
   }
+  void Recover() { failures_.store(0); }
 
  private:
   search::SearchStore& real_;
@@ -146,6 +147,35 @@ TEST_F(ProcessorTest, RetriesAnOutageWithoutLosingOrDeadLetteringEvents) {
   EXPECT_EQ(WaitForDocuments(1), 1u);
   processor.Stop();
   EXPECT_EQ(metrics_.es_write_errors.Value(), 8u);
+  EXPECT_EQ(metrics_.dlq_events.Value(), 0u);
+}
+
+TEST_F(ProcessorTest, ReportsNotReadyWhilePausedForAnOutage) {
+  FlakyStore down(*store_, 1'000'000);
+  Readiness readiness;
+  Produce({R"({"service":"svc","level":"info","message":"waits"})"});
+  Processor processor({.poll_timeout = 50ms,
+                       .retry = {.initial_backoff = 1ms, .max_backoff = 5ms},
+                       .readiness = &readiness.Add("processor")},
+                      *spool_, down, metrics_, lag_metrics_);
+  ASSERT_TRUE(processor.Start().has_value());
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  std::vector<std::string> problems;
+  while (problems.empty() && std::chrono::steady_clock::now() < deadline) {
+    problems = readiness.Problems();
+    std::this_thread::sleep_for(10ms);
+  }
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_NE(problems[0].find("processor: search store writes fail: connection refused"),
+            std::string::npos)
+      << problems[0];
+  down.Recover();
+  EXPECT_EQ(WaitForDocuments(1), 1u);
+  while (!readiness.Problems().empty() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_TRUE(readiness.Problems().empty());
+  processor.Stop();
   EXPECT_EQ(metrics_.dlq_events.Value(), 0u);
 }
 
