@@ -87,7 +87,7 @@ class NullStore final : public lp::search::SearchStore {
                                        size_t) override {
     return lp::search::Facets{};
   }
-  lp::Result<uint64_t> DeleteOlderThan(int64_t) override { return uint64_t{0}; }
+  lp::Result<uint64_t> DeleteArrivedBefore(int64_t) override { return uint64_t{0}; }
 };
 
 // Spools the events, then times one processor worker from start to the last commit.

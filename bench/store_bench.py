@@ -796,7 +796,7 @@ def loader_check(args):
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=1_000_000)
-    parser.add_argument("--store", default="sqlite",
+    parser.add_argument("--store", default="logstore",
                         help="stores of logpipe run to measure, comma-separated (logstore, sqlite)")
     parser.add_argument("--sqlite-events", type=int, default=1_000_000,
                         help="the SQLite store gets at most this many events (10M is too slow)")

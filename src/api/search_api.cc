@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "core/event_tenant.h"
 #include "core/json_escape.h"
 #include "core/level.h"
 #include "core/timestamp.h"
@@ -51,14 +52,24 @@ tl::expected<size_t, std::string> Count(const Parameters& parameters, const char
   return value;
 }
 
-// Reads the filters shared by every endpoint; the error names the bad parameter.
-tl::expected<search::SearchQuery, std::string> ParseFilters(const Parameters& parameters) {
+// A query token sees its own tenant's events only: whatever `q` says, this is ANDed to it.
+search::QueryNode OnlyTenant(search::QueryNode filter, const std::string& tenant) {
+  if (tenant.empty()) return filter;
+  return search::AndQuery(std::move(filter),
+                          search::FieldEquals(std::string(kTenantField), tenant));
+}
+
+// Reads the filters shared by every endpoint; the error names the bad parameter. `tenant`:
+// the requester's (empty with authentication off).
+tl::expected<search::SearchQuery, std::string> ParseFilters(const Parameters& parameters,
+                                                            const std::string& tenant) {
   search::SearchQuery query;
   if (const auto* q = Get(parameters, "q")) {
     auto parsed = search::ParseQuery(*q);
     if (!parsed) return tl::unexpected("q: " + parsed.error().message);
     query.filter = std::move(*parsed);
   }
+  query.filter = OnlyTenant(std::move(query.filter), tenant);
   if (const auto* service = Get(parameters, "service")) {
     query.filter =
         search::AndQuery(std::move(query.filter), search::FieldEquals("service", *service));
@@ -154,7 +165,7 @@ std::optional<Parameters> ParametersOf(const http::Request& request,
 void SearchApi::HandleSearch(http::Request& request, http::Responder respond) {
   const auto parameters = ParametersOf(request, respond);
   if (!parameters) return;
-  auto query = ParseFilters(*parameters);
+  auto query = ParseFilters(*parameters, request.tenant);
   if (!query) return respond(http::ErrorResponse(400, query.error()));
   RunOnPool(pool_, std::move(respond),
             [this, query = std::move(*query)](const search::Cancellation& cancellation) mutable {
@@ -181,7 +192,7 @@ void SearchApi::HandleSearch(http::Request& request, http::Responder respond) {
 void SearchApi::HandleHistogram(http::Request& request, http::Responder respond) {
   const auto parameters = ParametersOf(request, respond);
   if (!parameters) return;
-  auto query = ParseFilters(*parameters);
+  auto query = ParseFilters(*parameters, request.tenant);
   if (!query) return respond(http::ErrorResponse(400, query.error()));
   search::HistogramRequest histogram;
   bool automatic = false;
@@ -250,7 +261,7 @@ void SearchApi::HandleHistogram(http::Request& request, http::Responder respond)
 void SearchApi::HandleFacets(http::Request& request, http::Responder respond) {
   const auto parameters = ParametersOf(request, respond);
   if (!parameters) return;
-  auto query = ParseFilters(*parameters);
+  auto query = ParseFilters(*parameters, request.tenant);
   if (!query) return respond(http::ErrorResponse(400, query.error()));
   const auto* field = Get(*parameters, "field");
   if (field == nullptr) return respond(http::ErrorResponse(400, "field: required, e.g. service"));
@@ -291,8 +302,8 @@ void SearchApi::HandleContext(http::Request& request, http::Responder respond) {
   if (!after) return respond(http::ErrorResponse(400, after.error()));
   RunOnPool(
       pool_, std::move(respond),
-      [this, id = *id, before = *before,
-       after = *after](const search::Cancellation& cancellation) -> http::Response {
+      [this, id = *id, before = *before, after = *after,
+       tenant = request.tenant](const search::Cancellation& cancellation) -> http::Response {
         const auto event = store_.Get(id);
         if (!event) return StoreError(event.error(), cancellation, pool_.timeout());
         // The same service and host as the event (no host: events without one).
@@ -304,7 +315,15 @@ void SearchApi::HandleContext(http::Request& request, http::Responder respond) {
             document["service"].get_string().get(service) != simdjson::SUCCESS) {
           return http::ErrorResponse(500, "stored event " + id + " has no service");
         }
-        search::QueryNode filter = search::FieldEquals("service", std::string(service));
+        // Another tenant's event is answered as if it did not exist.
+        std::string_view event_tenant;
+        if (!tenant.empty() &&
+            (document[kTenantField].get_string().get(event_tenant) != simdjson::SUCCESS ||
+             event_tenant != tenant)) {
+          return http::ErrorResponse(404, "no event " + id);
+        }
+        search::QueryNode filter =
+            OnlyTenant(search::FieldEquals("service", std::string(service)), tenant);
         if (document["host"].get_string().get(host) == simdjson::SUCCESS) {
           filter =
               search::AndQuery(std::move(filter), search::FieldEquals("host", std::string(host)));
@@ -352,7 +371,7 @@ struct SearchApi::Tail {
 void SearchApi::HandleTail(http::Request& request, http::Responder respond) {
   const auto parameters = ParametersOf(request, respond);
   if (!parameters) return;
-  auto query = ParseFilters(*parameters);
+  auto query = ParseFilters(*parameters, request.tenant);
   if (!query) return respond(http::ErrorResponse(400, query.error()));
   auto tail = std::make_shared<Tail>();
   tail->query = std::move(*query);

@@ -10,7 +10,9 @@
 #include <thread>
 
 #include "core/metrics.h"
+#include "core/testing/temp_directory.h"
 #include "http/client.h"
+#include "search/sqlite/sqlite_search_store.h"
 
 namespace lp::api {
 namespace {
@@ -49,7 +51,7 @@ class BlockingStore final : public search::SearchStore {
   Result<search::Facets> Facet(const search::SearchQuery&, std::string_view, size_t) override {
     return search::Facets{};
   }
-  Result<uint64_t> DeleteOlderThan(int64_t) override { return 0; }
+  Result<uint64_t> DeleteArrivedBefore(int64_t) override { return 0; }
 
   // Waits (up to a generous deadline) until `count` searches have begun.
   bool WaitForEntered(int count) {
@@ -61,8 +63,11 @@ class BlockingStore final : public search::SearchStore {
     released_ = true;
     changed_.notify_all();
   }
-  int cancelled() {
-    std::lock_guard lock(mutex_);
+  // The number of searches that saw their cancellation, once `count` have (or a generous
+  // deadline passed): the pool answers at the timeout, the store notices at its next check.
+  int WaitForCancelled(int count) {
+    std::unique_lock lock(mutex_);
+    changed_.wait_for(lock, 60s, [&] { return cancelled_ >= count; });
     return cancelled_;
   }
 
@@ -80,13 +85,15 @@ struct Metrics {
   QueryPoolMetrics pool{registry};
 };
 
-// Calls a handler directly and waits for its answer.
+// Calls a handler directly and waits for its answer. `tenant`: the requester's, as
+// authentication would set it.
 http::Response Call(SearchApi& api, void (SearchApi::*handle)(http::Request&, http::Responder),
-                    std::string query) {
+                    std::string query, std::string tenant = "") {
   std::promise<http::Response> answer;
   http::Request request;
   request.method = "GET";
   request.query = std::move(query);
+  request.tenant = std::move(tenant);
   (api.*handle)(request, [&answer](http::Response response) { answer.set_value(response); });
   auto future = answer.get_future();
   EXPECT_EQ(future.wait_for(60s), std::future_status::ready);
@@ -176,7 +183,7 @@ TEST(SearchApiTest, CancelsAQueryThatOutlivesItsTimeout) {
   const auto answer = Call(api, &SearchApi::HandleSearch, "q=slow");
   EXPECT_EQ(answer.status, 504u);
   EXPECT_NE(answer.body.find("QUERY_TIMEOUT"), std::string::npos) << answer.body;
-  EXPECT_EQ(store.cancelled(), 1);  // The store saw the cancellation and stopped.
+  EXPECT_EQ(store.WaitForCancelled(1), 1);  // The store saw the cancellation and stopped.
   EXPECT_EQ(metrics.pool.cancelled.Value(), 1u);
 }
 
@@ -198,6 +205,48 @@ TEST(SearchApiTest, NamesTheBadParameter) {
   EXPECT_EQ(Call(api, &SearchApi::HandleContext, "").status, 400u);
   EXPECT_EQ(Call(api, &SearchApi::HandleContext, "id=x").status, 404u);
   EXPECT_EQ(Call(api, &SearchApi::HandleSearch, "track_total=true").status, 200u);
+}
+
+TEST(SearchApiTest, AQueryTokenSeesItsOwnTenantOnly) {
+  test_support::TempDirectory directory("tenants");
+  auto store = search::sqlite::SqliteSearchStore::Open(directory.path() / "search.db");
+  ASSERT_TRUE(store.has_value()) << store.error().message;
+  std::vector<search::SearchDocument> documents;
+  for (const std::string tenant : {"acme", "globex"}) {
+    for (int i = 0; i < 2; ++i) {
+      const std::string id = tenant + "-" + std::to_string(i);
+      documents.push_back(search::SearchDocument{
+          .id = id,
+          .timestamp_ms = 1'700'000'000'000 + i,
+          .service = "web",
+          .level = "INFO",
+          .message = "secret of " + tenant,
+          .json = R"({"tenant":")" + tenant +
+                  R"(","service":"web","level":"INFO","message":"secret of )" + tenant + R"("})"});
+    }
+  }
+  ASSERT_TRUE((*store)->Write(documents).has_value());
+  Metrics metrics;
+  QueryPool pool({}, metrics.pool);
+  SearchApi api(**store, pool);
+
+  const auto own = Call(api, &SearchApi::HandleSearch, "q=secret", "acme");
+  EXPECT_EQ(own.status, 200u);
+  EXPECT_NE(own.body.find(R"("total":2,)"), std::string::npos) << own.body;
+  EXPECT_EQ(own.body.find("globex"), std::string::npos) << own.body;
+  // Asking for the other tenant by name finds nothing: the filter is ANDed, never replaced.
+  const auto other = Call(api, &SearchApi::HandleSearch, "q=tenant%3Aglobex%20OR%20secret", "acme");
+  EXPECT_EQ(other.body.find("globex"), std::string::npos) << other.body;
+  const auto facets = Call(api, &SearchApi::HandleFacets, "field=tenant", "acme");
+  EXPECT_NE(facets.body.find(R"("values":[{"value":"acme","count":2}])"), std::string::npos)
+      << facets.body;
+  EXPECT_EQ(Call(api, &SearchApi::HandleContext, "id=globex-0", "acme").status, 404u);
+  const auto context = Call(api, &SearchApi::HandleContext, "id=acme-0", "acme");
+  EXPECT_EQ(context.status, 200u);
+  EXPECT_EQ(context.body.find("globex"), std::string::npos) << context.body;
+  // Authentication off: no tenant, every event.
+  const auto all = Call(api, &SearchApi::HandleSearch, "q=secret");
+  EXPECT_NE(all.body.find(R"("total":4,)"), std::string::npos) << all.body;
 }
 
 }  // namespace

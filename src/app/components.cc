@@ -13,6 +13,7 @@
 #include "queue/testing/stalled_queue.h"
 #endif
 #include "search/elastic/elastic_search_store.h"
+#include "search/logstore/log_store.h"
 #include "search/sqlite/sqlite_search_store.h"
 
 namespace lp::app {
@@ -76,10 +77,22 @@ Result<OpenedQueue> OpenQueue(const Config& config, metrics::Registry& registry)
   return WithInjectedFaults(OpenedQueue{std::move(*spool), [stoppable] { stoppable->Stop(); }});
 }
 
-Result<std::unique_ptr<search::SearchStore>> OpenSearchStore(const Config& config) {
-  if (config.es_hosts.empty()) {
+Result<std::unique_ptr<search::SearchStore>> OpenSearchStore(const Config& config,
+                                                             metrics::Registry& registry) {
+  if (config.es_hosts.empty() && config.search_store == "sqlite") {
     auto store = search::sqlite::SqliteSearchStore::Open(config.data_dir / "search" / "search.db");
     if (!store) return tl::unexpected(store.error());
+    Log().Info("search store: SQLite FTS5 (SEARCH_STORE=sqlite)");
+    return std::unique_ptr<search::SearchStore>(std::move(*store));
+  }
+  if (config.es_hosts.empty()) {
+    // A data dir of the SQLite era keeps its search.db untouched beside the log store; the log
+    // store, new, resumes every partition from the start of the spool (README: migration).
+    const auto folder = config.data_dir / "search" / "logstore";
+    auto store = search::logstore::LogStore::Open(
+        {.directory = folder, .retention_bytes = config.search_retention_bytes}, registry);
+    if (!store) return tl::unexpected(store.error());
+    Log().Info("search store: embedded log store", {{"folder", folder.string()}});
     return std::unique_ptr<search::SearchStore>(std::move(*store));
   }
   std::vector<std::string> hosts;

@@ -27,8 +27,9 @@ struct OpenedQueue {
 [[nodiscard]] Result<OpenedQueue> OpenQueue(const Config& config, metrics::Registry& registry);
 
 /// Elasticsearch/OpenSearch when ES_HOSTS is set (bootstrapped: template, lifecycle, alias), the
-/// embedded SQLite store under the data folder otherwise.
-[[nodiscard]] Result<std::unique_ptr<search::SearchStore>> OpenSearchStore(const Config& config);
+/// embedded log store under the data folder otherwise (SQLite FTS5 with SEARCH_STORE=sqlite).
+[[nodiscard]] Result<std::unique_ptr<search::SearchStore>> OpenSearchStore(
+    const Config& config, metrics::Registry& registry);
 
 /// Null when no database is configured or it cannot be read; says so once.
 [[nodiscard]] std::unique_ptr<processor::GeoIpDatabase> OpenGeoIp(

@@ -271,8 +271,45 @@ std::vector<Setting> MakeSettings() {
        .field = &C::query_timeout},
       {.name = "auth-token",
        .env = "COLLECTOR_AUTH_TOKEN",
-       .description = "When set, POST /logs requires the header Authorization: Bearer <token>.",
+       .description = "A single token with every scope, in the default tenant (the tokens file's "
+                      "simpler predecessor; both may be set): Authorization: Bearer <token>.",
        .field = &C::auth_token},
+      {.name = "tokens-file",
+       .env = "TOKENS_FILE",
+       .description = "TOML file of tokens (SHA-256 digests) with their scopes (ingest, query, "
+                      "admin) and tenant (docs/SECURITY.md); when set every route but /healthz "
+                      "and /readyz needs a token. Reloaded on SIGHUP.",
+       .field = &C::tokens_file},
+      {.name = "metrics-auth",
+       .env = "METRICS_AUTH",
+       .description = "What GET /metrics needs when tokens are configured: open (nothing), or a "
+                      "token with the query or admin scope.",
+       .field = &C::metrics_auth,
+       .choices = {"open", "query", "admin"}},
+      {.name = "allow-unauthenticated",
+       .env = "ALLOW_UNAUTHENTICATED",
+       .description = "Lets logpipe listen on a non-loopback LISTEN_ADDRESS without any token "
+                      "configured (everyone who reaches it may write and read).",
+       .field = &C::allow_unauthenticated},
+      {.name = "redaction",
+       .env = "REDACTION",
+       .description = "on: the collector redacts PII (built-in detectors, and the rules of "
+                      "REDACTION_RULES_FILE) before events reach the queue.",
+       .field = &C::redaction,
+       .choices = {"off", "on"}},
+      {.name = "redaction-rules-file",
+       .env = "REDACTION_RULES_FILE",
+       .description = "TOML redaction rules (docs/SECURITY.md); setting it turns redaction on.",
+       .field = &C::redaction_rules_file},
+      {.name = "redaction-hash-key-file",
+       .env = "REDACTION_HASH_KEY_FILE",
+       .description = "File holding the secret key of the hash action (HMAC-SHA-256).",
+       .field = &C::redaction_hash_key_file},
+      {.name = "audit-log-file",
+       .env = "AUDIT_LOG_FILE",
+       .description = "JSON lines of admin actions (replay, tokens reload); empty: "
+                      "<data dir>/audit.jsonl.",
+       .field = &C::audit_log_file},
       {.name = "spool-partitions",
        .env = "SPOOL_PARTITIONS",
        .description = "Partitions of a new spool topic (existing topics keep theirs).",
@@ -312,11 +349,25 @@ std::vector<Setting> MakeSettings() {
        .field = &C::spool_allow_short_retention},
       {.name = "search-retention-days",
        .env = "SEARCH_RETENTION_DAYS",
-       .description = "Days a document is kept, by its timestamp: deleted by the embedded store, "
-                      "or the delete phase of the Elasticsearch/OpenSearch lifecycle.",
+       .description = "Days a document stays searchable after it ARRIVED (never counted from its "
+                      "own timestamp): whole parts of the embedded store are dropped, or the "
+                      "delete phase of the Elasticsearch/OpenSearch lifecycle (index age).",
        .field = &C::search_retention_days,
        .min = 1,
        .max = 36'500},
+      {.name = "search-retention-bytes",
+       .env = "SEARCH_RETENTION_BYTES",
+       .description = "Size cap of the embedded log store's parts; the oldest-arrived parts are "
+                      "dropped first (0: no cap).",
+       .field = &C::search_retention_bytes,
+       .min = 0},
+      {.name = "search-store",
+       .env = "SEARCH_STORE",
+       .description = "Embedded search store when ES_HOSTS is not set: logstore (logpipe's own, "
+                      "the default) or sqlite (the former SQLite FTS5 store, <data "
+                      "dir>/search/search.db).",
+       .field = &C::search_store,
+       .choices = {"logstore", "sqlite"}},
       {.name = "geoip-db-path",
        .env = "GEOIP_DB_PATH",
        .description = "GeoIP database: a MaxMind DB (.mmdb) file, or a folder whose .mmdb files "
@@ -351,7 +402,8 @@ std::vector<Setting> MakeSettings() {
        .field = &C::aws_secret_access_key},
       {.name = "batch-size",
        .env = "BATCH_SIZE",
-       .description = "Events per archive batch and partition.",
+       .description = "Events per archive batch and partition (objects close earlier at "
+                      "BATCH_MAX_BYTES or BATCH_TIMEOUT_SECONDS).",
        .field = &C::batch_size,
        .min = 1,
        .max = 10'000'000},
@@ -368,7 +420,9 @@ std::vector<Setting> MakeSettings() {
        .max = 86'400},
       {.name = "archive-compression",
        .env = "ARCHIVE_COMPRESSION",
-       .description = "Compression of archive objects.",
+       .description = "Compression of archive objects: zstd (level 3, the default: a fraction of "
+                      "gzip's CPU per event) or gzip (libdeflate level 6, the seed's format, ~5 "
+                      "us per 450-byte event).",
        .field = &C::archive_compression,
        .choices = {"gzip", "zstd"}},
       {.name = "kafka-brokers",

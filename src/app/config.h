@@ -41,6 +41,13 @@ struct Config {
   uint32_t drain_timeout_seconds = 10;
   uint64_t max_inflight_bytes = 256ULL * 1024 * 1024;
   Secret auth_token;
+  std::filesystem::path tokens_file;  ///< Empty: no tokens file.
+  std::string metrics_auth = "open";  ///< open, query or admin: what /metrics needs.
+  bool allow_unauthenticated = false;
+  std::filesystem::path audit_log_file;  ///< Empty: `<data_dir>/audit.jsonl`.
+  std::string redaction = "off";         ///< on: built-in detectors (and the rules file's rules).
+  std::filesystem::path redaction_rules_file;
+  std::filesystem::path redaction_hash_key_file;
   std::optional<uint16_t> query_port;  ///< Unset: the query API is on the ingest port.
   uint32_t query_threads = 2;
   uint32_t query_max_concurrent = 8;
@@ -54,6 +61,8 @@ struct Config {
   /// Lets SPOOL_RETENTION be under an hour (tests); age retention deletes unconsumed records.
   bool spool_allow_short_retention = false;
   uint32_t search_retention_days = 30;
+  uint64_t search_retention_bytes = 0;  ///< 0: no size cap.
+  std::string search_store = "logstore";
   std::filesystem::path geoip_db_path;
   std::filesystem::path archive_dir;  ///< Empty: `<data_dir>/archive`.
   std::string s3_endpoint;            ///< Empty: the local folder.
@@ -61,10 +70,10 @@ struct Config {
   std::string s3_region = "us-east-1";
   std::string aws_access_key_id;
   Secret aws_secret_access_key;
-  uint32_t batch_size = 100;
+  uint32_t batch_size = 10'000;
   uint64_t batch_max_bytes = 16ULL * 1024 * 1024;
   uint32_t batch_timeout_seconds = 60;
-  std::string archive_compression = "gzip";
+  std::string archive_compression = "zstd";
   std::string log_level = "info";
   std::string kafka_brokers;            ///< KAFKA_BROKERS, as the collector names it.
   std::string kafka_bootstrap_servers;  ///< KAFKA_BOOTSTRAP_SERVERS, as the consumers name it.

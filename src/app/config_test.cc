@@ -19,6 +19,22 @@ TEST(ConfigTest, DefaultsMatchTheDesign) {
   EXPECT_EQ(config.spool_partitions, 8u);
   EXPECT_EQ(config.spool_retention, std::chrono::hours(24 * 7));
   EXPECT_EQ(config.search_retention_days, 30u);
+  EXPECT_EQ(config.search_retention_bytes, 0u);
+  EXPECT_EQ(config.search_store, "logstore");
+}
+
+TEST(ConfigTest, ChoosesTheEmbeddedSearchStoreAndItsSizeCap) {
+  Config config;
+  EXPECT_TRUE(LoadConfig(std::nullopt,
+                         {{"SEARCH_STORE", "sqlite"}, {"SEARCH_RETENTION_BYTES", "2GiB"}}, {},
+                         config)
+                  .empty());
+  EXPECT_EQ(config.search_store, "sqlite");
+  EXPECT_EQ(config.search_retention_bytes, 2ULL << 30);
+  Config refused;
+  const auto problems = LoadConfig(std::nullopt, {{"SEARCH_STORE", "lucene"}}, {}, refused);
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_NE(problems[0].find("SEARCH_STORE"), std::string::npos) << problems[0];
 }
 
 TEST(ConfigTest, FlagsBeatEnvironmentWhichBeatsTheFile) {

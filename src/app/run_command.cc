@@ -1,5 +1,7 @@
 #include "app/run_command.h"
 
+#include <arpa/inet.h>
+
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
@@ -15,16 +17,20 @@
 #include "app/components.h"
 #include "app/signals.h"
 #include "archiver/archiver.h"
+#include "collector/collector.h"
 #include "collector/collector_metrics.h"
-#include "collector/ingest_handler.h"
+#include "core/file_util.h"
 #include "core/logging.h"
 #include "core/process_metrics.h"
-#include "http/bearer_token.h"
 #include "http/server.h"
 #include "processor/processor.h"
 #include "search/elastic/elastic_search_store.h"
 #include "search/retention.h"
 #include "search/sqlite/sqlite_search_store.h"
+#include "security/audit_log.h"
+#include "security/authenticator.h"
+#include "security/rate_limiter.h"
+#include "security/redactor.h"
 
 namespace lp::app {
 namespace {
@@ -70,26 +76,34 @@ struct ProcessorParts {
   std::unique_ptr<processor::DeadLetters> dead_letters;
   std::unique_ptr<api::DlqApi> dlq_api;
 
-  /// The query, replay and pipeline APIs and the web UI over them. Every /api route needs the
-  /// token when one is configured (COLLECTOR_AUTH_TOKEN), until scoped tokens exist: the query
-  /// API reads every log, and replay makes the process work. The page itself stays open: it
-  /// asks for the token.
-  [[nodiscard]] std::vector<http::Route> QueryRoutes(const http::BearerToken& token) {
+  /// The query, replay and pipeline APIs and the web UI over them, each route needing its
+  /// scope (DESIGN §3's route x credential table): the query API reads its tenant's logs,
+  /// replay makes the process work (and is audited), the pipeline status shows every tenant's
+  /// numbers. The page itself stays open: it asks for the token.
+  /// `non_html_root` answers `GET /` to clients that do not ask for the page.
+  [[nodiscard]] std::vector<http::Route> QueryRoutes(const security::Authenticator& auth,
+                                                     security::AuditLog& audit,
+                                                     const http::Handler& non_html_root) {
+    using security::Scope;
     std::vector<http::Route> routes;
-    const auto add = [&](http::Route route) {
-      routes.push_back(http::RequireToken(token, std::move(route)));
+    const auto add = [&](Scope scope, http::Route route) {
+      routes.push_back(security::RequireScope(auth, scope, std::move(route)));
     };
-    add(RouteTo("GET", "/api/search", *search_api, &api::SearchApi::HandleSearch));
-    add(RouteTo("GET", "/api/histogram", *search_api, &api::SearchApi::HandleHistogram));
-    add(RouteTo("GET", "/api/facets", *search_api, &api::SearchApi::HandleFacets));
-    add(RouteTo("GET", "/api/context", *search_api, &api::SearchApi::HandleContext));
-    add(RouteTo("GET", "/api/tail", *search_api, &api::SearchApi::HandleTail));
-    add(RouteTo("POST", "/api/replay", *replay_api, &api::ReplayApi::HandleStart));
-    add(RouteTo("GET", "/api/replay", *replay_api, &api::ReplayApi::HandleStatus));
-    add(RouteTo("GET", "/api/pipeline", *pipeline_api, &api::PipelineApi::HandleStatus));
-    add(RouteTo("GET", "/api/dlq", *dlq_api, &api::DlqApi::HandleNewest));
-    add(RouteTo("POST", "/api/dlq/redrive", *dlq_api, &api::DlqApi::HandleRedrive));
-    for (auto& route : api::WebUiRoutes(api::AnswerNoPage)) routes.push_back(std::move(route));
+    add(Scope::kQuery, RouteTo("GET", "/api/search", *search_api, &api::SearchApi::HandleSearch));
+    add(Scope::kQuery,
+        RouteTo("GET", "/api/histogram", *search_api, &api::SearchApi::HandleHistogram));
+    add(Scope::kQuery, RouteTo("GET", "/api/facets", *search_api, &api::SearchApi::HandleFacets));
+    add(Scope::kQuery, RouteTo("GET", "/api/context", *search_api, &api::SearchApi::HandleContext));
+    add(Scope::kQuery, RouteTo("GET", "/api/tail", *search_api, &api::SearchApi::HandleTail));
+    add(Scope::kAdmin, security::Audited(audit, RouteTo("POST", "/api/replay", *replay_api,
+                                                        &api::ReplayApi::HandleStart)));
+    add(Scope::kAdmin, RouteTo("GET", "/api/replay", *replay_api, &api::ReplayApi::HandleStatus));
+    add(Scope::kAdmin,
+        RouteTo("GET", "/api/pipeline", *pipeline_api, &api::PipelineApi::HandleStatus));
+    add(Scope::kAdmin, RouteTo("GET", "/api/dlq", *dlq_api, &api::DlqApi::HandleNewest));
+    add(Scope::kAdmin, security::Audited(audit, RouteTo("POST", "/api/dlq/redrive", *dlq_api,
+                                                        &api::DlqApi::HandleRedrive)));
+    for (auto& route : api::WebUiRoutes(non_html_root)) routes.push_back(std::move(route));
     return routes;
   }
   /// Ends tails and queries, before the servers carrying their routes stop.
@@ -109,7 +123,7 @@ Result<ProcessorParts> StartProcessor(const Config& config, queue::Queue& queue,
                                       queue::ConsumerLagMetrics& lag_metrics,
                                       Readiness& readiness) {
   ProcessorParts parts;
-  auto store = OpenSearchStore(config);
+  auto store = OpenSearchStore(config, registry);
   if (!store) return tl::unexpected(store.error());
   parts.store = std::move(*store);
   if (config.es_hosts.empty()) {
@@ -189,6 +203,13 @@ Result<ArchiverParts> StartArchiver(const Config& config, queue::Queue& queue,
   return parts;
 }
 
+bool IsLoopback(const std::string& address) {
+  in_addr v4{};
+  if (inet_pton(AF_INET, address.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6{};
+  return inet_pton(AF_INET6, address.c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
+}
+
 std::string HostForUrl(const std::string& address) {
   return address.find(':') != std::string::npos ? "[" + address + "]" : address;
 }
@@ -245,7 +266,43 @@ int RunRole(const Config& config, Role role) {
   queue::Queue& queue = *opened->queue;
   queue::ConsumerLagMetrics lag_metrics(registry);
   Readiness readiness;
-  const http::BearerToken api_token(config.auth_token.reveal());
+
+  security::AuthMetrics auth_metrics(registry);
+  security::Authenticator auth(config.tokens_file, config.auth_token.reveal(), auth_metrics);
+  security::RateLimiter rate_limiter(registry);
+  if (auto loaded = auth.Reload(); !loaded) {
+    Log().Error("cannot read the tokens", {{"error", loaded.error().message}});
+    return 2;
+  } else if (auth.enabled()) {
+    rate_limiter.SetLimits((*loaded)->limits());
+    Log().Info("authentication on",
+               {{"tokens", std::to_string((*loaded)->tokens().size())},
+                {"rate_limited_tenants", std::to_string((*loaded)->limits().size())}});
+  } else if (IsLoopback(config.listen_address)) {
+    Log().Warn(
+        "no tokens configured (TOKENS_FILE, COLLECTOR_AUTH_TOKEN): every route is open, "
+        "so logpipe listens on loopback only",
+        {{"listen_address", config.listen_address}});
+  } else if (!config.allow_unauthenticated) {
+    Log().Error(
+        "LISTEN_ADDRESS is not a loopback address and no tokens are configured: set "
+        "TOKENS_FILE (or COLLECTOR_AUTH_TOKEN), or ALLOW_UNAUTHENTICATED=true to let "
+        "anyone who reaches logpipe write and read",
+        {{"listen_address", config.listen_address}});
+    return 2;
+  } else {
+    Log().Warn(
+        "no tokens configured and ALLOW_UNAUTHENTICATED=true: anyone who reaches "
+        "logpipe may write and read",
+        {{"listen_address", config.listen_address}});
+  }
+  auto audit = security::AuditLog::Open(
+      config.audit_log_file.empty() ? config.data_dir / "audit.jsonl" : config.audit_log_file,
+      registry);
+  if (!audit) {
+    Log().Error("cannot open the audit log", {{"error", audit.error().message}});
+    return 2;
+  }
 
   std::optional<ProcessorParts> processor;
   if (processes) {
@@ -266,22 +323,49 @@ int RunRole(const Config& config, Role role) {
     archiver = std::move(*started);
   }
 
+  std::unique_ptr<security::Redactor> redactor;
+  if (collects && (config.redaction == "on" || !config.redaction_rules_file.empty())) {
+    std::string hash_key;
+    if (!config.redaction_hash_key_file.empty()) {
+      auto key = ReadWholeFile(config.redaction_hash_key_file);
+      if (!key || key->empty()) {
+        Log().Error("cannot read REDACTION_HASH_KEY_FILE",
+                    {{"path", config.redaction_hash_key_file.string()},
+                     {"error", key ? "the file is empty" : key.error().message}});
+        return 2;
+      }
+      hash_key = std::move(*key);
+    }
+    auto created = security::Redactor::Create(
+        {.rules_file = config.redaction_rules_file, .hash_key = std::move(hash_key)}, registry);
+    if (!created) {
+      Log().Error("cannot load the redaction rules", {{"error", created.error().message}});
+      return 2;
+    }
+    redactor = std::move(*created);
+  }
   std::unique_ptr<collector::CollectorMetrics> collector_metrics;
-  std::unique_ptr<collector::IngestHandler> ingest;
+  std::unique_ptr<collector::Collector> ingest;
   std::unique_ptr<http::Server> ingest_server;
   if (collects) {
     collector_metrics = std::make_unique<collector::CollectorMetrics>(registry);
-    ingest = std::make_unique<collector::IngestHandler>(
-        collector::IngestOptions{
-            .topic = config.input_topic,
+    ingest = std::make_unique<collector::Collector>(
+        collector::CollectorOptions{
+            .ingest = {.topic = config.input_topic,
+                       .rate_limiter = &rate_limiter,
+                       .redactor = redactor.get()},
             .decode = {.max_body_bytes = config.max_body_bytes,
-                       .event_limits = {.max_event_bytes = config.max_event_bytes}},
-            .auth_token = config.auth_token.reveal()},
-        queue, *collector_metrics);
+                       .event_limits = {.max_event_bytes = config.max_event_bytes}}},
+        auth, queue, *collector_metrics);
     auto routes = HealthRoutes(queue, readiness);
-    routes.push_back(RouteTo("POST", "/logs", *ingest, &collector::IngestHandler::HandleLogs));
+    for (auto& route : ingest->Routes()) routes.push_back(std::move(route));
     if (processor && !config.query_port) {
-      for (auto& route : processor->QueryRoutes(api_token)) routes.push_back(std::move(route));
+      for (auto& route : processor->QueryRoutes(auth, **audit, ingest->RootHandler())) {
+        routes.push_back(std::move(route));
+      }
+    } else {
+      // No web UI on this port: every GET / is a shipper's probe.
+      routes.push_back(http::Route{"GET", "/", ingest->RootHandler()});
     }
     const size_t threads = config.http_threads != 0
                                ? config.http_threads
@@ -302,9 +386,15 @@ int RunRole(const Config& config, Role role) {
   }
 
   auto metrics_routes = HealthRoutes(queue, readiness);
-  metrics_routes.push_back(MetricsRoute(registry));
+  if (config.metrics_auth == "open") {
+    metrics_routes.push_back(MetricsRoute(registry));
+  } else {
+    metrics_routes.push_back(security::RequireScope(
+        auth, security::ParseScope(config.metrics_auth).value_or(security::Scope::kAdmin),
+        MetricsRoute(registry)));
+  }
   if (processor && !collects && !config.query_port) {
-    for (auto& route : processor->QueryRoutes(api_token)) {
+    for (auto& route : processor->QueryRoutes(auth, **audit, api::AnswerNoPage)) {
       metrics_routes.push_back(std::move(route));
     }
   }
@@ -322,7 +412,7 @@ int RunRole(const Config& config, Role role) {
                             .idle_timeout = config.http_idle_timeout,
                             .header_timeout = config.http_header_timeout,
                             .body_timeout = config.http_body_timeout},
-        processor->QueryRoutes(api_token), http_metrics);
+        processor->QueryRoutes(auth, **audit, api::AnswerNoPage), http_metrics);
   }
   // Probes and scrapes have a port of their own with its own small capacity: idle and slow
   // connections make room for them, so a flood on the ingest port never fails liveness.
@@ -360,7 +450,21 @@ int RunRole(const Config& config, Role role) {
   }
   std::fflush(stdout);
 
-  const int signal_number = WaitForTerminationSignal();
+  const int signal_number = WaitForTerminationSignal([&] {
+    auto reloaded = auth.Reload();
+    const std::string count = reloaded ? std::to_string((*reloaded)->tokens().size()) : "";
+    (*audit)->Record(
+        "reload tokens",
+        {{"token", "SIGHUP"},
+         {"result", reloaded ? count + " tokens" : "failed: " + reloaded.error().message}});
+    if (reloaded) {
+      rate_limiter.SetLimits((*reloaded)->limits());
+      Log().Info("tokens reloaded", {{"tokens", count}});
+    } else {
+      Log().Error("tokens not reloaded: the previous tokens stay in use",
+                  {{"error", reloaded.error().message}});
+    }
+  });
   Log().Info("stopping", {{"signal", std::to_string(signal_number)}});
   // The whole drain is bounded: past DRAIN_TIMEOUT_SECONDS the process exits anyway. That loses
   // nothing acknowledged (it is in the queue already); an unfinished batch is redone by whoever

@@ -1,12 +1,15 @@
 #pragma once
 
+#include <functional>
+
 namespace lp::app {
 
-/// Blocks SIGINT and SIGTERM in the calling thread and every thread it starts afterwards, so that
-/// only WaitForTerminationSignal sees them. Call first thing in main.
+/// Blocks SIGINT, SIGTERM and SIGHUP in the calling thread and every thread it starts
+/// afterwards, so that only WaitForTerminationSignal sees them. Call first thing in main.
 void BlockTerminationSignals();
 
-/// Waits for SIGINT or SIGTERM and returns its number.
-int WaitForTerminationSignal();
+/// Waits for SIGINT or SIGTERM and returns its number; each SIGHUP meanwhile calls `on_hangup`
+/// (reloading what can be reloaded) on the calling thread.
+int WaitForTerminationSignal(const std::function<void()>& on_hangup);
 
 }  // namespace lp::app

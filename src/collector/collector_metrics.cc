@@ -21,8 +21,20 @@ CollectorMetrics::CollectorMetrics(metrics::Registry& registry)
                           .AddCounter("logs_rejected_total",
                                       "Events refused by validation (answered per event).")
                           .WithLabels({})),
-      requests_failed(registry.AddCounter("ingest_requests_failed_total",
-                                          "POST /logs requests refused as a whole, by reason.",
-                                          {"reason"})) {}
+      requests_failed(registry.AddCounter(
+          "ingest_requests_failed_total",
+          "Ingest requests (of any protocol) refused as a whole, by reason.", {"reason"})),
+      produced_by_protocol(registry.AddCounter(
+          "logs_produced_by_protocol_total",
+          "Events written to the queue and acknowledged by it, by the protocol that brought them.",
+          {"protocol"})),
+      rejected_by_protocol(registry.AddCounter(
+          "logs_rejected_by_protocol_total",
+          "Events refused by validation, by the protocol that brought them.", {"protocol"})) {}
+
+ProtocolMetrics CollectorMetrics::ForProtocol(const std::string& protocol) {
+  return ProtocolMetrics{produced_by_protocol.WithLabels({protocol}),
+                         rejected_by_protocol.WithLabels({protocol})};
+}
 
 }  // namespace lp::collector

@@ -1,10 +1,21 @@
 #include "collector/ingest_handler.h"
 
-#include <chrono>
-
 #include "core/json_escape.h"
 
 namespace lp::collector {
+namespace {
+
+// 429 over a rate, 503 under backpressure (both with Retry-After), 500 for a permanent failure.
+http::Response NotStoredResponse(const StoreOutcome& outcome) {
+  unsigned status = 500;
+  if (outcome.kind == StoreOutcome::Kind::kRateLimited) status = 429;
+  if (outcome.kind == StoreOutcome::Kind::kRetryLater) status = 503;
+  auto response = http::ErrorResponse(status, outcome.message);
+  if (status != 500) response.headers.emplace_back("Retry-After", outcome.RetryAfter());
+  return response;
+}
+
+}  // namespace
 
 std::string SummaryJson(const DecodedBatch& batch) {
   std::string out = "{\"accepted\":" + std::to_string(batch.events.size()) +
@@ -25,90 +36,45 @@ std::string SummaryJson(const DecodedBatch& batch) {
   return out;
 }
 
-IngestHandler::IngestHandler(IngestOptions options, queue::Producer& producer,
-                             CollectorMetrics& metrics)
-    : options_(std::move(options)),
-      token_(options_.auth_token),
-      producer_(producer),
-      metrics_(metrics) {}
-
-std::unique_ptr<IngestHandler::Decoding> IngestHandler::Borrow() {
-  {
-    std::lock_guard lock(pool_mutex_);
-    if (!pool_.empty()) {
-      auto decoding = std::move(pool_.back());
-      pool_.pop_back();
-      return decoding;
-    }
-  }
-  auto decoding = std::make_unique<Decoding>();
-  decoding->decoder = std::make_unique<RequestDecoder>(options_.decode);
-  return decoding;
-}
-
-void IngestHandler::Return(std::unique_ptr<Decoding> decoding) {
-  // Buffers that grew for an unusually large request are not worth keeping.
-  constexpr size_t kKeepBytes = 4 * 1024 * 1024;
-  if (decoding->batch.json.capacity() > kKeepBytes) decoding->batch = DecodedBatch{};
-  std::lock_guard lock(pool_mutex_);
-  pool_.push_back(std::move(decoding));
-}
+IngestHandler::IngestHandler(DecodeOptions options, IngestPipeline& pipeline)
+    : pipeline_(pipeline),
+      metrics_(pipeline.metrics().ForProtocol("logs")),
+      pool_(
+          [options] {
+            auto decoding = std::make_unique<Decoding>();
+            decoding->decoder = std::make_unique<RequestDecoder>(options);
+            return decoding;
+          },
+          [](const Decoding& decoding) {
+            return decoding.batch.json.capacity() <= kPooledBufferBytes;
+          }) {}
 
 void IngestHandler::HandleLogs(http::Request& request, http::Responder respond) {
-  if (!token_.Allows(request.authorization)) {
-    metrics_.requests_failed.WithLabels({"unauthorized"}).Increment();
-    return respond(http::UnauthorizedResponse());
+  if (auto refused = pipeline_.AdmitBody(request.tenant, request.body.size())) {
+    return respond(NotStoredResponse(*refused));
   }
-  auto decoding = Borrow();
+  auto decoding = pool_.Borrow();
   DecodedBatch& batch = decoding->batch;
   auto decoded = decoding->decoder->Decode(request.content_type, request.content_encoding,
-                                           request.body, batch);
+                                           request.body, batch, request.tenant);
   if (!decoded) {
-    metrics_.requests_failed.WithLabels({std::to_string(decoded.error().status)}).Increment();
-    Return(std::move(decoding));
+    pipeline_.CountFailedRequest(std::to_string(decoded.error().status));
     return respond(http::ErrorResponse(decoded.error().status, decoded.error().message));
   }
-  metrics_.events_rejected.Increment(batch.rejected);
   if (batch.events.empty()) {
-    metrics_.requests_failed.WithLabels({"no_valid_event"}).Increment();
-    http::Response response;
-    response.status = 400;
-    response.body = SummaryJson(batch);
-    Return(std::move(decoding));
-    return respond(std::move(response));
+    pipeline_.CountFailedRequest("no_valid_event");
   }
-
-  const auto received_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                               std::chrono::system_clock::now().time_since_epoch())
-                               .count();
-  std::vector<queue::OutgoingRecord> records;
-  records.reserve(batch.events.size());
-  for (const auto& event : batch.events) {
-    records.push_back(queue::OutgoingRecord{batch.Key(event), batch.Json(event), received_ms, {}});
-  }
-  const size_t accepted = batch.events.size();
-  std::string summary = SummaryJson(batch);
-  const auto started = std::chrono::steady_clock::now();
-  producer_.Produce(
-      options_.topic, records,
-      [this, accepted, started, summary = std::move(summary),
-       respond = std::move(respond)](Result<void> result) mutable {
-        if (!result) {
-          metrics_.producer_errors.Increment(accepted);
-          auto response = http::ErrorResponse(result.error().retryable() ? 503 : 500,
-                                              "events not stored: " + result.error().message);
-          if (result.error().retryable()) response.headers.emplace_back("Retry-After", "1");
-          return respond(std::move(response));
-        }
-        metrics_.logs_produced.Increment(accepted);
-        metrics_.produce_latency.Observe(
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-        http::Response response;
-        response.status = 202;
-        response.body = std::move(summary);
-        respond(std::move(response));
-      });
-  Return(std::move(decoding));
+  pipeline_.Store(metrics_, request.tenant, batch,
+                  [summary = SummaryJson(batch), any_accepted = !batch.events.empty(),
+                   respond = std::move(respond)](const StoreOutcome& outcome) mutable {
+                    if (outcome.kind != StoreOutcome::Kind::kStored) {
+                      return respond(NotStoredResponse(outcome));
+                    }
+                    http::Response response;
+                    response.status = any_accepted ? 202 : 400;
+                    response.body = std::move(summary);
+                    respond(std::move(response));
+                  });
 }
 
 }  // namespace lp::collector

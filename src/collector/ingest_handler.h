@@ -1,32 +1,25 @@
 #pragma once
 
 #include <memory>
-#include <mutex>
 #include <string>
-#include <vector>
 
-#include "collector/collector_metrics.h"
+#include "collector/decoder_pool.h"
+#include "collector/ingest_pipeline.h"
 #include "collector/request_decoder.h"
-#include "http/bearer_token.h"
 #include "http/server.h"
-#include "queue/queue.h"
 
 namespace lp::collector {
 
-struct IngestOptions {
-  std::string topic = "app-logs";
-  DecodeOptions decode{};
-  /// When set, POST /logs requires `Authorization: Bearer <token>`.
-  std::string auth_token{};
-};
-
-/// POST /logs: decodes and validates a request's events, hands the accepted ones to the queue
-/// keyed by service, and answers only once the queue acknowledged them (DESIGN §3).
+/// POST /logs: decodes and validates a request's events, stamps each with the tenant
+/// authentication put in `request.tenant`, and stores the accepted ones through the
+/// IngestPipeline (rate limits, redaction, the queue keyed by service), answering only once the
+/// queue acknowledged them (DESIGN §3). Authentication is the route's (security::RequireScope),
+/// not the handler's.
 ///
 /// Thread-safe: server threads call it concurrently; each borrows a decoder from a pool.
 class IngestHandler {
  public:
-  IngestHandler(IngestOptions options, queue::Producer& producer, CollectorMetrics& metrics);
+  IngestHandler(DecodeOptions options, IngestPipeline& pipeline);
 
   void HandleLogs(http::Request& request, http::Responder respond);
 
@@ -35,15 +28,10 @@ class IngestHandler {
     std::unique_ptr<RequestDecoder> decoder;
     DecodedBatch batch;
   };
-  std::unique_ptr<Decoding> Borrow();
-  void Return(std::unique_ptr<Decoding> decoding);
 
-  const IngestOptions options_;
-  const http::BearerToken token_;
-  queue::Producer& producer_;
-  CollectorMetrics& metrics_;
-  std::mutex pool_mutex_;
-  std::vector<std::unique_ptr<Decoding>> pool_;
+  IngestPipeline& pipeline_;
+  ProtocolMetrics metrics_;
+  DecoderPool<Decoding> pool_;
 };
 
 /// The 202/400 body: {"accepted":N,"rejected":M,"errors":[{"index":i,"error":"..."}]}.

@@ -2,37 +2,22 @@
 
 #include <gtest/gtest.h>
 
+#include "collector/testing/recording_producer.h"
+
 namespace lp::collector {
 namespace {
 
-// Records what the handler hands to the queue; answers with a preset result.
-class RecordingProducer : public queue::Producer {
- public:
-  void Produce(std::string_view topic, std::span<const queue::OutgoingRecord> records,
-               queue::ProduceCallback done) override {
-    topic_ = std::string(topic);
-    for (const auto& record : records) {
-      keys_.emplace_back(record.key);
-      values_.emplace_back(record.value);
-    }
-    done(result_);
-  }
-
-  Result<void> result_;
-  std::string topic_;
-  std::vector<std::string> keys_;
-  std::vector<std::string> values_;
-};
+using test_support::RecordingProducer;
 
 class IngestHandlerTest : public testing::Test {
  protected:
   http::Response Post(std::string body, std::string content_type = "application/json",
-                      std::string authorization = "") {
+                      std::string tenant = "") {
     http::Request request;
     request.method = "POST";
     request.path = "/logs";
     request.content_type = std::move(content_type);
-    request.authorization = std::move(authorization);
+    request.tenant = std::move(tenant);
     request.body = std::move(body);
     http::Response answer;
     handler_->HandleLogs(request,
@@ -41,12 +26,15 @@ class IngestHandlerTest : public testing::Test {
   }
 
   void MakeHandler(IngestOptions options = {}) {
-    handler_ = std::make_unique<IngestHandler>(std::move(options), producer_, metrics_);
+    handler_.reset();
+    pipeline_ = std::make_unique<IngestPipeline>(std::move(options), producer_, metrics_);
+    handler_ = std::make_unique<IngestHandler>(DecodeOptions{}, *pipeline_);
   }
 
   metrics::Registry registry_;
   CollectorMetrics metrics_{registry_};
   RecordingProducer producer_;
+  std::unique_ptr<IngestPipeline> pipeline_;
   std::unique_ptr<IngestHandler> handler_;
 };
 
@@ -63,6 +51,8 @@ TEST_F(IngestHandlerTest, ProducesAcceptedEventsKeyedByServiceAndSummarizes) {
             std::vector<std::string>{R"({"service":"a","level":"info","message":"x"})"});
   EXPECT_EQ(metrics_.logs_produced.Value(), 1u);
   EXPECT_EQ(metrics_.events_rejected.Value(), 1u);
+  EXPECT_EQ(metrics_.ForProtocol("logs").logs_produced.Value(), 1u);
+  EXPECT_EQ(metrics_.ForProtocol("logs").logs_rejected.Value(), 1u);
 }
 
 TEST_F(IngestHandlerTest, AnswersBadRequestWhenNoEventIsValid) {
@@ -84,12 +74,45 @@ TEST_F(IngestHandlerTest, AnswersServiceUnavailableWithRetryAfterWhenTheQueueIsF
   EXPECT_EQ(metrics_.logs_produced.Value(), 0u);
 }
 
-TEST_F(IngestHandlerTest, RequiresTheBearerTokenWhenConfigured) {
-  MakeHandler({.auth_token = "s3cret"});
-  const std::string event = R"({"service":"a","level":"INFO","message":"x"})";
-  EXPECT_EQ(Post(event).status, 401u);
-  EXPECT_EQ(Post(event, "application/json", "Bearer wrong!").status, 401u);
-  EXPECT_EQ(Post(event, "application/json", "Bearer s3cret").status, 202u);
+TEST_F(IngestHandlerTest, StampsEachEventWithTheSendersTenant) {
+  MakeHandler();
+  const auto response = Post(R"({"service":"a","level":"INFO","message":"x","tenant":"forged"})"
+                             "\n"
+                             R"({"service":"b","level":"INFO","message":"y"})",
+                             "application/x-ndjson", "acme");
+  EXPECT_EQ(response.status, 202u);
+  EXPECT_EQ(producer_.values_,
+            (std::vector<std::string>{
+                R"({"tenant":"acme","service":"a","level":"INFO","message":"x"})",
+                R"({"tenant":"acme","service":"b","level":"INFO","message":"y"})"}));
+}
+
+TEST_F(IngestHandlerTest, WithoutAuthenticationDropsATenantTheSenderWrote) {
+  MakeHandler();
+  EXPECT_EQ(Post(R"({"tenant":"forged","service":"a","level":"INFO","message":"x"})").status, 202u);
+  EXPECT_EQ(producer_.values_,
+            std::vector<std::string>{R"({"service":"a","level":"INFO","message":"x"})"});
+}
+
+TEST_F(IngestHandlerTest, RefusesATenantOverItsRateWith429AndRetryAfter) {
+  security::RateLimiter limiter(registry_);
+  limiter.SetLimits({{"acme", security::RateLimit{.events_per_second = 2, .events_burst = 2}},
+                     {"tiny", security::RateLimit{.bytes_per_second = 10, .bytes_burst = 10}}});
+  MakeHandler({.rate_limiter = &limiter});
+  const std::string two = R"({"service":"a","level":"INFO","message":"x"})"
+                          "\n"
+                          R"({"service":"a","level":"INFO","message":"y"})";
+  EXPECT_EQ(Post(two, "application/x-ndjson", "acme").status, 202u);
+  const auto refused = Post(two, "application/x-ndjson", "acme");
+  EXPECT_EQ(refused.status, 429u);
+  ASSERT_EQ(refused.headers.size(), 1u);
+  EXPECT_EQ(refused.headers[0].first, "Retry-After");
+  EXPECT_EQ(producer_.values_.size(), 2u);  // the refused request left nothing in the queue
+  EXPECT_EQ(Post(two, "application/x-ndjson", "globex").status, 202u);  // other tenants unaffected
+  // Bytes are counted before decoding: a body the tenant cannot afford is not even parsed.
+  EXPECT_EQ(Post(two, "application/x-ndjson", "tiny").status, 202u);  // a full bucket lets one by
+  EXPECT_EQ(Post("not even JSON", "application/x-ndjson", "tiny").status, 429u);
+  EXPECT_EQ(metrics_.requests_failed.WithLabels({"rate_limited"}).Value(), 2u);
 }
 
 }  // namespace

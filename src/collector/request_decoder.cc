@@ -1,9 +1,6 @@
 #include "collector/request_decoder.h"
 
-#include <algorithm>
-#include <cstring>
-
-#include "core/decompress.h"
+#include "collector/body_decoding.h"
 
 namespace lp::collector {
 namespace {
@@ -24,17 +21,10 @@ std::string_view Trim(std::string_view text) {
   return text;
 }
 
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
 enum class MediaType { kJson, kNdjson, kUnsupported };
 
 MediaType ParseMediaType(std::string_view content_type) {
-  const std::string media = Lower(Trim(content_type.substr(0, content_type.find(';'))));
+  const std::string media = MediaTypeOf(content_type);
   if (media.empty() || media == "application/json") return MediaType::kJson;
   if (media == "application/x-ndjson" || media == "application/ndjson" ||
       media == "application/jsonlines" || media == "application/x-jsonlines") {
@@ -58,73 +48,9 @@ bool LooksLikeLines(std::string_view body) {
   return true;
 }
 
-bool IsParseError(std::string_view message) {
-  return message.starts_with("invalid JSON") || message.starts_with("invalid UTF-8");
-}
-
 }  // namespace
 
-void DecodedBatch::Clear() {
-  json.clear();
-  keys.clear();
-  events.clear();
-  errors.clear();
-  rejected = 0;
-}
-
-RequestDecoder::RequestDecoder(DecodeOptions options)
-    : options_(options), validator_(options.event_limits) {}
-
-void RequestDecoder::Reject(size_t index, std::string message, DecodedBatch& out) const {
-  ++out.rejected;
-  if (out.errors.size() < options_.max_listed_errors) {
-    out.errors.push_back(EventError{index, std::move(message)});
-  }
-}
-
-void RequestDecoder::AddEvent(std::string_view raw, size_t index, size_t byte_offset,
-                              DecodedBatch& out) {
-  const size_t max_bytes = options_.event_limits.max_event_bytes;
-  if (raw.size() > max_bytes) {
-    return Reject(index,
-                  "event is " + std::to_string(raw.size()) + " bytes, over the " +
-                      std::to_string(max_bytes) + "-byte limit",
-                  out);
-  }
-  // An event goes to the queue as received, on one line: only line breaks between tokens (a
-  // pretty-printed event) are worth a copy to remove. `raw` lies inside the padded body, so it
-  // can be parsed in place.
-  std::string_view compact = raw;
-  // Two memchr scans: std::string_view::find_first_of tests each byte against the set in turn.
-  if (std::memchr(raw.data(), '\n', raw.size()) != nullptr ||
-      std::memchr(raw.data(), '\r', raw.size()) != nullptr) {
-    scratch_.resize(raw.size() + simdjson::SIMDJSON_PADDING);
-    size_t compact_length = 0;
-    if (simdjson::minify(raw.data(), raw.size(), scratch_.data(), compact_length) !=
-        simdjson::SUCCESS) {
-      return Reject(index,
-                    "invalid JSON (event starts at byte " + std::to_string(byte_offset) + ")", out);
-    }
-    compact = std::string_view(scratch_.data(), compact_length);
-  }
-  auto event = validator_.ValidatePadded(compact);
-  if (!event) {
-    std::string message = std::move(event.error().message);
-    if (IsParseError(message)) {
-      message += " (event starts at byte " + std::to_string(byte_offset) + ")";
-    }
-    return Reject(index, std::move(message), out);
-  }
-  AcceptedEvent accepted;
-  accepted.index = index;
-  accepted.json_offset = static_cast<uint32_t>(out.json.size());
-  accepted.json_length = static_cast<uint32_t>(compact.size());
-  accepted.key_offset = static_cast<uint32_t>(out.keys.size());
-  accepted.key_length = static_cast<uint32_t>(event->service.size());
-  out.json.append(compact);
-  out.keys.append(event->service);
-  out.events.push_back(accepted);
-}
+RequestDecoder::RequestDecoder(DecodeOptions options) : options_(options), builder_(options_) {}
 
 void RequestDecoder::DecodeLines(std::string_view body, DecodedBatch& out) {
   size_t index = 0;
@@ -135,7 +61,7 @@ void RequestDecoder::DecodeLines(std::string_view body, DecodedBatch& out) {
     const auto untrimmed = body.substr(start, end - start);
     const auto line = Trim(untrimmed);
     if (!line.empty()) {
-      AddEvent(line, index++, start + static_cast<size_t>(line.data() - untrimmed.data()), out);
+      builder_.Add(line, index++, start + static_cast<size_t>(line.data() - untrimmed.data()), out);
     }
     start = end + 1;
   }
@@ -181,11 +107,11 @@ tl::expected<void, RequestFailure> RequestDecoder::DecodeArray(std::string_view 
     if (type != simdjson::ondemand::json_type::object) {
       static constexpr const char* kNames[] = {"an array", "an object", "a number",
                                                "a string", "a boolean", "null"};
-      Reject(index++,
-             std::string("event must be a JSON object, not ") +
-                 kNames[static_cast<int>(type) -
-                        static_cast<int>(simdjson::ondemand::json_type::array)],
-             out);
+      builder_.Reject(index++,
+                      std::string("event must be a JSON object, not ") +
+                          kNames[static_cast<int>(type) -
+                                 static_cast<int>(simdjson::ondemand::json_type::array)],
+                      out);
       continue;
     }
     simdjson::ondemand::object object;
@@ -198,7 +124,7 @@ tl::expected<void, RequestFailure> RequestDecoder::DecodeArray(std::string_view 
       if (document.current_location().get(location)) location = nullptr;
       return failure("invalid JSON body", code, location);
     }
-    AddEvent(raw, index++, body_offset + static_cast<size_t>(raw.data() - body.data()), out);
+    builder_.Add(raw, index++, body_offset + static_cast<size_t>(raw.data() - body.data()), out);
   }
   const char* trailing = nullptr;
   if (!document.current_location().get(trailing)) {
@@ -213,8 +139,10 @@ tl::expected<void, RequestFailure> RequestDecoder::DecodeArray(std::string_view 
 tl::expected<void, RequestFailure> RequestDecoder::Decode(std::string_view content_type,
                                                           std::string_view content_encoding,
                                                           const std::string& body,
-                                                          DecodedBatch& out) {
+                                                          DecodedBatch& out,
+                                                          std::string_view tenant) {
   out.Clear();
+  builder_.SetTenant(tenant);
   const MediaType media = ParseMediaType(content_type);
   if (media == MediaType::kUnsupported) {
     return tl::unexpected(
@@ -223,36 +151,10 @@ tl::expected<void, RequestFailure> RequestDecoder::Decode(std::string_view conte
                                 "application/x-ndjson"});
   }
 
-  std::string_view text = body;
-  size_t capacity = body.capacity();
-  const std::string encoding = Lower(Trim(content_encoding));
-  if (!encoding.empty() && encoding != "identity") {
-    ContentEncoding decoded_from;
-    if (encoding == "gzip" || encoding == "x-gzip") {
-      decoded_from = ContentEncoding::kGzip;
-    } else if (encoding == "zstd") {
-      decoded_from = ContentEncoding::kZstd;
-    } else {
-      return tl::unexpected(RequestFailure{415, "unsupported Content-Encoding \"" +
-                                                    std::string(content_encoding) +
-                                                    "\": use gzip, zstd or none"});
-    }
-    auto decompressed = Decompress(decoded_from, body, options_.max_body_bytes,
-                                   simdjson::SIMDJSON_PADDING, decompressed_);
-    if (!decompressed) {
-      const bool too_large = decompressed.error().failure == DecompressFailure::kTooLarge;
-      return tl::unexpected(RequestFailure{too_large ? 413u : 400u, decompressed.error().message});
-    }
-    text = decompressed_;
-    capacity = decompressed_.capacity();
-  }
-  if (capacity < text.size() + simdjson::SIMDJSON_PADDING) {
-    // Callers that could not pad (tests, fuzzers) pay for one copy.
-    decompressed_.assign(text);
-    decompressed_.reserve(text.size() + simdjson::SIMDJSON_PADDING);
-    text = decompressed_;
-    capacity = decompressed_.capacity();
-  }
+  auto decoded = DecodeBody(content_encoding, body, options_.max_body_bytes, decompressed_);
+  if (!decoded) return tl::unexpected(std::move(decoded.error()));
+  const std::string_view text = decoded->text;
+  const size_t capacity = decoded->capacity;
 
   const std::string_view trimmed = Trim(text);
   if (trimmed.empty()) {
@@ -280,7 +182,7 @@ tl::expected<void, RequestFailure> RequestDecoder::Decode(std::string_view conte
       break;
     }
     case Shape::kSingle:
-      AddEvent(trimmed, 0, static_cast<size_t>(trimmed.data() - text.data()), out);
+      builder_.Add(trimmed, 0, static_cast<size_t>(trimmed.data() - text.data()), out);
       break;
     case Shape::kLines:
       DecodeLines(text, out);

@@ -16,6 +16,7 @@
 
 #include "core/json_escape.h"
 #include "core/logging.h"
+#include "http/route_path.h"
 
 namespace lp::http {
 namespace {
@@ -141,7 +142,7 @@ struct Server::Impl {
   const Route* FindRoute(std::string_view method, std::string_view path, bool& path_known) const {
     path_known = false;
     for (const auto& route : routes) {
-      if (route.path != path) continue;
+      if (!RoutePathMatches(route.path, path)) continue;
       path_known = true;
       if (route.method == method) return &route;
     }

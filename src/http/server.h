@@ -28,6 +28,10 @@ struct Request {
   std::string accept;         ///< The Accept header (the web UI answers / only to text/html).
   std::string last_event_id;  ///< Server-Sent Events resume from here.
   std::string body;
+  /// Set by authentication (security::RequireScope) before the handler runs: the tenant of the
+  /// request's token and the token's name. Empty when authentication is off.
+  std::string tenant;
+  std::string principal;
 };
 
 inline constexpr size_t kBodyPadding = 64;

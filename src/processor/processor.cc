@@ -1,7 +1,9 @@
 #include "processor/processor.h"
 
+#include <algorithm>
 #include <future>
 #include <map>
+#include <set>
 
 #include "core/backoff.h"
 #include "core/logging.h"
@@ -94,6 +96,35 @@ void Processor::Work(std::stop_token stop, std::unique_ptr<queue::Consumer> cons
     }
   };
 
+  // Offsets are committed only up to what the store says is durable (a store may buffer
+  // writes and make them durable later); partitions already checked against the store's
+  // resume offsets.
+  std::map<int32_t, int64_t> committed;
+  std::set<int32_t> checked;
+  const auto commit_durable = [&](std::span<const search::SourceOffset> handled) {
+    auto durable = store_.Checkpoint(handled);
+    if (!durable) {
+      Log().Warn("search store checkpoint failed", {{"error", durable.error().message}});
+      return;
+    }
+    const auto assigned = consumer->Assignment();
+    std::vector<queue::OffsetCommit> commits;
+    for (const auto& position : *durable) {
+      if (std::find(assigned.begin(), assigned.end(), position.partition) == assigned.end()) {
+        continue;
+      }
+      auto [it, inserted] = committed.emplace(position.partition, position.next_offset);
+      if (!inserted && it->second == position.next_offset) continue;
+      it->second = position.next_offset;
+      commits.push_back({position.partition, position.next_offset, ""});
+    }
+    if (commits.empty()) return;
+    if (auto done = consumer->Commit(commits); !done) {
+      // Not fatal: the records come again and their ids make the rewrite harmless.
+      Log().Warn("commit failed", {{"error", done.error().message}});
+    }
+  };
+
   while (!stop.stop_requested()) {
     Result<std::vector<queue::ConsumedRecord>> polled = Retryable("not polled");
     const bool received = retry("poll the queue", [&]() -> Result<void> {
@@ -102,9 +133,34 @@ void Processor::Work(std::stop_token stop, std::unique_ptr<queue::Consumer> cons
       return {};
     });
     if (!received) return;
+    // A partition newly assigned resumes where the store is durable when that is before the
+    // group's committed offset (the store set a corrupt part aside, or is new).
+    const auto assigned = consumer->Assignment();
+    std::erase_if(checked, [&](int32_t partition) {
+      return std::find(assigned.begin(), assigned.end(), partition) == assigned.end();
+    });
+    for (const int32_t partition : assigned) {
+      if (!checked.insert(partition).second) continue;
+      const auto resume = store_.ResumeOffset(partition);
+      if (!resume) continue;
+      const auto group = consumer->Committed(partition);
+      if (group && *group && (*group)->next_offset <= *resume) continue;
+      if (auto sought = consumer->Seek(partition, *resume); !sought) {
+        Log().Error("cannot rewind to where the search store is durable",
+                    {{"partition", std::to_string(partition)}, {"error", sought.error().message}});
+        checked.erase(partition);
+        continue;
+      }
+      Log().Info("resuming where the search store is durable",
+                 {{"partition", std::to_string(partition)}, {"offset", std::to_string(*resume)}});
+      std::erase_if(*polled, [&](const auto& record) { return record.partition == partition; });
+    }
     lag.Polled(*polled);
     lag.Report(*consumer);
-    if (polled->empty()) continue;
+    if (polled->empty()) {
+      commit_durable({});
+      continue;
+    }
     const auto started = Clock::now();
     const auto& records = *polled;
     metrics_.ingested_events.Increment(records.size());
@@ -125,6 +181,8 @@ void Processor::Work(std::stop_token stop, std::unique_ptr<queue::Consumer> cons
       }
       documents.push_back(normalizer.Normalize(*event, record.value, DocumentId(record),
                                                record.timestamp_ms, ingested_at, geo));
+      documents.back().source_partition = record.partition;
+      documents.back().source_offset = record.offset;
       sources.push_back(&record);
     }
 
@@ -208,12 +266,9 @@ void Processor::Work(std::stop_token stop, std::unique_ptr<queue::Consumer> cons
     for (const auto& record : records) {
       next_offsets[record.partition] = std::max(next_offsets[record.partition], record.offset + 1);
     }
-    std::vector<queue::OffsetCommit> commits;
-    for (const auto& [partition, offset] : next_offsets) commits.push_back({partition, offset, ""});
-    if (auto committed = consumer->Commit(commits); !committed) {
-      // Not fatal: the records come again and their ids make the rewrite harmless.
-      Log().Warn("commit failed", {{"error", committed.error().message}});
-    }
+    std::vector<search::SourceOffset> handled;
+    for (const auto& [partition, offset] : next_offsets) handled.push_back({partition, offset});
+    commit_durable(handled);
     metrics_.processing_latency.Observe(
         std::chrono::duration<double>(Clock::now() - started).count());
   }

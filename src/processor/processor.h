@@ -37,7 +37,9 @@ struct ProcessorOptions {
 };
 
 /// Consumes the queue as consumer group `processor`: validate, normalize, enrich, write to the
-/// search store in batches, and commit offsets only once the store confirmed. Invalid events and
+/// search store in batches, and commit offsets only up to what the store reports durable
+/// (SearchStore::Checkpoint; at a newly assigned partition it rewinds to the store's
+/// ResumeOffset when that is before the committed offset). Invalid events and
 /// documents the store rejects go to the dead-letter topic with headers `error`, `stage`,
 /// `source_topic`, `source_partition`, `source_offset`. Transient failures are retried with
 /// exponential backoff and jitter; after `attempts_before_pause` the worker stops polling and

@@ -7,6 +7,7 @@
 
 #include "core/testing/temp_directory.h"
 #include "queue/spool/spool.h"
+#include "search/logstore/log_store.h"
 #include "search/sqlite/sqlite_search_store.h"
 
 namespace lp::processor {
@@ -37,8 +38,8 @@ class FlakyStore : public search::SearchStore {
                                size_t size) override {
     return real_.Facet(query, field, size);
   }
-  Result<uint64_t> DeleteOlderThan(int64_t before_ms) override {
-    return real_.DeleteOlderThan(before_ms);
+  Result<uint64_t> DeleteArrivedBefore(int64_t before_ms) override {
+    return real_.DeleteArrivedBefore(before_ms);
   }
   void Recover() { failures_.store(0); }
 
@@ -226,6 +227,64 @@ TEST_F(ProcessorTest, ReprocessingTheSameRecordsDoesNotDuplicateDocuments) {
   again.Stop();
   EXPECT_EQ(metrics_.es_write_success.Value(), 2u);
   EXPECT_EQ(store_->Search({})->total, 1u);
+}
+
+TEST_F(ProcessorTest, CommitsOnlyWhatTheStoreReportsDurable) {
+  auto opened = search::logstore::LogStore::Open(
+      {.directory = folder_.path() / "logstore", .background = false}, registry_);
+  ASSERT_TRUE(opened.has_value());
+  auto& logstore = **opened;
+  store_ = std::move(*opened);
+  Produce({R"({"service":"svc","level":"info","message":"one"})",
+           R"({"service":"svc","level":"info","message":"two"})"});
+  const auto lag = [&] {
+    double total = 0;
+    for (int32_t partition = 0; partition < queue::spool::SpoolOptions{}.partitions; ++partition) {
+      total += lag_metrics_.For("processor", partition).Value();
+    }
+    return total;
+  };
+  {
+    Processor processor({.poll_timeout = 20ms}, *spool_, *store_, metrics_, lag_metrics_);
+    ASSERT_TRUE(processor.Start().has_value());
+    ASSERT_EQ(WaitForDocuments(2), 2u);  // Searchable from the buffer...
+    // ...but not durable: polls go on and the group's lag stays.
+    const auto polls = metrics_.ingested_events.Value();
+    ASSERT_EQ(polls, 2u);
+    EXPECT_EQ(lag(), 2);
+    // Once a part holds them, the next poll commits.
+    ASSERT_TRUE(logstore.Flush().has_value());
+    const auto deadline = std::chrono::steady_clock::now() + 60s;
+    while (lag() != 0 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(20ms);
+    }
+    EXPECT_EQ(lag(), 0);
+  }
+  auto consumer = spool_->Subscribe("processor", "app-logs");
+  ASSERT_TRUE(consumer.has_value());
+  auto rest = (*consumer)->Poll(10, 100ms);
+  ASSERT_TRUE(rest.has_value());
+  EXPECT_TRUE(rest->empty());
+}
+
+TEST_F(ProcessorTest, RewindsToWhereTheStoreIsDurable) {
+  Produce({R"({"service":"svc","level":"info","message":"one"})",
+           R"({"service":"svc","level":"info","message":"two"})"});
+  {
+    // Indexed into SQLite and committed: the group is at the end.
+    Processor processor({.poll_timeout = 20ms}, *spool_, *store_, metrics_, lag_metrics_);
+    ASSERT_TRUE(processor.Start().has_value());
+    ASSERT_EQ(WaitForDocuments(2), 2u);
+  }
+  // A new log store (as after the move from SQLite, or a part set aside) has nothing durable:
+  // the processor reads the spool again from its start.
+  auto opened = search::logstore::LogStore::Open(
+      {.directory = folder_.path() / "logstore", .background = false}, registry_);
+  ASSERT_TRUE(opened.has_value());
+  store_ = std::move(*opened);
+  Processor processor({.poll_timeout = 20ms}, *spool_, *store_, metrics_, lag_metrics_);
+  ASSERT_TRUE(processor.Start().has_value());
+  EXPECT_EQ(WaitForDocuments(2), 2u);
 }
 
 }  // namespace

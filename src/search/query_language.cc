@@ -336,7 +336,8 @@ class Parser {
 std::optional<FieldKind> ClassifyField(std::string_view name) {
   if (name == "message") return FieldKind::kText;
   if (name == "timestamp") return FieldKind::kTimestamp;
-  for (const std::string_view keyword : {"service", "level", "host", "trace_id", "request_id"}) {
+  for (const std::string_view keyword :
+       {"service", "level", "host", "trace_id", "request_id", "tenant"}) {
     if (name == keyword) return FieldKind::kKeyword;
   }
   for (const auto& [prefix, kind] : {std::pair{std::string_view("labels."), FieldKind::kKeyword},

@@ -16,9 +16,9 @@ enum class FieldKind {
   /// with punctuation (`req-42`, `10.0.0.1`) is the phrase of the words it splits into; a phrase
   /// matches those words next to each other in order; `pay*` matches any word starting so.
   kText,
-  /// `service`, `level`, `host`, `trace_id`, `request_id`, `labels.<name>`, `geo.<name>`: the
-  /// whole string value, case-sensitively (`level` values are normalized to upper case by the
-  /// parser); `prefix*` matches values starting with the prefix. No ranges.
+  /// `service`, `level`, `host`, `trace_id`, `request_id`, `tenant`, `labels.<name>`,
+  /// `geo.<name>`: the whole string value, case-sensitively (`level` values are normalized to
+  /// upper case by the parser); `prefix*` matches values starting with the prefix. No ranges.
   kKeyword,
   /// `payload.<path>` (dots go into nested objects): the leaf there. A term or phrase matches a
   /// string leaf equal to it, a number leaf numerically equal to it (`payload.status:500`
@@ -31,7 +31,7 @@ enum class FieldKind {
 };
 
 /// The field a name refers to, or nullopt when the language has no such field. Accepts
-/// `message`, `timestamp`, `service`, `level`, `host`, `trace_id`, `request_id`, and
+/// `message`, `timestamp`, `service`, `level`, `host`, `trace_id`, `request_id`, `tenant`, and
 /// `labels.*`, `payload.*`, `geo.*` with a non-empty rest made of letters, digits, `_`, `-`,
 /// `@` and dots (no empty segment).
 [[nodiscard]] std::optional<FieldKind> ClassifyField(std::string_view name);

@@ -31,7 +31,7 @@ void Retention::Run(std::stop_token stop) {
   while (!stop.stop_requested()) {
     const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::system_clock::now().time_since_epoch());
-    const auto deleted = store_.DeleteOlderThan((now - max_age_).count());
+    const auto deleted = store_.DeleteArrivedBefore((now - max_age_).count());
     if (!deleted) {
       log.Warn("deleting old documents failed; trying again later",
                {{"error", deleted.error().message}});

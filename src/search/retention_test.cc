@@ -3,33 +3,40 @@
 #include <gtest/gtest.h>
 
 #include "core/testing/temp_directory.h"
-#include "search/sqlite/sqlite_search_store.h"
+#include "search/logstore/log_store.h"
 
 namespace lp::search {
 namespace {
 
 using namespace std::chrono_literals;
 
-TEST(RetentionTest, DeletesDocumentsOlderThanTheMaximumAge) {
+TEST(RetentionTest, DeletesWhatArrivedBeforeTheMaximumAgeWhateverItsTimestamp) {
   test_support::TempDirectory folder("search_retention");
-  auto store = sqlite::SqliteSearchStore::Open(folder.path() / "search.db");
-  ASSERT_TRUE(store.has_value());
   const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
                        std::chrono::system_clock::now().time_since_epoch())
                        .count();
   const int64_t day = 86'400'000;
-  std::vector<SearchDocument> documents;
-  for (const int64_t age_days : {40, 31, 29, 0}) {
-    SearchDocument document;
-    document.id = "doc-" + std::to_string(age_days);
-    document.timestamp_ms = now - age_days * day;
-    document.service = "web";
-    document.level = "INFO";
-    document.message = "m";
-    document.json = "{}";
-    documents.push_back(document);
-  }
-  ASSERT_TRUE((*store)->Write(documents).has_value());
+  int64_t arrival = now - 40 * day;
+  metrics::Registry registry;
+  auto store = logstore::LogStore::Open(
+      {.directory = folder.path(), .clock_ms = [&arrival] { return arrival; }, .background = false},
+      registry);
+  ASSERT_TRUE(store.has_value());
+  const auto write = [&](std::string id, int64_t timestamp_ms) {
+    SearchDocument document{.id = std::move(id),
+                            .timestamp_ms = timestamp_ms,
+                            .service = "web",
+                            .level = "INFO",
+                            .message = "m",
+                            .json = "{}"};
+    ASSERT_TRUE((*store)->Write(std::vector<SearchDocument>{document}).has_value());
+    ASSERT_TRUE((*store)->Flush().has_value());
+  };
+  write("arrived-40-days-ago-dated-now", now);
+  arrival = now - 29 * day;
+  write("arrived-29-days-ago-dated-years-ago", now - 3000 * day);
+  arrival = now;
+  write("arrived-now-dated-years-ago", now - 3000 * day);
 
   Retention retention(**store, std::chrono::hours(24 * 30), std::chrono::hours(1));
   retention.Start();
@@ -38,7 +45,9 @@ TEST(RetentionTest, DeletesDocumentsOlderThanTheMaximumAge) {
     std::this_thread::sleep_for(10ms);
   }
   retention.Stop();
-  EXPECT_EQ((*store)->Search({})->total, 2u);
+  const auto page = (*store)->Search({});
+  ASSERT_EQ(page->total, 2u);
+  for (const auto& hit : page->hits) EXPECT_NE(hit.id, "arrived-40-days-ago-dated-now");
 }
 
 }  // namespace

@@ -24,6 +24,18 @@ struct SearchDocument {
   std::string level{};
   std::string message{};
   std::string json{};
+  /// The queue record the document came from (-1: none), so that a store which makes writes
+  /// durable later knows which records to read again after losing a part (LogStore).
+  int32_t source_partition = -1;
+  int64_t source_offset = -1;
+};
+
+/// A position in the processor's input topic: every record of `partition` before `next_offset`.
+struct SourceOffset {
+  int32_t partition = 0;
+  int64_t next_offset = 0;
+
+  friend bool operator==(const SourceOffset&, const SourceOffset&) = default;
 };
 
 /// What became of one document of a batch; a rejected one will never be accepted as it is.
@@ -152,6 +164,12 @@ struct Facets {
 /// Every query method takes the query's filter, time range and cancellation; permanent errors
 /// are the client's mistake (a 400), retryable ones are the store's trouble (a 503), and a
 /// cancelled query answers Retryable promptly.
+///
+/// Durability: a store may keep written documents in memory and make them durable later (the
+/// log store does; the queue is its write-ahead log). The processor tells it, with Checkpoint,
+/// how far it has dealt with each partition, and commits the queue's offsets only up to what
+/// Checkpoint answers is durable; at start it rewinds a partition to ResumeOffset when the store
+/// has lost what it had (a corrupt part set aside).
 class SearchStore {
  public:
   virtual ~SearchStore() = default;
@@ -175,8 +193,24 @@ class SearchStore {
   /// total_limit. Permanent error for a field that cannot be faceted.
   [[nodiscard]] virtual Result<Facets> Facet(const SearchQuery& query, std::string_view field,
                                              size_t size) = 0;
-  /// Deletes documents whose timestamp is before `before_ms`; returns how many.
-  [[nodiscard]] virtual Result<uint64_t> DeleteOlderThan(int64_t before_ms) = 0;
+  /// Retention by ARRIVAL, never by the event's own timestamp: deletes documents that were
+  /// written before `before_ms` (store clock), possibly keeping some longer (a store may drop
+  /// whole parts or indices only). Never deletes a document written at or after `before_ms`.
+  /// Returns how many were deleted.
+  [[nodiscard]] virtual Result<uint64_t> DeleteArrivedBefore(int64_t before_ms) = 0;
+
+  /// Records that every record before these offsets has been dealt with (written to this store
+  /// or sent to the dead-letter topic), and returns the offsets up to which that is durable:
+  /// the queue may commit those. The default is for stores whose Write is durable on return.
+  [[nodiscard]] virtual Result<std::vector<SourceOffset>> Checkpoint(
+      std::span<const SourceOffset> handled) {
+    return std::vector<SourceOffset>(handled.begin(), handled.end());
+  }
+  /// Where consumption of `partition` must resume so that nothing the store lost is skipped;
+  /// nullopt when the store keeps no positions (then the queue's committed offset is right).
+  [[nodiscard]] virtual std::optional<int64_t> ResumeOffset(int32_t /*partition*/) {
+    return std::nullopt;
+  }
 };
 
 /// Permanent error unless `field` may be grouped or faceted on (keyword or payload fields).

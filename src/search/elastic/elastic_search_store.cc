@@ -417,9 +417,11 @@ Result<Facets> ElasticSearchStore::Facet(const SearchQuery& query, std::string_v
   return facets;
 }
 
-Result<uint64_t> ElasticSearchStore::DeleteOlderThan(int64_t before_ms) {
-  const std::string body = R"({"query":{"range":{"timestamp":{"lt":)" + std::to_string(before_ms) +
-                           R"(,"format":"epoch_millis"}}}})";
+Result<uint64_t> ElasticSearchStore::DeleteArrivedBefore(int64_t before_ms) {
+  // By arrival (`ingested_at`, set by the processor), never by the event's own timestamp; a
+  // document without `ingested_at` is kept. Production leaves this to ILM/ISM (index age).
+  const std::string body = R"({"query":{"range":{"ingested_at":{"lt":)" +
+                           std::to_string(before_ms) + R"(,"format":"epoch_millis"}}}})";
   auto response = Expect(
       client_.Send("POST",
                    "/" + options_.alias + "/_delete_by_query?refresh=true&conflicts=proceed", body),

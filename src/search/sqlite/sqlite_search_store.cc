@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <map>
 #include <optional>
 #include <utility>
@@ -29,14 +30,19 @@ DROP TRIGGER IF EXISTS events_deleted;
 DROP TRIGGER IF EXISTS events_updated;
 )sql";
 
+// When each row was written (store clock), for retention by arrival; added to databases of
+// earlier versions, whose rows (NULL) are then never deleted by retention.
+constexpr const char* kArrivedColumn = "ALTER TABLE events ADD COLUMN arrived INTEGER";
+
 // The full-text index is kept in step by these statements, not by triggers: FTS5 flushes its
 // pending terms at every savepoint, and each trigger runs in one, which made writes 3x slower.
 constexpr std::string_view kInsert =
-    "INSERT INTO events(id, ts, service, level, message, doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
-    "ON CONFLICT(id) DO NOTHING";
+    "INSERT INTO events(id, ts, service, level, message, doc, arrived) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(id) DO NOTHING";
 constexpr std::string_view kFind = "SELECT rowid, message FROM events WHERE id = ?1";
 constexpr std::string_view kUpdate =
-    "UPDATE events SET ts = ?2, service = ?3, level = ?4, message = ?5, doc = ?6 WHERE rowid = ?1";
+    "UPDATE events SET ts = ?2, service = ?3, level = ?4, message = ?5, doc = ?6, arrived = ?7 "
+    "WHERE rowid = ?1";
 constexpr std::string_view kIndexText = "INSERT INTO events_text(rowid, message) VALUES (?1, ?2)";
 constexpr std::string_view kUnindexText =
     "INSERT INTO events_text(events_text, rowid, message) VALUES ('delete', ?1, ?2)";
@@ -257,6 +263,22 @@ Result<std::unique_ptr<SqliteSearchStore>> SqliteSearchStore::Open(
                           "PRAGMA temp_store = MEMORY", "PRAGMA cache_size = -65536", kSchema}) {
     if (auto done = Execute(store->writer_.get(), sql); !done) return tl::unexpected(done.error());
   }
+  bool has_arrived = false;
+  {
+    auto select =
+        Prepare(store->writer_.get(),
+                "SELECT count(*) FROM pragma_table_info('events') WHERE name = 'arrived'");
+    if (!select) return tl::unexpected(select.error());
+    if (sqlite3_step(select->get()) != SQLITE_ROW) {
+      return SqliteError(store->writer_.get(), SQLITE_ERROR, "read the schema");
+    }
+    has_arrived = sqlite3_column_int64(select->get(), 0) != 0;
+  }
+  if (!has_arrived) {
+    if (auto done = Execute(store->writer_.get(), kArrivedColumn); !done) {
+      return tl::unexpected(done.error());
+    }
+  }
   for (auto [statement, sql] : {std::pair{&store->insert_, kInsert},
                                 {&store->find_, kFind},
                                 {&store->update_, kUpdate},
@@ -296,6 +318,12 @@ int BindFields(sqlite3_stmt* statement, const SearchDocument& document) {
   if (code == SQLITE_OK) code = BindText(statement, 4, document.level);
   if (code == SQLITE_OK) code = BindText(statement, 5, document.message);
   if (code == SQLITE_OK) code = BindText(statement, 6, document.json);
+  if (code == SQLITE_OK) {
+    code = sqlite3_bind_int64(statement, 7,
+                              std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  std::chrono::system_clock::now().time_since_epoch())
+                                  .count());
+  }
   return code;
 }
 
@@ -550,16 +578,17 @@ Result<Facets> SqliteSearchStore::Facet(const SearchQuery& query, std::string_vi
   return facets;
 }
 
-Result<uint64_t> SqliteSearchStore::DeleteOlderThan(int64_t before_ms) {
+Result<uint64_t> SqliteSearchStore::DeleteArrivedBefore(int64_t before_ms) {
   std::lock_guard lock(writer_mutex_);
   sqlite3* connection = writer_.get();
   if (auto begun = Execute(connection, "BEGIN IMMEDIATE"); !begun) {
     return tl::unexpected(begun.error());
   }
   uint64_t deleted = 0;
-  for (const std::string_view sql : {"INSERT INTO events_text(events_text, rowid, message) "
-                                     "SELECT 'delete', rowid, message FROM events WHERE ts < ?1",
-                                     "DELETE FROM events WHERE ts < ?1"}) {
+  for (const std::string_view sql :
+       {"INSERT INTO events_text(events_text, rowid, message) "
+        "SELECT 'delete', rowid, message FROM events WHERE arrived < ?1",
+        "DELETE FROM events WHERE arrived < ?1"}) {
     auto statement = Prepare(connection, sql);
     if (!statement) {
       (void)Execute(connection, "ROLLBACK");

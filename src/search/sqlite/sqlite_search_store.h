@@ -31,7 +31,7 @@ class SqliteSearchStore final : public SearchStore {
       const SearchQuery& query, const HistogramRequest& request) override;
   [[nodiscard]] Result<Facets> Facet(const SearchQuery& query, std::string_view field,
                                      size_t size) override;
-  [[nodiscard]] Result<uint64_t> DeleteOlderThan(int64_t before_ms) override;
+  [[nodiscard]] Result<uint64_t> DeleteArrivedBefore(int64_t before_ms) override;
 
  private:
   SqliteSearchStore() = default;

@@ -1,0 +1,42 @@
+#include "collector/collector.h"
+
+namespace lp::collector {
+
+Collector::Collector(CollectorOptions options, const security::Authenticator& auth,
+                     queue::Producer& producer, CollectorMetrics& metrics)
+    : auth_(auth),
+      pipeline_(std::move(options.ingest), producer, metrics),
+      logs_(options.decode, pipeline_),
+      elasticsearch_(options.decode, pipeline_),
+      otlp_(options.decode, pipeline_) {}
+
+std::vector<http::Route> Collector::Routes() {
+  using security::Scope;
+  std::vector<http::Route> routes;
+  routes.push_back(security::RequireScope(
+      auth_, Scope::kIngest,
+      http::Route{"POST", "/logs", [this](http::Request& request, http::Responder respond) {
+                    logs_.HandleLogs(request, std::move(respond));
+                  }}));
+  routes.push_back(
+      security::RequireScope(auth_, Scope::kIngest,
+                             http::Route{"POST", "/v1/logs",
+                                         [this](http::Request& request, http::Responder respond) {
+                                           otlp_.HandleLogs(request, std::move(respond));
+                                         }},
+                             &OtlpHttpHandler::Refusal));
+  for (auto& route : elasticsearch_.Routes()) {
+    routes.push_back(security::RequireScope(auth_, Scope::kIngest, std::move(route),
+                                            &ElasticsearchApi::Refusal));
+  }
+  return routes;
+}
+
+http::Handler Collector::RootHandler() {
+  return security::RequireScope(auth_, security::Scope::kIngest,
+                                http::Route{"GET", "/", elasticsearch_.RootHandler()},
+                                &ElasticsearchApi::Refusal)
+      .handler;
+}
+
+}  // namespace lp::collector

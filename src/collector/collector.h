@@ -1,0 +1,46 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "collector/collector_metrics.h"
+#include "collector/ingest_handler.h"
+#include "collector/ingest_pipeline.h"
+#include "collector/protocols/es_api.h"
+#include "collector/protocols/otlp_http.h"
+#include "http/server.h"
+#include "queue/queue.h"
+#include "security/authenticator.h"
+
+namespace lp::collector {
+
+struct CollectorOptions {
+  IngestOptions ingest{};
+  DecodeOptions decode{};
+};
+
+/// The collector: `POST /logs` and the shippers' protocols, all storing through one
+/// IngestPipeline (rate limits, redaction, the queue) and each route needing the ingest scope
+/// (security::RequireScope, refusals in the protocol's own form). Owned by the app, which
+/// serves its routes; `auth` must outlive it. Thread-safe once built.
+class Collector {
+ public:
+  Collector(CollectorOptions options, const security::Authenticator& auth,
+            queue::Producer& producer, CollectorMetrics& metrics);
+
+  /// The ingest routes of every protocol, for the ingest server.
+  [[nodiscard]] std::vector<http::Route> Routes();
+  /// `GET /` for clients that do not ask for HTML (the web UI answers the others): the
+  /// Elasticsearch version probe.
+  [[nodiscard]] http::Handler RootHandler();
+
+ private:
+  const security::Authenticator& auth_;
+  IngestPipeline pipeline_;
+  IngestHandler logs_;
+  ElasticsearchApi elasticsearch_;
+  OtlpHttpHandler otlp_;
+};
+
+}  // namespace lp::collector

@@ -1,0 +1,82 @@
+#include "search/logstore/part.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "core/testing/temp_directory.h"
+
+namespace lp::search::logstore {
+namespace {
+
+std::filesystem::path WriteSample(const std::filesystem::path& path, int rows) {
+  std::filesystem::create_directories(path.parent_path());
+  auto writer = PartWriter::Create(path, {.rows_per_block = 100});
+  EXPECT_TRUE(writer.has_value());
+  for (int i = 0; i < rows; ++i) {
+    const std::string id = "app-logs-0-" + std::to_string(i);
+    const std::string message = "event number " + std::to_string(i);
+    const std::string json = R"({"n":)" + std::to_string(i) + "}";
+    EXPECT_TRUE(
+        (*writer)
+            ->Add(RowView{.timestamp_ms = 1000 + i,
+                          .seq = static_cast<uint64_t>(i + 1),
+                          .level = static_cast<uint8_t>(i % 3),
+                          .service = i % 2 ? "web" : "auth",
+                          .host = i % 5 == 0 ? "" : "host-" + std::to_string(i % 5),
+                          .id = id,
+                          .message = message,
+                          .json = json})
+            .has_value());
+  }
+  EXPECT_TRUE((*writer)->Finish().has_value());
+  return path;
+}
+
+TEST(PartTest, WritesBlocksThatDecodeToTheSameRows) {
+  test_support::TempDirectory folder{"part"};
+  const auto part = Part::Open(WriteSample(folder.path() / "p.lp", 250));
+  ASSERT_TRUE(part.has_value()) << part.error().message;
+  ASSERT_EQ((*part)->blocks().size(), 3u);
+  EXPECT_EQ((*part)->rows(), 250u);
+  const auto& block = (*part)->blocks()[1];
+  EXPECT_EQ(block.first_row, 100u);
+  EXPECT_EQ(block.min_timestamp_ms, 1100);
+  EXPECT_EQ(block.max_timestamp_ms, 1199);
+  EXPECT_EQ(block.level_counts[0] + block.level_counts[1] + block.level_counts[2], 100u);
+  DecodedBlock decoded;
+  ASSERT_TRUE((*part)->Decode(1, (1U << kColumns) - 1, decoded).has_value());
+  EXPECT_EQ(decoded.timestamps[5], 1105);
+  EXPECT_EQ(decoded.seqs[5], 106u);
+  EXPECT_EQ(decoded.ids[5], "app-logs-0-105");
+  EXPECT_EQ(decoded.messages[5], "event number 105");
+  EXPECT_EQ(decoded.jsons[5], R"({"n":105})");
+  EXPECT_EQ(decoded.services[decoded.service_codes[5]], "web");
+  EXPECT_EQ(decoded.hosts[decoded.host_codes[5]], "");
+  EXPECT_EQ(decoded.hosts[decoded.host_codes[7]], "host-2");
+  EXPECT_EQ(decoded.hosts.size(), 5u);
+  EXPECT_EQ(*(*part)->FindId("app-logs-0-205"), std::optional<uint32_t>(205));
+  EXPECT_EQ(*(*part)->FindId("app-logs-0-999"), std::nullopt);
+}
+
+TEST(PartTest, DetectsATruncatedOrCorruptedFile) {
+  test_support::TempDirectory folder{"part"};
+  const auto path = WriteSample(folder.path() / "p.lp", 250);
+  const auto size = std::filesystem::file_size(path);
+  {
+    std::fstream file(path, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekg(static_cast<std::streamoff>(size / 2));
+    const char byte = static_cast<char>(file.get());
+    file.seekp(static_cast<std::streamoff>(size / 2));
+    file.put(static_cast<char>(~byte));
+  }
+  auto corrupted = Part::Open(path);
+  ASSERT_FALSE(corrupted.has_value());
+  EXPECT_NE(corrupted.error().message.find("checksum"), std::string::npos)
+      << corrupted.error().message;
+  std::filesystem::resize_file(path, size - 10);
+  EXPECT_FALSE(Part::Open(path).has_value());
+}
+
+}  // namespace
+}  // namespace lp::search::logstore

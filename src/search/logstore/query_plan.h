@@ -1,0 +1,122 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <simdjson.h>
+
+#include "core/result.h"
+#include "search/logstore/part.h"
+#include "search/query_language.h"
+
+namespace lp::search::logstore {
+
+/// One row as a query reads it: the columns, and the document for fields that have none.
+struct RowRef {
+  int64_t timestamp_ms = 0;
+  uint8_t level = 0;
+  std::string_view service{};
+  std::string_view host{};  ///< Empty: the event has no host.
+  std::string_view message{};
+  std::string_view json{};
+  std::string_view tenant{};  ///< Empty: the event has no tenant.
+};
+
+/// A document field's value as a query sees it.
+struct Leaf {
+  enum class Type { kString, kNumber, kBool, kOther };
+  Type type = Type::kOther;
+  /// kString: the value; kNumber: its JSON text; kBool: "true" or "false". Valid until the
+  /// next lookup with the same scratch.
+  std::string_view text{};
+  double number = 0;  ///< kNumber.
+};
+
+/// Per thread: what a row's clauses share (the message's tokens, the document ready to walk),
+/// computed at most once per row and only when a clause needs it.
+class RowScratch {
+ public:
+  /// Forgets the previous row.
+  void Reset() {
+    tokenized_ = false;
+    padded_size_ = kNotCopied;
+  }
+  [[nodiscard]] const std::vector<std::string>& Tokens(std::string_view message);
+  /// The value at `path` in the document `json`, nullopt when there is none. `quoted_key` is
+  /// the last key in quotes: a document without a backslash (an escaped key could spell it
+  /// otherwise) that lacks those bytes is answered without parsing.
+  [[nodiscard]] std::optional<Leaf> Find(std::string_view json,
+                                         const std::vector<std::string>& path,
+                                         std::string_view quoted_key);
+
+ private:
+  static constexpr size_t kNotCopied = SIZE_MAX;
+  bool tokenized_ = false;
+  std::string token_;
+  std::vector<std::string> tokens_;
+  // The row's document copied with simdjson's padding, walked On-Demand per lookup: each
+  // lookup parses only as far as its path, never the whole document into a tree.
+  std::string padded_;
+  size_t padded_size_ = kNotCopied;
+  bool has_backslash_ = false;
+  std::string value_;
+  simdjson::ondemand::parser parser_;
+};
+
+/// Where a field's value comes from: a column, or a path into the document.
+struct FieldSource {
+  enum class Kind { kService, kLevel, kHost, kTenant, kMessage, kTimestamp, kDocument };
+  Kind kind = Kind::kDocument;
+  std::vector<std::string> path{};  ///< kDocument: the keys from the root.
+  std::string quoted_key{};         ///< kDocument: the last key, in quotes.
+  bool payload = false;             ///< kDocument under `payload`: numbers and booleans match.
+
+  /// Permanent error for a name the query language does not know.
+  [[nodiscard]] static Result<FieldSource> Of(std::string_view field);
+  /// Columns a row needs for this field (beyond timestamp and level, always read).
+  [[nodiscard]] uint32_t Columns() const;
+  /// The value as text (numbers and booleans as their JSON text), or nullopt when the row has
+  /// none or it is not a leaf. `owned` keeps text the row does not hold.
+  [[nodiscard]] std::optional<std::string_view> Text(const RowRef& row, RowScratch& scratch,
+                                                     std::string& owned) const;
+};
+
+/// A query (the query language's AST and a time range) compiled for the log store. Matches rows
+/// exactly as docs/QUERY_LANGUAGE.md says, and rules out whole blocks from their summaries
+/// (time range, level counts, the bloom filter of message tokens) so they are never
+/// decompressed. Immutable and shareable once compiled.
+class QueryPlan {
+ public:
+  [[nodiscard]] static Result<QueryPlan> Compile(const QueryNode& filter,
+                                                 std::optional<int64_t> from_ms,
+                                                 std::optional<int64_t> to_ms);
+
+  /// Columns the row tests need (ColumnBit), beyond timestamp and level.
+  [[nodiscard]] uint32_t columns() const { return columns_; }
+  [[nodiscard]] bool InRange(int64_t timestamp_ms) const {
+    return timestamp_ms >= from_ms_ && timestamp_ms < to_ms_;
+  }
+  /// False when no row of a block (or buffered chunk) with these summaries can match.
+  [[nodiscard]] bool MayMatch(const BlockSummary& block, std::string_view bloom) const;
+  [[nodiscard]] bool MayMatchTimes(int64_t min_ms, int64_t max_ms) const;
+  /// The number of matches among `block`'s live rows when its summary alone tells (every row
+  /// in the time range, and a filter of at most levels); nullopt when rows must be read.
+  [[nodiscard]] std::optional<uint64_t> CountFromSummary(const BlockSummary& block) const;
+  /// Whether the row matches, the time range included. Starts `scratch` afresh for the row; it
+  /// stays valid for reading the row's fields (FieldSource::Text) until the next call.
+  [[nodiscard]] bool Matches(const RowRef& row, RowScratch& scratch) const;
+
+  struct Node;
+
+ private:
+  std::shared_ptr<const Node> root_;
+  uint32_t columns_ = 0;
+  int64_t from_ms_ = INT64_MIN;
+  int64_t to_ms_ = INT64_MAX;  // Exclusive.
+};
+
+}  // namespace lp::search::logstore

@@ -1,0 +1,120 @@
+#include "search/logstore/query_plan.h"
+
+#include <gtest/gtest.h>
+
+#include "core/level.h"
+#include "search/logstore/tokens.h"
+
+namespace lp::search::logstore {
+namespace {
+
+QueryPlan Plan(std::string_view q, std::optional<int64_t> from = {},
+               std::optional<int64_t> to = {}) {
+  auto node = ParseQuery(q);
+  EXPECT_TRUE(node.has_value()) << node.error().message;
+  auto plan = QueryPlan::Compile(*node, from, to);
+  EXPECT_TRUE(plan.has_value()) << plan.error().message;
+  return *plan;
+}
+
+// A block of 10 rows from 1000 to 2000 ms: 7 INFO, 3 ERROR, messages with "payment declined".
+struct Block {
+  BlockSummary summary{.rows = 10, .min_timestamp_ms = 1000, .max_timestamp_ms = 2000};
+  BloomBuilder bloom{5};
+  Block() {
+    summary.level_counts[static_cast<size_t>(Level::kInfo)] = 7;
+    summary.level_counts[static_cast<size_t>(Level::kError)] = 3;
+    bloom.Add(HashToken("payment"));
+    bloom.Add(HashToken("declined"));
+    bloom.Add(HashKeyword("service", "payments"));
+    bloom.Add(HashKeyword("host", "pay-1"));
+    bloom.Add(HashKeyword("tenant", "acme"));
+  }
+};
+
+TEST(QueryPlanTest, RulesOutBlocksByTimeLevelAndMessageWords) {
+  const Block block;
+  const auto may = [&](std::string_view q, std::optional<int64_t> from = {},
+                       std::optional<int64_t> to = {}) {
+    return Plan(q, from, to).MayMatch(block.summary, block.bloom.bytes());
+  };
+  EXPECT_TRUE(may(""));
+  EXPECT_TRUE(may("level:ERROR declined"));
+  EXPECT_FALSE(may("level:WARN"));
+  EXPECT_FALSE(may("accepted"));
+  EXPECT_TRUE(may("accepted OR declined"));
+  EXPECT_FALSE(may("accepted OR level:FATAL"));
+  EXPECT_TRUE(may("NOT accepted"));  // A negation never rules a block out.
+  EXPECT_TRUE(may("service:payments host:pay-1"));
+  EXPECT_FALSE(may("service:web"));
+  EXPECT_FALSE(may("host:pay-2"));
+  EXPECT_TRUE(may("tenant:acme"));
+  EXPECT_FALSE(may("tenant:globex"));
+  EXPECT_TRUE(may("host:pay*"));  // Prefixes have no bloom key.
+  EXPECT_TRUE(may("payload.status>=500 trace_id:t-1"));  // No summary for these.
+  EXPECT_FALSE(may("", 2001));
+  EXPECT_FALSE(may("", {}, 1000));
+  EXPECT_TRUE(may("", 2000, 2001));
+  EXPECT_FALSE(may("timestamp>1970-01-01T00:00:02Z"));
+  EXPECT_TRUE(may("timestamp>=1970-01-01T00:00:02Z"));
+}
+
+TEST(QueryPlanTest, CountsFromTheSummaryOnlyWhenLevelsAloneDecide) {
+  const Block block;
+  EXPECT_EQ(Plan("").CountFromSummary(block.summary), 10u);
+  EXPECT_EQ(Plan("level:ERROR").CountFromSummary(block.summary), 3u);
+  EXPECT_EQ(Plan("level:E*").CountFromSummary(block.summary), 3u);
+  EXPECT_EQ(Plan("", 1500).CountFromSummary(block.summary), std::nullopt);
+  EXPECT_EQ(Plan("declined").CountFromSummary(block.summary), std::nullopt);
+  EXPECT_EQ(Plan("level:ERROR service:web").CountFromSummary(block.summary), std::nullopt);
+}
+
+TEST(QueryPlanTest, MatchesColumnsAndDocumentFields) {
+  RowScratch scratch;
+  const RowRef row{
+      .timestamp_ms = 1500,
+      .level = static_cast<uint8_t>(Level::kError),
+      .service = "payments",
+      .host = "pay-1",
+      .message = "Card declined by issuer",
+      .json = R"({"labels":{"k8s.pod":"p-1"},"geo":{"country_iso_code":"DE"},)"
+              R"("payload":{"status":500,"ok":false,"user":{"id":"u-7"}},"trace_id":"t-1"})",
+      .tenant = "acme",
+  };
+  const auto matches = [&](std::string_view q) { return Plan(q).Matches(row, scratch); };
+  EXPECT_TRUE(matches("service:payments level:ERROR host:pay-1"));
+  EXPECT_TRUE(matches("\"card declined\" issu*"));
+  EXPECT_TRUE(matches("labels.k8s.pod:p-1 geo.country_iso_code:DE trace_id:t-1"));
+  EXPECT_TRUE(matches("payload.status:500 payload.status>=500 payload.ok:false"));
+  EXPECT_TRUE(matches("payload.user.id:u-7 payload.status:5*"));
+  EXPECT_FALSE(matches("payload.status:501"));
+  EXPECT_FALSE(matches("payload.user>=1"));
+  EXPECT_FALSE(matches("host:pay"));
+  EXPECT_TRUE(matches("host:pay*"));
+  EXPECT_TRUE(matches("NOT request_id:r-1"));
+  EXPECT_TRUE(matches("tenant:acme"));
+  EXPECT_FALSE(matches("tenant:globex"));
+  EXPECT_FALSE(Plan("", 1501).Matches(row, scratch));
+}
+
+TEST(QueryPlanTest, ReadsFieldsAsText) {
+  RowScratch scratch;
+  const RowRef row{.json = R"({"payload":{"status":500,"ok":true,"obj":{}},"trace_id":"t"})"};
+  std::string owned;
+  const auto text = [&](std::string_view field) {
+    auto source = FieldSource::Of(field);
+    EXPECT_TRUE(source.has_value());
+    scratch.Reset();
+    const auto value = source->Text(row, scratch, owned);
+    return value ? std::optional<std::string>(*value) : std::nullopt;
+  };
+  EXPECT_EQ(text("payload.status"), "500");
+  EXPECT_EQ(text("payload.ok"), "true");
+  EXPECT_EQ(text("payload.obj"), std::nullopt);
+  EXPECT_EQ(text("trace_id"), "t");
+  EXPECT_EQ(text("host"), std::nullopt);
+  EXPECT_FALSE(FieldSource::Of("nope").has_value());
+}
+
+}  // namespace
+}  // namespace lp::search::logstore

@@ -1,0 +1,83 @@
+#pragma once
+
+#include <simdjson.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/metrics.h"
+#include "core/result.h"
+
+namespace re2 {
+class RE2;
+}
+
+namespace lp::security {
+
+enum class RedactionAction {
+  kMask,       ///< `****` and the last 4 characters of what was found (`****1234`).
+  kHash,       ///< `hmac:<hex HMAC-SHA-256>`, keyed by REDACTION_HASH_KEY_FILE: still correlates.
+  kDropField,  ///< The field holding it goes.
+  kDropEvent,  ///< The event goes (acknowledged, never queued).
+};
+
+struct RedactionOptions {
+  std::filesystem::path rules_file;  ///< Empty: the built-in detectors with their defaults.
+  std::string hash_key;              ///< Needed when a rule hashes.
+};
+
+/// Per-call buffers; one per thread (the collector keeps one with each pooled decoder).
+struct RedactionScratch {
+  simdjson::ondemand::parser parser;
+  std::string padded;
+  std::string value;
+};
+
+/// PII redaction of events in the collector, before the queue (docs/SECURITY.md): built-in
+/// detectors and custom rules (a field path and/or an RE2 pattern) with an action each, over
+/// `message`, `payload.*` and `labels.*`. Every redaction counts in
+/// `redactions_total{rule}`. Immutable once created; Apply is thread-safe given a scratch per
+/// thread.
+class Redactor {
+ public:
+  /// Reads the rules file (TOML):
+  ///
+  ///     [builtin]                      # each detector's action, or "off"; ipv4/ipv6 are off
+  ///     email = "hash"                 # unless named; the others mask by default
+  ///     ipv4 = "mask"
+  ///
+  ///     [[rules]]
+  ///     name = "passwords"             # the metric's label
+  ///     field = "payload.password"     # a path, or "payload.*" / "labels.*"; none: everywhere
+  ///     pattern = "(?i)secret-[a-z]+"  # RE2; none: the whole value
+  ///     action = "drop_field"          # mask, hash, drop_field, drop_event
+  ///
+  /// Errors name the rule and the problem (a bad pattern, a hash without a key).
+  [[nodiscard]] static Result<std::unique_ptr<Redactor>> Create(const RedactionOptions& options,
+                                                                metrics::Registry& registry);
+  ~Redactor();
+  Redactor(const Redactor&) = delete;
+  Redactor& operator=(const Redactor&) = delete;
+
+  enum class Outcome { kUnchanged, kRedacted, kDropped };
+  /// Redacts one event (compact JSON, already validated); when kRedacted the new text is
+  /// appended to `out`.
+  [[nodiscard]] Outcome Apply(std::string_view event, RedactionScratch& scratch,
+                              std::string& out) const;
+
+  struct Rule;
+
+ private:
+  Redactor(std::vector<Rule> rules, std::string hash_key, metrics::Counter& dropped);
+  [[nodiscard]] std::string Replacement(RedactionAction action, std::string_view found) const;
+  class Walk;
+
+  std::vector<Rule> rules_;
+  std::string hash_key_;
+  metrics::Counter& dropped_events_;
+};
+
+}  // namespace lp::security

@@ -1,0 +1,123 @@
+"""PII redaction in the collector (docs/SECURITY.md): a redacted value never reaches the spool,
+the search store or the archive; the hash action still correlates; drop_event drops."""
+
+import gzip
+import json
+
+import requests
+import zstandard
+
+from archives import LocalArchive, archived_lines
+from conftest import wait_until
+
+
+def readable_bytes(path):
+    """A stored file's bytes, with every zstd frame in it (the log store's columns) decompressed."""
+    data = path.read_bytes()
+    if path.suffix != ".lp":
+        return data
+    readable, start = [data], data.find(zstandard.FRAME_HEADER)
+    while start != -1:
+        try:
+            readable.append(zstandard.ZstdDecompressor().decompressobj().decompress(data[start:]))
+        except zstandard.ZstdError:
+            pass  # four bytes inside other data that only look like a frame's start
+        start = data.find(zstandard.FRAME_HEADER, start + 1)
+    return b"".join(readable)
+
+SECRETS = {
+    "email": "jane.doe@example.com",
+    "card": "4111 1111 1111 1111",
+    "iban": "DE89370400440532013000",
+    "jwt": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N",
+    "aws": "AKIAIOSFODNN7EXAMPLE",
+    "password": "correct-horse-battery-staple",
+    "employee": "EMP-424242",
+}
+
+RULES = """
+[builtin]
+email = "hash"
+
+[[rules]]
+name = "passwords"
+field = "payload.password"
+action = "drop_field"
+
+[[rules]]
+name = "employee"
+pattern = "EMP-[0-9]{6}"
+action = "hash"
+
+[[rules]]
+name = "canary"
+field = "labels.*"
+pattern = "DO-NOT-STORE"
+action = "drop_event"
+"""
+
+
+def event(number, message, **extra):
+    return {"timestamp": f"2025-10-30T12:00:{number:02d}.000Z", "service": "billing",
+            "level": "INFO", "message": message, "trace_id": f"trace-{number}", **extra}
+
+
+def test_a_redacted_value_never_reaches_the_spool_the_store_or_the_archive(start_logpipe, tmp_path):
+    rules = tmp_path / "rules.toml"
+    rules.write_text(RULES)
+    key = tmp_path / "hash.key"
+    key.write_bytes(b"a-secret-key-for-tests")
+    logpipe = start_logpipe(env={"REDACTION_RULES_FILE": str(rules),
+                                 "REDACTION_HASH_KEY_FILE": str(key),
+                                 "SEARCH_RETENTION_DAYS": "36500", "BATCH_TIMEOUT_SECONDS": "1"})
+    events = [
+        event(1, f"user {SECRETS['email']} paid with {SECRETS['card']}",
+              payload={"iban": SECRETS["iban"], "password": SECRETS["password"],
+                       "nested": [{"token": "Bearer " + SECRETS["jwt"]}]},
+              labels={"owner": SECRETS["employee"]}),
+        event(2, f"key {SECRETS['aws']} used by {SECRETS['email']}"),
+        event(3, "canary", labels={"marker": "DO-NOT-STORE"}),
+        event(4, "nothing to see here"),
+    ]
+    body = gzip.compress("\n".join(map(json.dumps, events)).encode())
+    answer = logpipe.post(body, "application/x-ndjson", Content_Encoding="gzip")
+    assert answer.status_code == 202, answer.text
+    assert answer.json()["accepted"] == 4  # the canary is acknowledged, never stored
+
+    def hits():
+        return requests.get(f"{logpipe.query_url}/api/search", params={"limit": 100},
+                            timeout=60).json()["hits"]
+    assert wait_until(lambda: len(hits()) == 3)
+    by_trace = {hit["trace_id"]: hit for hit in hits()}
+    first = by_trace["trace-1"]
+    assert first["message"].startswith("user hmac:") and first["message"].endswith("paid with ****1111")
+    assert "password" not in first["payload"]
+    assert first["payload"]["iban"] == "****3000"
+    assert first["labels"]["owner"].startswith("hmac:")
+    # The same address hashes to the same value in both events: it still correlates.
+    email_hash = first["message"].split()[1]
+    assert by_trace["trace-2"]["message"] == f"key ****MPLE used by {email_hash}"
+    assert by_trace["trace-4"]["message"] == "nothing to see here"
+    archive = LocalArchive(logpipe.data_dir / "archive")
+    assert wait_until(lambda: len(archived_lines(archive)) == 3)
+
+    series = logpipe.metric_series("redactions_total")
+    assert series['{rule="passwords"}'] == 1 and series['{rule="email"}'] == 2
+    assert logpipe.metric("redaction_dropped_events_total") == 1
+    assert logpipe.stop() == 0
+
+    needles = [value.encode() for value in SECRETS.values()]
+    needles += [b"DO-NOT-STORE", SECRETS["card"].replace(" ", "").encode()]
+    stored = [path for folder in ("spool", "search") for path in (logpipe.data_dir / folder).rglob("*")
+              if path.is_file()]
+    assert any(path.suffix == ".log" for path in stored) and any(path.suffix == ".lp" for path in stored)
+    # The store's files are read decompressed: what was stored can be found in them.
+    assert any(b"nothing to see here" in readable_bytes(path) for path in stored if path.suffix == ".lp")
+    for path in stored:
+        content = readable_bytes(path)
+        for needle in needles:
+            assert needle not in content, (needle, path)
+    for _, line in archived_lines(archive):
+        for needle in needles:
+            assert needle.decode() not in line
+    assert "correct-horse" not in logpipe.stderr_text()
