@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/metrics.h"
+#include "http/server.h"
 #include "search/search_store.h"
 
 namespace lp::api {
@@ -70,5 +71,22 @@ class QueryPool {
   bool stopping_ = false;
   std::vector<std::thread> threads_;
 };
+
+/// Runs `work` (returning an http::Response) on the pool and answers with what it returns;
+/// 429 with Retry-After when the pool is full.
+template <typename Work>
+void RunOnPool(QueryPool& pool, http::Responder respond, Work work) {
+  auto shared = std::make_shared<http::Responder>(std::move(respond));
+  const bool accepted = pool.Submit(
+      [shared, work = std::move(work)](const search::Cancellation& cancellation) mutable {
+        (*shared)(work(cancellation));
+      });
+  if (!accepted) {
+    auto response = http::ErrorResponse(
+        429, "too many queries at once (QUERY_MAX_CONCURRENT); retry in a moment");
+    response.headers.emplace_back("Retry-After", "1");
+    (*shared)(std::move(response));
+  }
+}
 
 }  // namespace lp::api

@@ -11,8 +11,8 @@ std::string StatusJson(const replay::ReplayStatus& status) {
   AppendJsonEscaped(body, status.id);
   body += R"(","state":")" + status.state + R"(","objects_total":)" +
           std::to_string(status.objects_total) + R"(,"objects_done":)" +
-          std::to_string(status.objects_done) + R"(,"events_indexed":)" +
-          std::to_string(status.events_indexed) + R"(,"events_skipped":)" +
+          std::to_string(status.objects_done) + R"(,"events_queued":)" +
+          std::to_string(status.events_queued) + R"(,"events_skipped":)" +
           std::to_string(status.events_skipped) + R"(,"error":")";
   AppendJsonEscaped(body, status.error);
   body += "\"}";

@@ -160,22 +160,6 @@ std::optional<Parameters> ParametersOf(const http::Request& request,
   return parameters ? std::optional(std::move(*parameters)) : std::nullopt;
 }
 
-// Runs `work` on the pool and answers with what it returns; 429 when the pool is full.
-template <typename Work>
-void Run(QueryPool& pool, http::Responder respond, Work work) {
-  auto shared = std::make_shared<http::Responder>(std::move(respond));
-  const bool accepted = pool.Submit(
-      [shared, work = std::move(work)](const search::Cancellation& cancellation) mutable {
-        (*shared)(work(cancellation));
-      });
-  if (!accepted) {
-    auto response = http::ErrorResponse(
-        429, "too many queries at once (QUERY_MAX_CONCURRENT); retry in a moment");
-    response.headers.emplace_back("Retry-After", "1");
-    (*shared)(std::move(response));
-  }
-}
-
 }  // namespace
 
 void SearchApi::HandleSearch(http::Request& request, http::Responder respond) {
@@ -183,25 +167,26 @@ void SearchApi::HandleSearch(http::Request& request, http::Responder respond) {
   if (!parameters) return;
   auto query = ParseFilters(*parameters, request.tenant);
   if (!query) return respond(http::ErrorResponse(400, query.error()));
-  Run(pool_, std::move(respond),
-      [this, query = std::move(*query)](const search::Cancellation& cancellation) mutable {
-        query.cancellation = &cancellation;
-        const auto page = store_.Search(query);
-        if (!page) return StoreError(page.error(), cancellation, pool_.timeout());
-        std::string body = "{\"total\":" + std::to_string(page->total) + ",\"total_relation\":\"" +
-                           RelationName(page->total_relation) + "\",\"hits\":";
-        AppendHits(body, page->hits);
-        body += ",\"cursor\":";
-        if (!page->next) {
-          body += "null";
-        } else {
-          body += '"';
-          AppendJsonEscaped(body, search::FormatCursor(*page->next));
-          body += '"';
-        }
-        body += '}';
-        return http::JsonResponse(200, std::move(body));
-      });
+  RunOnPool(pool_, std::move(respond),
+            [this, query = std::move(*query)](const search::Cancellation& cancellation) mutable {
+              query.cancellation = &cancellation;
+              const auto page = store_.Search(query);
+              if (!page) return StoreError(page.error(), cancellation, pool_.timeout());
+              std::string body = "{\"total\":" + std::to_string(page->total) +
+                                 ",\"total_relation\":\"" + RelationName(page->total_relation) +
+                                 "\",\"hits\":";
+              AppendHits(body, page->hits);
+              body += ",\"cursor\":";
+              if (!page->next) {
+                body += "null";
+              } else {
+                body += '"';
+                AppendJsonEscaped(body, search::FormatCursor(*page->next));
+                body += '"';
+              }
+              body += '}';
+              return http::JsonResponse(200, std::move(body));
+            });
 }
 
 void SearchApi::HandleHistogram(http::Request& request, http::Responder respond) {
@@ -232,44 +217,45 @@ void SearchApi::HandleHistogram(http::Request& request, http::Responder respond)
   const auto groups = Count(*parameters, "groups", 10, 1, 100);
   if (!groups) return respond(http::ErrorResponse(400, groups.error()));
   histogram.groups = *groups;
-  Run(pool_, std::move(respond),
-      [this, query = std::move(*query), histogram,
-       automatic](const search::Cancellation& cancellation) mutable -> http::Response {
-        query.cancellation = &cancellation;
-        if (automatic) {
-          // The range asked for; an open end is where the matching events end.
-          int64_t from = query.from_ms.value_or(0);
-          int64_t to = query.to_ms.value_or(0);
-          for (const auto order :
-               {search::SortOrder::kOldestFirst, search::SortOrder::kNewestFirst}) {
-            const bool oldest = order == search::SortOrder::kOldestFirst;
-            if ((oldest && query.from_ms) || (!oldest && query.to_ms)) continue;
-            auto edge = query;
-            edge.order = order;
-            edge.limit = 1;
-            edge.total_limit = 0;
-            const auto page = store_.Search(edge);
-            if (!page) return StoreError(page.error(), cancellation, pool_.timeout());
-            if (page->hits.empty()) continue;
-            (oldest ? from : to) = page->hits.front().timestamp_ms + (oldest ? 0 : 1);
-          }
-          histogram.interval_ms = AutoInterval(std::max<int64_t>(to - from, 1));
-        }
-        const auto buckets = store_.Histogram(query, histogram);
-        if (!buckets) return StoreError(buckets.error(), cancellation, pool_.timeout());
-        const std::string key = histogram.by == "level" ? "level" : "value";
-        std::string body =
-            "{\"interval_ms\":" + std::to_string(histogram.interval_ms) + ",\"buckets\":[";
-        for (size_t i = 0; i < buckets->size(); ++i) {
-          const auto& bucket = (*buckets)[i];
-          if (i > 0) body += ',';
-          body += "{\"start\":\"" + FormatRfc3339Millis(bucket.start_ms) + "\",\"" + key + "\":\"";
-          AppendJsonEscaped(body, bucket.value);
-          body += "\",\"count\":" + std::to_string(bucket.count) + "}";
-        }
-        body += "]}";
-        return http::JsonResponse(200, std::move(body));
-      });
+  RunOnPool(pool_, std::move(respond),
+            [this, query = std::move(*query), histogram,
+             automatic](const search::Cancellation& cancellation) mutable -> http::Response {
+              query.cancellation = &cancellation;
+              if (automatic) {
+                // The range asked for; an open end is where the matching events end.
+                int64_t from = query.from_ms.value_or(0);
+                int64_t to = query.to_ms.value_or(0);
+                for (const auto order :
+                     {search::SortOrder::kOldestFirst, search::SortOrder::kNewestFirst}) {
+                  const bool oldest = order == search::SortOrder::kOldestFirst;
+                  if ((oldest && query.from_ms) || (!oldest && query.to_ms)) continue;
+                  auto edge = query;
+                  edge.order = order;
+                  edge.limit = 1;
+                  edge.total_limit = 0;
+                  const auto page = store_.Search(edge);
+                  if (!page) return StoreError(page.error(), cancellation, pool_.timeout());
+                  if (page->hits.empty()) continue;
+                  (oldest ? from : to) = page->hits.front().timestamp_ms + (oldest ? 0 : 1);
+                }
+                histogram.interval_ms = AutoInterval(std::max<int64_t>(to - from, 1));
+              }
+              const auto buckets = store_.Histogram(query, histogram);
+              if (!buckets) return StoreError(buckets.error(), cancellation, pool_.timeout());
+              const std::string key = histogram.by == "level" ? "level" : "value";
+              std::string body =
+                  "{\"interval_ms\":" + std::to_string(histogram.interval_ms) + ",\"buckets\":[";
+              for (size_t i = 0; i < buckets->size(); ++i) {
+                const auto& bucket = (*buckets)[i];
+                if (i > 0) body += ',';
+                body += "{\"start\":\"" + FormatRfc3339Millis(bucket.start_ms) + "\",\"" + key +
+                        "\":\"";
+                AppendJsonEscaped(body, bucket.value);
+                body += "\",\"count\":" + std::to_string(bucket.count) + "}";
+              }
+              body += "]}";
+              return http::JsonResponse(200, std::move(body));
+            });
 }
 
 void SearchApi::HandleFacets(http::Request& request, http::Responder respond) {
@@ -284,25 +270,25 @@ void SearchApi::HandleFacets(http::Request& request, http::Responder respond) {
   }
   const auto size = Count(*parameters, "size", 10, 1, 1000);
   if (!size) return respond(http::ErrorResponse(400, size.error()));
-  Run(pool_, std::move(respond),
-      [this, query = std::move(*query), field = *field,
-       size = *size](const search::Cancellation& cancellation) mutable {
-        query.cancellation = &cancellation;
-        const auto facets = store_.Facet(query, field, size);
-        if (!facets) return StoreError(facets.error(), cancellation, pool_.timeout());
-        std::string body = "{\"field\":\"";
-        AppendJsonEscaped(body, field);
-        body += "\",\"values\":[";
-        for (size_t i = 0; i < facets->values.size(); ++i) {
-          if (i > 0) body += ',';
-          body += "{\"value\":\"";
-          AppendJsonEscaped(body, facets->values[i].value);
-          body += "\",\"count\":" + std::to_string(facets->values[i].count) + "}";
-        }
-        body += "],\"other\":" + std::to_string(facets->other) + ",\"total_relation\":\"" +
-                RelationName(facets->relation) + "\"}";
-        return http::JsonResponse(200, std::move(body));
-      });
+  RunOnPool(pool_, std::move(respond),
+            [this, query = std::move(*query), field = *field,
+             size = *size](const search::Cancellation& cancellation) mutable {
+              query.cancellation = &cancellation;
+              const auto facets = store_.Facet(query, field, size);
+              if (!facets) return StoreError(facets.error(), cancellation, pool_.timeout());
+              std::string body = "{\"field\":\"";
+              AppendJsonEscaped(body, field);
+              body += "\",\"values\":[";
+              for (size_t i = 0; i < facets->values.size(); ++i) {
+                if (i > 0) body += ',';
+                body += "{\"value\":\"";
+                AppendJsonEscaped(body, facets->values[i].value);
+                body += "\",\"count\":" + std::to_string(facets->values[i].count) + "}";
+              }
+              body += "],\"other\":" + std::to_string(facets->other) + ",\"total_relation\":\"" +
+                      RelationName(facets->relation) + "\"}";
+              return http::JsonResponse(200, std::move(body));
+            });
 }
 
 void SearchApi::HandleContext(http::Request& request, http::Responder respond) {
@@ -314,7 +300,8 @@ void SearchApi::HandleContext(http::Request& request, http::Responder respond) {
   if (!before) return respond(http::ErrorResponse(400, before.error()));
   const auto after = Count(*parameters, "after", 10, 0, 1000);
   if (!after) return respond(http::ErrorResponse(400, after.error()));
-  Run(pool_, std::move(respond),
+  RunOnPool(
+      pool_, std::move(respond),
       [this, id = *id, before = *before, after = *after,
        tenant = request.tenant](const search::Cancellation& cancellation) -> http::Response {
         const auto event = store_.Get(id);

@@ -29,384 +29,484 @@ ApplyResult ParseNumber(std::string_view value, Number min, Number max, Number& 
   return std::nullopt;
 }
 
-Setting Port(std::string name, std::string env, std::string description, uint16_t Config::*field) {
-  return Setting{std::move(name), std::move(env), std::move(description),
-                 [field](std::string_view value, Config& config) {
-                   return ParseNumber<uint16_t>(value, 0, 65535, config.*field);
-                 },
-                 [field](const Config& config) { return std::to_string(config.*field); }};
+// "7d", "12h", "90s", "500ms": the largest unit that divides the duration.
+std::string FormatDuration(std::chrono::milliseconds duration) {
+  const int64_t ms = duration.count();
+  for (const auto& [unit, size] :
+       {std::pair{"d", 86'400'000LL}, {"h", 3'600'000LL}, {"m", 60'000LL}, {"s", 1'000LL}}) {
+    if (ms != 0 && ms % size == 0) return std::to_string(ms / size) + unit;
+  }
+  return std::to_string(ms) + "ms";
 }
 
-Setting Count(std::string name, std::string env, std::string description, uint32_t Config::*field,
-              uint32_t min, uint32_t max) {
-  return Setting{std::move(name), std::move(env), std::move(description),
-                 [field, min, max](std::string_view value, Config& config) {
-                   return ParseNumber<uint32_t>(value, min, max, config.*field);
-                 },
-                 [field](const Config& config) { return std::to_string(config.*field); }};
-}
+// Each member type of SettingField: how its text is read, shown and described.
+struct SettingCodec {
+  const Setting& setting;
+  std::string_view value;
 
-Setting Bytes(std::string name, std::string env, std::string description, uint64_t Config::*field,
-              uint64_t min) {
-  return Setting{std::move(name), std::move(env), std::move(description),
-                 [field, min](std::string_view value, Config& config) -> ApplyResult {
-                   const auto bytes = ParseByteSize(value);
-                   if (!bytes || *bytes < min) {
-                     return "must be a size of at least " + FormatByteSize(min) +
-                            " such as 10MiB or 1048576, not \"" + std::string(value) + "\"";
-                   }
-                   config.*field = *bytes;
-                   return std::nullopt;
-                 },
-                 [field](const Config& config) { return FormatByteSize(config.*field); }};
-}
+  ApplyResult operator()(Config& config, std::string Config::*field) const {
+    if (auto problem = CheckText()) return problem;
+    config.*field = std::string(value);
+    return std::nullopt;
+  }
+  ApplyResult operator()(Config& config, std::filesystem::path Config::*field) const {
+    if (auto problem = CheckText()) return problem;
+    config.*field = std::string(value);
+    return std::nullopt;
+  }
+  ApplyResult operator()(Config& config, Secret Config::*field) const {
+    config.*field = Secret(std::string(value));
+    return std::nullopt;
+  }
+  ApplyResult operator()(Config& config, uint16_t Config::*field) const {
+    return ParseNumber<uint16_t>(value, 0, 65535, config.*field);
+  }
+  ApplyResult operator()(Config& config, std::optional<uint16_t> Config::*field) const {
+    if (value.empty()) {
+      (config.*field).reset();
+      return std::nullopt;
+    }
+    uint16_t port = 0;
+    if (auto problem = ParseNumber<uint16_t>(value, 0, 65535, port)) return problem;
+    config.*field = port;
+    return std::nullopt;
+  }
+  ApplyResult operator()(Config& config, uint32_t Config::*field) const {
+    return ParseNumber<uint32_t>(value, static_cast<uint32_t>(setting.min),
+                                 static_cast<uint32_t>(setting.max), config.*field);
+  }
+  ApplyResult operator()(Config& config, uint64_t Config::*field) const {
+    const auto bytes = ParseByteSize(value);
+    if (!bytes || *bytes < setting.min) {
+      return "must be a size of at least " + FormatByteSize(setting.min) +
+             " such as 10MiB or 1048576, not \"" + std::string(value) + "\"";
+    }
+    config.*field = *bytes;
+    return std::nullopt;
+  }
+  ApplyResult operator()(Config& config, std::chrono::milliseconds Config::*field) const {
+    // A bare number is ambiguous (seconds? days?) and has cost data: a unit is required.
+    const auto last = value.find_last_not_of(' ');
+    const bool has_unit =
+        last != std::string_view::npos && std::isalpha(static_cast<unsigned char>(value[last]));
+    const auto duration = has_unit ? ParseDuration(value) : std::nullopt;
+    if (!duration) {
+      return "must be a duration such as 500ms, 60s, 15m, 12h or 7d, not \"" + std::string(value) +
+             "\"";
+    }
+    config.*field = *duration;
+    return std::nullopt;
+  }
+  ApplyResult operator()(Config& config, bool Config::*field) const {
+    if (value != "true" && value != "false") {
+      return "must be true or false, not \"" + std::string(value) + "\"";
+    }
+    config.*field = value == "true";
+    return std::nullopt;
+  }
 
-Setting Duration(std::string name, std::string env, std::string description,
-                 std::chrono::milliseconds Config::*field) {
-  return Setting{
-      std::move(name), std::move(env), std::move(description),
-      [field](std::string_view value, Config& config) -> ApplyResult {
-        // A bare number is ambiguous (seconds? days?) and has cost data: a unit is required.
-        const auto last = value.find_last_not_of(' ');
-        const bool has_unit =
-            last != std::string_view::npos && std::isalpha(static_cast<unsigned char>(value[last]));
-        const auto duration = has_unit ? ParseDuration(value) : std::nullopt;
-        if (!duration) {
-          return "must be a duration such as 500ms, 60s, 15m, 12h or 7d, not \"" +
-                 std::string(value) + "\"";
-        }
-        config.*field = *duration;
-        return std::nullopt;
-      },
-      [field](const Config& config) { return std::to_string((config.*field).count()) + "ms"; }};
-}
+  ApplyResult CheckText() const {
+    if (setting.required && value.empty()) return std::string("must not be empty");
+    if (setting.choices.empty() ||
+        std::find(setting.choices.begin(), setting.choices.end(), value) != setting.choices.end()) {
+      return std::nullopt;
+    }
+    std::string message = "must be one of";
+    for (const auto& choice : setting.choices) message += " " + choice;
+    return message + ", not \"" + std::string(value) + "\"";
+  }
+};
 
-Setting Text(std::string name, std::string env, std::string description,
-             std::string Config::*field) {
-  return Setting{std::move(name), std::move(env), std::move(description),
-                 [field](std::string_view value, Config& config) -> ApplyResult {
-                   config.*field = std::string(value);
-                   return std::nullopt;
-                 },
-                 [field](const Config& config) { return config.*field; }};
-}
+struct SettingPrinter {
+  const Config& config;
 
-Setting Choice(std::string name, std::string env, std::string description,
-               std::string Config::*field, std::vector<std::string> choices) {
-  return Setting{std::move(name), std::move(env), std::move(description),
-                 [field, choices](std::string_view value, Config& config) -> ApplyResult {
-                   for (const auto& choice : choices) {
-                     if (value == choice) {
-                       config.*field = choice;
-                       return std::nullopt;
-                     }
-                   }
-                   std::string message = "must be one of";
-                   for (const auto& choice : choices) message += " " + choice;
-                   return message + ", not \"" + std::string(value) + "\"";
-                 },
-                 [field](const Config& config) { return config.*field; }};
-}
+  std::string operator()(std::string Config::*field) const { return config.*field; }
+  std::string operator()(std::filesystem::path Config::*field) const {
+    return (config.*field).string();
+  }
+  std::string operator()(Secret Config::*field) const { return (config.*field).masked(); }
+  std::string operator()(uint16_t Config::*field) const { return std::to_string(config.*field); }
+  std::string operator()(std::optional<uint16_t> Config::*field) const {
+    return config.*field ? std::to_string(*(config.*field)) : std::string();
+  }
+  std::string operator()(uint32_t Config::*field) const { return std::to_string(config.*field); }
+  std::string operator()(uint64_t Config::*field) const { return FormatByteSize(config.*field); }
+  std::string operator()(std::chrono::milliseconds Config::*field) const {
+    return FormatDuration(config.*field);
+  }
+  std::string operator()(bool Config::*field) const { return config.*field ? "true" : "false"; }
+};
 
-Setting Toggle(std::string name, std::string env, std::string description, bool Config::*field) {
-  return Setting{std::move(name), std::move(env), std::move(description),
-                 [field](std::string_view value, Config& config) -> ApplyResult {
-                   if (value != "true" && value != "false") {
-                     return "must be true or false, not \"" + std::string(value) + "\"";
-                   }
-                   config.*field = value == "true";
-                   return std::nullopt;
-                 },
-                 [field](const Config& config) { return config.*field ? "true" : "false"; }};
-}
+struct AllowedDescriber {
+  const Setting& setting;
+
+  std::string operator()(std::string Config::*) const { return Text(); }
+  std::string operator()(std::filesystem::path Config::*) const {
+    return setting.required ? "a path, not empty" : "a path";
+  }
+  std::string operator()(Secret Config::*) const { return "text (a secret: never shown)"; }
+  std::string operator()(uint16_t Config::*) const { return "a port, 0 to 65535"; }
+  std::string operator()(std::optional<uint16_t> Config::*) const {
+    return "a port, 0 to 65535, or empty";
+  }
+  std::string operator()(uint32_t Config::*) const {
+    return "a whole number from " + std::to_string(setting.min) + " to " +
+           std::to_string(setting.max);
+  }
+  std::string operator()(uint64_t Config::*) const {
+    return "a size of at least " + FormatByteSize(setting.min) + " (10MiB, 1048576)";
+  }
+  std::string operator()(std::chrono::milliseconds Config::*) const {
+    return "a duration with a unit (500ms, 60s, 15m, 12h, 7d)";
+  }
+  std::string operator()(bool Config::*) const { return "true or false"; }
+
+  std::string Text() const {
+    if (setting.choices.empty()) return setting.required ? "text, not empty" : "text";
+    std::string text = "one of";
+    for (size_t i = 0; i < setting.choices.size(); ++i) {
+      text += (i == 0 ? " " : ", ") + setting.choices[i];
+    }
+    return text;
+  }
+};
 
 std::vector<Setting> MakeSettings() {
-  std::vector<Setting> settings;
-  settings.push_back(Setting{"data-dir", "LOGPIPE_DATA_DIR",
-                             "Folder for the spool and other state.",
-                             [](std::string_view value, Config& config) -> ApplyResult {
-                               if (value.empty()) return std::string("must not be empty");
-                               config.data_dir = std::string(value);
-                               return std::nullopt;
-                             },
-                             [](const Config& config) { return config.data_dir.string(); }});
-  settings.push_back(
-      Setting{"listen-address", "LISTEN_ADDRESS",
-              "Address the HTTP servers bind to; 0.0.0.0 to accept connections from other hosts.",
-              [](std::string_view value, Config& config) -> ApplyResult {
-                if (value.empty()) return std::string("must not be empty");
-                config.listen_address = std::string(value);
-                return std::nullopt;
-              },
-              [](const Config& config) { return config.listen_address; }});
-  settings.push_back(Port("collector-port", "COLLECTOR_PORT",
-                          "Port of the ingest API (POST /logs); 0 picks a free one.",
-                          &Config::collector_port));
-  settings.push_back(Port("metrics-port", "METRICS_PORT",
-                          "Port of /metrics, /healthz and /readyz; 0 picks a free one.",
-                          &Config::metrics_port));
-  settings.push_back(Bytes("max-body-bytes", "MAX_BODY_BYTES",
-                           "Largest request body, before and after decompression (413 above).",
-                           &Config::max_body_bytes, 1024));
-  settings.push_back(Bytes("max-event-bytes", "MAX_EVENT_BYTES", "Largest single event.",
-                           &Config::max_event_bytes, 256));
-  settings.push_back(Count("http-threads", "HTTP_THREADS",
-                           "Threads serving HTTP; 0 means one per core.", &Config::http_threads, 0,
-                           256));
-  settings.push_back(Count("max-connections", "MAX_CONNECTIONS",
-                           "Open connections per server; more are closed at once.",
-                           &Config::max_connections, 1, 1'000'000));
-  settings.push_back(Count("max-connections-per-client", "MAX_CONNECTIONS_PER_CLIENT",
-                           "Open connections from one client address; at either limit the "
-                           "connection idle (or sending its header) longest is closed first.",
-                           &Config::max_connections_per_client, 1, 1'000'000));
-  settings.push_back(Duration("http-idle-timeout", "HTTP_IDLE_TIMEOUT",
-                              "How long a kept-alive connection may wait for its next request.",
-                              &Config::http_idle_timeout));
-  settings.push_back(Duration("http-header-timeout", "HTTP_HEADER_TIMEOUT",
-                              "How long a request's header may take once its first byte came.",
-                              &Config::http_header_timeout));
-  settings.push_back(Duration("http-body-timeout", "HTTP_BODY_TIMEOUT",
-                              "How long a request's body may take once its header was read.",
-                              &Config::http_body_timeout));
-  settings.push_back(Count("drain-timeout-seconds", "DRAIN_TIMEOUT_SECONDS",
-                           "On SIGTERM, the longest the drain may take before the process exits "
-                           "anyway (acknowledged events are already stored).",
-                           &Config::drain_timeout_seconds, 1, 600));
-  settings.push_back(Bytes("max-inflight-bytes", "MAX_INFLIGHT_BYTES",
-                           "Request bodies held in memory at once; past it ingest answers 503.",
-                           &Config::max_inflight_bytes, 1024 * 1024));
-  settings.push_back(
-      Setting{"query-port", "QUERY_PORT",
-              "Port of the query API (/api/search, histogram, facets, context, tail) on its own "
-              "server; empty: on the ingest port; 0 picks a free one.",
-              [](std::string_view value, Config& config) -> ApplyResult {
-                if (value.empty()) {
-                  config.query_port.reset();
-                  return std::nullopt;
-                }
-                uint16_t port = 0;
-                if (auto error = ParseNumber<uint16_t>(value, 0, 65535, port)) return error;
-                config.query_port = port;
-                return std::nullopt;
-              },
-              [](const Config& config) {
-                return config.query_port ? std::to_string(*config.query_port) : std::string();
-              }});
-  settings.push_back(Count("query-threads", "QUERY_THREADS",
-                           "Threads running queries, apart from the threads serving ingest.",
-                           &Config::query_threads, 1, 256));
-  settings.push_back(Count("query-max-concurrent", "QUERY_MAX_CONCURRENT",
-                           "Queries running or waiting at once; past it the query API answers "
-                           "429 with Retry-After.",
-                           &Config::query_max_concurrent, 1, 100'000));
-  settings.push_back(Duration("query-timeout", "QUERY_TIMEOUT",
-                              "A query still running after this long is cancelled (504).",
-                              &Config::query_timeout));
-  settings.push_back(
-      Setting{"auth-token", "COLLECTOR_AUTH_TOKEN",
-              "A single token with every scope, in the default tenant (the tokens file's "
-              "simpler predecessor; both may be set): Authorization: Bearer <token>.",
-              [](std::string_view value, Config& config) -> ApplyResult {
-                config.auth_token = Secret(std::string(value));
-                return std::nullopt;
-              },
-              [](const Config& config) { return config.auth_token.masked(); }});
-  settings.push_back(
-      Setting{"tokens-file", "TOKENS_FILE",
-              "TOML file of tokens (SHA-256 digests) with their scopes (ingest, query, admin) "
-              "and tenant (docs/SECURITY.md); when set every route but /healthz and /readyz "
-              "needs a token. Reloaded on SIGHUP.",
-              [](std::string_view value, Config& config) -> ApplyResult {
-                config.tokens_file = std::string(value);
-                return std::nullopt;
-              },
-              [](const Config& config) { return config.tokens_file.string(); }});
-  settings.push_back(Choice("metrics-auth", "METRICS_AUTH",
-                            "What GET /metrics needs when tokens are configured: open (nothing), "
-                            "or a token with the query or admin scope.",
-                            &Config::metrics_auth, {"open", "query", "admin"}));
-  settings.push_back(Toggle("allow-unauthenticated", "ALLOW_UNAUTHENTICATED",
-                            "Lets logpipe listen on a non-loopback LISTEN_ADDRESS without any "
-                            "token configured (everyone who reaches it may write and read).",
-                            &Config::allow_unauthenticated));
-  settings.push_back(Choice("redaction", "REDACTION",
-                            "on: the collector redacts PII (built-in detectors, and the rules of "
-                            "REDACTION_RULES_FILE) before events reach the queue.",
-                            &Config::redaction, {"off", "on"}));
-  settings.push_back(
-      Setting{"redaction-rules-file", "REDACTION_RULES_FILE",
-              "TOML redaction rules (docs/SECURITY.md); setting it turns redaction on.",
-              [](std::string_view value, Config& config) -> ApplyResult {
-                config.redaction_rules_file = std::string(value);
-                return std::nullopt;
-              },
-              [](const Config& config) { return config.redaction_rules_file.string(); }});
-  settings.push_back(
-      Setting{"redaction-hash-key-file", "REDACTION_HASH_KEY_FILE",
-              "File holding the secret key of the hash action (HMAC-SHA-256).",
-              [](std::string_view value, Config& config) -> ApplyResult {
-                config.redaction_hash_key_file = std::string(value);
-                return std::nullopt;
-              },
-              [](const Config& config) { return config.redaction_hash_key_file.string(); }});
-  settings.push_back(Setting{"audit-log-file", "AUDIT_LOG_FILE",
-                             "JSON lines of admin actions (replay, tokens reload); empty: "
-                             "<data dir>/audit.jsonl.",
-                             [](std::string_view value, Config& config) -> ApplyResult {
-                               config.audit_log_file = std::string(value);
-                               return std::nullopt;
-                             },
-                             [](const Config& config) { return config.audit_log_file.string(); }});
-  settings.push_back(Count("spool-partitions", "SPOOL_PARTITIONS",
-                           "Partitions of a new spool topic (existing topics keep theirs).",
-                           &Config::spool_partitions, 1, 1024));
-  settings.push_back(Choice("spool-fsync", "SPOOL_FSYNC",
-                            "always: acknowledge after fsync (survives power loss); interval: "
-                            "fsync in the background; never: leave it to the kernel. Every mode "
-                            "survives a crash of logpipe itself.",
-                            &Config::spool_fsync, {"always", "interval", "never"}));
-  settings.push_back(Duration("spool-fsync-interval", "SPOOL_FSYNC_INTERVAL",
-                              "How often SPOOL_FSYNC=interval flushes.",
-                              &Config::spool_fsync_interval));
-  settings.push_back(Bytes("spool-max-bytes", "SPOOL_MAX_BYTES",
-                           "Disk the spool may use; when unconsumed records fill it, ingest "
-                           "answers 503 instead of dropping them.",
-                           &Config::spool_max_bytes, 64 * 1024));
-  settings.push_back(Bytes("spool-segment-bytes", "SPOOL_SEGMENT_BYTES",
-                           "Size at which a spool segment file is closed and a new one begun.",
-                           &Config::spool_segment_bytes, 4096));
-  settings.push_back(Duration("spool-retention", "SPOOL_RETENTION",
-                              "Age after which spooled records are deleted, consumed or not.",
-                              &Config::spool_retention));
-  settings.push_back(
-      Toggle("spool-allow-short-retention", "SPOOL_ALLOW_SHORT_RETENTION",
-             "true lets SPOOL_RETENTION be under one hour (for tests): age retention "
-             "deletes records whether or not they were consumed.",
-             &Config::spool_allow_short_retention));
-  settings.push_back(
-      Count("search-retention-days", "SEARCH_RETENTION_DAYS",
-            "Days a document stays searchable after it ARRIVED (never counted from its own "
-            "timestamp): whole parts of the embedded store are dropped, or the delete phase of "
-            "the Elasticsearch/OpenSearch lifecycle (index age).",
-            &Config::search_retention_days, 1, 36'500));
-  settings.push_back(Bytes("search-retention-bytes", "SEARCH_RETENTION_BYTES",
-                           "Size cap of the embedded log store's parts; the oldest-arrived parts "
-                           "are dropped first (0: no cap).",
-                           &Config::search_retention_bytes, 0));
-  settings.push_back(Choice("search-store", "SEARCH_STORE",
-                            "Embedded search store when ES_HOSTS is not set: logstore (logpipe's "
-                            "own, the default) or sqlite (the former SQLite FTS5 store, "
-                            "<data dir>/search/search.db).",
-                            &Config::search_store, {"logstore", "sqlite"}));
-  settings.push_back(
-      Setting{"geoip-db-path", "GEOIP_DB_PATH",
-              "GeoIP database: a MaxMind DB (.mmdb) file, or a folder whose .mmdb files are all "
-              "read (DB-IP lite ships one per address family). Empty: no geo enrichment.",
-              [](std::string_view value, Config& config) -> ApplyResult {
-                config.geoip_db_path = std::string(value);
-                return std::nullopt;
-              },
-              [](const Config& config) { return config.geoip_db_path.string(); }});
-  settings.push_back(
-      Setting{"archive-dir", "ARCHIVE_DIR",
-              "Folder of the local archive (objects at <dir>/<bucket>/<key>) when S3_ENDPOINT is "
-              "not set; default <data dir>/archive.",
-              [](std::string_view value, Config& config) -> ApplyResult {
-                config.archive_dir = std::string(value);
-                return std::nullopt;
-              },
-              [](const Config& config) { return config.archive_dir.string(); }});
-  settings.push_back(Text("s3-endpoint", "S3_ENDPOINT",
-                          "S3 server for the archive (http(s)://host:port, path-style); empty "
-                          "archives into ARCHIVE_DIR.",
-                          &Config::s3_endpoint));
-  settings.push_back(Text("s3-bucket", "S3_BUCKET", "Bucket of the archive.", &Config::s3_bucket));
-  settings.push_back(
-      Text("s3-region", "S3_REGION", "Region requests are signed for.", &Config::s3_region));
-  settings.push_back(Text("aws-access-key-id", "AWS_ACCESS_KEY_ID", "S3 access key id.",
-                          &Config::aws_access_key_id));
-  settings.push_back(
-      Setting{"aws-secret-access-key", "AWS_SECRET_ACCESS_KEY", "S3 secret key.",
-              [](std::string_view value, Config& config) -> ApplyResult {
-                config.aws_secret_access_key = Secret(std::string(value));
-                return std::nullopt;
-              },
-              [](const Config& config) { return config.aws_secret_access_key.masked(); }});
-  settings.push_back(Count("batch-size", "BATCH_SIZE", "Events per archive batch and partition (objects close earlier at "
-                           "BATCH_MAX_BYTES or BATCH_TIMEOUT_SECONDS).",
-                           &Config::batch_size, 1, 10'000'000));
-  settings.push_back(Bytes("batch-max-bytes", "BATCH_MAX_BYTES",
-                           "Uncompressed bytes at which an archive batch closes early.",
-                           &Config::batch_max_bytes, 1024));
-  settings.push_back(Count("batch-timeout-seconds", "BATCH_TIMEOUT_SECONDS",
-                           "Seconds after which an open archive batch closes, new data or not.",
-                           &Config::batch_timeout_seconds, 1, 86'400));
-  settings.push_back(Choice("archive-compression", "ARCHIVE_COMPRESSION",
-                            "Compression of archive objects: zstd (level 3, the default: a "
-                            "fraction of gzip's CPU per event) or gzip (libdeflate level 6, the "
-                            "seed's format, ~5 us per 450-byte event).",
-                            &Config::archive_compression,
-                            {"gzip", "zstd"}));
-  settings.push_back(Text("kafka-brokers", "KAFKA_BROKERS",
-                          "Kafka bootstrap servers (host:port,...): the queue is Kafka instead of "
-                          "the embedded spool.",
-                          &Config::kafka_brokers));
-  settings.push_back(Text("kafka-bootstrap-servers", "KAFKA_BOOTSTRAP_SERVERS",
-                          "The same as KAFKA_BROKERS, under the name the seed's consumers use.",
-                          &Config::kafka_bootstrap_servers));
-  settings.push_back(Text("input-topic", "KAFKA_INPUT_TOPIC",
-                          "Topic events are written to and read from.", &Config::input_topic));
-  settings.push_back(Text("dlq-topic", "DLQ_TOPIC",
-                          "Topic of events the processor cannot index (dead letters).",
-                          &Config::dlq_topic));
-  settings.push_back(Choice("kafka-compression", "KAFKA_COMPRESSION",
-                            "Compression of produced Kafka record batches.",
-                            &Config::kafka_compression, {"none", "gzip", "snappy", "lz4", "zstd"}));
-  settings.push_back(Count("kafka-topic-partitions", "KAFKA_TOPIC_PARTITIONS",
-                           "Partitions of the topics logpipe creates when they are missing.",
-                           &Config::kafka_topic_partitions, 1, 10'000));
-  settings.push_back(Text("processor-group", "PROCESSOR_GROUP_ID",
-                          "Kafka consumer group of the processors.", &Config::processor_group));
-  settings.push_back(Text("archiver-group", "ARCHIVER_GROUP_ID",
-                          "Kafka consumer group of the archivers.", &Config::archiver_group));
-  settings.push_back(Text("es-hosts", "ES_HOSTS",
-                          "Elasticsearch/OpenSearch base URLs, comma-separated (failover in "
-                          "order): the search store is that cluster instead of embedded SQLite.",
-                          &Config::es_hosts));
-  settings.push_back(Text("es-index-alias", "ES_INDEX_ALIAS",
-                          "Write alias over the indices; searches go through it too.",
-                          &Config::es_index_alias));
-  settings.push_back(Text("es-index-prefix", "ES_INDEX_PREFIX",
-                          "Indices are <prefix>-000001, <prefix>-000002... (rolled over).",
-                          &Config::es_index_prefix));
-  settings.push_back(
-      Text("es-username", "ES_USERNAME", "Basic authentication user.", &Config::es_username));
-  settings.push_back(Setting{"es-password", "ES_PASSWORD", "Basic authentication password.",
-                             [](std::string_view value, Config& config) -> ApplyResult {
-                               config.es_password = Secret(std::string(value));
-                               return std::nullopt;
-                             },
-                             [](const Config& config) { return config.es_password.masked(); }});
-  settings.push_back(Setting{"es-api-key", "ES_API_KEY",
-                             "API key (sent as Authorization: ApiKey); wins over the user.",
-                             [](std::string_view value, Config& config) -> ApplyResult {
-                               config.es_api_key = Secret(std::string(value));
-                               return std::nullopt;
-                             },
-                             [](const Config& config) { return config.es_api_key.masked(); }});
-  settings.push_back(Text("es-ca-file", "ES_CA_FILE",
-                          "PEM file of the CA that signed the cluster's certificate.",
-                          &Config::es_ca_file));
-  settings.push_back(Choice("es-tls-verify", "ES_TLS_VERIFY",
-                            "Verify the cluster's TLS certificate and host name.",
-                            &Config::es_tls_verify, {"true", "false"}));
-  settings.push_back(Count("es-replicas", "ES_REPLICAS",
-                           "Replicas of each index (0 on a single node).", &Config::es_replicas, 0,
-                           16));
-  settings.push_back(Choice("log-level", "LOG_LEVEL", "Least severe log line written.",
-                            &Config::log_level, {"debug", "info", "warn", "error"}));
-  return settings;
+  using C = Config;
+  const std::vector<std::string> booleans = {"true", "false"};
+  return {
+      {.name = "data-dir",
+       .env = "LOGPIPE_DATA_DIR",
+       .description = "Folder for the spool and other state.",
+       .field = &C::data_dir,
+       .required = true},
+      {.name = "listen-address",
+       .env = "LISTEN_ADDRESS",
+       .description =
+           "Address the HTTP servers bind to; 0.0.0.0 to accept connections from other hosts.",
+       .field = &C::listen_address,
+       .required = true},
+      {.name = "collector-port",
+       .env = "COLLECTOR_PORT",
+       .description = "Port of the ingest API (POST /logs); 0 picks a free one.",
+       .field = &C::collector_port},
+      {.name = "metrics-port",
+       .env = "METRICS_PORT",
+       .description = "Port of /metrics, /healthz and /readyz; 0 picks a free one.",
+       .field = &C::metrics_port},
+      {.name = "max-body-bytes",
+       .env = "MAX_BODY_BYTES",
+       .description = "Largest request body, before and after decompression (413 above).",
+       .field = &C::max_body_bytes,
+       .min = 1024},
+      {.name = "max-event-bytes",
+       .env = "MAX_EVENT_BYTES",
+       .description = "Largest single event.",
+       .field = &C::max_event_bytes,
+       .min = 256},
+      {.name = "http-threads",
+       .env = "HTTP_THREADS",
+       .description = "Threads serving HTTP; 0 means one per core.",
+       .field = &C::http_threads,
+       .min = 0,
+       .max = 256},
+      {.name = "max-connections",
+       .env = "MAX_CONNECTIONS",
+       .description = "Open connections per server; more are closed at once.",
+       .field = &C::max_connections,
+       .min = 1,
+       .max = 1'000'000},
+      {.name = "max-connections-per-client",
+       .env = "MAX_CONNECTIONS_PER_CLIENT",
+       .description = "Open connections from one client address; at either limit the "
+                      "connection idle (or sending its header) longest is closed first.",
+       .field = &C::max_connections_per_client,
+       .min = 1,
+       .max = 1'000'000},
+      {.name = "http-idle-timeout",
+       .env = "HTTP_IDLE_TIMEOUT",
+       .description = "How long a kept-alive connection may wait for its next request.",
+       .field = &C::http_idle_timeout},
+      {.name = "http-header-timeout",
+       .env = "HTTP_HEADER_TIMEOUT",
+       .description = "How long a request's header may take once its first byte came.",
+       .field = &C::http_header_timeout},
+      {.name = "http-body-timeout",
+       .env = "HTTP_BODY_TIMEOUT",
+       .description = "How long a request's body may take once its header was read.",
+       .field = &C::http_body_timeout},
+      {.name = "drain-timeout-seconds",
+       .env = "DRAIN_TIMEOUT_SECONDS",
+       .description = "On SIGTERM, the longest the drain may take before the process exits "
+                      "anyway (acknowledged events are already stored).",
+       .field = &C::drain_timeout_seconds,
+       .min = 1,
+       .max = 600},
+      {.name = "max-inflight-bytes",
+       .env = "MAX_INFLIGHT_BYTES",
+       .description = "Request bodies held in memory at once; past it ingest answers 503.",
+       .field = &C::max_inflight_bytes,
+       .min = 1024 * 1024},
+      {.name = "query-port",
+       .env = "QUERY_PORT",
+       .description = "Port of the query API (/api/search, histogram, facets, context, tail) on "
+                      "its own server; empty: on the ingest port; 0 picks a free one.",
+       .field = &C::query_port},
+      {.name = "query-threads",
+       .env = "QUERY_THREADS",
+       .description = "Threads running queries, apart from the threads serving ingest.",
+       .field = &C::query_threads,
+       .min = 1,
+       .max = 256},
+      {.name = "query-max-concurrent",
+       .env = "QUERY_MAX_CONCURRENT",
+       .description = "Queries running or waiting at once; past it the query API answers 429 "
+                      "with Retry-After.",
+       .field = &C::query_max_concurrent,
+       .min = 1,
+       .max = 100'000},
+      {.name = "query-timeout",
+       .env = "QUERY_TIMEOUT",
+       .description = "A query still running after this long is cancelled (504).",
+       .field = &C::query_timeout},
+      {.name = "auth-token",
+       .env = "COLLECTOR_AUTH_TOKEN",
+       .description = "A single token with every scope, in the default tenant (the tokens file's "
+                      "simpler predecessor; both may be set): Authorization: Bearer <token>.",
+       .field = &C::auth_token},
+      {.name = "tokens-file",
+       .env = "TOKENS_FILE",
+       .description = "TOML file of tokens (SHA-256 digests) with their scopes (ingest, query, "
+                      "admin) and tenant (docs/SECURITY.md); when set every route but /healthz "
+                      "and /readyz needs a token. Reloaded on SIGHUP.",
+       .field = &C::tokens_file},
+      {.name = "metrics-auth",
+       .env = "METRICS_AUTH",
+       .description = "What GET /metrics needs when tokens are configured: open (nothing), or a "
+                      "token with the query or admin scope.",
+       .field = &C::metrics_auth,
+       .choices = {"open", "query", "admin"}},
+      {.name = "allow-unauthenticated",
+       .env = "ALLOW_UNAUTHENTICATED",
+       .description = "Lets logpipe listen on a non-loopback LISTEN_ADDRESS without any token "
+                      "configured (everyone who reaches it may write and read).",
+       .field = &C::allow_unauthenticated},
+      {.name = "redaction",
+       .env = "REDACTION",
+       .description = "on: the collector redacts PII (built-in detectors, and the rules of "
+                      "REDACTION_RULES_FILE) before events reach the queue.",
+       .field = &C::redaction,
+       .choices = {"off", "on"}},
+      {.name = "redaction-rules-file",
+       .env = "REDACTION_RULES_FILE",
+       .description = "TOML redaction rules (docs/SECURITY.md); setting it turns redaction on.",
+       .field = &C::redaction_rules_file},
+      {.name = "redaction-hash-key-file",
+       .env = "REDACTION_HASH_KEY_FILE",
+       .description = "File holding the secret key of the hash action (HMAC-SHA-256).",
+       .field = &C::redaction_hash_key_file},
+      {.name = "audit-log-file",
+       .env = "AUDIT_LOG_FILE",
+       .description = "JSON lines of admin actions (replay, tokens reload); empty: "
+                      "<data dir>/audit.jsonl.",
+       .field = &C::audit_log_file},
+      {.name = "spool-partitions",
+       .env = "SPOOL_PARTITIONS",
+       .description = "Partitions of a new spool topic (existing topics keep theirs).",
+       .field = &C::spool_partitions,
+       .min = 1,
+       .max = 1024},
+      {.name = "spool-fsync",
+       .env = "SPOOL_FSYNC",
+       .description = "always: acknowledge after fsync (survives power loss); interval: fsync in "
+                      "the background; never: leave it to the kernel. Every mode survives a "
+                      "crash of logpipe itself.",
+       .field = &C::spool_fsync,
+       .choices = {"always", "interval", "never"}},
+      {.name = "spool-fsync-interval",
+       .env = "SPOOL_FSYNC_INTERVAL",
+       .description = "How often SPOOL_FSYNC=interval flushes.",
+       .field = &C::spool_fsync_interval},
+      {.name = "spool-max-bytes",
+       .env = "SPOOL_MAX_BYTES",
+       .description = "Disk the spool may use; when unconsumed records fill it, ingest answers "
+                      "503 instead of dropping them.",
+       .field = &C::spool_max_bytes,
+       .min = 64 * 1024},
+      {.name = "spool-segment-bytes",
+       .env = "SPOOL_SEGMENT_BYTES",
+       .description = "Size at which a spool segment file is closed and a new one begun.",
+       .field = &C::spool_segment_bytes,
+       .min = 4096},
+      {.name = "spool-retention",
+       .env = "SPOOL_RETENTION",
+       .description = "Age after which spooled records are deleted, consumed or not.",
+       .field = &C::spool_retention},
+      {.name = "spool-allow-short-retention",
+       .env = "SPOOL_ALLOW_SHORT_RETENTION",
+       .description = "true lets SPOOL_RETENTION be under one hour (for tests): age retention "
+                      "deletes records whether or not they were consumed.",
+       .field = &C::spool_allow_short_retention},
+      {.name = "search-retention-days",
+       .env = "SEARCH_RETENTION_DAYS",
+       .description = "Days a document stays searchable after it ARRIVED (never counted from its "
+                      "own timestamp): whole parts of the embedded store are dropped, or the "
+                      "delete phase of the Elasticsearch/OpenSearch lifecycle (index age).",
+       .field = &C::search_retention_days,
+       .min = 1,
+       .max = 36'500},
+      {.name = "search-retention-bytes",
+       .env = "SEARCH_RETENTION_BYTES",
+       .description = "Size cap of the embedded log store's parts; the oldest-arrived parts are "
+                      "dropped first (0: no cap).",
+       .field = &C::search_retention_bytes,
+       .min = 0},
+      {.name = "search-store",
+       .env = "SEARCH_STORE",
+       .description = "Embedded search store when ES_HOSTS is not set: logstore (logpipe's own, "
+                      "the default) or sqlite (the former SQLite FTS5 store, <data "
+                      "dir>/search/search.db).",
+       .field = &C::search_store,
+       .choices = {"logstore", "sqlite"}},
+      {.name = "geoip-db-path",
+       .env = "GEOIP_DB_PATH",
+       .description = "GeoIP database: a MaxMind DB (.mmdb) file, or a folder whose .mmdb files "
+                      "are all read (DB-IP lite ships one per address family). Empty: no geo "
+                      "enrichment.",
+       .field = &C::geoip_db_path},
+      {.name = "archive-dir",
+       .env = "ARCHIVE_DIR",
+       .description = "Folder of the local archive (objects at <dir>/<bucket>/<key>) when "
+                      "S3_ENDPOINT is not set; default <data dir>/archive.",
+       .field = &C::archive_dir},
+      {.name = "s3-endpoint",
+       .env = "S3_ENDPOINT",
+       .description = "S3 server for the archive (http(s)://host:port, path-style); empty "
+                      "archives into ARCHIVE_DIR.",
+       .field = &C::s3_endpoint},
+      {.name = "s3-bucket",
+       .env = "S3_BUCKET",
+       .description = "Bucket of the archive.",
+       .field = &C::s3_bucket},
+      {.name = "s3-region",
+       .env = "S3_REGION",
+       .description = "Region requests are signed for.",
+       .field = &C::s3_region},
+      {.name = "aws-access-key-id",
+       .env = "AWS_ACCESS_KEY_ID",
+       .description = "S3 access key id.",
+       .field = &C::aws_access_key_id},
+      {.name = "aws-secret-access-key",
+       .env = "AWS_SECRET_ACCESS_KEY",
+       .description = "S3 secret key.",
+       .field = &C::aws_secret_access_key},
+      {.name = "batch-size",
+       .env = "BATCH_SIZE",
+       .description = "Events per archive batch and partition (objects close earlier at "
+                      "BATCH_MAX_BYTES or BATCH_TIMEOUT_SECONDS).",
+       .field = &C::batch_size,
+       .min = 1,
+       .max = 10'000'000},
+      {.name = "batch-max-bytes",
+       .env = "BATCH_MAX_BYTES",
+       .description = "Uncompressed bytes at which an archive batch closes early.",
+       .field = &C::batch_max_bytes,
+       .min = 1024},
+      {.name = "batch-timeout-seconds",
+       .env = "BATCH_TIMEOUT_SECONDS",
+       .description = "Seconds after which an open archive batch closes, new data or not.",
+       .field = &C::batch_timeout_seconds,
+       .min = 1,
+       .max = 86'400},
+      {.name = "archive-compression",
+       .env = "ARCHIVE_COMPRESSION",
+       .description = "Compression of archive objects: zstd (level 3, the default: a fraction of "
+                      "gzip's CPU per event) or gzip (libdeflate level 6, the seed's format, ~5 "
+                      "us per 450-byte event).",
+       .field = &C::archive_compression,
+       .choices = {"gzip", "zstd"}},
+      {.name = "kafka-brokers",
+       .env = "KAFKA_BROKERS",
+       .description = "Kafka bootstrap servers (host:port,...): the queue is Kafka instead of the "
+                      "embedded spool.",
+       .field = &C::kafka_brokers},
+      {.name = "kafka-bootstrap-servers",
+       .env = "KAFKA_BOOTSTRAP_SERVERS",
+       .description = "The same as KAFKA_BROKERS, under the name the seed's consumers use.",
+       .field = &C::kafka_bootstrap_servers},
+      {.name = "input-topic",
+       .env = "KAFKA_INPUT_TOPIC",
+       .description = "Topic events are written to and read from.",
+       .field = &C::input_topic},
+      {.name = "dlq-topic",
+       .env = "DLQ_TOPIC",
+       .description = "Topic of events the processor cannot index (dead letters).",
+       .field = &C::dlq_topic},
+      {.name = "kafka-compression",
+       .env = "KAFKA_COMPRESSION",
+       .description = "Compression of produced Kafka record batches.",
+       .field = &C::kafka_compression,
+       .choices = {"none", "gzip", "snappy", "lz4", "zstd"}},
+      {.name = "kafka-topic-partitions",
+       .env = "KAFKA_TOPIC_PARTITIONS",
+       .description = "Partitions of the topics logpipe creates when they are missing.",
+       .field = &C::kafka_topic_partitions,
+       .min = 1,
+       .max = 10'000},
+      {.name = "processor-group",
+       .env = "PROCESSOR_GROUP_ID",
+       .description = "Kafka consumer group of the processors.",
+       .field = &C::processor_group},
+      {.name = "archiver-group",
+       .env = "ARCHIVER_GROUP_ID",
+       .description = "Kafka consumer group of the archivers.",
+       .field = &C::archiver_group},
+      {.name = "es-hosts",
+       .env = "ES_HOSTS",
+       .description = "Elasticsearch/OpenSearch base URLs, comma-separated (failover in order): "
+                      "the search store is that cluster instead of embedded SQLite.",
+       .field = &C::es_hosts},
+      {.name = "es-index-alias",
+       .env = "ES_INDEX_ALIAS",
+       .description = "Write alias over the indices; searches go through it too.",
+       .field = &C::es_index_alias},
+      {.name = "es-index-prefix",
+       .env = "ES_INDEX_PREFIX",
+       .description = "Indices are <prefix>-000001, <prefix>-000002... (rolled over).",
+       .field = &C::es_index_prefix},
+      {.name = "es-username",
+       .env = "ES_USERNAME",
+       .description = "Basic authentication user.",
+       .field = &C::es_username},
+      {.name = "es-password",
+       .env = "ES_PASSWORD",
+       .description = "Basic authentication password.",
+       .field = &C::es_password},
+      {.name = "es-api-key",
+       .env = "ES_API_KEY",
+       .description = "API key (sent as Authorization: ApiKey); wins over the user.",
+       .field = &C::es_api_key},
+      {.name = "es-ca-file",
+       .env = "ES_CA_FILE",
+       .description = "PEM file of the CA that signed the cluster's certificate.",
+       .field = &C::es_ca_file},
+      {.name = "es-tls-verify",
+       .env = "ES_TLS_VERIFY",
+       .description = "Verify the cluster's TLS certificate and host name.",
+       .field = &C::es_tls_verify,
+       .choices = booleans},
+      {.name = "es-replicas",
+       .env = "ES_REPLICAS",
+       .description = "Replicas of each index (0 on a single node).",
+       .field = &C::es_replicas,
+       .min = 0,
+       .max = 16},
+      {.name = "log-level",
+       .env = "LOG_LEVEL",
+       .description = "Least severe log line written.",
+       .field = &C::log_level,
+       .choices = {"debug", "info", "warn", "error"}},
+  };
 }
 
 std::vector<std::string> Validate(const Config& config) {
@@ -461,6 +561,55 @@ const Setting* FindSetting(std::string_view name) {
 const std::vector<Setting>& Settings() {
   static const std::vector<Setting> settings = MakeSettings();
   return settings;
+}
+
+std::optional<std::string> ApplySetting(const Setting& setting, std::string_view value,
+                                        Config& config) {
+  return std::visit(
+      [&](auto field) {
+        return SettingCodec{setting, value}(config, field);
+      },
+      setting.field);
+}
+
+std::string ShowSetting(const Setting& setting, const Config& config) {
+  return std::visit(SettingPrinter{config}, setting.field);
+}
+
+std::string AllowedValues(const Setting& setting) {
+  return std::visit(AllowedDescriber{setting}, setting.field);
+}
+
+std::string SettingsMarkdown() {
+  const Config defaults;
+  std::string text =
+      "# logpipe settings\n\n"
+      "Generated from the settings table in src/app/config.cc by `logpipe config --markdown`; a "
+      "unit test keeps this file in step with it. Each setting is a flag (`--name`), an "
+      "environment variable, or a key of the TOML file given with `--config` (dashes or "
+      "underscores); flags win over the environment, which wins over the file. A bad value "
+      "stops logpipe at start with a message naming the setting and what it allows.\n\n"
+      "| setting | environment variable | default | allowed | what it does |\n"
+      "|---|---|---|---|---|\n";
+  const auto cell = [](std::string value) {
+    std::string escaped;
+    for (const char c : value) {
+      if (c == '|') escaped += '\\';
+      escaped += c;
+    }
+    return escaped;
+  };
+  for (const auto& setting : Settings()) {
+    const std::string shown = ShowSetting(setting, defaults);
+    text += "| `" + setting.name + "` | `" + setting.env + "` | " +
+            (shown.empty() ? "(empty)" : "`" + cell(shown) + "`") + " | " +
+            cell(AllowedValues(setting)) + " | " + cell(setting.description) + " |\n";
+  }
+  text +=
+      "\nlibrdkafka properties pass through: `KAFKA_PRODUCER_<NAME>` and `KAFKA_CONSUMER_<NAME>` "
+      "(`KAFKA_PRODUCER_SASL_MECHANISMS` sets `sasl.mechanisms`), or the file's `[kafka]`, "
+      "`[kafka.producer]` and `[kafka.consumer]` tables; their values are never logged.\n";
+  return text;
 }
 
 bool IsValidBucketName(std::string_view name) {
@@ -600,7 +749,7 @@ std::string DescribeConfig(const Config& config) {
     text.append(text.empty() ? "" : " ")
         .append(setting.name)
         .append("=")
-        .append(setting.show(config));
+        .append(ShowSetting(setting, config));
   }
   for (const auto& [label, properties] :
        {std::pair{"kafka-producer-properties", &config.kafka_producer_properties},
@@ -619,7 +768,7 @@ std::vector<std::string> LoadConfig(const std::optional<std::filesystem::path>& 
   std::vector<std::string> problems;
   const auto apply = [&](const Setting& setting, std::string_view value,
                          const std::string& source) {
-    if (auto problem = setting.apply(value, config)) {
+    if (auto problem = ApplySetting(setting, value, config)) {
       problems.push_back(setting.name + " (" + source + "): " + *problem);
     }
   };

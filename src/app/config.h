@@ -3,10 +3,10 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
-#include <functional>
 #include <map>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 namespace lp::app {
@@ -102,19 +102,43 @@ struct Config {
   }
 };
 
-/// One setting: its name in the config file and on the command line (`--name`), its environment
-/// variable, what it means, and how to parse it into a Config.
+/// The Config member a setting fills; its type says how the text is read: a string (any text, or
+/// one of `choices`), a path, a secret (never shown), a port, a port or empty, a whole number
+/// (`min`..`max`), a byte size (at least `min`, such as 10MiB), a duration with a unit (500ms,
+/// 60s, 15m, 12h, 7d), or true/false.
+using SettingField =
+    std::variant<std::string Config::*, std::filesystem::path Config::*, Secret Config::*,
+                 uint16_t Config::*, std::optional<uint16_t> Config::*, uint32_t Config::*,
+                 uint64_t Config::*, std::chrono::milliseconds Config::*, bool Config::*>;
+
+/// One row of the settings table: its name in the config file and on the command line
+/// (`--name`), its environment variable, the one line that documents it, the member it fills and
+/// what values are allowed. The default is the member's in Config. Parsing, `--help`, the
+/// start-up log, unknown-variable warnings and docs/CONFIG.md all come from this table.
 struct Setting {
   std::string name;
   std::string env;
   std::string description;
-  /// Parses `value` into `config`; returns a message naming what is wrong, or nothing.
-  std::function<std::optional<std::string>(std::string_view value, Config& config)> apply;
-  /// The value as configured, for the start-up log (secrets masked).
-  std::function<std::string(const Config& config)> show;
+  SettingField field;
+  uint64_t min = 0;                       ///< Whole numbers and sizes.
+  uint64_t max = UINT32_MAX;              ///< Whole numbers.
+  std::vector<std::string> choices = {};  ///< Strings: one of these, when given.
+  bool required = false;                  ///< Strings and paths: must not be empty.
 };
 
 [[nodiscard]] const std::vector<Setting>& Settings();
+
+/// Parses `value` into `setting`'s member of `config`; a message saying what is allowed, or
+/// nothing.
+[[nodiscard]] std::optional<std::string> ApplySetting(const Setting& setting,
+                                                      std::string_view value, Config& config);
+/// The value as configured, for the start-up log and the docs (secrets masked).
+[[nodiscard]] std::string ShowSetting(const Setting& setting, const Config& config);
+/// What values `setting` takes, in words ("a whole number from 1 to 256").
+[[nodiscard]] std::string AllowedValues(const Setting& setting);
+/// docs/CONFIG.md: a table of every setting with its variable, default, allowed values and doc
+/// line (`logpipe config --markdown` prints it).
+[[nodiscard]] std::string SettingsMarkdown();
 
 /// Raw values by setting name, as given on the command line.
 using FlagValues = std::map<std::string, std::string>;

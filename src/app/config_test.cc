@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <set>
 
 namespace lp::app {
 namespace {
@@ -186,9 +187,52 @@ TEST(ConfigTest, MasksTheAuthToken) {
   Config config;
   EXPECT_TRUE(LoadConfig(std::nullopt, {{"COLLECTOR_AUTH_TOKEN", "hunter2"}}, {}, config).empty());
   for (const auto& setting : Settings()) {
-    EXPECT_EQ(setting.show(config).find("hunter2"), std::string::npos) << setting.name;
+    EXPECT_EQ(ShowSetting(setting, config).find("hunter2"), std::string::npos) << setting.name;
   }
   EXPECT_EQ(config.auth_token.reveal(), "hunter2");
+}
+
+TEST(ConfigTest, DocsConfigMdIsTheSettingsTable) {
+  std::ifstream file(std::filesystem::path(LOGPIPE_SOURCE_DIR) / "docs" / "CONFIG.md");
+  ASSERT_TRUE(file.good()) << "docs/CONFIG.md is missing";
+  const std::string written((std::istreambuf_iterator<char>(file)), {});
+  EXPECT_EQ(written, SettingsMarkdown())
+      << "docs/CONFIG.md is out of step with the settings table: run "
+         "`logpipe config --markdown > docs/CONFIG.md`";
+}
+
+TEST(ConfigTest, EverySettingParsesWhatItShowsAsItsDefault) {
+  const Config defaults;
+  for (const auto& setting : Settings()) {
+    if (std::holds_alternative<Secret Config::*>(setting.field)) continue;  // Shown masked.
+    Config config;
+    const auto problem = ApplySetting(setting, ShowSetting(setting, defaults), config);
+    EXPECT_FALSE(problem.has_value()) << setting.name << ": " << *problem;
+    EXPECT_EQ(ShowSetting(setting, config), ShowSetting(setting, defaults)) << setting.name;
+  }
+}
+
+TEST(ConfigTest, EveryNameAndVariableIsUnique) {
+  std::set<std::string> names;
+  std::set<std::string> variables;
+  for (const auto& setting : Settings()) {
+    EXPECT_TRUE(names.insert(setting.name).second) << setting.name;
+    EXPECT_TRUE(variables.insert(setting.env).second) << setting.env;
+    EXPECT_FALSE(setting.description.empty()) << setting.name;
+  }
+}
+
+TEST(ConfigTest, SaysWhatEachSettingAllows) {
+  const auto allowed = [](std::string_view name) {
+    for (const auto& setting : Settings()) {
+      if (setting.name == name) return AllowedValues(setting);
+    }
+    return std::string("no such setting");
+  };
+  EXPECT_EQ(allowed("spool-partitions"), "a whole number from 1 to 1024");
+  EXPECT_EQ(allowed("spool-fsync"), "one of always, interval, never");
+  EXPECT_EQ(allowed("spool-max-bytes"), "a size of at least 64KiB (10MiB, 1048576)");
+  EXPECT_EQ(allowed("query-port"), "a port, 0 to 65535, or empty");
 }
 
 }  // namespace

@@ -19,10 +19,14 @@ struct SettingFlags {
   void AddTo(CLI::App& command) {
     command.add_option("--config", config_file, "TOML file with settings (keys as the flags)")
         ->check(CLI::ExistingFile);
+    const Config defaults;
     for (const auto& setting : lp::app::Settings()) {
+      const std::string shown = lp::app::ShowSetting(setting, defaults);
       options[setting.name] =
           command.add_option("--" + setting.name, values[setting.name],
-                             setting.description + " [env: " + setting.env + "]");
+                             setting.description + " [env: " + setting.env +
+                                 "; default: " + (shown.empty() ? "empty" : shown) + "; " +
+                                 lp::app::AllowedValues(setting) + "]");
     }
   }
 
@@ -85,6 +89,11 @@ int main(int argc, char** argv) {
 
   app.add_subcommand("version", "Print the version");
 
+  auto* config_command =
+      app.add_subcommand("config", "Describe every setting: flag, variable, default, values");
+  bool markdown = false;
+  config_command->add_flag("--markdown", markdown, "As docs/CONFIG.md (a Markdown table)");
+
   auto* spool = app.add_subcommand("spool", "Inspect the embedded spool of a stopped instance");
   spool->require_subcommand(1);
   SettingFlags spool_flags;
@@ -117,6 +126,11 @@ int main(int argc, char** argv) {
   search->add_flag("--json", search_options.json, "Print the documents as JSON lines");
   search->add_option("--server", search_options.server, "The instance's ingest URL")
       ->capture_default_str();
+  search
+      ->add_option("--timeout", search_options.timeout_seconds,
+                   "Seconds each request may take, connecting included")
+      ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
 
   lp::app::TailCommandOptions tail_options;
   auto* tail = app.add_subcommand(
@@ -129,6 +143,10 @@ int main(int argc, char** argv) {
   tail->add_flag("--json", tail_options.json, "Print the documents as JSON lines");
   tail->add_option("--server", tail_options.server, "The instance's query URL")
       ->capture_default_str();
+  tail->add_option("--timeout", tail_options.timeout_seconds,
+                   "Seconds the request may take without -f, connecting included")
+      ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
 
   lp::app::ReplayCommandOptions replay_options;
   auto* replay = app.add_subcommand(
@@ -138,11 +156,27 @@ int main(int argc, char** argv) {
   replay->add_option("--service", replay_options.service, "Only this service");
   replay->add_option("--server", replay_options.server, "The instance's ingest URL")
       ->capture_default_str();
+  replay
+      ->add_option("--timeout", replay_options.timeout_seconds,
+                   "Seconds each request may take, connecting included")
+      ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
 
   CLI11_PARSE(app, argc, argv);
 
   if (app.got_subcommand("version")) {
     std::printf("logpipe %s\n", LOGPIPE_VERSION);
+    return 0;
+  }
+  if (config_command->parsed()) {
+    if (markdown) {
+      std::fputs(lp::app::SettingsMarkdown().c_str(), stdout);
+      return 0;
+    }
+    for (const auto& setting : lp::app::Settings()) {
+      std::printf("%s (%s): %s\n", setting.name.c_str(), setting.env.c_str(),
+                  lp::app::AllowedValues(setting).c_str());
+    }
     return 0;
   }
   Config config;

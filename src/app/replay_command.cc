@@ -24,7 +24,7 @@ struct Progress {
   std::string state;
   uint64_t objects_total = 0;
   uint64_t objects_done = 0;
-  uint64_t events_indexed = 0;
+  uint64_t events_queued = 0;
   uint64_t events_skipped = 0;
   std::string error;
 };
@@ -48,7 +48,7 @@ Result<Progress> Read(const http::ClientResponse& response, unsigned expected_st
   if (body["error"].get_string().get(text) == simdjson::SUCCESS) progress.error = text;
   for (auto [name, field] : {std::pair{"objects_total", &progress.objects_total},
                              {"objects_done", &progress.objects_done},
-                             {"events_indexed", &progress.events_indexed},
+                             {"events_queued", &progress.events_queued},
                              {"events_skipped", &progress.events_skipped}}) {
     if (body[name].get_uint64().get(*field) != simdjson::SUCCESS) {
       return Permanent(std::string("the server's answer has no ") + name);
@@ -65,7 +65,9 @@ int Replay(const ReplayCommandOptions& options) {
   std::vector<std::pair<std::string, std::string>> parameters{{"from", options.from},
                                                               {"to", options.to}};
   if (options.service) parameters.emplace_back("service", *options.service);
-  const auto started = http::Fetch(*server, "POST", "/api/replay?" + EncodeUrlQuery(parameters));
+  const auto timeout = std::chrono::seconds(options.timeout_seconds);
+  const auto started =
+      http::Fetch(*server, "POST", "/api/replay?" + EncodeUrlQuery(parameters), {}, timeout);
   if (!started) return Fail(started.error().message);
   auto progress = Read(*started, 202);
   if (!progress) return Fail(progress.error().message);
@@ -75,7 +77,7 @@ int Replay(const ReplayCommandOptions& options) {
   while (true) {
     const std::string line = "replay " + id + ": " + std::to_string(progress->objects_done) + "/" +
                              std::to_string(progress->objects_total) + " objects, " +
-                             std::to_string(progress->events_indexed) + " events indexed, " +
+                             std::to_string(progress->events_queued) + " events queued, " +
                              std::to_string(progress->events_skipped) + " skipped";
     if (line != last_line) {
       std::fprintf(stderr, "%s\n", line.c_str());
@@ -84,7 +86,8 @@ int Replay(const ReplayCommandOptions& options) {
     if (progress->state == "done") return 0;
     if (progress->state == "failed") return Fail(progress->error);
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
-    const auto polled = http::Fetch(*server, "GET", "/api/replay?" + EncodeUrlQuery({{"id", id}}));
+    const auto polled =
+        http::Fetch(*server, "GET", "/api/replay?" + EncodeUrlQuery({{"id", id}}), {}, timeout);
     if (!polled) return Fail(polled.error().message);
     progress = Read(*polled, 200);
     if (!progress) return Fail(progress.error().message);

@@ -10,6 +10,7 @@ struct ReplayCommandOptions {
   std::string to;
   std::optional<std::string> service;
   std::string server = "http://127.0.0.1:8081";
+  unsigned timeout_seconds = 30;  ///< Bounds each request, connecting included.
 };
 
 /// `logpipe replay`: asks the instance at `server` to re-index its archive of a date range and

@@ -9,6 +9,7 @@
 #include <optional>
 #include <thread>
 
+#include "api/dlq_api.h"
 #include "api/pipeline_api.h"
 #include "api/replay_api.h"
 #include "api/search_api.h"
@@ -72,6 +73,8 @@ struct ProcessorParts {
   std::unique_ptr<replay::Replayer> replayer;
   std::unique_ptr<api::ReplayApi> replay_api;
   std::unique_ptr<api::PipelineApi> pipeline_api;
+  std::unique_ptr<processor::DeadLetters> dead_letters;
+  std::unique_ptr<api::DlqApi> dlq_api;
 
   /// The query, replay and pipeline APIs and the web UI over them, each route needing its
   /// scope (DESIGN §3's route x credential table): the query API reads its tenant's logs,
@@ -97,6 +100,9 @@ struct ProcessorParts {
     add(Scope::kAdmin, RouteTo("GET", "/api/replay", *replay_api, &api::ReplayApi::HandleStatus));
     add(Scope::kAdmin,
         RouteTo("GET", "/api/pipeline", *pipeline_api, &api::PipelineApi::HandleStatus));
+    add(Scope::kAdmin, RouteTo("GET", "/api/dlq", *dlq_api, &api::DlqApi::HandleNewest));
+    add(Scope::kAdmin, security::Audited(audit, RouteTo("POST", "/api/dlq/redrive", *dlq_api,
+                                                        &api::DlqApi::HandleRedrive)));
     for (auto& route : api::WebUiRoutes(non_html_root)) routes.push_back(std::move(route));
     return routes;
   }
@@ -146,9 +152,8 @@ Result<ProcessorParts> StartProcessor(const Config& config, queue::Queue& queue,
                             .timeout = config.query_timeout},
       *parts.query_metrics);
   parts.search_api = std::make_unique<api::SearchApi>(*parts.store, *parts.query_pool);
-  parts.replayer = std::make_unique<replay::Replayer>(
-      *parts.archive, config.s3_bucket, *parts.store, parts.geoip.get(),
-      EventLimits{.max_event_bytes = config.max_event_bytes});
+  parts.replayer = std::make_unique<replay::Replayer>(*parts.archive, config.s3_bucket, queue,
+                                                      config.input_topic);
   parts.replay_api = std::make_unique<api::ReplayApi>(*parts.replayer);
   const bool embedded = config.es_hosts.empty();
   parts.pipeline_api = std::make_unique<api::PipelineApi>(
@@ -159,6 +164,12 @@ Result<ProcessorParts> StartProcessor(const Config& config, queue::Queue& queue,
                     .spool_retention_ms = config.spool_retention.count(),
                     .input_topic = config.input_topic,
                     .dlq_topic = config.dlq_topic});
+  parts.dead_letters = std::make_unique<processor::DeadLetters>(
+      processor::DeadLettersOptions{.dlq_topic = config.dlq_topic,
+                                    .input_topic = config.input_topic},
+      queue);
+  parts.dlq_api =
+      std::make_unique<api::DlqApi>(*parts.dead_letters, *parts.query_pool, config.dlq_topic);
   return parts;
 }
 
@@ -170,7 +181,7 @@ struct ArchiverParts {
 
 Result<ArchiverParts> StartArchiver(const Config& config, queue::Queue& queue,
                                     metrics::Registry& registry,
-                                    queue::ConsumerLagMetrics& lag_metrics) {
+                                    queue::ConsumerLagMetrics& lag_metrics, Readiness& readiness) {
   ArchiverParts parts;
   auto store = OpenArchive(config);
   if (!store) return tl::unexpected(store.error());
@@ -185,7 +196,8 @@ Result<ArchiverParts> StartArchiver(const Config& config, queue::Queue& queue,
           .batch_max_bytes = config.batch_max_bytes,
           .batch_timeout = std::chrono::seconds(config.batch_timeout_seconds),
           .compression = archiver::ParseCompression(config.archive_compression)
-                             .value_or(archiver::Compression::kGzip)},
+                             .value_or(archiver::Compression::kGzip),
+          .readiness = &readiness.Add("archiver")},
       queue, *parts.store, *parts.metrics, lag_metrics);
   if (auto started = parts.archiver->Start(); !started) return tl::unexpected(started.error());
   return parts;
@@ -303,7 +315,7 @@ int RunRole(const Config& config, Role role) {
   }
   std::optional<ArchiverParts> archiver;
   if (archives) {
-    auto started = StartArchiver(config, queue, registry, lag_metrics);
+    auto started = StartArchiver(config, queue, registry, lag_metrics, readiness);
     if (!started) {
       Log().Error("cannot start the archiver", {{"error", started.error().message}});
       return 1;

@@ -74,7 +74,8 @@ int Search(const SearchCommandOptions& options) {
                                  std::to_string(std::min(kPageLimit, options.limit - printed)));
     if (!cursor.empty()) page_parameters.emplace_back("cursor", cursor);
     const auto response =
-        http::Fetch(*server, "GET", "/api/search?" + EncodeUrlQuery(page_parameters));
+        http::Fetch(*server, "GET", "/api/search?" + EncodeUrlQuery(page_parameters), {},
+                    std::chrono::seconds(options.timeout_seconds));
     if (!response) return Fail(response.error().message);
 
     simdjson::dom::element body;
@@ -133,7 +134,8 @@ int Tail(const TailCommandOptions& options) {
     std::fflush(stdout);
   };
   if (!options.follow) {
-    const auto response = http::Fetch(*server, "GET", "/api/search?" + EncodeUrlQuery(parameters));
+    const auto response = http::Fetch(*server, "GET", "/api/search?" + EncodeUrlQuery(parameters),
+                                      {}, std::chrono::seconds(options.timeout_seconds));
     if (!response) return Fail(response.error().message);
     simdjson::dom::element body;
     simdjson::dom::array hits;

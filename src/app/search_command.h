@@ -16,6 +16,7 @@ struct SearchCommandOptions {
   size_t limit = 100;
   bool json = false;
   std::string server = "http://127.0.0.1:8081";
+  unsigned timeout_seconds = 30;  ///< Bounds each request, connecting included.
 };
 
 /// `logpipe search`: asks a running instance's /api/search, following cursors up to `limit`
@@ -29,6 +30,7 @@ struct TailCommandOptions {
   bool follow = false;
   bool json = false;
   std::string server = "http://127.0.0.1:8081";
+  unsigned timeout_seconds = 30;  ///< Bounds the request without -f, connecting included.
 };
 
 /// `logpipe tail [QUERY] [-f]`: the newest `lines` matching events, oldest first; with `follow`,

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <map>
 
+#include "core/offset_runs.h"
 #include "core/timestamp.h"
 
 namespace lp::archiver {
@@ -18,6 +19,10 @@ std::string DateFolder(int64_t time_ms) {
                 static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()));
   return folder;
 }
+
+// Object metadata stays small (S3 allows 2 KiB in all): an object ends after this many runs of
+// consecutive offsets, and the next one starts at the following record of its date.
+constexpr size_t kMaxOffsetRuns = 32;
 
 }  // namespace
 
@@ -34,10 +39,16 @@ int64_t ArchiveObjectBuilder::EventTimeMs(const queue::ConsumedRecord& record) {
 std::vector<ArchiveObject> ArchiveObjectBuilder::Build(
     std::span<const queue::ConsumedRecord> records, std::string_view key_suffix) {
   std::map<std::string, std::vector<const queue::ConsumedRecord*>> by_date;
-  for (const auto& record : records) by_date[DateFolder(EventTimeMs(record))].push_back(&record);
+  for (const auto& record : records) {
+    // A copy (a replay, a re-driven dead letter): the archive holds its original already.
+    if (queue::FindHeader(record.headers, queue::kOriginalIdHeader) != nullptr) continue;
+    by_date[DateFolder(EventTimeMs(record))].push_back(&record);
+  }
 
   std::vector<ArchiveObject> objects;
-  for (const auto& [folder, members] : by_date) {
+  const auto add_object = [&](const std::string& folder,
+                              std::span<const queue::ConsumedRecord* const> members,
+                              std::string line_offsets) {
     const auto& first = *members.front();
     char offset[24];
     std::snprintf(offset, sizeof offset, "%020lld", static_cast<long long>(first.offset));
@@ -55,8 +66,29 @@ std::vector<ArchiveObject> ArchiveObjectBuilder::Build(
                        {"partition", std::to_string(first.partition)},
                        {"first-offset", std::to_string(first.offset)},
                        {"last-offset", std::to_string(members.back()->offset)},
-                       {"count", std::to_string(members.size())}};
+                       {"count", std::to_string(members.size())},
+                       {"line-offsets", std::move(line_offsets)}};
     objects.push_back(std::move(object));
+  };
+  for (const auto& [folder, members] : by_date) {
+    // Runs of consecutive offsets of the object being built: `first-last`, or one offset.
+    std::vector<OffsetRun> runs;
+    size_t begin = 0;
+    const auto close = [&](size_t end) {
+      add_object(folder, std::span(members).subspan(begin, end - begin), FormatOffsetRuns(runs));
+      runs.clear();
+      begin = end;
+    };
+    for (size_t i = 0; i < members.size(); ++i) {
+      const int64_t offset = members[i]->offset;
+      if (!runs.empty() && offset == runs.back().second + 1) {
+        runs.back().second = offset;
+        continue;
+      }
+      if (runs.size() == kMaxOffsetRuns) close(i);
+      runs.emplace_back(offset, offset);
+    }
+    close(members.size());
   }
   return objects;
 }

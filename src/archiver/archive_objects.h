@@ -20,9 +20,10 @@ struct ArchiveObject {
 };
 
 /// Splits a partition's batch by each event's own `timestamp` date in UTC (the record's time
-/// when the event has none). The same records always give the same objects, keys and bytes,
-/// which is what makes re-uploading a batch after a crash harmless. Not thread-safe: it owns a
-/// parser.
+/// when the event has none); copies of events the pipeline carried before
+/// (queue::kOriginalIdHeader) are left out. The same records always give the same objects, keys and
+/// bytes, which is what makes re-uploading a batch after a crash harmless. Not thread-safe: it owns
+/// a parser.
 class ArchiveObjectBuilder {
  public:
   [[nodiscard]] std::vector<ArchiveObject> Build(std::span<const queue::ConsumedRecord> records,

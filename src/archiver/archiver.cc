@@ -50,8 +50,7 @@ class Worker {
         consumer_(consumer),
         store_(store),
         metrics_(metrics),
-        compressor_(options.compression),
-        backoff_(options.initial_backoff, options.max_backoff) {}
+        compressor_(options.compression) {}
 
   void Add(std::stop_token stop, queue::ConsumedRecord record) {
     const int32_t partition = record.partition;
@@ -118,33 +117,34 @@ class Worker {
     return batch;
   }
 
-  // Waits out a backoff unless stopping; once stopping (the final flush) it waits regardless.
-  bool Wait(std::stop_token stop, int attempt, bool stopping) {
-    if (stopping) {
-      std::this_thread::sleep_for(backoff_.Next(attempt));
-      return true;
-    }
-    return SleepUnlessStopped(stop, backoff_.Next(attempt));
-  }
-
-  // Stores one object, retrying until it works. `max_attempts` 0 means until stopped.
+  // Stores one object, retrying until it works. `max_attempts` 0 means until stopped; otherwise
+  // (the final flush, stop already requested) the tries are made regardless of stop.
   bool Upload(std::stop_token stop, const std::string& key, std::string_view body,
               const objectstore::Metadata& metadata, int max_attempts) {
-    for (int attempt = 0;; ++attempt) {
+    RetryPolicy policy = options_.retry;
+    if (max_attempts > 0) policy.max_attempts = max_attempts;
+    RetryChain chain("upload to the archive", policy,
+                     max_attempts > 0 ? std::stop_token{} : std::move(stop));
+    while (true) {
       auto put = store_.Put(options_.bucket, key, body, metadata);
       if (!put && put.error().error_class == ErrorClass::kNotFound) {
         if (auto created = store_.EnsureBucket(options_.bucket); created) {
           put = store_.Put(options_.bucket, key, body, metadata);
         }
       }
-      if (put) return true;
+      if (put) {
+        if (options_.readiness != nullptr) options_.readiness->SetReady();
+        return true;
+      }
       metrics_.upload_errors.Increment();
-      if (attempt == 0 || attempt % 10 == 0) {
+      if (options_.readiness != nullptr) {
+        options_.readiness->SetNotReady("archive uploads fail: " + put.error().message);
+      }
+      if (chain.failures() % 10 == 0) {
         Log().Error("archive upload failed; retrying (nothing is committed until it works)",
                     {{"key", key}, {"error", put.error().message}});
       }
-      if (max_attempts > 0 && attempt + 1 >= max_attempts) return false;
-      if (!Wait(stop, attempt, max_attempts > 0)) return false;
+      if (!chain.BackOff()) return false;
     }
   }
 
@@ -193,7 +193,6 @@ class Worker {
   ArchiverMetrics& metrics_;
   Compressor compressor_;
   ArchiveObjectBuilder builder_;
-  Backoff backoff_;
   std::map<int32_t, PartitionBatch> batches_;
 };
 
@@ -234,12 +233,14 @@ void Archiver::Work(std::stop_token stop, std::unique_ptr<queue::Consumer> consu
   Worker worker(options_, *consumer, store_, metrics_);
   queue::LagReporter lag(lag_metrics_, options_.group);
   while (!stop.stop_requested()) {
+    RetryChain polling("poll the queue", options_.retry, stop);
     auto polled = consumer->Poll(options_.batch_size, options_.poll_timeout);
-    if (!polled) {
-      Log().Error("poll failed", {{"error", polled.error().message}});
-      std::this_thread::sleep_for(options_.poll_timeout);
-      continue;
+    while (!polled) {
+      if (polling.failures() == 0) Log().Error("poll failed", {{"error", polled.error().message}});
+      if (!polling.BackOff()) break;
+      polled = consumer->Poll(options_.batch_size, options_.poll_timeout);
     }
+    if (!polled) break;
     metrics_.messages_consumed.Increment(polled->size());
     lag.Polled(*polled);
     for (auto& record : *polled) worker.Add(stop, std::move(record));

@@ -8,6 +8,8 @@
 
 #include "archiver/archiver_metrics.h"
 #include "archiver/compressor.h"
+#include "core/backoff.h"
+#include "core/readiness.h"
 #include "objectstore/object_store.h"
 #include "queue/lag_reporter.h"
 #include "queue/queue.h"
@@ -24,13 +26,16 @@ struct ArchiverOptions {
   std::chrono::milliseconds batch_timeout{60'000};
   Compression compression = Compression::kGzip;
   std::chrono::milliseconds poll_timeout{200};
-  std::chrono::milliseconds initial_backoff{100};
-  std::chrono::milliseconds max_backoff{30'000};
+  /// Between polls that failed, and between tries of an upload.
+  RetryPolicy retry{};
+  /// Where the archiver says its uploads fail (and since when), for /readyz. Null: nowhere.
+  Readiness::Component* readiness = nullptr;
 };
 
 /// Consumes the queue as consumer group `archiver`: per partition, batches raw events until
 /// `batch_size`, `batch_max_bytes` or `batch_timeout` (also when no new data arrives), writes one
-/// compressed NDJSON object per event date, and commits only after every object is stored.
+/// compressed NDJSON object per event date, and commits only after every object is stored. While
+/// uploads fail it reports not ready (`readiness`), with the error, until one succeeds.
 ///
 /// Exactly once: before uploading, a batch's end is recorded as commit metadata on the
 /// partition's unchanged offset (`archive-batch-end=<offset>`). A member that finds such a mark

@@ -43,6 +43,7 @@ class FlakyObjectStore final : public objectstore::ObjectStore {
   }
 
   std::atomic<int> puts{0};
+  void Recover() { failures_.store(0); }
 
  private:
   objectstore::ObjectStore& inner_;
@@ -173,8 +174,7 @@ TEST_F(ArchiverTest, AStoreOutageDelaysButNeverLosesOrDuplicates) {
   Archiver archiver({.batch_size = 100,
                      .batch_timeout = 100ms,
                      .poll_timeout = 20ms,
-                     .initial_backoff = 1ms,
-                     .max_backoff = 5ms},
+                     .retry = {.initial_backoff = 1ms, .max_backoff = 5ms}},
                     *spool_, flaky, metrics_, lag_metrics_);
   ASSERT_TRUE(archiver.Start().has_value());
   ASSERT_TRUE(WaitForLines(120));
@@ -182,6 +182,36 @@ TEST_F(ArchiverTest, AStoreOutageDelaysButNeverLosesOrDuplicates) {
   EXPECT_EQ(ArchivedLines(), values);
   EXPECT_EQ(metrics_.upload_errors.Value(), 6u);
   EXPECT_EQ(flaky.puts.load(), 2);
+}
+
+TEST_F(ArchiverTest, ReportsNotReadyWhileUploadsFailAndReadyOnceOneWorks) {
+  const auto values = Produce(10);
+  FlakyObjectStore flaky(objects_, 1'000'000);
+  Readiness readiness;
+  Archiver archiver({.batch_size = 10,
+                     .poll_timeout = 20ms,
+                     .retry = {.initial_backoff = 1ms, .max_backoff = 5ms},
+                     .readiness = &readiness.Add("archiver")},
+                    *spool_, flaky, metrics_, lag_metrics_);
+  ASSERT_TRUE(archiver.Start().has_value());
+  const auto reported = [&](std::string_view text) {
+    const auto deadline = std::chrono::steady_clock::now() + 60s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      const auto problems = readiness.Problems();
+      if (text.empty() ? problems.empty()
+                       : !problems.empty() && problems[0].find(text) != std::string::npos) {
+        return true;
+      }
+      std::this_thread::sleep_for(10ms);
+    }
+    return false;
+  };
+  EXPECT_TRUE(reported("archiver: archive uploads fail: store unavailable (since "));
+  flaky.Recover();
+  ASSERT_TRUE(WaitForLines(10));
+  EXPECT_TRUE(reported(""));
+  archiver.Stop();
+  EXPECT_EQ(ArchivedLines(), values);
 }
 
 TEST_F(ArchiverTest, StoppingUploadsWhatTheBatchesHold) {

@@ -24,8 +24,11 @@ int64_t NowMillis() {
       .count();
 }
 
-// `<topic>-<partition>-<offset>`.
+// `<topic>-<partition>-<offset>`, or the original's for a copy (queue::kOriginalIdHeader).
 std::string DocumentId(const queue::ConsumedRecord& record) {
+  if (const auto* original = queue::FindHeader(record.headers, queue::kOriginalIdHeader)) {
+    return *original;
+  }
   std::string id;
   id.reserve(record.topic.size() + 24);
   id += record.topic;
@@ -75,20 +78,21 @@ void Processor::Work(std::stop_token stop, std::unique_ptr<queue::Consumer> cons
   Normalizer normalizer;
   std::optional<GeoIpCache> geoip;
   if (options_.geoip != nullptr) geoip.emplace(*options_.geoip, options_.geoip_cache_entries);
-  Backoff backoff(options_.initial_backoff, options_.max_backoff);
   queue::LagReporter lag(lag_metrics_, options_.group);
 
-  // Runs `attempt` until it succeeds, backing off between tries; after attempts_before_pause
-  // it says so once and keeps trying (consumption is paused meanwhile). False when stopping.
+  // Runs `attempt` until it succeeds, whatever its error (a damaged store included); after
+  // attempts_before_pause it says so once and keeps trying (consumption is paused meanwhile).
+  // False when stopping.
   const auto retry = [&](const char* what, auto&& attempt) {
-    for (int tries = 0;; ++tries) {
+    RetryChain chain(what, options_.retry, stop);
+    while (true) {
       auto result = attempt();
       if (result) return true;
-      if (tries + 1 == options_.attempts_before_pause) {
+      if (chain.failures() + 1 == options_.attempts_before_pause) {
         Log().Warn("pausing consumption until this succeeds",
-                   {{"operation", what}, {"error", result.error().message}});
+                   {{"operation", chain.name()}, {"error", result.error().message}});
       }
-      if (!SleepUnlessStopped(stop, backoff.Next(tries))) return false;
+      if (!chain.BackOff()) return false;
     }
   };
 
@@ -122,12 +126,13 @@ void Processor::Work(std::stop_token stop, std::unique_ptr<queue::Consumer> cons
   };
 
   while (!stop.stop_requested()) {
-    auto polled = consumer->Poll(options_.batch_size, options_.poll_timeout);
-    if (!polled) {
-      Log().Error("poll failed", {{"error", polled.error().message}});
-      if (!SleepUnlessStopped(stop, backoff.Next(0))) return;
-      continue;
-    }
+    Result<std::vector<queue::ConsumedRecord>> polled = Retryable("not polled");
+    const bool received = retry("poll the queue", [&]() -> Result<void> {
+      polled = consumer->Poll(options_.batch_size, options_.poll_timeout);
+      if (!polled) return tl::unexpected(polled.error());
+      return {};
+    });
+    if (!received) return;
     // A partition newly assigned resumes where the store is durable when that is before the
     // group's committed offset (the store set a corrupt part aside, or is new).
     const auto assigned = consumer->Assignment();
@@ -184,6 +189,7 @@ void Processor::Work(std::stop_token stop, std::unique_ptr<queue::Consumer> cons
     if (!documents.empty()) {
       std::vector<search::DocumentOutcome> outcomes;
       bool store_damaged = false;
+      int outage_tries = 0;
       const bool written = retry("write to the search store", [&]() -> Result<void> {
         auto result = store_.Write(documents);
         if (!result && result.error().error_class == ErrorClass::kStorageFault) {
@@ -201,6 +207,10 @@ void Processor::Work(std::stop_token stop, std::unique_ptr<queue::Consumer> cons
         }
         if (!result && result.error().retryable()) {
           metrics_.es_write_errors.Increment();
+          // Paused for it: readiness says so (the store is down or refusing for load).
+          if (++outage_tries >= options_.attempts_before_pause && options_.readiness != nullptr) {
+            options_.readiness->SetNotReady("search store writes fail: " + result.error().message);
+          }
           return tl::unexpected(result.error());
         }
         if (!result) {
@@ -212,7 +222,7 @@ void Processor::Work(std::stop_token stop, std::unique_ptr<queue::Consumer> cons
         return {};
       });
       if (!written) return;
-      if (store_damaged) {
+      if (store_damaged || outage_tries >= options_.attempts_before_pause) {
         Log().Info("search store writable again; consumption resumes");
         if (options_.readiness != nullptr) options_.readiness->SetReady();
       }
@@ -235,7 +245,8 @@ void Processor::Work(std::stop_token stop, std::unique_ptr<queue::Consumer> cons
                            {"stage", letter.stage},
                            {"source_topic", letter.record->topic},
                            {"source_partition", std::to_string(letter.record->partition)},
-                           {"source_offset", std::to_string(letter.record->offset)}});
+                           {"source_offset", std::to_string(letter.record->offset)},
+                           {std::string(queue::kOriginalIdHeader), DocumentId(*letter.record)}});
       }
       for (size_t i = 0; i < dead_letters.size(); ++i) {
         const auto* record = dead_letters[i].record;

@@ -6,6 +6,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/backoff.h"
 #include "core/event_validator.h"
 #include "core/readiness.h"
 #include "processor/geoip.h"
@@ -25,8 +26,8 @@ struct ProcessorOptions {
   size_t batch_size = 1000;
   std::chrono::milliseconds poll_timeout{500};
   int attempts_before_pause = 5;
-  std::chrono::milliseconds initial_backoff{100};
-  std::chrono::milliseconds max_backoff{30'000};
+  /// Between polls that failed, and between tries of a store write or a dead-letter produce.
+  RetryPolicy retry{};
   EventLimits event_limits{};
   /// Null: no enrichment. Must outlive the processor.
   const GeoIpDatabase* geoip = nullptr;

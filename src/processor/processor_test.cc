@@ -41,6 +41,7 @@ class FlakyStore : public search::SearchStore {
   Result<uint64_t> DeleteArrivedBefore(int64_t before_ms) override {
     return real_.DeleteArrivedBefore(before_ms);
   }
+  void Recover() { failures_.store(0); }
 
  private:
   search::SearchStore& real_;
@@ -59,9 +60,10 @@ class ProcessorTest : public testing::Test {
     store_ = std::move(*store);
   }
 
-  void Produce(const std::vector<std::string>& values) {
+  void Produce(const std::vector<std::string>& values,
+               std::span<const queue::Header> headers = {}) {
     std::vector<queue::OutgoingRecord> records;
-    for (const auto& value : values) records.push_back({"svc", value, 1761827696789, {}});
+    for (const auto& value : values) records.push_back({"svc", value, 1761827696789, headers});
     std::promise<Result<void>> done;
     spool_->Produce("app-logs", records, [&](Result<void> result) { done.set_value(result); });
     ASSERT_TRUE(done.get_future().get().has_value());
@@ -111,6 +113,8 @@ TEST_F(ProcessorTest, IndexesValidEventsAndSendsPoisonRecordsToTheDlq) {
   EXPECT_EQ(headers["stage"], "validate");
   EXPECT_EQ(headers["source_topic"], "app-logs");
   EXPECT_EQ(headers["source_offset"], "1");
+  EXPECT_EQ(headers[std::string(queue::kOriginalIdHeader)],
+            "app-logs-" + headers["source_partition"] + "-1");
   EXPECT_NE(headers["error"].find("unknown value \"LOUD\""), std::string::npos);
   EXPECT_EQ(letters[1].value, "not json at all");
   EXPECT_EQ(metrics_.dlq_events.Value(), 2u);
@@ -123,15 +127,56 @@ TEST_F(ProcessorTest, IndexesValidEventsAndSendsPoisonRecordsToTheDlq) {
   EXPECT_TRUE(rest->empty());
 }
 
+TEST_F(ProcessorTest, IndexesACopyUnderItsOriginalId) {
+  const std::vector<queue::Header> copy = {
+      {std::string(queue::kOriginalIdHeader), "app-logs-2-41"}};
+  Produce({R"({"service":"svc","level":"info","message":"replayed"})"}, copy);
+  Processor processor({.poll_timeout = 50ms}, *spool_, *store_, metrics_, lag_metrics_);
+  ASSERT_TRUE(processor.Start().has_value());
+  EXPECT_EQ(WaitForDocuments(1), 1u);
+  processor.Stop();
+  const auto hit = store_->Get("app-logs-2-41");
+  ASSERT_TRUE(hit.has_value()) << hit.error().message;
+}
+
 TEST_F(ProcessorTest, RetriesAnOutageWithoutLosingOrDeadLetteringEvents) {
   FlakyStore flaky(*store_, 8);
   Produce({R"({"service":"svc","level":"info","message":"survives"})"});
-  Processor processor({.poll_timeout = 50ms, .initial_backoff = 1ms, .max_backoff = 5ms}, *spool_,
-                      flaky, metrics_, lag_metrics_);
+  Processor processor({.poll_timeout = 50ms, .retry = {.initial_backoff = 1ms, .max_backoff = 5ms}},
+                      *spool_, flaky, metrics_, lag_metrics_);
   ASSERT_TRUE(processor.Start().has_value());
   EXPECT_EQ(WaitForDocuments(1), 1u);
   processor.Stop();
   EXPECT_EQ(metrics_.es_write_errors.Value(), 8u);
+  EXPECT_EQ(metrics_.dlq_events.Value(), 0u);
+}
+
+TEST_F(ProcessorTest, ReportsNotReadyWhilePausedForAnOutage) {
+  FlakyStore down(*store_, 1'000'000);
+  Readiness readiness;
+  Produce({R"({"service":"svc","level":"info","message":"waits"})"});
+  Processor processor({.poll_timeout = 50ms,
+                       .retry = {.initial_backoff = 1ms, .max_backoff = 5ms},
+                       .readiness = &readiness.Add("processor")},
+                      *spool_, down, metrics_, lag_metrics_);
+  ASSERT_TRUE(processor.Start().has_value());
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  std::vector<std::string> problems;
+  while (problems.empty() && std::chrono::steady_clock::now() < deadline) {
+    problems = readiness.Problems();
+    std::this_thread::sleep_for(10ms);
+  }
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_NE(problems[0].find("processor: search store writes fail: connection refused"),
+            std::string::npos)
+      << problems[0];
+  down.Recover();
+  EXPECT_EQ(WaitForDocuments(1), 1u);
+  while (!readiness.Problems().empty() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_TRUE(readiness.Problems().empty());
+  processor.Stop();
   EXPECT_EQ(metrics_.dlq_events.Value(), 0u);
 }
 
@@ -141,8 +186,7 @@ TEST_F(ProcessorTest, ADamagedStoreStopsConsumptionAndNeverDeadLetters) {
   Produce({R"({"service":"svc","level":"info","message":"kept"})",
            R"({"service":"svc","level":"info","message":"kept too"})"});
   Processor processor({.poll_timeout = 50ms,
-                       .initial_backoff = 1ms,
-                       .max_backoff = 5ms,
+                       .retry = {.initial_backoff = 1ms, .max_backoff = 5ms},
                        .readiness = &readiness.Add("processor")},
                       *spool_, damaged, metrics_, lag_metrics_);
   ASSERT_TRUE(processor.Start().has_value());

@@ -19,6 +19,21 @@ struct Header {
   std::string value;
 };
 
+/// The header of a record that copies an event the pipeline carried before (replayed from the
+/// archive, or a dead letter re-driven): the original record's id, `<topic>-<partition>-<offset>`.
+/// The processor indexes the copy under that id, so copying twice changes nothing, and the
+/// archiver leaves it out, since the archive holds the original already.
+inline constexpr std::string_view kOriginalIdHeader = "original_id";
+
+/// The value of `name`'s first header, or nothing.
+[[nodiscard]] inline const std::string* FindHeader(const std::vector<Header>& headers,
+                                                   std::string_view name) {
+  for (const auto& header : headers) {
+    if (header.name == name) return &header.value;
+  }
+  return nullptr;
+}
+
 /// A record to append; the views must stay valid until Produce returns.
 struct OutgoingRecord {
   std::string_view key;
@@ -54,6 +69,10 @@ struct OffsetCommit {
 struct PartitionLag {
   int32_t partition = 0;
   int64_t messages = 0;
+  /// Where the group resumes (its committed offset, or the oldest record kept), and the offset
+  /// past the newest record: `messages` is the difference.
+  int64_t position = 0;
+  int64_t end = 0;
 };
 
 /// Called exactly once per Produce call, from any thread, when every record is durable (per the

@@ -1,17 +1,23 @@
 #include "replay/replayer.h"
 
+#include <simdjson.h>
+
+#include <array>
 #include <charconv>
+#include <future>
 
 #include "core/backoff.h"
 #include "core/decompress.h"
 #include "core/logging.h"
-#include "processor/normalizer.h"
+#include "core/offset_runs.h"
 
 namespace lp::replay {
 namespace {
 
 constexpr size_t kBatch = 1000;
-constexpr int kWriteAttempts = 8;
+// A full or unreachable queue is waited out, as the collector's clients would, until stopped.
+constexpr RetryPolicy kProduceRetry{.initial_backoff = std::chrono::milliseconds(100),
+                                    .max_backoff = std::chrono::seconds(5)};
 // Archive objects are batches of raw events; anything past this is not one of ours.
 constexpr size_t kMaxObjectBytes = 1ULL << 30;
 constexpr size_t kKeptJobs = 100;
@@ -71,14 +77,9 @@ Result<std::chrono::sys_days> ParseDate(std::string_view text) {
   return std::chrono::sys_days{date};
 }
 
-Replayer::Replayer(objectstore::ObjectStore& archive, std::string bucket,
-                   search::SearchStore& store, const processor::GeoIpDatabase* geoip,
-                   EventLimits limits)
-    : archive_(archive),
-      bucket_(std::move(bucket)),
-      store_(store),
-      geoip_(geoip),
-      limits_(limits) {}
+Replayer::Replayer(objectstore::ObjectStore& archive, std::string bucket, queue::Producer& queue,
+                   std::string topic)
+    : archive_(archive), bucket_(std::move(bucket)), queue_(queue), topic_(std::move(topic)) {}
 
 Replayer::~Replayer() { Stop(); }
 
@@ -176,19 +177,17 @@ Result<std::vector<std::string>> Replayer::ListObjects(std::stop_token stop,
   return keys;
 }
 
-Result<void> Replayer::WriteWithRetries(std::stop_token stop,
-                                        std::vector<search::SearchDocument>& documents) {
-  for (int attempt = 0;; ++attempt) {
-    auto written = store_.Write(documents);
-    if (written || !written.error().retryable() || attempt + 1 == kWriteAttempts) {
-      documents.clear();
-      if (!written) return tl::unexpected(written.error());
-      return {};
-    }
-    if (!SleepUnlessStopped(stop, std::chrono::milliseconds(100 << attempt))) {
-      return Retryable("stopped");
-    }
-  }
+Result<void> Replayer::ProduceWithRetries(std::stop_token stop,
+                                          std::span<const queue::OutgoingRecord> records) {
+  RetryChain chain("replay into the queue", kProduceRetry, stop);
+  auto produced = Retry(chain, [&] {
+    std::promise<Result<void>> done;
+    queue_.Produce(topic_, records,
+                   [&done](Result<void> result) { done.set_value(std::move(result)); });
+    return done.get_future().get();
+  });
+  if (!produced && chain.stop_requested()) return Retryable("stopped");
+  return produced;
 }
 
 void Replayer::Run(std::stop_token stop, std::string id, ReplayRequest request) {
@@ -205,11 +204,9 @@ void Replayer::Run(std::stop_token stop, std::string id, ReplayRequest request) 
   Update(id, [&](ReplayStatus& status) { status.objects_total = keys.size(); });
   Log().Info("replay started", {{"id", id}, {"objects", std::to_string(keys.size())}});
 
-  EventValidator validator(limits_);
-  processor::Normalizer normalizer;
-  std::optional<processor::GeoIpCache> geoip;
-  if (geoip_ != nullptr) geoip.emplace(*geoip_, 10'000);
-  std::vector<search::SearchDocument> documents;
+  simdjson::dom::parser parser;
+  std::vector<queue::OutgoingRecord> records;
+  std::vector<std::array<queue::Header, 1>> headers;
   std::string ndjson;
   for (const auto& key : keys) {
     if (stop.stop_requested()) return fail("stopped");
@@ -220,43 +217,57 @@ void Replayer::Run(std::stop_token stop, std::string id, ReplayRequest request) 
     if (!Decompress(encoding, object->body, kMaxObjectBytes, 0, ndjson)) {
       return fail("cannot decompress archive object " + key);
     }
-    uint64_t indexed = 0;
-    uint64_t skipped = 0;
-    const int64_t now = NowMillis();
-    size_t line_number = 0;
-    for (size_t start = 0; start < ndjson.size(); ++line_number) {
+    std::vector<std::string_view> lines;
+    for (size_t start = 0; start < ndjson.size();) {
       size_t end = ndjson.find('\n', start);
       if (end == std::string::npos) end = ndjson.size();
-      const std::string_view line(ndjson.data() + start, end - start);
+      lines.emplace_back(ndjson.data() + start, end - start);
       start = end + 1;
-      auto event = validator.Validate(line);
-      if (!event || (request.service && event->service != *request.service)) {
+    }
+    const auto topic = object->metadata.find("topic");
+    const auto partition = object->metadata.find("partition");
+    const auto listed = object->metadata.find("line-offsets");
+    std::vector<int64_t> offsets;
+    if (listed != object->metadata.end()) {
+      offsets = ParseOffsetRuns(listed->second, lines.size()).value_or(std::vector<int64_t>{});
+    }
+    const bool offsets_known = offsets.size() == lines.size() && topic != object->metadata.end() &&
+                               partition != object->metadata.end();
+    records.clear();
+    headers.clear();
+    headers.reserve(lines.size());
+    // Services of the lines kept, which the records' keys point into.
+    std::vector<std::string> services;
+    services.reserve(lines.size());
+    uint64_t skipped = 0;
+    const int64_t now = NowMillis();
+    for (size_t i = 0; i < lines.size(); ++i) {
+      simdjson::dom::element event;
+      std::string_view service;
+      if (parser.parse(lines[i]).get(event) != simdjson::SUCCESS ||
+          event["service"].get_string().get(service) != simdjson::SUCCESS ||
+          (request.service && service != *request.service)) {
         ++skipped;
         continue;
       }
-      const processor::GeoLocation* geo = nullptr;
-      if (geoip) {
-        if (const auto address = processor::Normalizer::IpAddressOf(*event)) {
-          geo = geoip->Lookup(*address);
-        }
-      }
-      documents.push_back(normalizer.Normalize(
-          *event, line, key + "#" + std::to_string(line_number + 1), 0, now, geo));
-      ++indexed;
-      if (documents.size() >= kBatch) {
-        if (auto written = WriteWithRetries(stop, documents); !written) {
-          return fail(written.error().message);
-        }
-      }
+      services.emplace_back(service);
+      headers.push_back({queue::Header{
+          std::string(queue::kOriginalIdHeader),
+          offsets_known ? topic->second + "-" + partition->second + "-" + std::to_string(offsets[i])
+                        : key + "#" + std::to_string(i + 1)}});
+      // The archive keeps no record time; the processor uses it only for events without one.
+      records.push_back({services.back(), lines[i], now, headers.back()});
     }
-    if (!documents.empty()) {
-      if (auto written = WriteWithRetries(stop, documents); !written) {
-        return fail(written.error().message);
+    for (size_t first = 0; first < records.size(); first += kBatch) {
+      const auto batch =
+          std::span(records).subspan(first, std::min(kBatch, records.size() - first));
+      if (auto produced = ProduceWithRetries(stop, batch); !produced) {
+        return fail(produced.error().message);
       }
     }
     Update(id, [&](ReplayStatus& status) {
       ++status.objects_done;
-      status.events_indexed += indexed;
+      status.events_queued += records.size();
       status.events_skipped += skipped;
     });
   }

@@ -9,11 +9,9 @@
 #include <string>
 #include <thread>
 
-#include "core/event_validator.h"
 #include "core/result.h"
 #include "objectstore/object_store.h"
-#include "processor/geoip.h"
-#include "search/search_store.h"
+#include "queue/queue.h"
 
 namespace lp::replay {
 
@@ -29,25 +27,29 @@ struct ReplayStatus {
   std::string state = "running";  ///< running, done or failed.
   uint64_t objects_total = 0;
   uint64_t objects_done = 0;
-  uint64_t events_indexed = 0;
-  uint64_t events_skipped = 0;  ///< Invalid lines, and events of other services.
+  uint64_t events_queued = 0;
+  uint64_t events_skipped =
+      0;  ///< Lines that are no JSON object with a service, and events of other services.
   std::string error{};
 };
 
 /// Parses "YYYY-MM-DD"; the error names the value.
 [[nodiscard]] Result<std::chrono::sys_days> ParseDate(std::string_view text);
 
-/// Reads archived objects of a date range back into the search store, through the processor's
-/// validation, normalization and GeoIP enrichment. A document's id is `<object key>#<line>`, so
-/// replaying the same range again overwrites instead of duplicating. One replay runs at a time,
+/// Reads archived objects of a date range and produces their events into the input topic again,
+/// so the processor's one path validates, normalizes, enriches and indexes them. Each carries
+/// queue::kOriginalIdHeader: the id of the record that first carried it, from the object's
+/// `line-offsets` metadata (`<object key>#<line>` for objects written without it), so replaying
+/// what is still indexed changes nothing and the archiver does not archive it again. The key is
+/// the event's service, as the collector keys it. One replay runs at a time,
 /// on a thread of the replayer's own (reaped when the next starts); it finds the days to read by
 /// walking the archive's `YYYY/MM/DD/` folders, so a wide range costs only what exists, and it
 /// checks for Stop() between every listing and object. Status() follows the last jobs.
 /// Thread-safe.
 class Replayer {
  public:
-  Replayer(objectstore::ObjectStore& archive, std::string bucket, search::SearchStore& store,
-           const processor::GeoIpDatabase* geoip, EventLimits limits);
+  Replayer(objectstore::ObjectStore& archive, std::string bucket, queue::Producer& queue,
+           std::string topic);
   ~Replayer();
 
   /// Starts a replay and returns its id; a retryable error naming the running job while one
@@ -63,14 +65,14 @@ class Replayer {
                                                              const ReplayRequest& request);
   void Run(std::stop_token stop, std::string id, ReplayRequest request);
   void Update(const std::string& id, const std::function<void(ReplayStatus&)>& change);
-  [[nodiscard]] Result<void> WriteWithRetries(std::stop_token stop,
-                                              std::vector<search::SearchDocument>& documents);
+  /// Produces the records, retrying while the queue is full or unreachable.
+  [[nodiscard]] Result<void> ProduceWithRetries(std::stop_token stop,
+                                                std::span<const queue::OutgoingRecord> records);
 
   objectstore::ObjectStore& archive_;
   const std::string bucket_;
-  search::SearchStore& store_;
-  const processor::GeoIpDatabase* geoip_;
-  const EventLimits limits_;
+  queue::Producer& queue_;
+  const std::string topic_;
 
   mutable std::mutex mutex_;
   uint64_t next_id_ = 1;

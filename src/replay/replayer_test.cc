@@ -10,8 +10,7 @@
 #include "archiver/compressor.h"
 #include "core/testing/temp_directory.h"
 #include "objectstore/local/local_object_store.h"
-#include "search/query_language.h"
-#include "search/sqlite/sqlite_search_store.h"
+#include "queue/spool/spool.h"
 
 namespace lp::replay {
 namespace {
@@ -72,9 +71,9 @@ class WatchedArchive final : public objectstore::ObjectStore {
 class ReplayerTest : public testing::Test {
  protected:
   void SetUp() override {
-    auto store = search::sqlite::SqliteSearchStore::Open(folder_.path() / "search.db");
-    ASSERT_TRUE(store.has_value());
-    store_ = std::move(*store);
+    auto spool = queue::spool::Spool::Open({.directory = folder_.path() / "spool"}, registry_);
+    ASSERT_TRUE(spool.has_value());
+    spool_ = std::move(*spool);
     ASSERT_TRUE(archive_.EnsureBucket("logs-archive").has_value());
     Put("2025/10/30/app-logs-0-00000000000000000000.ndjson.gz",
         R"({"timestamp":"2025-10-30T10:00:00Z","service":"web","level":"info","message":"one"})"
@@ -82,7 +81,9 @@ class ReplayerTest : public testing::Test {
         R"({"service":"web","level":"LOUD","message":"invalid"})"
         "\n"
         R"({"timestamp":"2025-10-30T11:00:00Z","service":"api","level":"error","message":"two"})"
-        "\n");
+        "\n"
+        "not json\n",
+        {{"topic", "app-logs"}, {"partition", "0"}, {"line-offsets", "0-1,3,4"}});
     Put("2025/10/31/app-logs-1-00000000000000000005.ndjson.gz",
         R"({"timestamp":"2025-10-31T10:00:00Z","service":"web","level":"warn","message":"three"})"
         "\n");
@@ -91,11 +92,33 @@ class ReplayerTest : public testing::Test {
         "\n");
   }
 
-  void Put(const std::string& key, const std::string& ndjson) {
+  void Put(const std::string& key, const std::string& ndjson,
+           const objectstore::Metadata& metadata = {}) {
     archiver::Compressor gzip(archiver::Compression::kGzip);
     const auto compressed = gzip.Compress(ndjson);
     ASSERT_TRUE(compressed.has_value());
-    ASSERT_TRUE(archive_.Put("logs-archive", key, *compressed, {}).has_value());
+    ASSERT_TRUE(archive_.Put("logs-archive", key, *compressed, metadata).has_value());
+  }
+
+  // What replay produced into app-logs since the last call: original id -> record.
+  std::map<std::string, queue::ConsumedRecord> Produced(size_t expected) {
+    if (!reader_) reader_ = std::move(*spool_->Subscribe("check", "app-logs"));
+    std::map<std::string, queue::ConsumedRecord> records;
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    size_t read = 0;
+    while (read < expected && std::chrono::steady_clock::now() < deadline) {
+      auto polled = reader_->Poll(100, 100ms);
+      EXPECT_TRUE(polled.has_value());
+      if (!polled) break;
+      for (auto& record : *polled) {
+        ++read;
+        const auto* id = queue::FindHeader(record.headers, queue::kOriginalIdHeader);
+        EXPECT_NE(id, nullptr);
+        if (id != nullptr) records[*id] = std::move(record);
+      }
+    }
+    EXPECT_EQ(read, expected);
+    return records;
   }
 
   static ReplayStatus RunToEnd(Replayer& replayer, ReplayRequest request) {
@@ -118,37 +141,46 @@ class ReplayerTest : public testing::Test {
 
   test_support::TempDirectory folder_{"replay"};
   objectstore::local::LocalObjectStore archive_{folder_.path() / "archive"};
-  std::unique_ptr<search::SearchStore> store_;
+  metrics::Registry registry_;
+  std::unique_ptr<queue::spool::Spool> spool_;
+  std::unique_ptr<queue::Consumer> reader_;
 };
 
-TEST_F(ReplayerTest, IndexesTheRangeOnceHoweverOftenItIsReplayed) {
-  Replayer replayer(archive_, "logs-archive", *store_, nullptr, {});
+TEST_F(ReplayerTest, ProducesTheRangeIntoTheQueueUnderTheOriginalIds) {
+  Replayer replayer(archive_, "logs-archive", *spool_, "app-logs");
   for (int round = 0; round < 2; ++round) {
     const auto status = RunToEnd(replayer, {Day("2025-10-30"), Day("2025-11-01"), std::nullopt});
     EXPECT_EQ(status.state, "done") << status.error;
     EXPECT_EQ(status.objects_total, 2u);
     EXPECT_EQ(status.objects_done, 2u);
-    EXPECT_EQ(status.events_indexed, 3u);
+    EXPECT_EQ(status.events_queued, 4u);  // The processor validates: "LOUD" is its to refuse.
     EXPECT_EQ(status.events_skipped, 1u);
-    EXPECT_EQ(store_->Search({})->total, 3u);
+    const auto records = Produced(4);
+    ASSERT_EQ(records.size(), 4u);
+    // From the object's line offsets; the object without them: its key and line.
+    for (const char* id : {"app-logs-0-0", "app-logs-0-1", "app-logs-0-3",
+                           "2025/10/31/app-logs-1-00000000000000000005.ndjson.gz#1"}) {
+      EXPECT_TRUE(records.contains(id)) << id;
+    }
+    const auto& two = records.at("app-logs-0-3");
+    EXPECT_EQ(two.key, "api");  // Keyed by service, as the collector keys events.
+    EXPECT_EQ(
+        two.value,
+        R"({"timestamp":"2025-10-30T11:00:00Z","service":"api","level":"error","message":"two"})");
   }
-  const auto hit = store_->Search({.filter = *search::ParseQuery("two")});
-  ASSERT_EQ(hit->hits.size(), 1u);
-  EXPECT_NE(hit->hits[0].json.find(R"("level":"ERROR")"), std::string::npos);
 }
 
 TEST_F(ReplayerTest, ReplaysOneServiceWhenAsked) {
-  Replayer replayer(archive_, "logs-archive", *store_, nullptr, {});
+  Replayer replayer(archive_, "logs-archive", *spool_, "app-logs");
   const auto status = RunToEnd(replayer, {Day("2025-10-30"), Day("2025-11-02"), "web"});
   EXPECT_EQ(status.state, "done");
-  EXPECT_EQ(status.events_indexed, 3u);
-  EXPECT_EQ(store_->Search({.filter = *search::ParseQuery("service:api")})->total, 0u);
-  EXPECT_EQ(store_->Search({})->total, 3u);
+  EXPECT_EQ(status.events_queued, 4u);
+  for (const auto& [id, record] : Produced(4)) EXPECT_EQ(record.key, "web") << id;
 }
 
 TEST_F(ReplayerTest, AWideRangeListsOnlyTheDaysThatExist) {
   WatchedArchive archive(archive_);
-  Replayer replayer(archive, "logs-archive", *store_, nullptr, {});
+  Replayer replayer(archive, "logs-archive", *spool_, "app-logs");
   const auto status = RunToEnd(replayer, {Day("0001-01-01"), Day("9999-12-31"), std::nullopt});
   EXPECT_EQ(status.state, "done") << status.error;
   EXPECT_EQ(status.objects_total, 3u);
@@ -159,7 +191,7 @@ TEST_F(ReplayerTest, AWideRangeListsOnlyTheDaysThatExist) {
 TEST_F(ReplayerTest, RunsOneReplayAtATimeAndStopsPromptly) {
   WatchedArchive archive(archive_);
   archive.Hold();
-  Replayer replayer(archive, "logs-archive", *store_, nullptr, {});
+  Replayer replayer(archive, "logs-archive", *spool_, "app-logs");
   const auto first = replayer.Start({Day("0001-01-01"), Day("9999-12-31"), std::nullopt});
   ASSERT_TRUE(first.has_value());
   const auto second = replayer.Start({Day("2025-10-30"), Day("2025-10-30"), std::nullopt});

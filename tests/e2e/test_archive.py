@@ -159,6 +159,8 @@ def test_replay_into_a_fresh_instance_twice_gives_the_archived_total(start_logpi
     lines = dated_events(900)
     assert source.post("\n".join(lines), "application/x-ndjson").status_code == 202
     assert wait_until(lambda: len(archived_lines(archive)) >= 900, 120)
+    assert wait_until(lambda: len(source.search_all()) >= 900, 120)
+    source_ids = {hit["_id"] for hit in source.search_all()}
     assert source.stop() == 0
 
     fresh = start_logpipe(env=env, name="fresh")
@@ -168,9 +170,12 @@ def test_replay_into_a_fresh_instance_twice_gives_the_archived_total(start_logpi
         replayed = fresh.cli("replay", "--from", "2025-10-30", "--to", "2025-11-01",
                              "--server", fresh.ingest_url)
         assert replayed.returncode == 0, replayed.stderr
-        assert f"{len(keys)}/{len(keys)} objects, 900 events indexed, 0 skipped" in replayed.stderr
+        assert f"{len(keys)}/{len(keys)} objects, 900 events queued, 0 skipped" in replayed.stderr
+        # The processor indexes them as it catches up, under the ids the source gave them.
+        assert wait_until(lambda: len(fresh.search_all()) >= 900, 120)
         hits = fresh.search_all()
         assert len(hits) == len(archived_lines(archive)) == 900
+        assert {hit["_id"] for hit in hits} == source_ids
         assert len({hit["request_id"] for hit in hits}) == 900
     assert hits[0]["geo"]["country_iso_code"] == "US"
 
@@ -178,7 +183,11 @@ def test_replay_into_a_fresh_instance_twice_gives_the_archived_total(start_logpi
                         "--server", fresh.ingest_url)
     day_keys = [key for key in keys if key.startswith("2025/10/31/")]
     assert one_day.returncode == 0, one_day.stderr
-    assert f"{len(day_keys)}/{len(day_keys)} objects" in one_day.stderr
+    checkout_that_day = sum(1 for line in map(json.loads, lines)
+                            if line["timestamp"].startswith("2025-10-31") and line["service"] == "checkout")
+    assert f"{len(day_keys)}/{len(day_keys)} objects, {checkout_that_day} events queued" in one_day.stderr
+    assert wait_until(lambda: fresh.metric("ingested_events_total") >= 1800 + checkout_that_day, 120)
     assert len(fresh.search_all()) == 900  # The same ids again: nothing new.
+    assert len(archived_lines(archive)) == 900  # Copies are not archived again.
     bad = fresh.cli("replay", "--from", "2025-13-01", "--to", "2025-10-31", "--server", fresh.ingest_url)
     assert bad.returncode == 1 and "from" in bad.stderr and "2025-13-01" in bad.stderr

@@ -276,3 +276,56 @@ def test_broker_stopped_under_load(start_logpipe, kafka_brokers, tmp_path):
     sent = [f"{run}-{n}" for n in range(load.counter)]
     check_topic(kafka_brokers, topic, load.acknowledged, allow_extra=sent)
     assert collector.metric("producer_errors_total") > 0
+
+
+def test_readiness_follows_the_broker_without_asking_it_per_probe(start_logpipe, kafka_brokers):
+    run = uuid.uuid4().hex[:10]
+    collector = start_logpipe({"KAFKA_BROKERS": kafka_brokers, "KAFKA_INPUT_TOPIC": f"logs-{run}",
+                               "DLQ_TOPIC": f"dlq-{run}"}, name="collector", command="collector")
+    readyz = f"{collector.metrics_url}/readyz"
+    assert wait_until(lambda: requests.get(readyz, timeout=10).status_code == 200, 60)
+    try:
+        broker("down")
+        # Published by the background check (or librdkafka's error callback), not asked for:
+        # each probe answers at once, well inside its 2 s timeout, while the broker is gone.
+        assert wait_until(lambda: requests.get(readyz, timeout=2).status_code == 503, 60)
+        reason = requests.get(readyz, timeout=2).json()["reason"]
+        assert reason.startswith("queue: Kafka brokers ") and "unreachable" in reason, reason
+        assert "(since " in reason, reason
+    finally:
+        broker("up")
+    assert wait_until(lambda: requests.get(readyz, timeout=10).status_code == 200, 120)
+
+
+def test_dead_letters_are_listed_and_re_driven_on_kafka(start_logpipe, kafka_brokers):
+    # A processor whose event size limit is below the events' size dead-letters them; restarted
+    # with the limit fixed, it re-drives them (group dlq-redrive on the DLQ topic) and indexes
+    # them under the ids of the records that first carried them.
+    run = uuid.uuid4().hex[:10]
+    common = {"KAFKA_INPUT_TOPIC": f"logs-{run}", "DLQ_TOPIC": f"dlq-{run}",
+              "PROCESSOR_GROUP_ID": f"processor-{run}", "KAFKA_BOOTSTRAP_SERVERS": kafka_brokers}
+    collector = start_logpipe({**common, "KAFKA_BROKERS": kafka_brokers}, name="collector",
+                              command="collector")
+    events = [dict(seed_event(n), message="x" * 2000, request_id=f"{run}-{n}") for n in range(5)]
+    assert collector.post("\n".join(json.dumps(e) for e in events),
+                          "application/x-ndjson").status_code == 202
+    strict = start_logpipe({**common, "MAX_EVENT_BYTES": "1024"}, name="processor",
+                           command="processor")
+    assert wait_until(lambda: strict.metric("dlq_events_total") == 5, 120)
+    listed = requests.get(f"{strict.metrics_url}/api/dlq", timeout=60).json()
+    assert listed["pending"] == 5 and len(listed["records"]) == 5, listed
+    assert {r["stage"] for r in listed["records"]} == {"validate"}
+    assert all(r["source_topic"] == f"logs-{run}" for r in listed["records"])
+    assert strict.stop() == 0, strict.stderr_text()[-3000:]
+
+    fixed = start_logpipe(common, name="processor", command="processor")
+    answer = requests.post(f"{fixed.metrics_url}/api/dlq/redrive", timeout=120)
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"redriven": 5, "pending": 0}
+    assert requests.post(f"{fixed.metrics_url}/api/dlq/redrive", timeout=120).json() == \
+        {"redriven": 0, "pending": 0}
+    assert wait_until(lambda: len(fixed.search_all()) == 5, 120)
+    original_ids = {f"{r['source_topic']}-{r['source_partition']}-{r['source_offset']}"
+                    for r in listed["records"]}
+    assert {hit["_id"] for hit in fixed.search_all()} == original_ids
+    assert fixed.metric("dlq_events_total") == 0

@@ -2,10 +2,12 @@
 
 import json
 import re
+import socket
+import subprocess
 
 import requests
 
-from conftest import wait_until
+from conftest import binary, wait_until
 from seed_events import ndjson
 
 
@@ -106,3 +108,18 @@ def test_search_retention_counts_from_arrival_not_from_the_events_own_date(start
     # every one of them stays.
     restarted = start_logpipe(env={"SEARCH_RETENTION_DAYS": "1"}, name="data")
     assert search(restarted).json()["total"] == 5
+
+
+def test_the_cli_timeout_bounds_a_request_to_a_server_that_never_answers():
+    # A listener that takes the connection (the kernel does) and never answers. Each command's
+    # --timeout of 1 s must end it; the default (30 s) would outlast the 20 s this test allows.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        server = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        for arguments in (["search", "anything"], ["tail", "anything"],
+                          ["replay", "--from", "2025-10-30", "--to", "2025-10-30"]):
+            result = subprocess.run([binary(), *arguments, "--server", server, "--timeout", "1"],
+                                    capture_output=True, text=True, timeout=20)
+            assert result.returncode == 1, (arguments, result.stderr)
+            assert "127.0.0.1" in result.stderr, (arguments, result.stderr)

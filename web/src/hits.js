@@ -1,5 +1,10 @@
 // @ts-check
-/** The hits list: only the rows in view are in the DOM, so 10,000 loaded rows scroll smoothly. */
+/**
+ * The hits list: only the rows in view are in the DOM, so 10,000 loaded rows scroll smoothly.
+ * Scrolling recycles the rows that leave the view for those that enter it (moved to the other
+ * end, their text and position changed; no element is created or dropped), and one listener on
+ * the list serves every row's click.
+ */
 import { h, formatTime, highlighted } from './dom.js';
 
 export const ROW_HEIGHT = 28;
@@ -24,8 +29,15 @@ export class HitsList {
     /** The rows in the DOM by index: scrolling adds and removes only the rows that enter or leave. @type {Map<number, HTMLElement>} */
     this.rendered = new Map();
     this.viewport.addEventListener('scroll', () => this.schedule(), { passive: true });
-    new ResizeObserver(() => this.schedule(true)).observe(this.viewport);
+    this.viewport.addEventListener('click', (event) => {
+      const row = /** @type {HTMLElement|null} */ (/** @type {HTMLElement} */ (event.target).closest('.hit'));
+      if (row) this.handlers.onSelect(Number(row.dataset.index));
+    });
+    // A new height may show more or fewer rows; their content stays.
+    new ResizeObserver(() => this.schedule()).observe(this.viewport);
     this.frame = 0;
+    /** Whether the rendered rows show hits that changed since. */
+    this.stale = false;
   }
 
   /** @param {any[]} hits @param {RegExp|null} pattern */
@@ -61,12 +73,11 @@ export class HitsList {
     this.schedule();
   }
 
-  /** @param {boolean} [force] re-create every row (the hits or the highlighting changed) */
+  /** @param {boolean} [force] refill every row (the hits or the highlighting changed) */
   schedule(force = false) {
     if (force) {
       this.firstRendered = -1;
-      this.rendered.forEach((row) => row.remove());
-      this.rendered.clear();
+      this.stale = true;
     }
     if (this.frame) return;
     this.frame = requestAnimationFrame(() => { this.frame = 0; this.render(); });
@@ -79,36 +90,52 @@ export class HitsList {
     if (first === this.firstRendered && last === this.lastRendered) return;
     this.firstRendered = first;
     this.lastRendered = last;
+    /** @type {HTMLElement[]} */
+    const free = [];
     for (const [i, row] of this.rendered) {
-      if (i < first || i >= last) { row.remove(); this.rendered.delete(i); }
+      if (this.stale || i < first || i >= last) { free.push(row); this.rendered.delete(i); }
     }
-    const added = document.createDocumentFragment();
+    this.stale = false;
+    // The DOM keeps the rows in list order (screen readers read it so): rows entering above the
+    // kept ones go before them, the others after.
+    let firstKept = Infinity;
+    for (const i of this.rendered.keys()) firstKept = Math.min(firstKept, i);
+    const above = document.createDocumentFragment();
+    const below = document.createDocumentFragment();
     for (let i = first; i < last; i++) {
       if (this.rendered.has(i)) continue;
-      const row = this.row(i);
+      const row = free.pop() ?? this.newRow();
+      this.fill(row, i);
       this.rendered.set(i, row);
-      added.appendChild(row);
+      (i < firstKept ? above : below).appendChild(row);
     }
-    this.spacer.appendChild(added);
+    for (const row of free) row.remove();
+    if (above.firstChild) this.spacer.insertBefore(above, this.spacer.firstChild);
+    if (below.firstChild) this.spacer.appendChild(below);
     if (last >= this.hits.length - 50) this.handlers.onNearEnd();
   }
 
-  /** @param {number} index */
-  row(index) {
+  newRow() {
+    return h('div', { class: 'hit', role: 'listitem' },
+      h('span', { class: 'c-time' }), h('span', { class: 'c-level' }), h('span', { class: 'c-service' }),
+      h('span', { class: 'c-host' }), h('span', { class: 'c-message' }));
+  }
+
+  /** Shows hit `index` in `row`. @param {HTMLElement} row @param {number} index */
+  fill(row, index) {
     const hit = this.hits[index];
     const level = String(hit.level || '');
-    return h('div', {
-      class: 'hit' + (index === this.selected ? ' selected' : ''),
-      role: 'listitem',
-      'data-index': index,
-      'aria-current': index === this.selected ? 'true' : undefined,
-      style: `transform:translateY(${index * ROW_HEIGHT}px)`,
-      onclick: () => this.handlers.onSelect(index),
-    },
-    h('span', { class: 'c-time' }, formatTime(hit.timestamp)),
-    h('span', { class: `c-level lvl-${level.toLowerCase()}` }, level),
-    h('span', { class: 'c-service' }, String(hit.service ?? '')),
-    h('span', { class: 'c-host' }, String(hit.host ?? '')),
-    h('span', { class: 'c-message' }, highlighted(String(hit.message ?? ''), this.pattern)));
+    const [time, levelCell, service, host, message] = /** @type {HTMLElement[]} */ (Array.from(row.children));
+    row.dataset.index = String(index);
+    row.style.transform = `translateY(${index * ROW_HEIGHT}px)`;
+    const selected = index === this.selected;
+    row.classList.toggle('selected', selected);
+    if (selected) row.setAttribute('aria-current', 'true'); else row.removeAttribute('aria-current');
+    time.textContent = formatTime(hit.timestamp);
+    levelCell.className = `c-level lvl-${level.toLowerCase()}`;
+    levelCell.textContent = level;
+    service.textContent = String(hit.service ?? '');
+    host.textContent = String(hit.host ?? '');
+    message.replaceChildren(...highlighted(String(hit.message ?? ''), this.pattern));
   }
 }

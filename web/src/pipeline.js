@@ -9,7 +9,12 @@ const HISTORY = 40;
 /**
  * @typedef {{name: string, labels: Record<string,string>, value: number|null}} Sample
  * @typedef {{time_ms: number, store_bytes: number|null, settings: any, metrics: Sample[]}} Status
+ * @typedef {{partition: number, offset: number, timestamp_ms: number, error: string, stage: string,
+ *   source_topic: string, source_partition: string, source_offset: string, value: string, value_cut: boolean}} DeadLetter
+ * @typedef {{topic: string, pending: number, records: DeadLetter[]}} DeadLetters
  */
+
+const DEAD_LETTERS_SHOWN = 20;
 
 /** Sum of a metric's samples, optionally only those whose labels match. @param {Status} status @param {string} name */
 function sum(status, name, match = (/** @type {Record<string,string>} */ _labels) => true) {
@@ -45,6 +50,9 @@ export class PipelinePage {
     this.settings = h('div', { class: 'settings' });
     this.status = h('p', { class: 'status', role: 'status', 'aria-live': 'polite' }, 'Loading…');
     this.replayStatus = h('div', { class: 'replay-status', role: 'status', 'aria-live': 'polite' });
+    this.deadLetters = h('div', { class: 'dead-letters' });
+    this.redriveStatus = h('p', { class: 'redrive-status', role: 'status', 'aria-live': 'polite' });
+    this.redriveButton = /** @type {HTMLButtonElement} */ (h('button', { type: 'button', class: 'primary', disabled: true, onclick: () => this.redrive() }, 'Re-drive into the queue'));
     const today = new Date().toISOString().slice(0, 10);
     this.replayForm = /** @type {HTMLFormElement} */ (h('form', { class: 'replay', onsubmit: (/** @type {Event} */ e) => { e.preventDefault(); this.replay(); } },
       h('label', {}, 'From ', h('input', { type: 'date', name: 'from', required: true, value: today })),
@@ -54,9 +62,12 @@ export class PipelinePage {
     this.element = h('main', { class: 'pipeline' },
       h('h1', {}, 'Pipeline'), this.status, this.cards,
       h('section', { 'aria-label': 'Queue lag' }, h('h2', {}, 'Queue lag by consumer group and partition'), this.lag),
+      h('section', { 'aria-label': 'Dead letters' }, h('h2', {}, 'Dead letters'),
+        h('p', { class: 'muted' }, 'Events the processor could not index, newest first. Once their cause is fixed, re-drive them: each goes through the queue again under its original id (admin).'),
+        this.deadLetters, h('p', {}, this.redriveButton), this.redriveStatus),
       h('section', { 'aria-label': 'Settings' }, h('h2', {}, 'Store and retention'), this.settings),
       h('section', { 'aria-label': 'Replay' }, h('h2', {}, 'Replay'),
-        h('p', { class: 'muted' }, 'Reads archived objects of these days and indexes their events again; replaying twice changes nothing.'),
+        h('p', { class: 'muted' }, 'Reads archived objects of these days and sends their events through the queue again, under their original ids: replaying twice changes nothing.'),
         this.replayForm, this.replayStatus));
     this.timer = 0;
   }
@@ -86,6 +97,52 @@ export class PipelinePage {
     this.history.push(status);
     if (this.history.length > HISTORY) this.history.shift();
     this.render(status, previous);
+    await this.pollDeadLetters();
+  }
+
+  async pollDeadLetters() {
+    try {
+      this.renderDeadLetters(/** @type {DeadLetters} */ (await getJson('/api/dlq', { limit: DEAD_LETTERS_SHOWN })));
+    } catch (error) {
+      this.redriveButton.disabled = true;
+      this.deadLetters.replaceChildren(h('p', { class: 'error-text' }, 'Dead letters unavailable: ' + /** @type {Error} */ (error).message));
+    }
+  }
+
+  /** @param {DeadLetters} letters */
+  renderDeadLetters(letters) {
+    this.redriveButton.disabled = letters.pending === 0;
+    this.redriveButton.textContent = letters.pending ? `Re-drive ${formatCount(letters.pending)} into the queue` : 'Re-drive into the queue';
+    if (!letters.records.length) {
+      this.deadLetters.replaceChildren(h('p', { class: 'muted' }, `None waiting in ${letters.topic}.`));
+      return;
+    }
+    const col = (/** @type {string} */ label) => h('th', { scope: 'col' }, label);
+    this.deadLetters.replaceChildren(
+      h('p', {}, `${formatCount(letters.pending)} waiting in ${letters.topic}` + (letters.pending > letters.records.length ? `; the newest ${letters.records.length}:` : ':')),
+      h('table', {},
+        h('thead', {}, h('tr', {}, col('Time'), col('Stage'), col('Error'), col('Source'), col('Event'))),
+        h('tbody', {}, letters.records.map((r) => h('tr', { 'data-offset': String(r.offset) },
+          h('td', { class: 'num' }, new Date(r.timestamp_ms).toISOString().replace('T', ' ').slice(0, 19)),
+          h('td', {}, r.stage),
+          h('td', { class: 'dlq-error' }, r.error),
+          h('td', { class: 'num' }, `${r.source_topic}/${r.source_partition} @ ${r.source_offset}`),
+          h('td', {}, h('code', { class: 'dlq-value' }, r.value.slice(0, 200) + (r.value_cut || r.value.length > 200 ? '…' : ''))))))));
+  }
+
+  async redrive() {
+    this.redriveButton.disabled = true;
+    this.redriveStatus.classList.remove('error-text');
+    this.redriveStatus.textContent = 'Re-driving…';
+    try {
+      const outcome = await getJson('/api/dlq/redrive', {}, { method: 'POST' });
+      this.redriveStatus.textContent = `Re-drove ${formatCount(outcome.redriven)} into the queue; ${formatCount(outcome.pending)} still waiting.`;
+    } catch (error) {
+      const e = /** @type {ApiError} */ (error);
+      this.redriveStatus.classList.add('error-text');
+      this.redriveStatus.textContent = e.status === 403 ? 'Re-driving needs an admin token.' : `Re-drive failed: ${e.message}`;
+    }
+    await this.pollDeadLetters();
   }
 
   /** @param {string} key @param {number} value */
@@ -137,7 +194,7 @@ export class PipelinePage {
       h('dt', {}, 'Search retention'), h('dd', {}, `${s.search_retention_days} days`),
       h('dt', {}, 'Spool retention'), h('dd', {}, `${formatCount((s.spool_retention_ms || 0) / 3600e3)} hours`),
       h('dt', {}, 'Topics'), h('dd', {}, `${s.input_topic} · dead letters in ${s.dlq_topic}`),
-      h('dt', {}, 'Dead letters'), h('dd', {}, dlqTotal ? `${formatCount(dlqTotal)} since start; read them with \`logpipe spool read --topic ${s.dlq_topic}\`` : 'none since start')));
+      h('dt', {}, 'Dead letters'), h('dd', {}, dlqTotal ? `${formatCount(dlqTotal)} since start` : 'none since start')));
   }
 
   async replay() {
@@ -162,7 +219,7 @@ export class PipelinePage {
     const fraction = status.objects_total ? status.objects_done / status.objects_total : status.state === 'done' ? 1 : 0;
     this.replayStatus.replaceChildren(h('span', {},
       h('progress', { max: 1, value: fraction, 'aria-label': 'Replay progress' }),
-      ` ${status.state}: ${status.objects_done}/${status.objects_total} objects, ${status.events_indexed} events indexed, ${status.events_skipped} skipped`,
+      ` ${status.state}: ${status.objects_done}/${status.objects_total} objects, ${status.events_queued} events queued, ${status.events_skipped} skipped`,
       status.error ? h('span', { class: 'error-text' }, ' — ' + status.error) : null));
   }
 }

@@ -176,16 +176,13 @@ Result<S3ObjectStore::Response> S3ObjectStore::Send(std::string_view method,
                                                     const Metadata& metadata) {
   std::string url = options_.endpoint + path;
   if (!query.empty()) url.append("?").append(query);
-  Backoff backoff(options_.initial_backoff, std::chrono::seconds(30));
-  Result<Response> result = Retryable("no attempt made");
-  for (int attempt = 0; attempt < options_.attempts; ++attempt) {
-    if (attempt > 0) std::this_thread::sleep_for(backoff.Next(attempt));
-    result = SendOnce(method, url, body, metadata);
+  RetryChain chain("S3 request", options_.retry);
+  while (true) {
+    auto result = SendOnce(method, url, body, metadata);
     const bool transient =
         !result || result->status >= 500 || result->status == 429 || result->status == 0;
-    if (!transient) break;
+    if (!transient || !chain.BackOff()) return result;
   }
-  return result;
 }
 
 Result<void> S3ObjectStore::EnsureBucket(std::string_view bucket) {

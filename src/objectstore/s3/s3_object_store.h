@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/backoff.h"
 #include "http/curl_client.h"
 #include "objectstore/object_store.h"
 
@@ -18,8 +19,10 @@ struct S3Options {
   std::string access_key_id{};
   std::string secret_access_key{};
   std::chrono::milliseconds timeout{30'000};
-  int attempts = 5;  ///< Per request, for timeouts, connection failures and 5xx.
-  std::chrono::milliseconds initial_backoff{100};
+  /// Per request, for timeouts, connection failures, 429 and 5xx.
+  RetryPolicy retry{.initial_backoff = std::chrono::milliseconds(100),
+                    .max_backoff = std::chrono::seconds(30),
+                    .max_attempts = 5};
 };
 
 /// S3 over libcurl: path-style requests signed with SigV4 (libcurl's CURLOPT_AWS_SIGV4, with the

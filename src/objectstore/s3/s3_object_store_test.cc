@@ -17,8 +17,9 @@ S3Options FromEnvironment() {
                    .region = std::getenv("S3_REGION") ? std::getenv("S3_REGION") : "us-east-1",
                    .access_key_id = std::getenv("AWS_ACCESS_KEY_ID"),
                    .secret_access_key = std::getenv("AWS_SECRET_ACCESS_KEY"),
-                   .attempts = 2,
-                   .initial_backoff = std::chrono::milliseconds(1)};
+                   .retry = {.initial_backoff = std::chrono::milliseconds(1),
+                             .max_backoff = std::chrono::milliseconds(1),
+                             .max_attempts = 2}};
 }
 
 class S3ObjectStoreTest : public testing::Test {
@@ -55,11 +56,13 @@ TEST_F(S3ObjectStoreTest, AWrongRegionIsAPermanentErrorNamingTheSetting) {
 }
 
 TEST(S3ObjectStoreOfflineTest, AnUnreachableEndpointIsRetryable) {
-  auto store = S3ObjectStore::Create(S3Options{.endpoint = "http://127.0.0.1:1",
-                                               .access_key_id = "a",
-                                               .secret_access_key = "b",
-                                               .attempts = 2,
-                                               .initial_backoff = std::chrono::milliseconds(1)});
+  auto store =
+      S3ObjectStore::Create(S3Options{.endpoint = "http://127.0.0.1:1",
+                                      .access_key_id = "a",
+                                      .secret_access_key = "b",
+                                      .retry = {.initial_backoff = std::chrono::milliseconds(1),
+                                                .max_backoff = std::chrono::milliseconds(1),
+                                                .max_attempts = 2}});
   ASSERT_TRUE(store.has_value());
   const auto got = (*store)->Get("bucket", "key");
   ASSERT_FALSE(got.has_value());

@@ -224,22 +224,28 @@ TEST_P(QueueContractTest, LagCountsWhatTheGroupHasNotCommitted) {
   ProduceOrFail(Numbered(30, 1));
   const int32_t partition = PartitionForKey("service-0", under_test_.partitions);
   auto consumer = SubscribeOrFail("lag");
-  const auto lag_of = [&](int32_t wanted) -> int64_t {
+  const auto lag_of = [&](int32_t wanted) -> PartitionLag {
     const auto lags = consumer->Lag();
     EXPECT_TRUE(lags.has_value());
-    if (!lags) return -1;
+    if (!lags) return {-1, -1};
     EXPECT_EQ(lags->size(), consumer->Assignment().size());
     for (const auto& lag : *lags)
-      if (lag.partition == wanted) return lag.messages;
-    return -1;
+      if (lag.partition == wanted) return lag;
+    return {-1, -1};
   };
   const auto records = PollUntil(*consumer, 30);
   ASSERT_EQ(records.size(), 30u);
-  EXPECT_EQ(lag_of(partition), 30);  // Read but not committed.
+  const auto unread = lag_of(partition);
+  EXPECT_EQ(unread.messages, 30);  // Read but not committed.
+  EXPECT_EQ(unread.position, records.front().offset);
+  EXPECT_EQ(unread.end, records.back().offset + 1);
   const OffsetCommit commit{partition, records[9].offset + 1, ""};
   ASSERT_TRUE(consumer->Commit(std::span(&commit, 1)).has_value());
-  EXPECT_EQ(lag_of(partition), 20);
-  EXPECT_EQ(lag_of((partition + 1) % under_test_.partitions), 0);
+  const auto committed = lag_of(partition);
+  EXPECT_EQ(committed.messages, 20);
+  EXPECT_EQ(committed.position, records[10].offset);
+  EXPECT_EQ(committed.end, records.back().offset + 1);
+  EXPECT_EQ(lag_of((partition + 1) % under_test_.partitions).messages, 0);
 }
 
 TEST_P(QueueContractTest, SeekRewindsAPartition) {

@@ -270,7 +270,7 @@ Result<std::vector<PartitionLag>> KafkaConsumer::Lag() {
       }
     }
     const int64_t from = entry.offset >= 0 ? entry.offset : low;
-    lags.push_back(PartitionLag{entry.partition, std::max<int64_t>(0, high - from)});
+    lags.push_back(PartitionLag{entry.partition, std::max<int64_t>(0, high - from), from, high});
   }
   return lags;
 }

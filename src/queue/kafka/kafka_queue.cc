@@ -4,6 +4,7 @@
 
 #include "core/backoff.h"
 #include "core/logging.h"
+#include "core/timestamp.h"
 #include "queue/kafka/kafka_consumer.h"
 
 namespace lp::queue::kafka {
@@ -13,9 +14,6 @@ const Logger& Log() {
   static const Logger logger("kafka");
   return logger;
 }
-
-constexpr std::chrono::milliseconds kReadyCacheTime{1000};
-constexpr int kMetadataTimeoutMs = 2000;
 
 /// One Produce call in flight. Answered at its first error (a full queue should not wait for the
 /// records ahead of it) or when its last record is acknowledged; freed when librdkafka is done
@@ -114,6 +112,8 @@ Result<void> KafkaQueue::Initialize() {
   auto conf = MakeConf(ProducerProperties(options_));
   if (!conf) return tl::unexpected(conf.error());
   rd_kafka_conf_set_dr_msg_cb(conf->get(), OnDelivery);
+  rd_kafka_conf_set_error_cb(conf->get(), OnError);
+  rd_kafka_conf_set_opaque(conf->get(), this);
   RouteLogs(conf->get());
   char error_text[512];
   rd_kafka_t* handle = rd_kafka_new(RD_KAFKA_PRODUCER, conf->get(), error_text, sizeof(error_text));
@@ -122,25 +122,30 @@ Result<void> KafkaQueue::Initialize() {
   (void)conf->release();  // rd_kafka_new took it.
   producer_.reset(handle);
   delivery_reports_ = std::jthread([this](std::stop_token stop) { ServeDeliveryReports(stop); });
+  broker_checks_ = std::jthread([this](std::stop_token stop) { CheckBrokers(stop); });
 
   if (options_.topics.empty()) return {};
-  const auto deadline = std::chrono::steady_clock::now() + options_.startup_timeout;
-  Backoff backoff(std::chrono::milliseconds(200), std::chrono::seconds(5));
-  for (int attempt = 0;; ++attempt) {
+  RetryChain chain("create Kafka topics", options_.startup_retry);
+  while (true) {
     auto created = EnsureTopics(options_.topics, options_.topic_partitions);
-    if (created) return {};
-    if (!created.error().retryable() || std::chrono::steady_clock::now() >= deadline) {
+    if (created) {
+      PublishReadiness({});
+      return {};
+    }
+    const auto give_up = [&] {
       return tl::unexpected(Error{created.error().error_class,
                                   created.error().message + " (brokers " + options_.brokers + ")"});
-    }
+    };
+    if (!created.error().retryable()) return give_up();
     Log().Warn("Kafka is not reachable yet; retrying",
                {{"brokers", options_.brokers}, {"error", created.error().message}});
-    std::this_thread::sleep_for(backoff.Next(attempt));
+    if (!chain.BackOff()) return give_up();
   }
 }
 
 KafkaQueue::~KafkaQueue() {
   if (!producer_) return;
+  broker_checks_ = {};  // Joins: it uses the producer.
   Flush(std::chrono::seconds(10));
   delivery_reports_ = {};  // Joins.
   // Whatever is still queued is answered as failed, so no caller waits forever.
@@ -202,18 +207,48 @@ Result<std::unique_ptr<Consumer>> KafkaQueue::Subscribe(std::string group, std::
 
 Result<void> KafkaQueue::CheckReady() {
   std::lock_guard lock(ready_mutex_);
-  const auto now = std::chrono::steady_clock::now();
-  if (now - ready_checked_ < kReadyCacheTime) return ready_;
-  ready_checked_ = now;
-  const rd_kafka_metadata_t* metadata = nullptr;
-  const auto error = rd_kafka_metadata(producer_.get(), 0, nullptr, &metadata, kMetadataTimeoutMs);
-  if (error != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    ready_ = KafkaError("Kafka brokers " + options_.brokers + " unreachable", error);
-  } else {
-    rd_kafka_metadata_destroy(metadata);
-    ready_ = {};
+  if (ready_) return {};
+  const auto since_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(not_ready_since_.time_since_epoch())
+          .count();
+  return tl::unexpected(Error{ready_.error().error_class, ready_.error().message + " (since " +
+                                                              FormatRfc3339Millis(since_ms) + ")"});
+}
+
+void KafkaQueue::PublishReadiness(Result<void> state) {
+  std::lock_guard lock(ready_mutex_);
+  if (ready_ && !state) not_ready_since_ = std::chrono::system_clock::now();
+  ready_ = std::move(state);
+}
+
+void KafkaQueue::CheckBrokers(std::stop_token stop) {
+  do {
+    const rd_kafka_metadata_t* metadata = nullptr;
+    const auto error =
+        rd_kafka_metadata(producer_.get(), 0, nullptr, &metadata,
+                          static_cast<int>(options_.readiness_check_timeout.count()));
+    if (error == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      rd_kafka_metadata_destroy(metadata);
+      PublishReadiness({});
+    } else {
+      PublishReadiness(KafkaError("Kafka brokers " + options_.brokers + " unreachable", error));
+    }
+  } while (SleepUnlessStopped(stop, options_.readiness_check_interval));
+}
+
+// Served by the delivery report thread's rd_kafka_poll. Most errors are librdkafka saying what
+// it retries by itself; losing every broker is what readiness must show before the next check.
+// Transport failures are not logged again: librdkafka's own log line (FAIL) said so.
+void KafkaQueue::OnError(rd_kafka_t*, int error, const char* reason, void* opaque) {
+  auto* queue = static_cast<KafkaQueue*>(opaque);
+  const auto code = static_cast<rd_kafka_resp_err_t>(error);
+  if (code != RD_KAFKA_RESP_ERR__TRANSPORT) {
+    Log().Warn("Kafka client error", {{"error", rd_kafka_err2str(code)}, {"reason", reason}});
   }
-  return ready_;
+  if (code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
+    queue->PublishReadiness(
+        KafkaError("Kafka brokers " + queue->options_.brokers + " unreachable", code));
+  }
 }
 
 Result<void> KafkaQueue::EnsureTopics(const std::vector<std::string>& topics, int32_t partitions) {

@@ -8,24 +8,38 @@
 #include <unistd.h>
 
 #include <future>
+#include <thread>
 
 namespace lp::queue::kafka {
 namespace {
 
 using namespace std::chrono_literals;
 
-// A loopback address with nothing listening: bound and closed again.
-std::string UnreachableBroker() {
+// A socket bound to a free loopback port, listening if asked, and its "127.0.0.1:port".
+std::pair<int, std::string> LoopbackSocket(bool listening) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   socklen_t length = sizeof(address);
   EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&address), length), 0);
+  if (listening) {
+    EXPECT_EQ(::listen(fd, 16), 0);
+  }
   EXPECT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length), 0);
-  ::close(fd);
-  return "127.0.0.1:" + std::to_string(ntohs(address.sin_port));
+  return {fd, "127.0.0.1:" + std::to_string(ntohs(address.sin_port))};
 }
+
+// A loopback address with nothing listening: bound and closed again.
+std::string UnreachableBroker() {
+  const auto [fd, broker] = LoopbackSocket(false);
+  ::close(fd);
+  return broker;
+}
+
+// A loopback port that takes connections (the kernel completes them) and never answers: a hung
+// broker. Closed when the returned descriptor is.
+std::pair<int, std::string> SilentBroker() { return LoopbackSocket(true); }
 
 Result<void> ProduceAndWait(KafkaQueue& queue, size_t count) {
   std::vector<OutgoingRecord> records(count, OutgoingRecord{"service", "event", 0, {}});
@@ -42,6 +56,44 @@ TEST(KafkaQueueTest, AnswersRetryableWhenTheBrokerStaysUnreachable) {
   ASSERT_FALSE(result.has_value());
   EXPECT_TRUE(result.error().retryable()) << result.error().message;
   EXPECT_FALSE((*queue)->CheckReady().has_value());
+}
+
+TEST(KafkaQueueTest, ReportsUnreachableBrokersFromItsBackgroundCheck) {
+  auto queue = KafkaQueue::Open({.brokers = UnreachableBroker(),
+                                 .readiness_check_interval = 100ms,
+                                 .readiness_check_timeout = 500ms});
+  ASSERT_TRUE(queue.has_value()) << queue.error().message;
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  Result<void> ready = (*queue)->CheckReady();
+  while ((ready || ready.error().message.find("unreachable") == std::string::npos) &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(20ms);
+    ready = (*queue)->CheckReady();
+  }
+  ASSERT_FALSE(ready.has_value());
+  EXPECT_TRUE(ready.error().retryable());
+  EXPECT_NE(ready.error().message.find("Kafka brokers 127.0.0.1:"), std::string::npos)
+      << ready.error().message;
+  EXPECT_NE(ready.error().message.find("(since "), std::string::npos) << ready.error().message;
+}
+
+// The background check waits 5 s for the hung broker's answer; a probe that asked the broker
+// itself would wait as long and then say it timed out. Each call answers at once from what was
+// published: nothing yet.
+TEST(KafkaQueueTest, AnswersReadinessWhileTheBrokerHangs) {
+  const auto [listener, broker] = SilentBroker();
+  {
+    auto queue = KafkaQueue::Open({.brokers = broker, .readiness_check_timeout = 5s});
+    ASSERT_TRUE(queue.has_value()) << queue.error().message;
+    for (int i = 0; i < 100; ++i) {
+      const auto ready = (*queue)->CheckReady();
+      ASSERT_FALSE(ready.has_value());
+      ASSERT_NE(ready.error().message.find("no answer from the Kafka brokers yet"),
+                std::string::npos)
+          << ready.error().message;
+    }
+  }
+  ::close(listener);
 }
 
 TEST(KafkaQueueTest, RefusesAtOnceWhenItsLocalQueueIsFull) {
@@ -68,7 +120,7 @@ TEST(KafkaQueueTest, NamesARefusedPropertyWithoutItsValue) {
 
 TEST(KafkaQueueTest, GivesUpCreatingTopicsAfterTheStartupTimeout) {
   auto queue = KafkaQueue::Open(
-      {.brokers = UnreachableBroker(), .topics = {"app-logs"}, .startup_timeout = 1s});
+      {.brokers = UnreachableBroker(), .topics = {"app-logs"}, .startup_retry = {.deadline = 1s}});
   ASSERT_FALSE(queue.has_value());
   EXPECT_NE(queue.error().message.find("brokers 127.0.0.1:"), std::string::npos)
       << queue.error().message;

@@ -97,7 +97,8 @@ Result<std::vector<PartitionLag>> SpoolConsumer::Lag() {
     const auto& log = *topic_.partitions[static_cast<size_t>(partition)];
     const auto committed = spool_.offsets().Get(group_, topic_.name, partition);
     const int64_t position = committed ? committed->next_offset : log.StartOffset();
-    lags.push_back({partition, std::max<int64_t>(0, log.VisibleEnd().next_offset - position)});
+    const int64_t end = log.VisibleEnd().next_offset;
+    lags.push_back({partition, std::max<int64_t>(0, end - position), position, end});
   }
   return lags;
 }

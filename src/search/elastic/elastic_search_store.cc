@@ -12,8 +12,6 @@
 namespace lp::search::elastic {
 namespace {
 
-constexpr auto kStartupTimeout = std::chrono::seconds(60);
-
 const Logger& Log() {
   static const Logger logger("elastic");
   return logger;
@@ -82,17 +80,14 @@ Result<simdjson::dom::element> ParseJson(simdjson::dom::parser& parser, const st
 
 Result<std::unique_ptr<ElasticSearchStore>> ElasticSearchStore::Open(ElasticStoreOptions options) {
   std::unique_ptr<ElasticSearchStore> store(new ElasticSearchStore(std::move(options)));
-  const auto deadline = std::chrono::steady_clock::now() + kStartupTimeout;
-  Backoff backoff(std::chrono::milliseconds(200), std::chrono::seconds(5));
-  for (int attempt = 0;; ++attempt) {
+  RetryChain chain("search store bootstrap", store->options_.startup_retry);
+  while (true) {
     auto bootstrapped = store->Bootstrap();
     if (bootstrapped) return store;
-    if (!bootstrapped.error().retryable() || std::chrono::steady_clock::now() >= deadline) {
-      return tl::unexpected(bootstrapped.error());
-    }
+    if (!bootstrapped.error().retryable()) return tl::unexpected(bootstrapped.error());
     Log().Warn("the search store is not reachable yet; retrying",
                {{"error", bootstrapped.error().message}});
-    std::this_thread::sleep_for(backoff.Next(attempt));
+    if (!chain.BackOff()) return tl::unexpected(bootstrapped.error());
   }
 }
 
@@ -241,18 +236,17 @@ Result<std::vector<DocumentOutcome>> ElasticSearchStore::Write(
   if (documents.empty()) return outcomes;
   std::vector<size_t> pending(documents.size());
   for (size_t i = 0; i < pending.size(); ++i) pending[i] = i;
-  Backoff backoff(options_.initial_backoff, std::chrono::seconds(5));
-  for (int attempt = 0;; ++attempt) {
+  RetryChain chain("bulk write of refused documents", options_.item_retry);
+  while (true) {
     auto again = SendBulk(documents, pending, outcomes);
     if (!again) return tl::unexpected(again.error());
     if (again->empty()) return outcomes;
-    if (attempt + 1 >= options_.item_attempts) {
+    if (!chain.BackOff()) {
       // Still refused for load or a server fault: never a reason to dead-letter them.
       return Retryable(std::to_string(again->size()) + " documents still refused after " +
-                       std::to_string(options_.item_attempts) + " tries, e.g. " +
+                       std::to_string(chain.failures()) + " tries, e.g. " +
                        outcomes[again->front()].error);
     }
-    std::this_thread::sleep_for(backoff.Next(attempt));
     pending = std::move(*again);
   }
 }

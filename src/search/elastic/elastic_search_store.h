@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 
+#include "core/backoff.h"
 #include "search/elastic/elastic_client.h"
 #include "search/elastic/elastic_requests.h"
 #include "search/search_store.h"
@@ -22,8 +23,13 @@ struct ElasticStoreOptions {
   /// A batch is sent as several `_bulk` requests when its body would be larger.
   size_t max_bulk_bytes = 10 * 1024 * 1024;
   /// Tries for documents answered 429 or 5xx, each retried alone with backoff.
-  int item_attempts = 5;
-  std::chrono::milliseconds initial_backoff{100};
+  RetryPolicy item_retry{.initial_backoff = std::chrono::milliseconds(100),
+                         .max_backoff = std::chrono::seconds(5),
+                         .max_attempts = 5};
+  /// How Open keeps trying to reach the cluster before it gives up.
+  RetryPolicy startup_retry{.initial_backoff = std::chrono::milliseconds(200),
+                            .max_backoff = std::chrono::seconds(5),
+                            .deadline = std::chrono::seconds(60)};
 };
 
 /// The distributed search store on Elasticsearch 8 or OpenSearch 2: `_bulk` writes with an

@@ -140,7 +140,7 @@ std::vector<SearchDocument> Documents(int count, size_t message_bytes = 10) {
 }
 
 std::unique_ptr<ElasticSearchStore> OpenOrFail(ElasticStoreOptions options) {
-  options.initial_backoff = 1ms;
+  options.item_retry.initial_backoff = 1ms;
   auto store = ElasticSearchStore::Open(std::move(options));
   EXPECT_TRUE(store.has_value()) << store.error().message;
   return store ? std::move(*store) : nullptr;
@@ -178,7 +178,8 @@ TEST(ElasticSearchStoreTest, ReturnsAMappingRejectionAsTheDocumentsOutcomeWithou
 TEST(ElasticSearchStoreTest, AnItemRefusedForLoadEveryTimeMakesTheBatchRetryableNotRejected) {
   FakeCluster cluster;
   cluster.Script({{201, 429}, {429}, {429}});
-  auto store = OpenOrFail({.client = {.hosts = {cluster.url()}}, .item_attempts = 3});
+  auto store =
+      OpenOrFail({.client = {.hosts = {cluster.url()}}, .item_retry = {.max_attempts = 3}});
   ASSERT_TRUE(store);
   const auto outcomes = store->Write(Documents(2));
   ASSERT_FALSE(outcomes.has_value());
