@@ -8,7 +8,8 @@ Collector::Collector(CollectorOptions options, const security::Authenticator& au
       pipeline_(std::move(options.ingest), producer, metrics),
       logs_(options.decode, pipeline_),
       elasticsearch_(options.decode, pipeline_),
-      otlp_(options.decode, pipeline_) {}
+      otlp_(options.decode, pipeline_),
+      loki_(options.decode, pipeline_) {}
 
 std::vector<http::Route> Collector::Routes() {
   using security::Scope;
@@ -25,6 +26,13 @@ std::vector<http::Route> Collector::Routes() {
                                            otlp_.HandleLogs(request, std::move(respond));
                                          }},
                              &OtlpHttpHandler::Refusal));
+  routes.push_back(
+      security::RequireScope(auth_, Scope::kIngest,
+                             http::Route{"POST", "/loki/api/v1/push",
+                                         [this](http::Request& request, http::Responder respond) {
+                                           loki_.HandlePush(request, std::move(respond));
+                                         }},
+                             &LokiPushHandler::Refusal));
   for (auto& route : elasticsearch_.Routes()) {
     routes.push_back(security::RequireScope(auth_, Scope::kIngest, std::move(route),
                                             &ElasticsearchApi::Refusal));

@@ -8,6 +8,7 @@
 #include "collector/ingest_handler.h"
 #include "collector/ingest_pipeline.h"
 #include "collector/protocols/es_api.h"
+#include "collector/protocols/loki_http.h"
 #include "collector/protocols/otlp_http.h"
 #include "http/server.h"
 #include "queue/queue.h"
@@ -41,6 +42,7 @@ class Collector {
   IngestHandler logs_;
   ElasticsearchApi elasticsearch_;
   OtlpHttpHandler otlp_;
+  LokiPushHandler loki_;
 };
 
 }  // namespace lp::collector
