@@ -9,7 +9,8 @@ Collector::Collector(CollectorOptions options, const security::Authenticator& au
       logs_(options.decode, pipeline_),
       elasticsearch_(options.decode, pipeline_),
       otlp_(options.decode, pipeline_),
-      loki_(options.decode, pipeline_) {}
+      loki_(options.decode, pipeline_),
+      hec_(options.decode, pipeline_) {}
 
 std::vector<http::Route> Collector::Routes() {
   using security::Scope;
@@ -33,6 +34,11 @@ std::vector<http::Route> Collector::Routes() {
                                            loki_.HandlePush(request, std::move(respond));
                                          }},
                              &LokiPushHandler::Refusal));
+  for (auto& route : hec_.IngestRoutes()) {
+    routes.push_back(
+        security::RequireScope(auth_, Scope::kIngest, std::move(route), &HecHandler::Refusal));
+  }
+  routes.push_back(HecHandler::HealthRoute());
   for (auto& route : elasticsearch_.Routes()) {
     routes.push_back(security::RequireScope(auth_, Scope::kIngest, std::move(route),
                                             &ElasticsearchApi::Refusal));

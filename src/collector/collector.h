@@ -8,6 +8,7 @@
 #include "collector/ingest_handler.h"
 #include "collector/ingest_pipeline.h"
 #include "collector/protocols/es_api.h"
+#include "collector/protocols/hec_http.h"
 #include "collector/protocols/loki_http.h"
 #include "collector/protocols/otlp_http.h"
 #include "http/server.h"
@@ -43,6 +44,7 @@ class Collector {
   ElasticsearchApi elasticsearch_;
   OtlpHttpHandler otlp_;
   LokiPushHandler loki_;
+  HecHandler hec_;
 };
 
 }  // namespace lp::collector
