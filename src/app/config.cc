@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "core/units.h"
+#include "security/principal.h"
 
 extern char** environ;
 
@@ -59,6 +60,25 @@ Setting Bytes(std::string name, std::string env, std::string description, uint64
                    return std::nullopt;
                  },
                  [field](const Config& config) { return FormatByteSize(config.*field); }};
+}
+
+// A port that may be left empty (unset).
+Setting OptionalPort(std::string name, std::string env, std::string description,
+                     std::optional<uint16_t> Config::*field) {
+  return Setting{std::move(name), std::move(env), std::move(description),
+                 [field](std::string_view value, Config& config) -> ApplyResult {
+                   if (value.empty()) {
+                     (config.*field).reset();
+                     return std::nullopt;
+                   }
+                   uint16_t port = 0;
+                   if (auto error = ParseNumber<uint16_t>(value, 0, 65535, port)) return error;
+                   config.*field = port;
+                   return std::nullopt;
+                 },
+                 [field](const Config& config) {
+                   return (config.*field) ? std::to_string(*(config.*field)) : std::string();
+                 }};
 }
 
 Setting Duration(std::string name, std::string env, std::string description,
@@ -176,23 +196,20 @@ std::vector<Setting> MakeSettings() {
   settings.push_back(Bytes("max-inflight-bytes", "MAX_INFLIGHT_BYTES",
                            "Request bodies held in memory at once; past it ingest answers 503.",
                            &Config::max_inflight_bytes, 1024 * 1024));
-  settings.push_back(
-      Setting{"query-port", "QUERY_PORT",
-              "Port of the query API (/api/search, histogram, facets, context, tail) on its own "
-              "server; empty: on the ingest port; 0 picks a free one.",
-              [](std::string_view value, Config& config) -> ApplyResult {
-                if (value.empty()) {
-                  config.query_port.reset();
-                  return std::nullopt;
-                }
-                uint16_t port = 0;
-                if (auto error = ParseNumber<uint16_t>(value, 0, 65535, port)) return error;
-                config.query_port = port;
-                return std::nullopt;
-              },
-              [](const Config& config) {
-                return config.query_port ? std::to_string(*config.query_port) : std::string();
-              }});
+  settings.push_back(OptionalPort(
+      "query-port", "QUERY_PORT",
+      "Port of the query API (/api/search, histogram, facets, context, tail) on its own server; "
+      "empty: on the ingest port; 0 picks a free one.",
+      &Config::query_port));
+  settings.push_back(OptionalPort(
+      "syslog-port", "SYSLOG_PORT",
+      "Port of the syslog listener, TCP (octet counting or line framing) and UDP, RFC 5424 and "
+      "3164; empty (the default): none; 0 picks a free one.",
+      &Config::syslog_port));
+  settings.push_back(Text("syslog-tenant", "SYSLOG_TENANT",
+                          "Tenant set on syslog events (syslog carries no token); empty: none, "
+                          "which tenant tokens' queries do not see.",
+                          &Config::syslog_tenant));
   settings.push_back(Count("query-threads", "QUERY_THREADS",
                            "Threads running queries, apart from the threads serving ingest.",
                            &Config::query_threads, 1, 256));
@@ -420,6 +437,11 @@ std::vector<std::string> Validate(const Config& config) {
     problems.push_back(
         "max-event-bytes (MAX_EVENT_BYTES) must not exceed max-body-bytes "
         "(MAX_BODY_BYTES)");
+  }
+  if (!config.syslog_tenant.empty() && !security::IsValidTenant(config.syslog_tenant)) {
+    problems.push_back(
+        "syslog-tenant (SYSLOG_TENANT) must be 1 to 64 letters, digits, '_', '-' and '.', not \"" +
+        config.syslog_tenant + "\"");
   }
   if (config.collector_port != 0 && config.collector_port == config.metrics_port) {
     problems.push_back(

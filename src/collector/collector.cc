@@ -46,6 +46,16 @@ std::vector<http::Route> Collector::Routes() {
   return routes;
 }
 
+Result<uint16_t> Collector::StartSyslog(SyslogOptions options, metrics::Registry& registry) {
+  syslog_ = std::make_unique<SyslogServer>(std::move(options), pipeline_, registry);
+  if (auto started = syslog_->Start(); !started) return tl::unexpected(started.error());
+  return syslog_->port();
+}
+
+void Collector::StopSyslog() {
+  if (syslog_) syslog_->Stop();
+}
+
 http::Handler Collector::RootHandler() {
   return security::RequireScope(auth_, security::Scope::kIngest,
                                 http::Route{"GET", "/", elasticsearch_.RootHandler()},
