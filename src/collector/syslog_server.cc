@@ -10,6 +10,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
+#include <future>
 #include <list>
 #include <mutex>
 #include <thread>
@@ -110,7 +111,8 @@ class SyslogServer::State::Connection : public std::enable_shared_from_this<Conn
     socket_.async_read_some(
         asio::buffer(into, kReadBytes),
         [self = shared_from_this()](boost::system::error_code error, size_t received) {
-          if (error) return;  // closed, or the sender is done
+          if (error == asio::error::eof) return self->Finish();
+          if (error) return;  // closed, or broken
           self->framer_.Commit(received);
           self->Decode();
         });
@@ -123,6 +125,15 @@ class SyslogServer::State::Connection : public std::enable_shared_from_this<Conn
   }
 
  private:
+  // The sender is done: a last message without its line feed is still one.
+  void Finish() {
+    const auto rest = framer_.Rest();
+    if (rest.empty()) return;
+    decoder_.Add(rest, NowMillis(), batch_);
+    batch_bytes_ = rest.size();
+    Admit();
+  }
+
   void Decode() {
     const EpochMillis now = NowMillis();
     batch_bytes_ = 0;
@@ -314,14 +325,18 @@ void SyslogServer::Stop() {
   State& state = *state_;
   if (!state.started) return;
   state.started = false;
-  asio::post(state.io, [&state] {
+  // Closed on the I/O thread, and waited for: from then on no handler starts a new store.
+  std::promise<void> closed;
+  asio::post(state.io, [&state, &closed] {
     boost::system::error_code ignored;
     state.acceptor.close(ignored);
     state.datagrams.close(ignored);
     for (const auto& weak : state.connections) {
       if (auto connection = weak.lock()) connection->Close();
     }
+    closed.set_value();
   });
+  closed.get_future().wait();
   {
     // Batches in the queue's hands call back into the I/O thread: wait for them.
     std::unique_lock lock(state.mutex);

@@ -44,6 +44,13 @@ def test_logger_over_tcp_and_udp_in_both_formats(logpipe):
     assert logpipe.metric_series("logs_produced_by_protocol_total")['{protocol="syslog"}'] == 5
 
 
+def test_a_last_line_without_its_line_feed_is_kept(logpipe):
+    with socket.create_connection(("127.0.0.1", logpipe.syslog_port), timeout=30) as stream:
+        stream.sendall(b"<14>1 - - closer - - - first\n<14>1 - - closer - - - last, no newline")
+    hits = searchable(logpipe, 2, service="closer")
+    assert sorted(hit["message"] for hit in hits) == ["first", "last, no newline"]
+
+
 def test_syslog_is_off_by_default(start_logpipe):
     logpipe = start_logpipe()
     assert logpipe.syslog_port is None
@@ -59,10 +66,14 @@ def test_syslog_tenant_is_set_on_every_event(start_logpipe, tmp_path):
 
 def test_udp_messages_the_full_queue_refuses_are_counted(start_logpipe):
     logpipe = start_logpipe(env={**FULL_SPOOL_ENV, "SYSLOG_PORT": "0"})
+    sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    # Large datagrams, so that whatever room the full spool has left is soon taken.
+    datagram = b"<14>1 - - lost - - - " + b"x" * 60000
 
     def dropped(_):
         return logpipe.metric_series("syslog_messages_dropped_total").get(
             '{transport="udp",reason="not_stored"}', 0) > 0
 
-    refused_when_full(logpipe, lambda: logger(logpipe.syslog_port, "--udp", "-t", "lost", "m"),
+    refused_when_full(logpipe, lambda: sender.sendto(datagram, ("127.0.0.1", logpipe.syslog_port)),
                       dropped)
+    sender.close()

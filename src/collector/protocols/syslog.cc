@@ -220,6 +220,14 @@ char* SyslogFramer::Prepare(size_t size) {
 
 void SyslogFramer::Commit(size_t received) { end_ += received; }
 
+std::string_view SyslogFramer::Rest() {
+  if (skip_ > 0 || skip_line_) return {};
+  std::string_view rest(buffer_.data() + begin_, end_ - begin_);
+  begin_ = end_;
+  if (rest.ends_with('\r')) rest.remove_suffix(1);
+  return rest;
+}
+
 std::optional<SyslogFramer::Frame> SyslogFramer::Next() {
   while (true) {
     if (skip_ > 0) {

@@ -66,6 +66,9 @@ class SyslogFramer {
   };
   /// The next complete frame, valid until the next Prepare; none until more bytes come.
   [[nodiscard]] std::optional<Frame> Next();
+  /// At the end of the stream, once Next found nothing: what is left of a last line that had
+  /// no line feed (empty when there is none, or when it was over the limit), then nothing.
+  [[nodiscard]] std::string_view Rest();
 
  private:
   const size_t max_message_bytes_;

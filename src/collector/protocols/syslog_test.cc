@@ -80,6 +80,10 @@ TEST(SyslogFramerTest, SplitsOctetCountedAndLineFramedMessagesAcrossReads) {
   EXPECT_EQ(frames,
             (std::vector<std::string>{"hello", "abc", "line one", "line two", "x", "yz", "ok"}));
   EXPECT_EQ(too_long, (std::vector<size_t>{20, 33}));
+  feed("no line feed");
+  drain();
+  EXPECT_EQ(framer.Rest(), "no line feed");
+  EXPECT_EQ(framer.Rest(), "");
 }
 
 }  // namespace
