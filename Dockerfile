@@ -13,7 +13,7 @@ RUN apt-get update \
       libboost-dev libsimdjson-dev zlib1g-dev libzstd-dev libdeflate-dev \
       libcli11-dev libtomlplusplus-dev libexpected-dev libsqlite3-dev libmaxminddb-dev \
       libcurl4-openssl-dev libssl-dev librdkafka-dev libbenchmark-dev npm ca-certificates \
-      protobuf-compiler libprotobuf-dev \
+      protobuf-compiler libprotobuf-dev libsnappy-dev libre2-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # npm ci brings the GeoIP database and the web UI's bundler and libraries (package-lock.json);
@@ -31,7 +31,7 @@ FROM debian:bookworm-slim
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libcurl4 libdeflate0 libmaxminddb0 librdkafka1 libre2-9 libsimdjson14 libsqlite3-0 libssl3 \
-      libstdc++6 libtomlplusplus3 libzstd1 zlib1g libprotobuf32 ca-certificates curl \
+      libstdc++6 libtomlplusplus3 libzstd1 zlib1g libprotobuf32 libsnappy1v5 ca-certificates curl \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /var/lib/logpipe --create-home logpipe
 COPY --from=build /src/build/release/logpipe /usr/local/bin/logpipe

@@ -172,32 +172,32 @@ Result<std::unique_ptr<objectstore::ObjectStore>> OpenArchive(const Config& conf
 }
 
 std::vector<http::Route> HealthRoutes(queue::Queue& queue, const Readiness& readiness) {
+  const http::Handler ready = [&queue, &readiness](http::Request&, http::Responder respond) {
+    auto problems = readiness.Problems();
+    if (const auto ready = queue.CheckReady(); !ready) {
+      problems.insert(problems.begin(), "queue: " + ready.error().message);
+    }
+    if (problems.empty()) return respond(http::JsonResponse(200, R"({"status":"ready"})"));
+    // `reason` is the first problem (as before); `reasons` lists them all.
+    std::string body = R"({"status":"not ready","reason":")";
+    AppendJsonEscaped(body, problems.front());
+    body += R"(","reasons":[)";
+    for (size_t i = 0; i < problems.size(); ++i) {
+      body += i == 0 ? "\"" : ",\"";
+      AppendJsonEscaped(body, problems[i]);
+      body += '"';
+    }
+    body += "]}";
+    respond(http::JsonResponse(503, std::move(body)));
+  };
   return {
       http::Route{"GET", "/healthz",
                   [](http::Request&, http::Responder respond) {
                     respond(http::JsonResponse(200, R"({"status":"ok"})"));
                   }},
-      http::Route{"GET", "/readyz",
-                  [&queue, &readiness](http::Request&, http::Responder respond) {
-                    auto problems = readiness.Problems();
-                    if (const auto ready = queue.CheckReady(); !ready) {
-                      problems.insert(problems.begin(), "queue: " + ready.error().message);
-                    }
-                    if (problems.empty()) {
-                      return respond(http::JsonResponse(200, R"({"status":"ready"})"));
-                    }
-                    // `reason` is the first problem (as before); `reasons` lists them all.
-                    std::string body = R"({"status":"not ready","reason":")";
-                    AppendJsonEscaped(body, problems.front());
-                    body += R"(","reasons":[)";
-                    for (size_t i = 0; i < problems.size(); ++i) {
-                      body += i == 0 ? "\"" : ",\"";
-                      AppendJsonEscaped(body, problems[i]);
-                      body += '"';
-                    }
-                    body += "]}";
-                    respond(http::JsonResponse(503, std::move(body)));
-                  }},
+      http::Route{"GET", "/readyz", ready},
+      // Loki's readiness path, which its clients and load balancers probe.
+      http::Route{"GET", "/ready", ready},
   };
 }
 

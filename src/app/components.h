@@ -39,8 +39,8 @@ struct OpenedQueue {
 /// a read-only ARCHIVE_DIR fails at once, naming the setting).
 [[nodiscard]] Result<std::unique_ptr<objectstore::ObjectStore>> OpenArchive(const Config& config);
 
-/// `/healthz` and `/readyz` (ready when the queue takes writes and every component of
-/// `readiness` says it is ready; the answer lists what is not).
+/// `/healthz` and `/readyz`, also as `/ready` (Loki's path): ready when the queue takes writes
+/// and every component of `readiness` says it is ready; the answer lists what is not.
 [[nodiscard]] std::vector<http::Route> HealthRoutes(queue::Queue& queue,
                                                     const Readiness& readiness);
 /// `/metrics` in Prometheus' text format.

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "core/units.h"
+#include "security/principal.h"
 
 extern char** environ;
 
@@ -252,6 +253,16 @@ std::vector<Setting> MakeSettings() {
        .description = "Port of the query API (/api/search, histogram, facets, context, tail) on "
                       "its own server; empty: on the ingest port; 0 picks a free one.",
        .field = &C::query_port},
+      {.name = "syslog-port",
+       .env = "SYSLOG_PORT",
+       .description = "Port of the syslog listener, TCP (octet counting or line framing) and UDP, "
+                      "RFC 5424 and 3164; empty (the default): none; 0 picks a free one.",
+       .field = &C::syslog_port},
+      {.name = "syslog-tenant",
+       .env = "SYSLOG_TENANT",
+       .description = "Tenant set on syslog events (syslog carries no token); empty: none, which "
+                      "tenant tokens' queries do not see.",
+       .field = &C::syslog_tenant},
       {.name = "query-threads",
        .env = "QUERY_THREADS",
        .description = "Threads running queries, apart from the threads serving ingest.",
@@ -534,6 +545,11 @@ std::vector<std::string> Validate(const Config& config) {
     problems.push_back(
         "max-event-bytes (MAX_EVENT_BYTES) must not exceed max-body-bytes "
         "(MAX_BODY_BYTES)");
+  }
+  if (!config.syslog_tenant.empty() && !security::IsValidTenant(config.syslog_tenant)) {
+    problems.push_back(
+        "syslog-tenant (SYSLOG_TENANT) must be 1 to 64 letters, digits, '_', '-' and '.', not \"" +
+        config.syslog_tenant + "\"");
   }
   if (config.collector_port != 0 && config.collector_port == config.metrics_port) {
     problems.push_back(

@@ -49,6 +49,8 @@ struct Config {
   std::filesystem::path redaction_rules_file;
   std::filesystem::path redaction_hash_key_file;
   std::optional<uint16_t> query_port;  ///< Unset: the query API is on the ingest port.
+  std::optional<uint16_t> syslog_port;  ///< Unset: no syslog listener.
+  std::string syslog_tenant;            ///< Set on syslog events; empty: none.
   uint32_t query_threads = 2;
   uint32_t query_max_concurrent = 8;
   std::chrono::milliseconds query_timeout{30'000};

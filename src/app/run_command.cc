@@ -437,6 +437,21 @@ int RunRole(const Config& config, Role role) {
     }
   }
   const std::string host = HostForUrl(config.listen_address);
+  if (ingest && config.syslog_port) {
+    auto syslog = ingest->StartSyslog(
+        collector::SyslogOptions{
+            .address = config.listen_address,
+            .port = *config.syslog_port,
+            .tenant = config.syslog_tenant,
+            .decode = {.max_body_bytes = config.max_body_bytes,
+                       .event_limits = {.max_event_bytes = config.max_event_bytes}}},
+        registry);
+    if (!syslog) {
+      Log().Error("cannot start the syslog listener", {{"error", syslog.error().message}});
+      return 1;
+    }
+    std::printf("syslog on tcp and udp %s:%u\n", host.c_str(), *syslog);
+  }
   if (query_server) {
     std::printf("query API on http://%s:%u/api/\n", host.c_str(), query_server->port());
   }
@@ -485,6 +500,7 @@ int RunRole(const Config& config, Role role) {
   if (processor) processor->StopQueries();
   if (query_server) query_server->Stop(std::chrono::seconds(1));
   if (ingest_server) ingest_server->Stop(drain);
+  if (ingest) ingest->StopSyslog();
   if (processor) processor->Stop();
   if (archiver) archiver->archiver->Stop();
   opened->stop();

@@ -26,6 +26,15 @@ std::string MediaTypeOf(std::string_view content_type) {
   return LowerAscii(TrimSpace(content_type.substr(0, content_type.find(';'))));
 }
 
+std::optional<WireEncoding> WireEncodingOf(std::string_view content_type) {
+  const std::string media = MediaTypeOf(content_type);
+  if (media == "application/x-protobuf" || media == "application/protobuf") {
+    return WireEncoding::kProtobuf;
+  }
+  if (media == "application/json") return WireEncoding::kJson;
+  return std::nullopt;
+}
+
 tl::expected<PaddedBody, RequestFailure> DecodeBody(std::string_view content_encoding,
                                                     const std::string& body, size_t max_bytes,
                                                     std::string& scratch) {

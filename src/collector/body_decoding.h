@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <tl/expected.hpp>
@@ -24,6 +25,13 @@ struct PaddedBody {
                                                                   const std::string& body,
                                                                   size_t max_bytes,
                                                                   std::string& scratch);
+
+/// The two encodings of the protobuf-based protocols (OTLP/HTTP, Loki push); answers use the
+/// request's.
+enum class WireEncoding { kProtobuf, kJson };
+/// The encoding a Content-Type names: `application/x-protobuf` (or `application/protobuf`),
+/// `application/json`; none for anything else.
+[[nodiscard]] std::optional<WireEncoding> WireEncodingOf(std::string_view content_type);
 
 /// `text` without spaces, tabs and line breaks at either end.
 [[nodiscard]] std::string_view TrimSpace(std::string_view text);

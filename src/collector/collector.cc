@@ -8,7 +8,9 @@ Collector::Collector(CollectorOptions options, const security::Authenticator& au
       pipeline_(std::move(options.ingest), producer, metrics),
       logs_(options.decode, pipeline_),
       elasticsearch_(options.decode, pipeline_),
-      otlp_(options.decode, pipeline_) {}
+      otlp_(options.decode, pipeline_),
+      loki_(options.decode, pipeline_),
+      hec_(options.decode, pipeline_) {}
 
 std::vector<http::Route> Collector::Routes() {
   using security::Scope;
@@ -25,11 +27,33 @@ std::vector<http::Route> Collector::Routes() {
                                            otlp_.HandleLogs(request, std::move(respond));
                                          }},
                              &OtlpHttpHandler::Refusal));
+  routes.push_back(
+      security::RequireScope(auth_, Scope::kIngest,
+                             http::Route{"POST", "/loki/api/v1/push",
+                                         [this](http::Request& request, http::Responder respond) {
+                                           loki_.HandlePush(request, std::move(respond));
+                                         }},
+                             &LokiPushHandler::Refusal));
+  for (auto& route : hec_.IngestRoutes()) {
+    routes.push_back(
+        security::RequireScope(auth_, Scope::kIngest, std::move(route), &HecHandler::Refusal));
+  }
+  routes.push_back(HecHandler::HealthRoute());
   for (auto& route : elasticsearch_.Routes()) {
     routes.push_back(security::RequireScope(auth_, Scope::kIngest, std::move(route),
                                             &ElasticsearchApi::Refusal));
   }
   return routes;
+}
+
+Result<uint16_t> Collector::StartSyslog(SyslogOptions options, metrics::Registry& registry) {
+  syslog_ = std::make_unique<SyslogServer>(std::move(options), pipeline_, registry);
+  if (auto started = syslog_->Start(); !started) return tl::unexpected(started.error());
+  return syslog_->port();
+}
+
+void Collector::StopSyslog() {
+  if (syslog_) syslog_->Stop();
 }
 
 http::Handler Collector::RootHandler() {

@@ -8,7 +8,10 @@
 #include "collector/ingest_handler.h"
 #include "collector/ingest_pipeline.h"
 #include "collector/protocols/es_api.h"
+#include "collector/protocols/hec_http.h"
+#include "collector/protocols/loki_http.h"
 #include "collector/protocols/otlp_http.h"
+#include "collector/syslog_server.h"
 #include "http/server.h"
 #include "queue/queue.h"
 #include "security/authenticator.h"
@@ -35,12 +38,20 @@ class Collector {
   /// Elasticsearch version probe.
   [[nodiscard]] http::Handler RootHandler();
 
+  /// Starts the syslog listener (SYSLOG_PORT) storing through the same pipeline; its port.
+  [[nodiscard]] Result<uint16_t> StartSyslog(SyslogOptions options, metrics::Registry& registry);
+  /// Stops the syslog listener, if started (the destructor does too).
+  void StopSyslog();
+
  private:
   const security::Authenticator& auth_;
   IngestPipeline pipeline_;
   IngestHandler logs_;
   ElasticsearchApi elasticsearch_;
   OtlpHttpHandler otlp_;
+  LokiPushHandler loki_;
+  HecHandler hec_;
+  std::unique_ptr<SyslogServer> syslog_;  // last: stopped before the pipeline goes
 };
 
 }  // namespace lp::collector

@@ -9,6 +9,9 @@
 namespace lp::processor {
 namespace {
 
+// The reserved member holding an event's own document id (docs/PROTOCOLS.md).
+constexpr std::string_view kDocumentIdField = "_id";
+
 void AppendKey(std::string& out, std::string_view key) {
   out += '"';
   AppendJsonEscaped(out, key);
@@ -94,6 +97,13 @@ search::SearchDocument Normalizer::Normalize(const ValidatedEvent& event, std::s
     for (const auto field : object) {
       const size_t member = index++;
       if (field.key == "timestamp" || field.key == "ingested_at") continue;
+      if (field.key == kDocumentIdField) {
+        std::string_view own_id;
+        if (field.value.get_string().get(own_id) == simdjson::SUCCESS && !own_id.empty()) {
+          document.id = std::string(own_id);
+        }
+        continue;
+      }
       if (geo != nullptr && field.key == "geo") continue;
       json.push_back(',');
       if (field.key == "level") {

@@ -70,6 +70,29 @@ TEST(NormalizerTest, CopiesValuesAsWrittenAndKnowsEscapedNames) {
             R"("message":"caf\u00e9","n": 1.50,"ingested_at":"1970-01-01T00:00:00.000Z"})");
 }
 
+TEST(NormalizerTest, TheEventsOwnIdReplacesTheGivenOneAndIsNotStored) {
+  EventValidator validator;
+  const std::string json =
+      R"({"tenant":"acme","_id":"doc-1","service":"web","level":"info","message":"m"})";
+  const auto event = validator.Validate(json);
+  ASSERT_TRUE(event.has_value());
+  const auto document = Normalizer().Normalize(*event, json, "app-logs-0-7", 0, 0);
+  EXPECT_EQ(document.id, "doc-1");
+  EXPECT_EQ(document.json,
+            R"({"timestamp":"1970-01-01T00:00:00.000Z","tenant":"acme","service":"web",)"
+            R"("level":"INFO","message":"m","ingested_at":"1970-01-01T00:00:00.000Z"})");
+  // An `_id` that is no usable id leaves the given one, and is not stored either.
+  for (const char* other : {R"({"_id":"","service":"web","level":"info","message":"m"})",
+                            R"({"_id":7,"service":"web","level":"info","message":"m"})"}) {
+    const std::string text = other;
+    const auto odd = validator.Validate(text);
+    ASSERT_TRUE(odd.has_value()) << other;
+    const auto kept = Normalizer().Normalize(*odd, text, "app-logs-0-8", 0, 0);
+    EXPECT_EQ(kept.id, "app-logs-0-8");
+    EXPECT_EQ(kept.json.find("_id"), std::string::npos) << kept.json;
+  }
+}
+
 TEST(NormalizerTest, FindsNoAddressWhenThePayloadHasNoStringOne) {
   EventValidator validator;
   for (const char* json :

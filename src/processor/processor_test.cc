@@ -287,5 +287,22 @@ TEST_F(ProcessorTest, RewindsToWhereTheStoreIsDurable) {
   EXPECT_EQ(WaitForDocuments(2), 2u);
 }
 
+TEST_F(ProcessorTest, AnEventsOwnIdIsItsDocumentIdSoSendingItAgainOverwrites) {
+  Produce({R"({"_id":"order-7","service":"svc","level":"info","message":"first"})",
+           R"({"_id":"order-7","service":"svc","level":"info","message":"retried"})"});
+  Processor processor({.poll_timeout = 50ms}, *spool_, *store_, metrics_, lag_metrics_);
+  ASSERT_TRUE(processor.Start().has_value());
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (metrics_.es_write_success.Value() < 2 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(20ms);
+  }
+  processor.Stop();
+  EXPECT_EQ(store_->Search({})->total, 1u);
+  const auto hit = store_->Get("order-7");
+  ASSERT_TRUE(hit.has_value());
+  EXPECT_NE(hit->json.find(R"("message":"retried")"), std::string::npos) << hit->json;
+  EXPECT_EQ(hit->json.find("order-7"), std::string::npos) << hit->json;
+}
+
 }  // namespace
 }  // namespace lp::processor

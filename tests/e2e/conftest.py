@@ -22,6 +22,7 @@ SANITIZER_REPORT = re.compile(r"ERROR: (AddressSanitizer|LeakSanitizer)|WARNING:
 READY_LINE = re.compile(r"POST events to (http://\S+)/logs\s+\(metrics: (http://\S+)/metrics\)")
 ROLE_READY_LINE = re.compile(r"logpipe \w+ ready\s+\(metrics: (http://\S+)/metrics\)")
 QUERY_LINE = re.compile(r"query API on (http://\S+)/api/")
+SYSLOG_LINE = re.compile(r"syslog on tcp and udp \S+:(\d+)")
 
 
 def binary(release=False):
@@ -71,6 +72,10 @@ class Logpipe:
                 if match:
                     found["query_url"] = match.group(1)
                     continue
+                match = SYSLOG_LINE.search(line)
+                if match:
+                    found["syslog_port"] = int(match.group(1))
+                    continue
                 match = READY_LINE.search(line)
                 if match:
                     found["urls"] = match.groups()
@@ -90,6 +95,7 @@ class Logpipe:
         # `run` serves the query API with ingest, a processor on its metrics port, either on
         # QUERY_PORT when that is set.
         self.query_url = found.get("query_url") or self.ingest_url or self.metrics_url
+        self.syslog_port = found.get("syslog_port")  # with SYSLOG_PORT set
         return self
 
     def stderr_text(self):

@@ -10,6 +10,7 @@ import pytest
 import requests
 from elasticsearch import Elasticsearch, helpers
 
+from conftest import wait_until
 from protocol_support import (FULL_SPOOL_ENV, READER_TOKEN, SHIPPER_TOKEN, refused_when_full,
                               searchable, tenant_env, tenant_hits)
 
@@ -102,6 +103,26 @@ def test_the_action_id_is_carried_as_the_event_id(start_logpipe):
     assert [value["_id"] for value in values if value["message"] == "once"] == ["retry-me"]
     made_up = [value["_id"] for value in values if value["message"] == "made-up id"]
     assert len(made_up) == 1 and len(made_up[0]) == 20
+
+
+def test_the_same_id_sent_twice_is_one_document(logpipe):
+    es = Elasticsearch(logpipe.ingest_url)
+    for message in ["first try", "retried"]:
+        assert helpers.bulk(es, [{"_index": "retries", "_id": "order-42",
+                                  "_source": {"message": message}}]) == (1, [])
+
+    def retried_answer():
+        answer = requests.get(f"{logpipe.query_url}/api/search", timeout=60,
+                              params={"service": "retries", "track_total": "true"})
+        hits = answer.json()["hits"]
+        return answer if hits and hits[0]["message"] == "retried" else None
+
+    answer = wait_until(retried_answer, 60, interval=0.2)
+    assert answer, "the retried document never became searchable"
+    page = answer.json()
+    assert page["total"] == 1 and page["total_relation"] == "eq"
+    assert page["hits"][0]["_id"] == "order-42"
+    assert answer.text.count('"_id"') == 1  # the hit's id, not the event's member again
 
 
 def test_shipper_probes_and_the_es_prefix(logpipe):

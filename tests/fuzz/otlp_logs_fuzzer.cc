@@ -20,7 +20,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   const uint8_t selector = data[0];
   const auto encoding =
-      (selector & 1) ? lp::collector::OtlpEncoding::kJson : lp::collector::OtlpEncoding::kProtobuf;
+      (selector & 1) ? lp::collector::WireEncoding::kJson : lp::collector::WireEncoding::kProtobuf;
   std::string body(reinterpret_cast<const char*>(data + 1), size - 1);
   const auto result = decoder.Decode(encoding, kEncodings[(selector >> 1) & 3], body, batch);
   if (result) {

@@ -11,23 +11,23 @@ constexpr int kInternal = 13;
 constexpr int kUnavailable = 14;
 constexpr int kUnauthenticated = 16;
 
-http::Response OtlpResponse(OtlpEncoding encoding, unsigned status, std::string body) {
+http::Response OtlpResponse(WireEncoding encoding, unsigned status, std::string body) {
   http::Response response;
   response.status = status;
   response.content_type =
-      encoding == OtlpEncoding::kProtobuf ? "application/x-protobuf" : "application/json";
+      encoding == WireEncoding::kProtobuf ? "application/x-protobuf" : "application/json";
   response.body = std::move(body);
   return response;
 }
 
-http::Response OtlpError(OtlpEncoding encoding, unsigned status, int code,
+http::Response OtlpError(WireEncoding encoding, unsigned status, int code,
                          std::string_view message) {
   return OtlpResponse(encoding, status, OtlpStatus(encoding, code, message));
 }
 
 // The OTLP spec's retryable answers carry Retry-After: 429 over the tenant's rate, 503 under
 // backpressure; a permanent failure is 500.
-http::Response NotStoredResponse(OtlpEncoding encoding, const StoreOutcome& outcome) {
+http::Response NotStoredResponse(WireEncoding encoding, const StoreOutcome& outcome) {
   if (outcome.kind == StoreOutcome::Kind::kFailed) {
     return OtlpError(encoding, 500, kInternal, outcome.message);
   }
@@ -50,17 +50,16 @@ OtlpHttpHandler::OtlpHttpHandler(DecodeOptions options, IngestPipeline& pipeline
 
 http::Response OtlpHttpHandler::Refusal(const http::Request& request,
                                         const security::Authenticator::Refusal& refusal) {
-  const auto encoding =
-      OtlpLogsDecoder::EncodingOf(request.content_type).value_or(OtlpEncoding::kJson);
+  const auto encoding = WireEncodingOf(request.content_type).value_or(WireEncoding::kJson);
   return OtlpError(encoding, refusal.status,
                    refusal.status == 401 ? kUnauthenticated : kPermissionDenied, refusal.reason);
 }
 
 void OtlpHttpHandler::HandleLogs(http::Request& request, http::Responder respond) {
-  const auto encoding = OtlpLogsDecoder::EncodingOf(request.content_type);
+  const auto encoding = WireEncodingOf(request.content_type);
   if (!encoding) {
     pipeline_.CountFailedRequest("415");
-    return respond(OtlpError(OtlpEncoding::kJson, 415, kInvalidArgument,
+    return respond(OtlpError(WireEncoding::kJson, 415, kInvalidArgument,
                              "unsupported Content-Type \"" + request.content_type +
                                  "\": send application/x-protobuf or application/json"));
   }

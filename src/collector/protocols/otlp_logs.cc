@@ -142,16 +142,7 @@ OtlpLogsDecoder::OtlpLogsDecoder(DecodeOptions options)
 
 OtlpLogsDecoder::~OtlpLogsDecoder() = default;
 
-std::optional<OtlpEncoding> OtlpLogsDecoder::EncodingOf(std::string_view content_type) {
-  const std::string media = MediaTypeOf(content_type);
-  if (media == "application/x-protobuf" || media == "application/protobuf") {
-    return OtlpEncoding::kProtobuf;
-  }
-  if (media == "application/json") return OtlpEncoding::kJson;
-  return std::nullopt;
-}
-
-tl::expected<void, RequestFailure> OtlpLogsDecoder::Decode(OtlpEncoding encoding,
+tl::expected<void, RequestFailure> OtlpLogsDecoder::Decode(WireEncoding encoding,
                                                            std::string_view content_encoding,
                                                            const std::string& body,
                                                            DecodedBatch& out,
@@ -162,7 +153,7 @@ tl::expected<void, RequestFailure> OtlpLogsDecoder::Decode(OtlpEncoding encoding
   auto decoded = DecodeBody(content_encoding, body, options_.max_body_bytes, decompressed_);
   if (!decoded) return tl::unexpected(std::move(decoded.error()));
   const std::string_view text = decoded->text;
-  if (encoding == OtlpEncoding::kProtobuf) {
+  if (encoding == WireEncoding::kProtobuf) {
     if (!request_->ParseFromArray(text.data(), static_cast<int>(text.size()))) {
       return tl::unexpected(
           RequestFailure{400, "invalid protobuf: not an ExportLogsServiceRequest"});
@@ -216,7 +207,7 @@ tl::expected<void, RequestFailure> OtlpLogsDecoder::Decode(OtlpEncoding encoding
           AppendAnyValueJson(message_, record.body());
           fields_.message = message_;
         }
-        const auto to_hex = encoding == OtlpEncoding::kJson ? IdFromJson : IdFromProtobuf;
+        const auto to_hex = encoding == WireEncoding::kJson ? IdFromJson : IdFromProtobuf;
         to_hex(record.trace_id(), trace_id_);
         to_hex(record.span_id(), span_id_);
         if (!AllZero(trace_id_)) fields_.trace_id = trace_id_;
@@ -236,7 +227,7 @@ tl::expected<void, RequestFailure> OtlpLogsDecoder::Decode(OtlpEncoding encoding
   return {};
 }
 
-std::string OtlpAnswer(OtlpEncoding encoding, const DecodedBatch& batch) {
+std::string OtlpAnswer(WireEncoding encoding, const DecodedBatch& batch) {
   otlp_collector::ExportLogsServiceResponse response;
   if (batch.rejected > 0) {
     auto& partial = *response.mutable_partial_success();
@@ -252,7 +243,7 @@ std::string OtlpAnswer(OtlpEncoding encoding, const DecodedBatch& batch) {
     partial.set_error_message(message);
   }
   std::string out;
-  if (encoding == OtlpEncoding::kProtobuf) {
+  if (encoding == WireEncoding::kProtobuf) {
     response.SerializeToString(&out);
   } else {
     (void)google::protobuf::util::MessageToJsonString(response, &out);
@@ -260,8 +251,8 @@ std::string OtlpAnswer(OtlpEncoding encoding, const DecodedBatch& batch) {
   return out;
 }
 
-std::string OtlpStatus(OtlpEncoding encoding, int code, std::string_view message) {
-  if (encoding == OtlpEncoding::kJson) {
+std::string OtlpStatus(WireEncoding encoding, int code, std::string_view message) {
+  if (encoding == WireEncoding::kJson) {
     std::string out = "{\"code\":" + std::to_string(code) + ",\"message\":\"";
     AppendJsonEscaped(out, message);
     out += "\"}";

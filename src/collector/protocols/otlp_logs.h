@@ -6,6 +6,7 @@
 #include <tl/expected.hpp>
 
 #include "collector/batch_builder.h"
+#include "collector/body_decoding.h"
 #include "collector/event_writer.h"
 
 namespace opentelemetry::proto::collector::logs::v1 {
@@ -13,9 +14,6 @@ class ExportLogsServiceRequest;
 }
 
 namespace lp::collector {
-
-/// The two encodings of OTLP/HTTP; the answer uses the request's.
-enum class OtlpEncoding { kProtobuf, kJson };
 
 /// Turns an OTLP/HTTP logs export (`POST /v1/logs`, ExportLogsServiceRequest in protobuf or in
 /// OTLP's JSON encoding; identity, gzip or zstd) into logpipe events, one per log record in
@@ -30,12 +28,9 @@ class OtlpLogsDecoder {
   explicit OtlpLogsDecoder(DecodeOptions options = {});
   ~OtlpLogsDecoder();
 
-  /// The encoding a Content-Type names; none for anything but protobuf and JSON.
-  [[nodiscard]] static std::optional<OtlpEncoding> EncodingOf(std::string_view content_type);
-
   /// Fills `out` (cleared first); every event gets the reserved `tenant`
   /// (BatchBuilder::SetTenant). A failure is the request's as a whole (400, 413, 415).
-  [[nodiscard]] tl::expected<void, RequestFailure> Decode(OtlpEncoding encoding,
+  [[nodiscard]] tl::expected<void, RequestFailure> Decode(WireEncoding encoding,
                                                           std::string_view content_encoding,
                                                           const std::string& body,
                                                           DecodedBatch& out,
@@ -55,8 +50,8 @@ class OtlpLogsDecoder {
 
 /// The success answer: ExportLogsServiceResponse, with `partial_success` naming how many
 /// records were rejected and why when any were.
-[[nodiscard]] std::string OtlpAnswer(OtlpEncoding encoding, const DecodedBatch& batch);
+[[nodiscard]] std::string OtlpAnswer(WireEncoding encoding, const DecodedBatch& batch);
 /// An error answer: a google.rpc.Status with `code` and `message`.
-[[nodiscard]] std::string OtlpStatus(OtlpEncoding encoding, int code, std::string_view message);
+[[nodiscard]] std::string OtlpStatus(WireEncoding encoding, int code, std::string_view message);
 
 }  // namespace lp::collector

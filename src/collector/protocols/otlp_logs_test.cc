@@ -12,7 +12,7 @@ namespace otlp = opentelemetry::proto;
 
 class OtlpLogsDecoderTest : public testing::Test {
  protected:
-  tl::expected<void, RequestFailure> Decode(OtlpEncoding encoding, std::string body) {
+  tl::expected<void, RequestFailure> Decode(WireEncoding encoding, std::string body) {
     body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
     return decoder_.Decode(encoding, "", body, batch_);
   }
@@ -54,7 +54,7 @@ otlp::collector::logs::v1::ExportLogsServiceRequest SampleRequest() {
 }
 
 TEST_F(OtlpLogsDecoderTest, MapsResourceSeverityBodyIdsAndAttributes) {
-  ASSERT_TRUE(Decode(OtlpEncoding::kProtobuf, SampleRequest().SerializeAsString()));
+  ASSERT_TRUE(Decode(WireEncoding::kProtobuf, SampleRequest().SerializeAsString()));
   ASSERT_EQ(batch_.events.size(), 2u);
   EXPECT_EQ(
       Event(0),
@@ -68,7 +68,7 @@ TEST_F(OtlpLogsDecoderTest, MapsResourceSeverityBodyIdsAndAttributes) {
 }
 
 TEST_F(OtlpLogsDecoderTest, ReadsTheJsonEncodingWithHexIds) {
-  ASSERT_TRUE(Decode(OtlpEncoding::kJson, R"({"resourceLogs":[{"resource":{"attributes":[
+  ASSERT_TRUE(Decode(WireEncoding::kJson, R"({"resourceLogs":[{"resource":{"attributes":[
     {"key":"service.name","value":{"stringValue":"json-svc"}}]},"scopeLogs":[{"logRecords":[
     {"timeUnixNano":"1700000000000000000","severityNumber":21,"body":{"stringValue":"hi"},
      "traceId":"5B8EFFF798038103D269B633813FC60C","spanId":"eee19b7ec3c1b174",
@@ -85,29 +85,29 @@ TEST_F(OtlpLogsDecoderTest, DefaultsServiceAndLevelAndAnswersPartialSuccess) {
   auto& records = *request.add_resource_logs()->add_scope_logs();
   records.add_log_records()->mutable_body()->set_string_value("plain");
   records.add_log_records()->mutable_body()->set_string_value(std::string(2000, 'x'));
-  ASSERT_TRUE(Decode(OtlpEncoding::kProtobuf, request.SerializeAsString()));
+  ASSERT_TRUE(Decode(WireEncoding::kProtobuf, request.SerializeAsString()));
   ASSERT_EQ(batch_.events.size(), 1u);
   EXPECT_EQ(Event(0), R"({"service":"unknown","level":"INFO","message":"plain"})");
   otlp::collector::logs::v1::ExportLogsServiceResponse answer;
-  ASSERT_TRUE(answer.ParseFromString(OtlpAnswer(OtlpEncoding::kProtobuf, batch_)));
+  ASSERT_TRUE(answer.ParseFromString(OtlpAnswer(WireEncoding::kProtobuf, batch_)));
   EXPECT_EQ(answer.partial_success().rejected_log_records(), 1);
   EXPECT_NE(answer.partial_success().error_message().find("log record 1: event is"),
             std::string::npos);
-  EXPECT_EQ(OtlpAnswer(OtlpEncoding::kJson, DecodedBatch{}), "{}");
+  EXPECT_EQ(OtlpAnswer(WireEncoding::kJson, DecodedBatch{}), "{}");
 }
 
 TEST_F(OtlpLogsDecoderTest, RefusesABodyThatIsNoExportRequest) {
-  auto failed = Decode(OtlpEncoding::kProtobuf, "\xff\xff\xff");
+  auto failed = Decode(WireEncoding::kProtobuf, "\xff\xff\xff");
   ASSERT_FALSE(failed);
   EXPECT_EQ(failed.error().status, 400u);
-  EXPECT_FALSE(Decode(OtlpEncoding::kJson, "{\"resourceLogs\":"));
-  EXPECT_FALSE(OtlpLogsDecoder::EncodingOf("text/plain"));
-  EXPECT_EQ(OtlpLogsDecoder::EncodingOf("application/x-protobuf"), OtlpEncoding::kProtobuf);
+  EXPECT_FALSE(Decode(WireEncoding::kJson, "{\"resourceLogs\":"));
+  EXPECT_FALSE(WireEncodingOf("text/plain"));
+  EXPECT_EQ(WireEncodingOf("application/x-protobuf"), WireEncoding::kProtobuf);
 }
 
 TEST(OtlpStatusTest, IsAGoogleRpcStatus) {
-  EXPECT_EQ(OtlpStatus(OtlpEncoding::kJson, 14, "full"), R"({"code":14,"message":"full"})");
-  EXPECT_EQ(OtlpStatus(OtlpEncoding::kProtobuf, 14, "full"), std::string("\x08\x0e\x12\x04"
+  EXPECT_EQ(OtlpStatus(WireEncoding::kJson, 14, "full"), R"({"code":14,"message":"full"})");
+  EXPECT_EQ(OtlpStatus(WireEncoding::kProtobuf, 14, "full"), std::string("\x08\x0e\x12\x04"
                                                                          "full"));
 }
 
