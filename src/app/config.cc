@@ -250,6 +250,32 @@ std::vector<Setting> MakeSettings() {
                 return std::nullopt;
               },
               [](const Config& config) { return config.redaction_hash_key_file.string(); }});
+  settings.push_back(
+      Setting{"tls-cert-file", "TLS_CERT_FILE",
+              "PEM certificate (then its chain) of every listener: with TLS_KEY_FILE, the "
+              "ingest/API/UI, query and metrics ports speak HTTPS only (TLS 1.2+). Reloaded "
+              "on SIGHUP.",
+              [](std::string_view value, Config& config) -> ApplyResult {
+                config.tls_cert_file = std::string(value);
+                return std::nullopt;
+              },
+              [](const Config& config) { return config.tls_cert_file.string(); }});
+  settings.push_back(Setting{"tls-key-file", "TLS_KEY_FILE",
+                             "PEM private key (unencrypted) of TLS_CERT_FILE. Reloaded on SIGHUP.",
+                             [](std::string_view value, Config& config) -> ApplyResult {
+                               config.tls_key_file = std::string(value);
+                               return std::nullopt;
+                             },
+                             [](const Config& config) { return config.tls_key_file.string(); }});
+  settings.push_back(
+      Setting{"tls-client-ca-file", "TLS_CLIENT_CA_FILE",
+              "PEM CA bundle for mutual TLS: every client must present a certificate it "
+              "verifies, or its handshake fails. Reloaded on SIGHUP.",
+              [](std::string_view value, Config& config) -> ApplyResult {
+                config.tls_client_ca_file = std::string(value);
+                return std::nullopt;
+              },
+              [](const Config& config) { return config.tls_client_ca_file.string(); }});
   settings.push_back(Setting{"audit-log-file", "AUDIT_LOG_FILE",
                              "JSON lines of admin actions (replay, tokens reload); empty: "
                              "<data dir>/audit.jsonl.",
@@ -323,6 +349,10 @@ std::vector<Setting> MakeSettings() {
                 return std::nullopt;
               },
               [](const Config& config) { return config.aws_secret_access_key.masked(); }});
+  settings.push_back(Text("s3-ca-file", "S3_CA_FILE",
+                          "PEM file of the CA that signed an https:// S3_ENDPOINT's certificate "
+                          "(default: the system's CAs).",
+                          &Config::s3_ca_file));
   settings.push_back(Count("batch-size", "BATCH_SIZE", "Events per archive batch and partition.",
                            &Config::batch_size, 1, 10'000'000));
   settings.push_back(Bytes("batch-max-bytes", "BATCH_MAX_BYTES",
@@ -421,6 +451,15 @@ std::vector<std::string> Validate(const Config& config) {
         "max-event-bytes (MAX_EVENT_BYTES) must not exceed max-body-bytes "
         "(MAX_BODY_BYTES)");
   }
+  if (config.tls_cert_file.empty() != config.tls_key_file.empty()) {
+    problems.push_back(
+        "tls-cert-file (TLS_CERT_FILE) and tls-key-file (TLS_KEY_FILE) must be set together");
+  }
+  if (!config.tls_client_ca_file.empty() && config.tls_cert_file.empty()) {
+    problems.push_back(
+        "tls-client-ca-file (TLS_CLIENT_CA_FILE) needs tls-cert-file (TLS_CERT_FILE) and "
+        "tls-key-file (TLS_KEY_FILE): mutual TLS is TLS first");
+  }
   if (config.collector_port != 0 && config.collector_port == config.metrics_port) {
     problems.push_back(
         "collector-port (COLLECTOR_PORT) and metrics-port (METRICS_PORT) must differ");
@@ -468,9 +507,9 @@ bool IsValidBucketName(std::string_view name) {
 namespace {
 
 // Prefixes of logpipe's own variables: an unknown one of these is most likely a typo.
-constexpr std::array<std::string_view, 15> kOwnPrefixes{
-    "LOGPIPE_",   "KAFKA_",   "ES_",  "S3_",   "SPOOL_", "SEARCH_",    "BATCH_",   "ARCHIVE_",
-    "COLLECTOR_", "METRICS_", "MAX_", "HTTP_", "GEOIP_", "PROCESSOR_", "ARCHIVER_"};
+constexpr std::array<std::string_view, 16> kOwnPrefixes{
+    "LOGPIPE_",   "KAFKA_",   "ES_",  "S3_",   "SPOOL_", "SEARCH_",    "BATCH_",    "ARCHIVE_",
+    "COLLECTOR_", "METRICS_", "MAX_", "HTTP_", "GEOIP_", "PROCESSOR_", "ARCHIVER_", "TLS_"};
 
 size_t EditDistance(std::string_view a, std::string_view b) {
   std::vector<size_t> previous(b.size() + 1), current(b.size() + 1);

@@ -166,6 +166,32 @@ TEST(ConfigTest, ChecksSettingsAgainstEachOther) {
   EXPECT_NE(problems[0].find("at most a quarter"), std::string::npos);
 }
 
+TEST(ConfigTest, TlsFilesComeTogether) {
+  for (const auto& [env, expected] :
+       std::vector<std::pair<std::map<std::string, std::string>, std::string>>{
+           {{{"TLS_CERT_FILE", "cert.pem"}}, "must be set together"},
+           {{{"TLS_KEY_FILE", "key.pem"}}, "must be set together"},
+           {{{"TLS_CLIENT_CA_FILE", "ca.pem"}}, "mutual TLS is TLS first"}}) {
+    Config config;
+    const auto problems = LoadConfig(std::nullopt, env, {}, config);
+    ASSERT_EQ(problems.size(), 1u) << expected;
+    EXPECT_NE(problems[0].find(expected), std::string::npos) << problems[0];
+  }
+  Config config;
+  EXPECT_TRUE(LoadConfig(std::nullopt,
+                         {{"TLS_CERT_FILE", "cert.pem"},
+                          {"TLS_KEY_FILE", "key.pem"},
+                          {"TLS_CLIENT_CA_FILE", "ca.pem"},
+                          {"S3_CA_FILE", "s3-ca.pem"}},
+                         {}, config)
+                  .empty());
+  EXPECT_EQ(config.tls_client_ca_file, "ca.pem");
+  EXPECT_EQ(config.s3_ca_file, "s3-ca.pem");
+  EXPECT_EQ(UnknownVariableWarnings({{"TLS_CERT", "cert.pem"}}),
+            std::vector<std::string>{"environment variable TLS_CERT is not a logpipe setting; "
+                                     "ignored (did you mean TLS_CERT_FILE?)"});
+}
+
 TEST(ConfigTest, MasksTheAuthToken) {
   Config config;
   EXPECT_TRUE(LoadConfig(std::nullopt, {{"COLLECTOR_AUTH_TOKEN", "hunter2"}}, {}, config).empty());

@@ -1,0 +1,260 @@
+"""TLS end to end (docs/SECURITY.md): every listener over HTTPS with certificates made at test time
+by the openssl CLI (no key is committed), checked by real clients (requests, Python's ssl, boto3);
+plain HTTP refused, untrusted, expired and wrong-host certificates refused by the client, mutual
+TLS, a certificate reloaded on SIGHUP, and the archive written to a real S3 server (versitygw)
+over HTTPS verified against S3_CA_FILE."""
+
+import json
+import signal
+import socket
+import ssl
+import subprocess
+import uuid
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+
+from archives import S3Archive, archived_lines
+from conftest import REPO, wait_until
+
+
+def openssl(*arguments):
+    subprocess.run(["openssl", *map(str, arguments)], check=True, capture_output=True, timeout=60)
+
+
+class Authority:
+    """A throwaway CA in `folder` that issues EC P-256 certificates."""
+
+    def __init__(self, folder, name):
+        self.folder = folder
+        self.name = name
+        self.key = folder / f"{name}.key"
+        self.certificate = folder / f"{name}.pem"
+        openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                "-keyout", self.key, "-out", self.certificate, "-subj", f"/CN={name}", "-days", 2,
+                "-addext", "basicConstraints=critical,CA:TRUE",
+                "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+
+    def issue(self, name, hosts="DNS:localhost,IP:127.0.0.1", days=1):
+        """A certificate named `name` for `hosts`, valid for `days` (negative: already expired);
+        returns (certificate file, key file)."""
+        key, request = self.folder / f"{name}.key", self.folder / f"{name}.csr"
+        certificate, extensions = self.folder / f"{name}.pem", self.folder / f"{name}.ext"
+        extensions.write_text(f"subjectAltName={hosts}\nbasicConstraints=critical,CA:FALSE\n"
+                              "keyUsage=critical,digitalSignature\n"
+                              "extendedKeyUsage=serverAuth,clientAuth\n"
+                              "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n")
+        openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                "-keyout", key, "-out", request, "-subj", f"/CN={name}")
+        openssl("x509", "-req", "-in", request, "-CA", self.certificate, "-CAkey", self.key,
+                "-set_serial", uuid.uuid4().int >> 66, "-days", days, "-extfile", extensions,
+                "-out", certificate)
+        return certificate, key
+
+
+@pytest.fixture
+def authority(tmp_path):
+    folder = tmp_path / "pki"
+    folder.mkdir()
+    return Authority(folder, "logpipe-test-ca")
+
+
+def tls_env(certificate, key, client_ca=None):
+    env = {"TLS_CERT_FILE": str(certificate), "TLS_KEY_FILE": str(key),
+           "SEARCH_RETENTION_DAYS": "36500"}
+    if client_ca:
+        env["TLS_CLIENT_CA_FILE"] = str(client_ca)
+    return env
+
+
+def event(message):
+    return {"timestamp": "2025-10-30T12:00:00.000Z", "service": "web", "level": "INFO",
+            "message": message}
+
+
+def served_name(url, ca_file):
+    """The common name of the certificate a new connection to `url` is shown."""
+    parts = urlsplit(url)
+    context = ssl.create_default_context(cafile=str(ca_file))
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as raw:
+        with context.wrap_socket(raw, server_hostname=parts.hostname) as connection:
+            subject = dict(item[0] for item in connection.getpeercert()["subject"])
+            return subject["commonName"]
+
+
+def test_ingest_search_and_metrics_over_https_verified_against_the_ca(start_logpipe, authority):
+    logpipe = start_logpipe(env=tls_env(*authority.issue("logpipe")))
+    ca = str(authority.certificate)
+    for url in (logpipe.ingest_url, logpipe.metrics_url, logpipe.query_url):
+        assert url.startswith("https://127.0.0.1:"), url
+
+    answer = requests.post(f"{logpipe.ingest_url}/logs", json=event("over tls"), verify=ca,
+                           timeout=60)
+    assert answer.status_code == 202, answer.text
+    assert answer.json()["accepted"] == 1
+
+    def found():
+        result = requests.get(f"{logpipe.query_url}/api/search", params={"q": '"over tls"'},
+                              verify=ca, timeout=60).json()
+        return result["hits"]
+    hits = wait_until(found)
+    assert [hit["message"] for hit in hits] == ["over tls"]
+
+    metrics = requests.get(f"{logpipe.metrics_url}/metrics", verify=ca, timeout=30)
+    assert metrics.status_code == 200
+    assert "tls_certificate_expiry_timestamp_seconds " in metrics.text
+    assert requests.get(f"{logpipe.metrics_url}/healthz", verify=ca, timeout=30).status_code == 200
+
+
+def test_plain_http_on_a_tls_port_is_answered_400_in_clear_text(start_logpipe, authority,
+                                                                 monkeypatch):
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(authority.certificate))  # For metric_series.
+    logpipe = start_logpipe(env=tls_env(*authority.issue("logpipe")))
+    for url in (logpipe.ingest_url, logpipe.metrics_url):
+        plain = url.replace("https://", "http://")
+        answer = requests.post(f"{plain}/logs", json=event("in clear"), timeout=30)
+        assert answer.status_code == 400
+        assert "https://" in answer.json()["error"]
+    series = logpipe.metric_series("tls_handshake_failures_total")
+    assert series['{reason="plaintext"}'] == 2
+
+
+def test_clients_refuse_an_untrusted_an_expired_and_a_wrong_host_certificate(start_logpipe,
+                                                                              authority, tmp_path):
+    stranger = Authority(authority.folder, "someone-elses-ca")
+    trusted = start_logpipe(env=tls_env(*authority.issue("logpipe")), name="trusted")
+    with pytest.raises(requests.exceptions.SSLError, match="certificate verify failed"):
+        requests.post(f"{trusted.ingest_url}/logs", json=event("x"),
+                      verify=str(stranger.certificate), timeout=30)
+    with pytest.raises(requests.exceptions.SSLError):
+        requests.post(f"{trusted.ingest_url}/logs", json=event("x"), timeout=30)  # system CAs
+
+    expired = start_logpipe(env=tls_env(*authority.issue("expired", days=-1)), name="expired")
+    with pytest.raises(requests.exceptions.SSLError, match="expired"):
+        requests.post(f"{expired.ingest_url}/logs", json=event("x"),
+                      verify=str(authority.certificate), timeout=30)
+
+    elsewhere = start_logpipe(env=tls_env(*authority.issue("elsewhere", hosts="DNS:elsewhere.example")),
+                              name="elsewhere")
+    with pytest.raises(requests.exceptions.SSLError, match="match"):
+        requests.post(f"{elsewhere.ingest_url}/logs", json=event("x"),
+                      verify=str(authority.certificate), timeout=30)
+
+
+def test_mutual_tls_serves_only_clients_with_a_certificate_from_the_client_ca(start_logpipe,
+                                                                               authority):
+    clients = Authority(authority.folder, "shippers-ca")
+    shipper = clients.issue("shipper")
+    outsider = authority.issue("outsider")  # Trusted for servers, not for clients.
+    logpipe = start_logpipe(env=tls_env(*authority.issue("logpipe"), client_ca=clients.certificate))
+    ca = str(authority.certificate)
+
+    for certificate in (None, tuple(map(str, outsider))):
+        with pytest.raises(requests.exceptions.ConnectionError):
+            requests.post(f"{logpipe.ingest_url}/logs", json=event("refused"), verify=ca,
+                          cert=certificate, timeout=30)
+    answer = requests.post(f"{logpipe.ingest_url}/logs", json=event("mutual"), verify=ca,
+                           cert=tuple(map(str, shipper)), timeout=30)
+    assert answer.status_code == 202, answer.text
+    metrics = requests.get(f"{logpipe.metrics_url}/metrics", verify=ca,
+                           cert=tuple(map(str, shipper)), timeout=30)
+    assert metrics.status_code == 200
+    failures = {line.split()[0]: float(line.split()[1]) for line in metrics.text.splitlines()
+                if line.startswith("tls_handshake_failures_total{")}
+    assert failures['tls_handshake_failures_total{reason="handshake"}'] >= 2
+
+
+def test_sighup_serves_a_new_certificate_and_keeps_the_old_one_when_the_new_is_broken(
+        start_logpipe, authority):
+    certificate, key = authority.issue("first")
+    logpipe = start_logpipe(env=tls_env(certificate, key))
+    ca = authority.certificate
+    assert served_name(logpipe.ingest_url, ca) == "first"
+
+    second_certificate, second_key = authority.issue("second")
+    certificate.write_bytes(second_certificate.read_bytes())
+    key.write_bytes(second_key.read_bytes())
+    logpipe.process.send_signal(signal.SIGHUP)
+    assert wait_until(lambda: served_name(logpipe.ingest_url, ca) == "second")
+    assert served_name(logpipe.metrics_url, ca) == "second"
+
+    # A key that is not the certificate's: the reload fails, "second" stays.
+    key.write_bytes(authority.key.read_bytes())
+    logpipe.process.send_signal(signal.SIGHUP)
+
+    def reloads(result):
+        return requests.get(f"{logpipe.metrics_url}/metrics", verify=str(ca), timeout=30).text \
+            .count(f'tls_certificate_reloads_total{{result="{result}"}} 1')
+    assert wait_until(lambda: reloads("failed"))
+    assert reloads("ok")
+    assert served_name(logpipe.ingest_url, ca) == "second"
+    assert requests.post(f"{logpipe.ingest_url}/logs", json=event("still served"), verify=str(ca),
+                         timeout=30).status_code == 202
+
+    audit = [json.loads(line) for line in
+             (logpipe.data_dir / "audit.jsonl").read_text().splitlines()]
+    results = [entry["result"] for entry in audit if entry["action"] == "reload TLS certificate"]
+    assert results[0] == "ok" and results[1].startswith("failed: key file"), results
+
+
+@pytest.fixture
+def https_s3(authority, tmp_path):
+    """versitygw (a real S3 server) on a free loopback port, over HTTPS with a certificate from
+    the test's CA."""
+    binary = subprocess.run([str(REPO / "scripts" / "backends" / "s3"), "binary"],
+                            capture_output=True, text=True, timeout=900)
+    assert binary.returncode == 0, binary.stderr
+    certificate, key = authority.issue("s3")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    (tmp_path / "s3-data").mkdir()
+    (tmp_path / "s3-sidecar").mkdir()
+    secret = uuid.uuid4().hex
+    log = open(tmp_path / "s3.log", "wb")
+    server = subprocess.Popen(
+        [binary.stdout.strip(), "--port", f"127.0.0.1:{port}", "--health", "/health",
+         "--cert", str(certificate), "--key", str(key),
+         "posix", "--sidecar", str(tmp_path / "s3-sidecar"), str(tmp_path / "s3-data")],
+        env={"ROOT_ACCESS_KEY": "logpipe-tls", "ROOT_SECRET_KEY": secret},
+        stdout=log, stderr=subprocess.STDOUT)
+    endpoint = f"https://127.0.0.1:{port}"
+
+    def healthy():
+        try:
+            return requests.get(f"{endpoint}/health", verify=str(authority.certificate),
+                                timeout=5).ok
+        except requests.exceptions.ConnectionError:
+            return False
+    assert wait_until(healthy, deadline_seconds=30), (tmp_path / "s3.log").read_text()
+    yield {"S3_ENDPOINT": endpoint, "S3_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "logpipe-tls",
+           "AWS_SECRET_ACCESS_KEY": secret}
+    server.terminate()
+    server.wait(30)
+    log.close()
+
+
+def test_the_archive_goes_to_s3_over_https_verified_against_s3_ca_file(start_logpipe, authority,
+                                                                        https_s3):
+    env = {**https_s3, "S3_BUCKET": "archive-tls", "S3_CA_FILE": str(authority.certificate),
+           "BATCH_TIMEOUT_SECONDS": "1", "SEARCH_RETENTION_DAYS": "36500"}
+    logpipe = start_logpipe(env=env, name="verified")
+    lines = [json.dumps(event(f"archived {n}"), separators=(",", ":")) for n in range(5)]
+    answer = logpipe.post("\n".join(lines), content_type="application/x-ndjson")
+    assert answer.status_code == 202, answer.text
+    archive = S3Archive(env)
+    assert wait_until(lambda: len(archived_lines(archive)) == 5), archived_lines(archive)
+    assert sorted(line for _, line in archived_lines(archive)) == sorted(lines)
+
+
+def test_an_s3_certificate_from_another_ca_is_refused(start_logpipe, authority, https_s3):
+    stranger = Authority(authority.folder, "someone-elses-ca")
+    env = {**https_s3, "S3_BUCKET": "archive-refused", "S3_CA_FILE": str(stranger.certificate),
+           "BATCH_TIMEOUT_SECONDS": "1", "SEARCH_RETENTION_DAYS": "36500"}
+    logpipe = start_logpipe(env=env, name="refused")
+    assert logpipe.post(json.dumps(event("never archived"))).status_code == 202
+    assert wait_until(lambda: logpipe.metric("archiver_upload_errors_total") > 0)
+    assert "certificate" in logpipe.stderr_text()
+    verified = S3Archive({**env, "S3_CA_FILE": str(authority.certificate)})
+    assert archived_lines(verified) == []
