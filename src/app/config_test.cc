@@ -5,6 +5,8 @@
 
 #include <fstream>
 
+#include "queue/kafka/rdkafka_handles.h"
+
 namespace lp::app {
 namespace {
 
@@ -145,6 +147,42 @@ TEST(ConfigTest, PassesLibrdkafkaPropertiesThroughAndNeverShowsTheirValues) {
   const auto shown = DescribeConfig(config);
   EXPECT_NE(shown.find("sasl.password"), std::string::npos);
   EXPECT_EQ(shown.find("hunter2"), std::string::npos) << shown;
+}
+
+// The variables docs/SECURITY.md gives for Kafka over SASL_SSL reach librdkafka's
+// configuration of the producer and of the consumers as written.
+TEST(ConfigTest, KafkaTlsAndSaslVariablesReachLibrdkafka) {
+  const std::map<std::string, std::string> wanted{
+      {"security.protocol", "sasl_ssl"},
+      {"sasl.mechanisms", "SCRAM-SHA-512"},
+      {"sasl.username", "logpipe"},
+      {"sasl.password", "hunter2"},
+      {"ssl.ca.location", "/etc/logpipe/kafka-ca.pem"},
+      {"ssl.endpoint.identification.algorithm", "https"}};
+  std::map<std::string, std::string> env{{"KAFKA_BROKERS", "127.0.0.1:9093"}};
+  for (const std::string role : {"PRODUCER", "CONSUMER"}) {
+    env["KAFKA_" + role + "_SECURITY_PROTOCOL"] = "SASL_SSL";
+    env["KAFKA_" + role + "_SASL_MECHANISMS"] = "SCRAM-SHA-512";
+    env["KAFKA_" + role + "_SASL_USERNAME"] = "logpipe";
+    env["KAFKA_" + role + "_SASL_PASSWORD"] = "hunter2";
+    env["KAFKA_" + role + "_SSL_CA_LOCATION"] = "/etc/logpipe/kafka-ca.pem";
+    env["KAFKA_" + role + "_SSL_ENDPOINT_IDENTIFICATION_ALGORITHM"] = "https";
+  }
+  Config config;
+  const auto problems = LoadConfig(std::nullopt, env, {}, config);
+  ASSERT_TRUE(problems.empty()) << problems.front();
+  for (const auto* properties :
+       {&config.kafka_producer_properties, &config.kafka_consumer_properties}) {
+    auto conf = queue::kafka::MakeConf(*properties);
+    ASSERT_TRUE(conf.has_value()) << conf.error().message;
+    for (const auto& [name, value] : wanted) {
+      char read[256];
+      size_t size = sizeof(read);
+      ASSERT_EQ(rd_kafka_conf_get(conf->get(), name.c_str(), read, &size), RD_KAFKA_CONF_OK)
+          << name;
+      EXPECT_EQ(std::string(read), value) << name;
+    }
+  }
 }
 
 TEST(ConfigTest, RejectsUnknownKeysInTheFile) {
