@@ -5,6 +5,7 @@ TLS, a certificate reloaded on SIGHUP, and the archive written to a real S3 serv
 over HTTPS verified against S3_CA_FILE."""
 
 import json
+import os
 import signal
 import socket
 import ssl
@@ -16,7 +17,8 @@ import pytest
 import requests
 
 from archives import S3Archive, archived_lines
-from conftest import REPO, wait_until
+from conftest import REPO, Logpipe, wait_until
+from opensearch_support import count, es_hosts, search_env  # noqa: F401 (es_hosts: a fixture)
 
 
 def openssl(*arguments):
@@ -360,3 +362,113 @@ def test_kafka_over_sasl_ssl(sasl_ssl_kafka, start_logpipe):
         return len(result["hits"]) == 3
     assert wait_until(found, deadline_seconds=120)
     assert sasl_ssl_kafka["password"] not in logpipe.stderr_text()
+
+
+@pytest.fixture
+def https_opensearch(es_hosts, authority, tmp_path):
+    """The real OpenSearch node behind Debian's nginx as a TLS proxy (the node itself has no
+    security plugin): one port checks basic authentication, another an `ApiKey` header."""
+    folder = tmp_path / "nginx"
+    folder.mkdir()
+    certificate, key = authority.issue("opensearch-proxy")
+    password, api_key = uuid.uuid4().hex, uuid.uuid4().hex
+    hashed = subprocess.run(["openssl", "passwd", "-apr1", password], check=True,
+                            capture_output=True, text=True, timeout=60).stdout.strip()
+    (folder / "htpasswd").write_text(f"logpipe:{hashed}\n")
+    basic_port, api_key_port = free_port(), free_port()
+    upstream = urlsplit(es_hosts.split(",")[0]).netloc
+    proxy = f"""
+        ssl_certificate {certificate};
+        ssl_certificate_key {key};
+        location / {{
+            proxy_pass http://{upstream};
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Authorization "";
+            proxy_buffering off;
+            proxy_request_buffering off;
+        }}"""
+    # Started as root, nginx would run its workers as nobody, who cannot enter the test's folder.
+    user = "user root;" if os.geteuid() == 0 else ""
+    (folder / "nginx.conf").write_text(f"""
+{user}
+pid {folder}/nginx.pid;
+worker_processes 1;
+events {{ worker_connections 256; }}
+http {{
+    access_log {folder}/access.log;
+    client_body_temp_path {folder}/client_body;
+    proxy_temp_path {folder}/proxy;
+    fastcgi_temp_path {folder}/fastcgi;
+    uwsgi_temp_path {folder}/uwsgi;
+    scgi_temp_path {folder}/scgi;
+    client_max_body_size 64m;
+    client_body_buffer_size 64m;
+    server {{
+        listen 127.0.0.1:{basic_port} ssl;
+        auth_basic "opensearch";
+        auth_basic_user_file {folder}/htpasswd;
+        {proxy}
+    }}
+    server {{
+        listen 127.0.0.1:{api_key_port} ssl;
+        if ($http_authorization != "ApiKey {api_key}") {{ return 401; }}
+        {proxy}
+    }}
+}}
+""")
+    nginx = subprocess.Popen(["nginx", "-p", str(folder), "-e", str(folder / "error.log"),
+                              "-c", str(folder / "nginx.conf"), "-g", "daemon off;"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    ca = str(authority.certificate)
+
+    def answers():
+        try:
+            return requests.get(f"https://127.0.0.1:{basic_port}/", auth=("logpipe", password),
+                                verify=ca, timeout=5).ok
+        except requests.exceptions.ConnectionError:
+            return False
+    assert wait_until(answers, deadline_seconds=30), (folder / "error.log").read_text()
+    yield {"basic": f"https://127.0.0.1:{basic_port}", "api_key": f"https://127.0.0.1:{api_key_port}",
+           "password": password, "key": api_key, "ca_file": ca, "node": es_hosts}
+    nginx.terminate()
+    nginx.wait(30)
+
+
+def test_opensearch_over_https_with_basic_auth_or_an_api_key(https_opensearch, start_logpipe):
+    for name, credentials in (("basic", {"ES_USERNAME": "logpipe",
+                                         "ES_PASSWORD": https_opensearch["password"]}),
+                              ("api_key", {"ES_API_KEY": https_opensearch["key"]})):
+        prefix = f"tls-{name.replace('_', '-')}-{uuid.uuid4().hex[:8]}"
+        env = {**search_env(https_opensearch[name], prefix), **credentials,
+               "ES_CA_FILE": https_opensearch["ca_file"], "SEARCH_RETENTION_DAYS": "36500"}
+        logpipe = start_logpipe(env=env, name=name)
+        answer = logpipe.post(json.dumps([event(f"{name} over https {n}") for n in range(3)]))
+        assert answer.status_code == 202, answer.text
+
+        def searched():
+            result = requests.get(f"{logpipe.query_url}/api/search",
+                                  params={"q": f'"{name} over https"'}, timeout=60).json()
+            return len(result["hits"]) == 3
+        assert wait_until(searched, deadline_seconds=120), logpipe.stderr_text()[-3000:]
+        # Read on the node itself, past the proxy: the documents are there.
+        assert count(https_opensearch["node"], f"{prefix}-write") == 3
+        assert https_opensearch["password"] not in logpipe.stderr_text()
+        assert https_opensearch["key"] not in logpipe.stderr_text()
+
+
+def test_opensearch_refuses_a_wrong_password_and_an_untrusted_certificate_at_start(
+        https_opensearch, start_logpipe, authority, tmp_path):
+    stranger = Authority(authority.folder, "someone-elses-ca")
+    base = {**search_env(https_opensearch["basic"], f"tls-refused-{uuid.uuid4().hex[:8]}"),
+            "ES_USERNAME": "logpipe", "ES_CA_FILE": https_opensearch["ca_file"]}
+    with pytest.raises(AssertionError, match="ES_USERNAME and ES_PASSWORD"):
+        start_logpipe(env={**base, "ES_PASSWORD": "wrong"}, name="wrong-password")
+    # An untrusted certificate is retried like an unreachable cluster (a renewed certificate may
+    # fix it), each attempt logging why; the instance never becomes ready.
+    untrusted = Logpipe(tmp_path / "untrusted", env={**base, "ES_PASSWORD": https_opensearch["password"],
+                                                     "ES_CA_FILE": str(stranger.certificate)})
+    with pytest.raises(AssertionError, match="SSL certificate problem: unable to get local issuer"):
+        untrusted.start(deadline_seconds=15)
+    untrusted.process.wait(30)
+    untrusted.stderr.close()
