@@ -86,10 +86,11 @@ def served_name(url, ca_file):
 
 
 def test_ingest_search_and_metrics_over_https_verified_against_the_ca(start_logpipe, authority):
-    logpipe = start_logpipe(env=tls_env(*authority.issue("logpipe")))
+    # The query API on a port of its own: each of the three listeners speaks HTTPS.
+    logpipe = start_logpipe(env={**tls_env(*authority.issue("logpipe")), "QUERY_PORT": "0"})
     ca = str(authority.certificate)
-    for url in (logpipe.ingest_url, logpipe.metrics_url, logpipe.query_url):
-        assert url.startswith("https://127.0.0.1:"), url
+    urls = {logpipe.ingest_url, logpipe.metrics_url, logpipe.query_url}
+    assert len(urls) == 3 and all(url.startswith("https://127.0.0.1:") for url in urls), urls
 
     answer = requests.post(f"{logpipe.ingest_url}/logs", json=event("over tls"), verify=ca,
                            timeout=60)
