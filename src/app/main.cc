@@ -98,6 +98,8 @@ int main(int argc, char** argv) {
   bool no_commit = false;
   read->add_flag("--no-commit", no_commit, "Leave the group's offsets where they were");
 
+  constexpr const char* kCaFileHelp =
+      "PEM CA bundle that verifies an https:// --server (default: the system's CAs)";
   lp::app::SearchCommandOptions search_options;
   auto* search =
       app.add_subcommand("search", "Search the events of a running instance, newest first");
@@ -117,6 +119,7 @@ int main(int argc, char** argv) {
   search->add_flag("--json", search_options.json, "Print the documents as JSON lines");
   search->add_option("--server", search_options.server, "The instance's ingest URL")
       ->capture_default_str();
+  search->add_option("--ca-file", search_options.ca_file, kCaFileHelp);
 
   lp::app::TailCommandOptions tail_options;
   auto* tail = app.add_subcommand(
@@ -129,6 +132,7 @@ int main(int argc, char** argv) {
   tail->add_flag("--json", tail_options.json, "Print the documents as JSON lines");
   tail->add_option("--server", tail_options.server, "The instance's query URL")
       ->capture_default_str();
+  tail->add_option("--ca-file", tail_options.ca_file, kCaFileHelp);
 
   lp::app::ReplayCommandOptions replay_options;
   auto* replay = app.add_subcommand(
@@ -138,6 +142,7 @@ int main(int argc, char** argv) {
   replay->add_option("--service", replay_options.service, "Only this service");
   replay->add_option("--server", replay_options.server, "The instance's ingest URL")
       ->capture_default_str();
+  replay->add_option("--ca-file", replay_options.ca_file, kCaFileHelp);
 
   CLI11_PARSE(app, argc, argv);
 

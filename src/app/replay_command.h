@@ -10,6 +10,7 @@ struct ReplayCommandOptions {
   std::string to;
   std::optional<std::string> service;
   std::string server = "http://127.0.0.1:8081";
+  std::string ca_file;  ///< Verifies an https:// server; empty: the system's CAs.
 };
 
 /// `logpipe replay`: asks the instance at `server` to re-index its archive of a date range and

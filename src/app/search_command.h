@@ -16,6 +16,7 @@ struct SearchCommandOptions {
   size_t limit = 100;
   bool json = false;
   std::string server = "http://127.0.0.1:8081";
+  std::string ca_file;  ///< Verifies an https:// server; empty: the system's CAs.
 };
 
 /// `logpipe search`: asks a running instance's /api/search, following cursors up to `limit`
@@ -29,6 +30,7 @@ struct TailCommandOptions {
   bool follow = false;
   bool json = false;
   std::string server = "http://127.0.0.1:8081";
+  std::string ca_file;  ///< Verifies an https:// server; empty: the system's CAs.
 };
 
 /// `logpipe tail [QUERY] [-f]`: the newest `lines` matching events, oldest first; with `follow`,

@@ -110,6 +110,32 @@ def test_ingest_search_and_metrics_over_https_verified_against_the_ca(start_logp
     assert requests.get(f"{logpipe.metrics_url}/healthz", verify=ca, timeout=30).status_code == 200
 
 
+def test_the_command_line_tools_speak_https_with_a_ca_file(start_logpipe, authority):
+    logpipe = start_logpipe(env=tls_env(*authority.issue("logpipe")))
+    answer = requests.post(f"{logpipe.ingest_url}/logs", json=event("for the cli"),
+                           verify=str(authority.certificate), timeout=60)
+    assert answer.status_code == 202, answer.text
+    ca = ["--server", logpipe.ingest_url, "--ca-file", str(authority.certificate)]
+
+    def searched():
+        result = logpipe.cli("search", '"for the cli"', *ca)
+        return result.returncode == 0 and "for the cli" in result.stdout
+    assert wait_until(searched)
+
+    tail = subprocess.Popen([logpipe.binary, "tail", "-f", "-n", "1", "--json", *ca],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = tail.stdout.readline()  # The newest event, through the Server-Sent Events stream.
+        assert json.loads(line)["message"] == "for the cli", line
+    finally:
+        tail.kill()  # main() blocks SIGTERM and SIGINT in every command, and tail never waits for them.
+        tail.wait(30)
+
+    untrusted = logpipe.cli("search", "cli", "--server", logpipe.ingest_url)
+    assert untrusted.returncode != 0
+    assert "certificate" in untrusted.stderr, untrusted.stderr
+
+
 def test_plain_http_on_a_tls_port_is_answered_400_in_clear_text(start_logpipe, authority,
                                                                  monkeypatch):
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(authority.certificate))  # For metric_series.
