@@ -6,7 +6,9 @@ RSS, and logpipe's throughput as a ratio of the bare endpoint's.
 
 With --kafka, the collector is `logpipe collector` producing to a real broker
 (scripts/backends/kafka, started if needed) on a topic of its own, and the broker's CPU is shown
-beside logpipe's."""
+beside logpipe's. With --tls, logpipe is also measured at full speed over HTTPS (a throwaway
+certificate made with openssl, TLS_CERT_FILE/TLS_KEY_FILE) in the same run, and its throughput
+shown as a ratio of the plain run's."""
 
 import argparse
 import json
@@ -22,7 +24,7 @@ from pathlib import Path
 SERVICES = ["webapp-frontend", "payment-service", "auth-service", "inventory", "search-api",
             "notification-worker", "checkout", "user-profile", "billing", "recommendations"]
 LEVELS = ["INFO", "INFO", "INFO", "INFO", "DEBUG", "WARN", "ERROR"]
-READY = re.compile(r"http://127\.0\.0\.1:(\d+)/logs")
+READY = re.compile(r"https?://127\.0\.0\.1:(\d+)/logs")
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -67,22 +69,23 @@ def start(command, env):
     raise RuntimeError(f"{command[0]} did not start")
 
 
-def run_wrk(port, body_file, seconds, connections, threads, rate=0):
+def run_wrk(url, body_file, seconds, connections, threads, rate=0):
     env = dict(os.environ, BODY_FILE=str(body_file), CONNECTIONS=str(connections), RATE=str(rate))
     script = Path(__file__).parent / "wrk" / "post_logs.lua"
     result = subprocess.run(
         ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script),
-         f"http://127.0.0.1:{port}/logs"], env=env, capture_output=True, text=True, check=True)
+         url], env=env, capture_output=True, text=True, check=True)
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def measure(name, command, env, body_file, body, args, rate=0, broker_pid=None):
     process, port = start(command, env)
+    url = f"{'https' if env.get('TLS_CERT_FILE') else 'http'}://127.0.0.1:{port}/logs"
     try:
-        run_wrk(port, body_file, 2, args.connections, args.wrk_threads)  # Warm-up.
+        run_wrk(url, body_file, 2, args.connections, args.wrk_threads)  # Warm-up.
         cpu_before, wall_before = cpu_seconds(process.pid), time.monotonic()
         broker_before = cpu_seconds(broker_pid) if broker_pid else 0
-        result = run_wrk(port, body_file, args.seconds, args.connections, args.wrk_threads, rate)
+        result = run_wrk(url, body_file, args.seconds, args.connections, args.wrk_threads, rate)
         wall = time.monotonic() - wall_before
         cpu = (cpu_seconds(process.pid) - cpu_before) / wall
         broker_cpu = (cpu_seconds(broker_pid) - broker_before) / wall if broker_pid else None
@@ -117,6 +120,8 @@ def main():
                         "folder under $TMPDIR); point it at tmpfs to take the disk out")
     parser.add_argument("--kafka", action="store_true",
                         help="measure `logpipe collector` into a real Kafka broker")
+    parser.add_argument("--tls", action="store_true",
+                        help="also measure logpipe over HTTPS at full speed, in the same run")
     args = parser.parse_args()
     broker_pid = None
     if args.kafka:
@@ -144,6 +149,16 @@ def main():
         half_rate = full["requests_per_s"] / 2
         half = measure("logpipe at half its max rate", logpipe, env, body_file, body, args,
                        rate=half_rate, broker_pid=broker_pid)
+        rows = [bare, full, half]
+        if args.tls:
+            certificate, key = Path(scratch) / "server.pem", Path(scratch) / "server.key"
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                            "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+                            "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key),
+                            "-out", str(certificate)], check=True, capture_output=True)
+            rows.append(measure(f"{target} over TLS", logpipe,
+                                dict(env, TLS_CERT_FILE=str(certificate), TLS_KEY_FILE=str(key)),
+                                body_file, body, args, broker_pid=broker_pid))
 
     print(f"payload: {args.events_per_body} events/body, {len(body)} bytes/body, "
           f"{len(body) / args.events_per_body:.0f} bytes/event; {args.connections} connections, "
@@ -152,7 +167,7 @@ def main():
     if args.kafka:
         header += f" {'broker CPU %':>13}"
     print(header)
-    for row in (bare, full, half):
+    for row in rows:
         line = (f"{row['name']:34} {row['events_per_s']:12,.0f} {row['mb_per_s']:8.1f} "
                 f"{row['p50_ms']:8.2f} {row['p99_ms']:8.2f} {row['cpu_percent']:7.0f} "
                 f"{row['peak_rss_mib']:8.1f} {row['errors']:7d}")
@@ -161,7 +176,9 @@ def main():
             line += f" {broker_cpu:13.0f}" if broker_cpu is not None else f" {'-':>13}"
         print(line)
     print(f"logpipe / bare endpoint: {full['events_per_s'] / bare['events_per_s']:.2f}")
-    if full["errors"] or half["errors"]:
+    if args.tls:
+        print(f"logpipe over TLS / plain: {rows[-1]['events_per_s'] / full['events_per_s']:.2f}")
+    if any(row["errors"] for row in rows[1:]):
         sys.exit("errors during the benchmark")
 
 

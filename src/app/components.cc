@@ -165,7 +165,8 @@ Result<std::unique_ptr<objectstore::ObjectStore>> OpenArchive(const Config& conf
       {.endpoint = config.s3_endpoint,
        .region = config.s3_region,
        .access_key_id = config.aws_access_key_id,
-       .secret_access_key = config.aws_secret_access_key.reveal()});
+       .secret_access_key = config.aws_secret_access_key.reveal(),
+       .ca_file = config.s3_ca_file});
   if (!store) return tl::unexpected(store.error());
   Log().Info("archiving into S3", {{"endpoint", config.s3_endpoint}, {"bucket", config.s3_bucket}});
   return std::unique_ptr<objectstore::ObjectStore>(std::move(*store));

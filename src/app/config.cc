@@ -321,6 +321,21 @@ std::vector<Setting> MakeSettings() {
        .description = "JSON lines of admin actions (replay, tokens reload); empty: "
                       "<data dir>/audit.jsonl.",
        .field = &C::audit_log_file},
+      {.name = "tls-cert-file",
+       .env = "TLS_CERT_FILE",
+       .description = "PEM certificate (then its chain) of every listener: with TLS_KEY_FILE, the "
+                      "ingest/API/UI, query and metrics ports speak HTTPS only (TLS 1.2+). "
+                      "Reloaded on SIGHUP.",
+       .field = &C::tls_cert_file},
+      {.name = "tls-key-file",
+       .env = "TLS_KEY_FILE",
+       .description = "PEM private key (unencrypted) of TLS_CERT_FILE. Reloaded on SIGHUP.",
+       .field = &C::tls_key_file},
+      {.name = "tls-client-ca-file",
+       .env = "TLS_CLIENT_CA_FILE",
+       .description = "PEM CA bundle for mutual TLS: every client must present a certificate it "
+                      "verifies, or its handshake fails. Reloaded on SIGHUP.",
+       .field = &C::tls_client_ca_file},
       {.name = "spool-partitions",
        .env = "SPOOL_PARTITIONS",
        .description = "Partitions of a new spool topic (existing topics keep theirs).",
@@ -411,6 +426,11 @@ std::vector<Setting> MakeSettings() {
        .env = "AWS_SECRET_ACCESS_KEY",
        .description = "S3 secret key.",
        .field = &C::aws_secret_access_key},
+      {.name = "s3-ca-file",
+       .env = "S3_CA_FILE",
+       .description = "PEM file of the CA that signed an https:// S3_ENDPOINT's certificate "
+                      "(default: the system's CAs).",
+       .field = &C::s3_ca_file},
       {.name = "batch-size",
        .env = "BATCH_SIZE",
        .description = "Events per archive batch and partition (objects close earlier at "
@@ -551,6 +571,15 @@ std::vector<std::string> Validate(const Config& config) {
         "syslog-tenant (SYSLOG_TENANT) must be 1 to 64 letters, digits, '_', '-' and '.', not \"" +
         config.syslog_tenant + "\"");
   }
+  if (config.tls_cert_file.empty() != config.tls_key_file.empty()) {
+    problems.push_back(
+        "tls-cert-file (TLS_CERT_FILE) and tls-key-file (TLS_KEY_FILE) must be set together");
+  }
+  if (!config.tls_client_ca_file.empty() && config.tls_cert_file.empty()) {
+    problems.push_back(
+        "tls-client-ca-file (TLS_CLIENT_CA_FILE) needs tls-cert-file (TLS_CERT_FILE) and "
+        "tls-key-file (TLS_KEY_FILE): mutual TLS is TLS first");
+  }
   if (config.collector_port != 0 && config.collector_port == config.metrics_port) {
     problems.push_back(
         "collector-port (COLLECTOR_PORT) and metrics-port (METRICS_PORT) must differ");
@@ -647,9 +676,10 @@ bool IsValidBucketName(std::string_view name) {
 namespace {
 
 // Prefixes of logpipe's own variables: an unknown one of these is most likely a typo.
-constexpr std::array<std::string_view, 15> kOwnPrefixes{
-    "LOGPIPE_",   "KAFKA_",   "ES_",  "S3_",   "SPOOL_", "SEARCH_",    "BATCH_",   "ARCHIVE_",
-    "COLLECTOR_", "METRICS_", "MAX_", "HTTP_", "GEOIP_", "PROCESSOR_", "ARCHIVER_"};
+constexpr std::array<std::string_view, 17> kOwnPrefixes{
+    "LOGPIPE_", "KAFKA_",     "ES_",       "S3_",  "SPOOL_",  "SEARCH_",
+    "BATCH_",   "ARCHIVE_",   "COLLECTOR_", "METRICS_", "MAX_", "HTTP_",
+    "GEOIP_",   "PROCESSOR_", "ARCHIVER_", "TLS_", "SYSLOG_"};
 
 size_t EditDistance(std::string_view a, std::string_view b) {
   std::vector<size_t> previous(b.size() + 1), current(b.size() + 1);

@@ -48,6 +48,10 @@ struct Config {
   std::string redaction = "off";         ///< on: built-in detectors (and the rules file's rules).
   std::filesystem::path redaction_rules_file;
   std::filesystem::path redaction_hash_key_file;
+  /// Set (with the key): every listener speaks HTTPS only. Reloaded on SIGHUP.
+  std::filesystem::path tls_cert_file;
+  std::filesystem::path tls_key_file;
+  std::filesystem::path tls_client_ca_file;  ///< Set: mutual TLS, a client certificate required.
   std::optional<uint16_t> query_port;  ///< Unset: the query API is on the ingest port.
   std::optional<uint16_t> syslog_port;  ///< Unset: no syslog listener.
   std::string syslog_tenant;            ///< Set on syslog events; empty: none.
@@ -72,6 +76,7 @@ struct Config {
   std::string s3_region = "us-east-1";
   std::string aws_access_key_id;
   Secret aws_secret_access_key;
+  std::string s3_ca_file;  ///< Empty: the system's CAs verify an https:// S3_ENDPOINT.
   uint32_t batch_size = 10'000;
   uint64_t batch_max_bytes = 16ULL * 1024 * 1024;
   uint32_t batch_timeout_seconds = 60;

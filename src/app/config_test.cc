@@ -6,6 +6,8 @@
 #include <fstream>
 #include <set>
 
+#include "queue/kafka/rdkafka_handles.h"
+
 namespace lp::app {
 namespace {
 
@@ -164,6 +166,42 @@ TEST(ConfigTest, PassesLibrdkafkaPropertiesThroughAndNeverShowsTheirValues) {
   EXPECT_EQ(shown.find("hunter2"), std::string::npos) << shown;
 }
 
+// The variables docs/SECURITY.md gives for Kafka over SASL_SSL reach librdkafka's
+// configuration of the producer and of the consumers as written.
+TEST(ConfigTest, KafkaTlsAndSaslVariablesReachLibrdkafka) {
+  const std::map<std::string, std::string> wanted{
+      {"security.protocol", "sasl_ssl"},
+      {"sasl.mechanisms", "SCRAM-SHA-512"},
+      {"sasl.username", "logpipe"},
+      {"sasl.password", "hunter2"},
+      {"ssl.ca.location", "/etc/logpipe/kafka-ca.pem"},
+      {"ssl.endpoint.identification.algorithm", "https"}};
+  std::map<std::string, std::string> env{{"KAFKA_BROKERS", "127.0.0.1:9093"}};
+  for (const std::string role : {"PRODUCER", "CONSUMER"}) {
+    env["KAFKA_" + role + "_SECURITY_PROTOCOL"] = "SASL_SSL";
+    env["KAFKA_" + role + "_SASL_MECHANISMS"] = "SCRAM-SHA-512";
+    env["KAFKA_" + role + "_SASL_USERNAME"] = "logpipe";
+    env["KAFKA_" + role + "_SASL_PASSWORD"] = "hunter2";
+    env["KAFKA_" + role + "_SSL_CA_LOCATION"] = "/etc/logpipe/kafka-ca.pem";
+    env["KAFKA_" + role + "_SSL_ENDPOINT_IDENTIFICATION_ALGORITHM"] = "https";
+  }
+  Config config;
+  const auto problems = LoadConfig(std::nullopt, env, {}, config);
+  ASSERT_TRUE(problems.empty()) << problems.front();
+  for (const auto* properties :
+       {&config.kafka_producer_properties, &config.kafka_consumer_properties}) {
+    auto conf = queue::kafka::MakeConf(*properties);
+    ASSERT_TRUE(conf.has_value()) << conf.error().message;
+    for (const auto& [name, value] : wanted) {
+      char read[256];
+      size_t size = sizeof(read);
+      ASSERT_EQ(rd_kafka_conf_get(conf->get(), name.c_str(), read, &size), RD_KAFKA_CONF_OK)
+          << name;
+      EXPECT_EQ(std::string(read), value) << name;
+    }
+  }
+}
+
 TEST(ConfigTest, RejectsUnknownKeysInTheFile) {
   const auto path = std::filesystem::path(testing::TempDir()) /
                     ("logpipe_config_unknown_" + std::to_string(::getpid()) + ".toml");
@@ -181,6 +219,32 @@ TEST(ConfigTest, ChecksSettingsAgainstEachOther) {
       std::nullopt, {{"SPOOL_MAX_BYTES", "1MiB"}, {"SPOOL_SEGMENT_BYTES", "512KiB"}}, {}, config);
   ASSERT_EQ(problems.size(), 1u);
   EXPECT_NE(problems[0].find("at most a quarter"), std::string::npos);
+}
+
+TEST(ConfigTest, TlsFilesComeTogether) {
+  for (const auto& [env, expected] :
+       std::vector<std::pair<std::map<std::string, std::string>, std::string>>{
+           {{{"TLS_CERT_FILE", "cert.pem"}}, "must be set together"},
+           {{{"TLS_KEY_FILE", "key.pem"}}, "must be set together"},
+           {{{"TLS_CLIENT_CA_FILE", "ca.pem"}}, "mutual TLS is TLS first"}}) {
+    Config config;
+    const auto problems = LoadConfig(std::nullopt, env, {}, config);
+    ASSERT_EQ(problems.size(), 1u) << expected;
+    EXPECT_NE(problems[0].find(expected), std::string::npos) << problems[0];
+  }
+  Config config;
+  EXPECT_TRUE(LoadConfig(std::nullopt,
+                         {{"TLS_CERT_FILE", "cert.pem"},
+                          {"TLS_KEY_FILE", "key.pem"},
+                          {"TLS_CLIENT_CA_FILE", "ca.pem"},
+                          {"S3_CA_FILE", "s3-ca.pem"}},
+                         {}, config)
+                  .empty());
+  EXPECT_EQ(config.tls_client_ca_file, "ca.pem");
+  EXPECT_EQ(config.s3_ca_file, "s3-ca.pem");
+  EXPECT_EQ(UnknownVariableWarnings({{"TLS_CERT", "cert.pem"}}),
+            std::vector<std::string>{"environment variable TLS_CERT is not a logpipe setting; "
+                                     "ignored (did you mean TLS_CERT_FILE?)"});
 }
 
 TEST(ConfigTest, MasksTheAuthToken) {

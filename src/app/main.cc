@@ -107,6 +107,8 @@ int main(int argc, char** argv) {
   bool no_commit = false;
   read->add_flag("--no-commit", no_commit, "Leave the group's offsets where they were");
 
+  constexpr const char* kCaFileHelp =
+      "PEM CA bundle that verifies an https:// --server (default: the system's CAs)";
   lp::app::SearchCommandOptions search_options;
   auto* search =
       app.add_subcommand("search", "Search the events of a running instance, newest first");
@@ -131,6 +133,7 @@ int main(int argc, char** argv) {
                    "Seconds each request may take, connecting included")
       ->check(CLI::Range(1, 3600))
       ->capture_default_str();
+  search->add_option("--ca-file", search_options.ca_file, kCaFileHelp);
 
   lp::app::TailCommandOptions tail_options;
   auto* tail = app.add_subcommand(
@@ -147,6 +150,7 @@ int main(int argc, char** argv) {
                    "Seconds the request may take without -f, connecting included")
       ->check(CLI::Range(1, 3600))
       ->capture_default_str();
+  tail->add_option("--ca-file", tail_options.ca_file, kCaFileHelp);
 
   lp::app::ReplayCommandOptions replay_options;
   auto* replay = app.add_subcommand(
@@ -161,6 +165,7 @@ int main(int argc, char** argv) {
                    "Seconds each request may take, connecting included")
       ->check(CLI::Range(1, 3600))
       ->capture_default_str();
+  replay->add_option("--ca-file", replay_options.ca_file, kCaFileHelp);
 
   CLI11_PARSE(app, argc, argv);
 

@@ -23,6 +23,7 @@
 #include "core/logging.h"
 #include "core/process_metrics.h"
 #include "http/server.h"
+#include "http/server_tls.h"
 #include "processor/processor.h"
 #include "search/elastic/elastic_search_store.h"
 #include "search/retention.h"
@@ -210,8 +211,33 @@ bool IsLoopback(const std::string& address) {
   return inet_pton(AF_INET6, address.c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
 }
 
+// The listen address as a URL's host (an IPv6 address in brackets).
 std::string HostForUrl(const std::string& address) {
   return address.find(':') != std::string::npos ? "[" + address + "]" : address;
+}
+
+// Where the servers listen, as the start of their URLs.
+std::string BaseUrl(const std::string& address, bool tls) {
+  return std::string(tls ? "https://" : "http://") + HostForUrl(address);
+}
+
+// The certificate's expiry at start and after each reload; a warning when it is near.
+void LogCertificate(const http::ServerTls& tls, std::string_view message) {
+  const auto not_after = tls.NotAfter();
+  const auto days_left =
+      std::chrono::duration_cast<std::chrono::hours>(not_after - std::chrono::system_clock::now())
+          .count() /
+      24;
+  const std::initializer_list<LogField> fields{{"expires_in_days", std::to_string(days_left)},
+                                               {"mutual_tls", tls.mutual() ? "true" : "false"}};
+  if (days_left < 14) {
+    Log().Warn(std::string(message) +
+                   "; the certificate expires soon (or has expired): renew "
+                   "it and send SIGHUP",
+               fields);
+  } else {
+    Log().Info(message, fields);
+  }
 }
 
 }  // namespace
@@ -304,6 +330,27 @@ int RunRole(const Config& config, Role role) {
     return 2;
   }
 
+  // Only a TLS process exports the certificate's expiry, so that an alert on it never fires for
+  // one without.
+  std::optional<http::TlsMetrics> tls_metrics;
+  std::shared_ptr<http::ServerTls> tls;
+  if (!config.tls_cert_file.empty()) {
+    tls_metrics.emplace(registry);
+    auto loaded = http::ServerTls::Load({.certificate_file = config.tls_cert_file,
+                                         .key_file = config.tls_key_file,
+                                         .client_ca_file = config.tls_client_ca_file},
+                                        *tls_metrics);
+    if (!loaded) {
+      Log().Error(
+          "cannot load the TLS certificate (TLS_CERT_FILE, TLS_KEY_FILE, "
+          "TLS_CLIENT_CA_FILE)",
+          {{"error", loaded.error().message}});
+      return 2;
+    }
+    tls = std::move(*loaded);
+    LogCertificate(*tls, "TLS on every listener");
+  }
+
   std::optional<ProcessorParts> processor;
   if (processes) {
     auto started = StartProcessor(config, queue, registry, lag_metrics, readiness);
@@ -381,7 +428,8 @@ int RunRole(const Config& config, Role role) {
                             .max_inflight_body_bytes = config.max_inflight_bytes,
                             .idle_timeout = config.http_idle_timeout,
                             .header_timeout = config.http_header_timeout,
-                            .body_timeout = config.http_body_timeout},
+                            .body_timeout = config.http_body_timeout,
+                            .tls = tls},
         std::move(routes), http_metrics);
   }
 
@@ -411,7 +459,8 @@ int RunRole(const Config& config, Role role) {
                             .max_connections_per_client = config.max_connections_per_client,
                             .idle_timeout = config.http_idle_timeout,
                             .header_timeout = config.http_header_timeout,
-                            .body_timeout = config.http_body_timeout},
+                            .body_timeout = config.http_body_timeout,
+                            .tls = tls},
         processor->QueryRoutes(auth, **audit, api::AnswerNoPage), http_metrics);
   }
   // Probes and scrapes have a port of their own with its own small capacity: idle and slow
@@ -426,7 +475,8 @@ int RunRole(const Config& config, Role role) {
                           .max_connections_per_client = kMetricsConnections / 2,
                           .idle_timeout = config.http_idle_timeout,
                           .header_timeout = config.http_header_timeout,
-                          .body_timeout = config.http_header_timeout},
+                          .body_timeout = config.http_header_timeout,
+                          .tls = tls},
       std::move(metrics_routes), http_metrics);
 
   for (auto* server : {ingest_server.get(), query_server.get(), &metrics_server}) {
@@ -452,15 +502,15 @@ int RunRole(const Config& config, Role role) {
     }
     std::printf("syslog on tcp and udp %s:%u\n", host.c_str(), *syslog);
   }
+  const std::string base = BaseUrl(config.listen_address, tls != nullptr);
   if (query_server) {
-    std::printf("query API on http://%s:%u/api/\n", host.c_str(), query_server->port());
+    std::printf("query API on %s:%u/api/\n", base.c_str(), query_server->port());
   }
   if (ingest_server) {
-    std::printf(
-        "logpipe ready: POST events to http://%s:%u/logs  (metrics: http://%s:%u/metrics)\n",
-        host.c_str(), ingest_server->port(), host.c_str(), metrics_server.port());
+    std::printf("logpipe ready: POST events to %s:%u/logs  (metrics: %s:%u/metrics)\n",
+                base.c_str(), ingest_server->port(), base.c_str(), metrics_server.port());
   } else {
-    std::printf("logpipe %s ready  (metrics: http://%s:%u/metrics)\n", name.c_str(), host.c_str(),
+    std::printf("logpipe %s ready  (metrics: %s:%u/metrics)\n", name.c_str(), base.c_str(),
                 metrics_server.port());
   }
   std::fflush(stdout);
@@ -478,6 +528,18 @@ int RunRole(const Config& config, Role role) {
     } else {
       Log().Error("tokens not reloaded: the previous tokens stay in use",
                   {{"error", reloaded.error().message}});
+    }
+    if (tls) {
+      const auto certificate = tls->Reload();
+      (*audit)->Record("reload TLS certificate",
+                       {{"token", "SIGHUP"},
+                        {"result", certificate ? "ok" : "failed: " + certificate.error().message}});
+      if (certificate) {
+        LogCertificate(*tls, "TLS certificate reloaded");
+      } else {
+        Log().Error("TLS certificate not reloaded: the previous one stays in use",
+                    {{"error", certificate.error().message}});
+      }
     }
   });
   Log().Info("stopping", {{"signal", std::to_string(signal_number)}});

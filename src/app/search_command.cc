@@ -44,8 +44,9 @@ void PrintLine(simdjson::dom::element hit) {
 }  // namespace
 
 int Search(const SearchCommandOptions& options) {
-  const auto server = http::ParseServerUrl(options.server);
+  auto server = http::ParseServerUrl(options.server);
   if (!server) return Fail(server.error().message);
+  server->ca_file = options.ca_file;
 
   std::vector<std::pair<std::string, std::string>> parameters;
   if (!options.query.empty()) parameters.emplace_back("q", options.query);
@@ -117,8 +118,9 @@ int Search(const SearchCommandOptions& options) {
 }
 
 int Tail(const TailCommandOptions& options) {
-  const auto server = http::ParseServerUrl(options.server);
+  auto server = http::ParseServerUrl(options.server);
   if (!server) return Fail(server.error().message);
+  server->ca_file = options.ca_file;
   std::vector<std::pair<std::string, std::string>> parameters;
   if (!options.query.empty()) parameters.emplace_back("q", options.query);
   parameters.emplace_back("limit", std::to_string(options.lines));

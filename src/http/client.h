@@ -9,15 +9,16 @@
 
 namespace lp::http {
 
-/// Where a logpipe instance listens: `http://host:port` with an optional path prefix.
+/// Where a logpipe instance listens: `http(s)://host:port` with an optional path prefix.
 struct ServerUrl {
   std::string host;
   std::string port;
   std::string path_prefix;  ///< Without a trailing '/'.
+  bool https = false;       ///< Over TLS (1.2+), the certificate and host name verified.
+  std::string ca_file{};  ///< PEM CA bundle an https server is verified with; empty: the system's.
 };
 
-/// Parses `http://host[:port][/prefix]` (IPv6 hosts in brackets). Plain HTTP only: the CLI talks
-/// to an instance on the same host or through a TLS-terminating proxy.
+/// Parses `http(s)://host[:port][/prefix]` (IPv6 hosts in brackets; default port 80 or 443).
 [[nodiscard]] Result<ServerUrl> ParseServerUrl(std::string_view url);
 
 struct ClientResponse {

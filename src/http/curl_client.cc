@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstring>
+#include <memory>
 
 namespace lp::http {
 namespace {
@@ -146,7 +147,14 @@ Result<CurlResponse> CurlClient::PerformWith(void* handle, const CurlRequest& re
   const std::string method(request.method);
   const std::string credentials = request.username + ":" + request.password;
 
+  // libcurl's own account of a failure: for TLS it names the certificate problem, which its
+  // error code alone does not.
+  char detail[CURL_ERROR_SIZE] = {};
+  // The handle outlives this call (pooled): it must not keep pointing here.
+  const std::unique_ptr<CURL, void (*)(CURL*)> forget_detail(
+      curl, [](CURL* handle) { (void)curl_easy_setopt(handle, CURLOPT_ERRORBUFFER, nullptr); });
   Options set(curl);
+  set.Set(CURLOPT_ERRORBUFFER, detail);
   set.Set(CURLOPT_URL, request.url.c_str());
   set.Set(CURLOPT_NOSIGNAL, 1L);
   auto timeout = options_.timeout;
@@ -166,6 +174,7 @@ Result<CurlResponse> CurlClient::PerformWith(void* handle, const CurlRequest& re
         });
   }
   set.Set(CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout.count()));
+  set.Set(CURLOPT_SSLVERSION, CURL_SSLVERSION_TLSv1_2);
   set.Set(CURLOPT_SSL_VERIFYPEER, options_.verify_tls ? 1L : 0L);
   set.Set(CURLOPT_SSL_VERIFYHOST, options_.verify_tls ? 2L : 0L);
   if (!options_.ca_file.empty()) set.Set(CURLOPT_CAINFO, options_.ca_file.c_str());
@@ -209,7 +218,9 @@ Result<CurlResponse> CurlClient::PerformWith(void* handle, const CurlRequest& re
 
   if (const CURLcode code = curl_easy_perform(curl); code != CURLE_OK) {
     if (request.cancelled && request.cancelled()) return Retryable(what + ": cancelled");
-    return Retryable(what + ": " + curl_easy_strerror(code));
+    std::string message = what + ": " + curl_easy_strerror(code);
+    if (detail[0] != '\0') message.append(" (").append(detail).append(")");
+    return Retryable(std::move(message));
   }
   long new_connections = 0;
   if (const CURLcode code = curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);

@@ -18,7 +18,7 @@ namespace lp::http {
 struct CurlClientOptions {
   std::chrono::milliseconds timeout{30'000};  ///< Whole request, connection included.
   std::chrono::milliseconds connect_timeout{5'000};
-  bool verify_tls = true;  ///< Peer certificate and host name.
+  bool verify_tls = true;  ///< Peer certificate and host name. TLS 1.2 or later, always.
   std::string ca_file{};   ///< PEM bundle to verify servers with, instead of the system's.
 };
 

@@ -4,25 +4,34 @@
 
 #include <boost/asio/ip/tcp.hpp>
 
+#include "core/testing/temp_directory.h"
 #include "http/client.h"
 #include "http/server.h"
+#include "http/server_tls.h"
+#include "http/testing/test_certificates.h"
 
 namespace lp::http {
 namespace {
 
 // An in-process server that answers every route with what it received.
+// An in-process server that answers every route with what it received; over HTTPS when given
+// TLS settings.
 class EchoServer {
  public:
-  EchoServer()
+  explicit EchoServer(std::shared_ptr<const ServerTls> tls = nullptr)
       : metrics_(registry_),
-        server_(ServerOptions{.name = "test", .port = 0, .threads = 1},
+        https_(tls != nullptr),
+        server_(ServerOptions{.name = "test", .port = 0, .threads = 1, .tls = std::move(tls)},
                 {Route{"GET", "/echo", Echo}, Route{"PUT", "/echo", Echo},
                  Route{"POST", "/echo", Echo}},
                 metrics_) {}
   ~EchoServer() { server_.Stop(std::chrono::seconds(1)); }
 
   Result<void> Start() { return server_.Start(); }
-  std::string Url() const { return "http://127.0.0.1:" + std::to_string(server_.port()) + "/echo"; }
+  std::string Url(std::string_view host = "127.0.0.1") const {
+    return std::string(https_ ? "https://" : "http://") + std::string(host) + ":" +
+           std::to_string(server_.port()) + "/echo";
+  }
 
  private:
   static void Echo(Request& request, Responder respond) {
@@ -36,6 +45,7 @@ class EchoServer {
 
   metrics::Registry registry_;
   HttpMetrics metrics_;
+  bool https_;
   Server server_;
 };
 
@@ -78,6 +88,72 @@ TEST(CurlClientTest, AConnectionFailureIsRetryableAndNamesTheUrl) {
   ASSERT_FALSE(response.has_value());
   EXPECT_TRUE(response.error().retryable());
   EXPECT_NE(response.error().message.find(url), std::string::npos) << response.error().message;
+}
+
+// An HTTPS echo server with a certificate for localhost and 127.0.0.1 from a CA of the test's,
+// and another CA that signed nothing of it.
+class CurlClientTlsTest : public ::testing::Test {
+ protected:
+  CurlClientTlsTest() : folder_("curl_tls"), authority_("server CA"), stranger_("other CA") {
+    std::filesystem::create_directories(folder_.path());
+    authority_.WriteCertificate(Path("ca.pem"));
+    stranger_.WriteCertificate(Path("other-ca.pem"));
+  }
+
+  // Starts the server with a certificate for `alt_names`.
+  void StartServer(const std::string& alt_names = "DNS:localhost,IP:127.0.0.1") {
+    authority_.Issue("server", Path("server.pem"), Path("server.key"), alt_names);
+    auto tls = ServerTls::Load(
+        {.certificate_file = Path("server.pem"), .key_file = Path("server.key")}, tls_metrics_);
+    ASSERT_TRUE(tls.has_value()) << tls.error().message;
+    server_ = std::make_unique<EchoServer>(*tls);
+    ASSERT_TRUE(server_->Start().has_value());
+  }
+
+  std::string Path(const std::string& name) const { return (folder_.path() / name).string(); }
+
+  test_support::TempDirectory folder_;
+  test_support::TestAuthority authority_;
+  test_support::TestAuthority stranger_;
+  metrics::Registry registry_;
+  TlsMetrics tls_metrics_{registry_};
+  std::unique_ptr<EchoServer> server_;
+};
+
+TEST_F(CurlClientTlsTest, TrustsAServerSignedByItsCaFile) {
+  StartServer();
+  CurlClient client(CurlClientOptions{.ca_file = Path("ca.pem")});
+  for (const auto* host : {"127.0.0.1", "localhost"}) {
+    const auto response =
+        client.Perform({.method = "POST", .url = server_->Url(host), .body = "x"});
+    ASSERT_TRUE(response.has_value()) << response.error().message;
+    EXPECT_EQ(response->status, 200);
+    EXPECT_EQ(response->body, "POST||x");
+  }
+}
+
+TEST_F(CurlClientTlsTest, RefusesAServerItsCaFileDidNotSignAndSaysWhy) {
+  StartServer();
+  CurlClient client(CurlClientOptions{.ca_file = Path("other-ca.pem")});
+  const auto response = client.Perform({.url = server_->Url()});
+  ASSERT_FALSE(response.has_value());
+  EXPECT_NE(response.error().message.find("certificate"), std::string::npos)
+      << response.error().message;
+  EXPECT_NE(response.error().message.find(server_->Url()), std::string::npos);
+}
+
+TEST_F(CurlClientTlsTest, ChecksTheHostNameTooUnlessVerificationIsOff) {
+  StartServer("DNS:elsewhere.example");
+  CurlClient verifying(CurlClientOptions{.ca_file = Path("ca.pem")});
+  const auto refused = verifying.Perform({.url = server_->Url()});
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_NE(refused.error().message.find("host name"), std::string::npos)
+      << refused.error().message;
+
+  CurlClient trusting(CurlClientOptions{.verify_tls = false});
+  const auto accepted = trusting.Perform({.url = server_->Url()});
+  ASSERT_TRUE(accepted.has_value()) << accepted.error().message;
+  EXPECT_EQ(accepted->status, 200);
 }
 
 // A server that accepts connections (the kernel's backlog does) but never answers.

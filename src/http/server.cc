@@ -6,7 +6,9 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/beast/core/detect_ssl.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -17,6 +19,7 @@
 #include "core/json_escape.h"
 #include "core/logging.h"
 #include "http/route_path.h"
+#include "http/server_tls.h"
 
 namespace lp::http {
 namespace {
@@ -25,6 +28,8 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 using Clock = std::chrono::steady_clock;
 
 constexpr size_t kReadBufferBytes = 64 * 1024;
@@ -67,7 +72,13 @@ HttpMetrics::HttpMetrics(metrics::Registry& registry)
       handler_failures(registry
                            .AddCounter("http_handler_failures_total",
                                        "Requests answered 500 because their handler threw.")
-                           .WithLabels({})) {}
+                           .WithLabels({})),
+      tls_handshake_failures(registry.AddCounter(
+          "tls_handshake_failures_total",
+          "Connections to a TLS port closed before their handshake completed, by reason: "
+          "plaintext (HTTP sent to a TLS port), timeout, handshake (no or untrusted client "
+          "certificate, no common protocol version or cipher, not TLS).",
+          {"reason"})) {}
 
 Response JsonResponse(unsigned status, std::string body) {
   Response response;
@@ -196,6 +207,8 @@ struct Server::Impl {
   }
 
   void Accept();
+  template <typename Stream, typename... Context>
+  void Serve(tcp::socket socket, const std::string& client, Context&&... context);
 
   ServerOptions options;
   std::vector<Route> routes;
@@ -256,13 +269,15 @@ bool IsParseError(const beast::error_code& error) {
          error != bhttp::error::need_more && error != bhttp::error::need_buffer;
 }
 
+template <typename Stream>
 class Session;
 
 // A streamed body's writing end: posts each piece to the session's strand; knows when the
 // client went away.
+template <typename Stream>
 class SessionBodyStream final : public BodyStream {
  public:
-  SessionBodyStream(std::weak_ptr<Session> session, Server::Impl& server)
+  SessionBodyStream(std::weak_ptr<Session<Stream>> session, Server::Impl& server)
       : session_(std::move(session)), server_(server) {}
   bool Write(std::string piece) override;
   void End() override;
@@ -270,7 +285,7 @@ class SessionBodyStream final : public BodyStream {
   [[nodiscard]] bool open() const override { return !closed_.load() && !server_.stopping.load(); }
 
  private:
-  std::weak_ptr<Session> session_;
+  std::weak_ptr<Session<Stream>> session_;
   Server::Impl& server_;
   std::atomic<bool> closed_{false};
 };
@@ -278,11 +293,24 @@ class SessionBodyStream final : public BodyStream {
 /// One connection: reads requests one after another (keep-alive), hands each to its route's
 /// handler and writes the response on the connection's strand. Every path out of a request
 /// (answered, rejected, failed read, closed connection) gives back the body bytes it counted,
-/// at the latest when the session is destroyed.
-class Session : public TrackedConnection, public std::enable_shared_from_this<Session> {
+/// at the latest when the session is destroyed. `Stream` is a PlainStream or a TlsStream; a TLS
+/// session first tells TLS from plain HTTP, then shakes hands, then runs the same code.
+template <typename Stream>
+class Session : public TrackedConnection, public std::enable_shared_from_this<Session<Stream>> {
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
  public:
-  Session(tcp::socket socket, Server::Impl& server, std::string client)
+  Session(tcp::socket socket, Server::Impl& server, std::string client) requires(!kTls)
       : stream_(std::move(socket)), server_(server), client_(std::move(client)) {
+    buffer_.reserve(kReadBufferBytes);
+  }
+  // The context is held for the connection's life: a reload may replace the server's.
+  Session(tcp::socket socket, Server::Impl& server, std::string client,
+          std::shared_ptr<asio::ssl::context> context) requires(kTls)
+      : context_(std::move(context)),
+        stream_(std::move(socket), *context_),
+        server_(server),
+        client_(std::move(client)) {
     buffer_.reserve(kReadBufferBytes);
   }
   ~Session() override {
@@ -292,11 +320,17 @@ class Session : public TrackedConnection, public std::enable_shared_from_this<Se
 
   void Run(uint64_t id) {
     id_ = id;
-    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->AwaitRequest(); });
+    asio::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
+      if constexpr (kTls) {
+        self->DetectTls();
+      } else {
+        self->AwaitRequest();
+      }
+    });
   }
 
   void Evict() override {
-    asio::post(stream_.get_executor(), [self = shared_from_this()] {
+    asio::post(stream_.get_executor(), [self = this->shared_from_this()] {
       if (self->Evictable()) self->Close();
     });
   }
@@ -307,16 +341,17 @@ class Session : public TrackedConnection, public std::enable_shared_from_this<Se
   void AwaitRequest() {
     SetPhase(Phase::kIdle);
     if (buffer_.size() > 0) return ReadHeader();
-    stream_.expires_after(server_.options.idle_timeout);
-    stream_.async_read_some(buffer_.prepare(kReadBufferBytes),
-                            [self = shared_from_this()](beast::error_code error, size_t bytes) {
-                              self->buffer_.commit(bytes);
-                              if (error == beast::error::timeout) {
-                                self->server_.metrics.timeouts.WithLabels({"idle"}).Increment();
-                              }
-                              if (error) return self->Close();
-                              self->ReadHeader();
-                            });
+    Transport().expires_after(server_.options.idle_timeout);
+    stream_.async_read_some(
+        buffer_.prepare(kReadBufferBytes),
+        [self = this->shared_from_this()](beast::error_code error, size_t bytes) {
+          self->buffer_.commit(bytes);
+          if (error == beast::error::timeout) {
+            self->server_.metrics.timeouts.WithLabels({"idle"}).Increment();
+          }
+          if (error) return self->Close();
+          self->ReadHeader();
+        });
   }
 
   void ReadHeader() {
@@ -325,10 +360,11 @@ class Session : public TrackedConnection, public std::enable_shared_from_this<Se
     parser_.emplace();
     parser_->header_limit(kHeaderLimitBytes);
     parser_->body_limit(server_.options.max_body_bytes);
-    stream_.expires_after(server_.options.header_timeout);
-    bhttp::async_read_header(
-        stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code error, size_t) { self->OnHeader(error); });
+    Transport().expires_after(server_.options.header_timeout);
+    bhttp::async_read_header(stream_, buffer_, *parser_,
+                             [self = this->shared_from_this()](beast::error_code error, size_t) {
+                               self->OnHeader(error);
+                             });
   }
 
   // Whether the header failed its size limit because of the request line alone.
@@ -401,7 +437,7 @@ class Session : public TrackedConnection, public std::enable_shared_from_this<Se
           bhttp::status::continue_, header.version());
       bhttp::async_write(
           stream_, *continue_response,
-          [self = shared_from_this(), continue_response](beast::error_code error, size_t) {
+          [self = this->shared_from_this(), continue_response](beast::error_code error, size_t) {
             if (error) return self->Close();
             self->StartBody();
           });
@@ -418,14 +454,15 @@ class Session : public TrackedConnection, public std::enable_shared_from_this<Se
 
   void StartBody() {
     if (parser_->is_done()) return OnBody({});
-    stream_.expires_after(server_.options.body_timeout);
+    Transport().expires_after(server_.options.body_timeout);
     ReadBody();
   }
 
   // Reads the body a piece at a time so that a chunked body is counted as it arrives.
   void ReadBody() {
     bhttp::async_read_some(
-        stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code error, size_t) {
+        stream_, buffer_, *parser_,
+        [self = this->shared_from_this()](beast::error_code error, size_t) {
           if (error) return self->OnBody(error);
           if (self->parser_->chunked()) {
             const size_t have = self->parser_->get().body().size() + kBodyPadding;
@@ -482,7 +519,7 @@ class Session : public TrackedConnection, public std::enable_shared_from_this<Se
                          : ErrorResponse(404, "no such path: " + request.path));
       return;
     }
-    auto responder = [self = shared_from_this()](Response response) {
+    auto responder = [self = this->shared_from_this()](Response response) {
       asio::post(self->stream_.get_executor(), [self, response = std::move(response)]() mutable {
         self->Respond(std::move(response));
       });
@@ -535,7 +572,7 @@ class Session : public TrackedConnection, public std::enable_shared_from_this<Se
   }
 
  public:
-  beast::tcp_stream& stream() { return stream_; }
+  Stream& stream() { return stream_; }
 
   // Called on the strand by SessionBodyStream.
   void QueueStreamPiece(std::string piece) {
@@ -566,9 +603,9 @@ class Session : public TrackedConnection, public std::enable_shared_from_this<Se
     out->body() = std::move(response.body);
     out->keep_alive(keep_alive_ && !server_.stopping.load());
     out->prepare_payload();
-    stream_.expires_after(server_.options.idle_timeout);
+    Transport().expires_after(server_.options.idle_timeout);
     bhttp::async_write(stream_, *out,
-                       [self = shared_from_this(), out](beast::error_code error, size_t) {
+                       [self = this->shared_from_this(), out](beast::error_code error, size_t) {
                          self->OnWritten(error, out->keep_alive());
                        });
   }
@@ -587,18 +624,18 @@ class Session : public TrackedConnection, public std::enable_shared_from_this<Se
     head->keep_alive(false);
     head->chunked(true);
     auto serializer = std::make_shared<bhttp::response_serializer<bhttp::empty_body>>(*head);
-    stream_.expires_after(server_.options.idle_timeout);
+    Transport().expires_after(server_.options.idle_timeout);
     bhttp::async_write_header(
         stream_, *serializer,
-        [self = shared_from_this(), head, serializer, produce = std::move(response.stream)](
+        [self = this->shared_from_this(), head, serializer, produce = std::move(response.stream)](
             beast::error_code error, size_t) {
           self->OnWritten(error, false, /*streaming=*/true);
           // The producer is always told, so that it can release what it holds.
-          self->body_stream_ = std::make_shared<SessionBodyStream>(self, self->server_);
+          self->body_stream_ = std::make_shared<SessionBodyStream<Stream>>(self, self->server_);
           if (error) {
             self->body_stream_->MarkClosed();
           } else {
-            self->stream_.expires_never();
+            self->Transport().expires_never();
             self->WatchForClose();
           }
           produce(self->body_stream_);
@@ -608,7 +645,7 @@ class Session : public TrackedConnection, public std::enable_shared_from_this<Se
   void WatchForClose() {
     discard_.resize(kReadBufferBytes);
     stream_.async_read_some(asio::buffer(discard_),
-                            [self = shared_from_this()](beast::error_code error, size_t) {
+                            [self = this->shared_from_this()](beast::error_code error, size_t) {
                               if (error) {
                                 self->body_stream_->MarkClosed();
                                 return;
@@ -622,9 +659,9 @@ class Session : public TrackedConnection, public std::enable_shared_from_this<Se
     if (stream_pending_.empty()) {
       if (!stream_ended_) return;
       stream_writing_ = true;
-      stream_.expires_after(server_.options.idle_timeout);
+      Transport().expires_after(server_.options.idle_timeout);
       asio::async_write(stream_, bhttp::make_chunk_last(),
-                        [self = shared_from_this()](beast::error_code, size_t) {
+                        [self = this->shared_from_this()](beast::error_code, size_t) {
                           self->body_stream_->MarkClosed();
                           self->Close();
                         });
@@ -633,15 +670,15 @@ class Session : public TrackedConnection, public std::enable_shared_from_this<Se
     stream_writing_ = true;
     auto piece = std::make_shared<std::string>(std::move(stream_pending_.front()));
     stream_pending_.pop_front();
-    stream_.expires_after(server_.options.idle_timeout);
+    Transport().expires_after(server_.options.idle_timeout);
     asio::async_write(stream_, bhttp::make_chunk(asio::buffer(*piece)),
-                      [self = shared_from_this(), piece](beast::error_code error, size_t) {
+                      [self = this->shared_from_this(), piece](beast::error_code error, size_t) {
                         self->stream_writing_ = false;
                         if (error) {
                           self->body_stream_->MarkClosed();
                           return self->Close();
                         }
-                        self->stream_.expires_never();
+                        self->Transport().expires_never();
                         self->PumpStream();
                       });
   }
@@ -660,35 +697,112 @@ class Session : public TrackedConnection, public std::enable_shared_from_this<Se
   }
 
   // Closing a socket with unread input makes the kernel send a reset, which can destroy the
-  // response before the client reads it; so stop sending, then discard input until the client
+  // response before the client reads it; so stop sending (over TLS: after a close_notify, which
+  // tells the client the answer was not cut short), then discard input until the client
   // closes, for a bounded time.
   void LingeringClose() {
     SetPhase(Phase::kIdle);
+    Transport().expires_after(std::chrono::seconds(2));
+    if constexpr (kTls) {
+      stream_.async_shutdown(
+          [self = this->shared_from_this()](beast::error_code) { self->StopSendingAndDiscard(); });
+    } else {
+      StopSendingAndDiscard();
+    }
+  }
+
+  void StopSendingAndDiscard() {
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.expires_after(std::chrono::seconds(2));
+    Transport().socket().shutdown(tcp::socket::shutdown_send, ignored);
     DiscardInput();
   }
 
+  // Reads the transport, not the TLS layer: what comes now is thrown away unread.
   void DiscardInput() {
     discard_.resize(kReadBufferBytes);
-    stream_.async_read_some(asio::buffer(discard_),
-                            [self = shared_from_this()](beast::error_code error, size_t bytes) {
-                              self->discarded_bytes_ += bytes;
-                              if (error || self->discarded_bytes_ > kMaxDiscardBytes) {
-                                return self->stream_.close();
-                              }
-                              self->DiscardInput();
-                            });
+    Transport().async_read_some(asio::buffer(discard_), [self = this->shared_from_this()](
+                                                            beast::error_code error, size_t bytes) {
+      self->discarded_bytes_ += bytes;
+      if (error || self->discarded_bytes_ > kMaxDiscardBytes) {
+        return self->Transport().close();
+      }
+      self->DiscardInput();
+    });
   }
 
   void Close() {
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.close();
+    Transport().socket().shutdown(tcp::socket::shutdown_send, ignored);
+    Transport().close();
   }
 
-  beast::tcp_stream stream_;
+  // The TCP connection under the TLS layer (or the stream itself when there is none): deadlines,
+  // shutdown and close act on it.
+  beast::tcp_stream& Transport() { return beast::get_lowest_layer(stream_); }
+
+  // The first bytes say whether the client speaks TLS; they are kept for the handshake. Waiting
+  // for them is idle time, as it is before any request.
+  void DetectTls() {
+    SetPhase(Phase::kIdle);
+    Transport().expires_after(server_.options.idle_timeout);
+    beast::async_detect_ssl(
+        Transport(), buffer_,
+        [self = this->shared_from_this()](beast::error_code error, bool is_tls) {
+          if (error == beast::error::timeout) {
+            self->server_.metrics.timeouts.WithLabels({"idle"}).Increment();
+          }
+          if (error) return self->Close();
+          if (!is_tls) return self->RefusePlainHttp();
+          self->Handshake();
+        });
+  }
+
+  // The handshake is held to the header's deadline: a client trickling it cannot hold the
+  // connection longer than one trickling a header.
+  void Handshake() {
+    SetPhase(Phase::kHeader);
+    Transport().expires_after(server_.options.header_timeout);
+    stream_.async_handshake(
+        asio::ssl::stream_base::server, buffer_.data(),
+        [self = this->shared_from_this()](beast::error_code error, size_t used) {
+          if (error) {
+            self->server_.metrics.tls_handshake_failures
+                .WithLabels({error == beast::error::timeout ? "timeout" : "handshake"})
+                .Increment();
+            Log().Debug("TLS handshake failed", {{"server", self->server_.options.name},
+                                                 {"client", self->client_},
+                                                 {"error", error.message()}});
+            return self->Close();
+          }
+          self->buffer_.consume(used);
+          self->AwaitRequest();
+        });
+  }
+
+  // A client that spoke plain HTTP to a TLS port gets a clear-text answer it can read, rather
+  // than a handshake failure it cannot explain.
+  void RefusePlainHttp() {
+    SetPhase(Phase::kBusy);
+    server_.metrics.tls_handshake_failures.WithLabels({"plaintext"}).Increment();
+    auto response =
+        std::make_shared<bhttp::response<bhttp::string_body>>(bhttp::status::bad_request, 11);
+    response->set(bhttp::field::server, "logpipe");
+    response->set(bhttp::field::content_type, "application/json");
+    response->body() =
+        ErrorResponse(400, "this port speaks HTTPS only: send the request with https://").body;
+    response->keep_alive(false);
+    response->prepare_payload();
+    Transport().expires_after(server_.options.header_timeout);
+    bhttp::async_write(
+        Transport(), *response,
+        [self = this->shared_from_this(), response](beast::error_code error, size_t) {
+          if (error) return self->Close();
+          self->StopSendingAndDiscard();
+        });
+  }
+
+  std::shared_ptr<asio::ssl::context> context_;  ///< TLS sessions only; before stream_.
+  Stream stream_;
   Server::Impl& server_;
   const std::string client_;
   uint64_t id_ = 0;
@@ -702,13 +816,14 @@ class Session : public TrackedConnection, public std::enable_shared_from_this<Se
   unsigned version_ = 11;
   std::string route_label_;
   Clock::time_point started_;
-  std::shared_ptr<SessionBodyStream> body_stream_;
+  std::shared_ptr<SessionBodyStream<Stream>> body_stream_;
   std::deque<std::string> stream_pending_;
   bool stream_writing_ = false;
   bool stream_ended_ = false;
 };
 
-bool SessionBodyStream::Write(std::string piece) {
+template <typename Stream>
+bool SessionBodyStream<Stream>::Write(std::string piece) {
   if (!open()) return false;
   auto session = session_.lock();
   if (!session) return false;
@@ -718,7 +833,8 @@ bool SessionBodyStream::Write(std::string piece) {
   return true;
 }
 
-void SessionBodyStream::End() {
+template <typename Stream>
+void SessionBodyStream<Stream>::End() {
   auto session = session_.lock();
   if (!session) return;
   asio::post(session->stream().get_executor(), [session] { session->EndStream(); });
@@ -738,13 +854,23 @@ void Server::Impl::Accept() {
         socket.close(ignored);
       } else {
         socket.set_option(tcp::no_delay(true), error);
-        auto session = std::make_shared<Session>(std::move(socket), *this, client);
-        const uint64_t id = Register(session, client);
-        session->Run(id);
+        if (options.tls) {
+          Serve<TlsStream>(std::move(socket), client, options.tls->Current());
+        } else {
+          Serve<PlainStream>(std::move(socket), client);
+        }
       }
     }
     Accept();
   });
+}
+
+template <typename Stream, typename... Context>
+void Server::Impl::Serve(tcp::socket socket, const std::string& client, Context&&... context) {
+  auto session = std::make_shared<Session<Stream>>(std::move(socket), *this, client,
+                                                   std::forward<Context>(context)...);
+  const uint64_t id = Register(session, client);
+  session->Run(id);
 }
 
 Server::Server(ServerOptions options, std::vector<Route> routes, HttpMetrics& metrics)

@@ -16,6 +16,8 @@
 
 namespace lp::http {
 
+class ServerTls;
+
 /// A request as handlers see it. `body` has at least kBodyPadding bytes of spare capacity so
 /// that parsers needing padding (simdjson) can read it in place.
 struct Request {
@@ -94,6 +96,10 @@ struct ServerOptions {
   std::chrono::milliseconds header_timeout{5'000};
   /// How long a request's body may take once its header was read.
   std::chrono::milliseconds body_timeout{60'000};
+  /// Set: the server speaks HTTPS only (the TLS handshake has the header's deadline), and a
+  /// plain HTTP request is answered 400 in clear text, then closed. Every limit and deadline
+  /// above holds the same for both.
+  std::shared_ptr<const ServerTls> tls{};
 };
 
 /// Request counts and latencies by route and status code, shared by every server of a process.
@@ -107,13 +113,16 @@ struct HttpMetrics {
   metrics::Family<metrics::Counter>& timeouts;  ///< By phase: idle, header, body.
   metrics::Counter& malformed_requests;
   metrics::Counter& handler_failures;
+  /// By reason: plaintext (HTTP sent to a TLS port), timeout, handshake (no or untrusted client
+  /// certificate, no common protocol version or cipher, not TLS at all).
+  metrics::Family<metrics::Counter>& tls_handshake_failures;
 };
 
-/// An HTTP/1.1 server (Boost.Beast) on a fixed pool of threads: keep-alive, bounded header,
-/// body and connection counts, idle/header/body deadlines. Malformed requests get a 4xx/5xx
-/// answer naming the problem, then the connection is closed. A handler that throws answers 500
-/// with a request id. Start() binds and starts the threads; Stop() is idempotent and waits for
-/// in-flight requests up to its deadline.
+/// An HTTP/1.1 server (Boost.Beast), over TLS when its options say so, on a fixed pool of
+/// threads: keep-alive, bounded header, body and connection counts, idle/header/body deadlines.
+/// Malformed requests get a 4xx/5xx answer naming the problem, then the connection is closed. A
+/// handler that throws answers 500 with a request id. Start() binds and starts the threads; Stop()
+/// is idempotent and waits for in-flight requests up to its deadline.
 class Server {
  public:
   Server(ServerOptions options, std::vector<Route> routes, HttpMetrics& metrics);

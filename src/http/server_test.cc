@@ -5,13 +5,21 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
 #include <gtest/gtest.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <future>
 #include <thread>
+
+#include "core/testing/temp_directory.h"
+#include "http/server_tls.h"
+#include "http/testing/test_certificates.h"
 
 namespace lp::http {
 namespace {
@@ -19,7 +27,9 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
+namespace ssl = boost::asio::ssl;
 using tcp = asio::ip::tcp;
+using test_support::TestAuthority;
 
 class Client {
  public:
@@ -436,6 +446,253 @@ TEST_F(ServerTest, AnAnswerGivenWhileStoppingIsStillWritten) {
   EXPECT_EQ(status.wait_for(std::chrono::seconds(30)), std::future_status::ready);
   EXPECT_EQ(status.get(), 202u);
   stopper.join();
+}
+
+struct ClientCredentials {
+  std::filesystem::path trusted_ca_file;
+  std::filesystem::path certificate_file{};  ///< Empty: the client presents none.
+  std::filesystem::path key_file{};
+  int max_version = 0;  ///< 0: any; TLS1_1_VERSION to offer only old protocols.
+};
+
+// A blocking HTTPS client that verifies the server against one CA and host name 127.0.0.1.
+class TlsClient {
+ public:
+  TlsClient(uint16_t port, const ClientCredentials& credentials)
+      : context_(ssl::context::tls_client) {
+    context_.load_verify_file(credentials.trusted_ca_file.string());
+    context_.set_verify_mode(ssl::verify_peer);
+    if (!credentials.certificate_file.empty()) {
+      context_.use_certificate_chain_file(credentials.certificate_file.string());
+      context_.use_private_key_file(credentials.key_file.string(), ssl::context::pem);
+    }
+    if (credentials.max_version != 0) {
+      // Old protocols are also below OpenSSL's default security level: lower it to offer them.
+      SSL_CTX_set_security_level(context_.native_handle(), 0);
+      SSL_CTX_set_min_proto_version(context_.native_handle(), TLS1_VERSION);
+      SSL_CTX_set_max_proto_version(context_.native_handle(), credentials.max_version);
+      SSL_CTX_set_cipher_list(context_.native_handle(), "ALL:@SECLEVEL=0");
+    }
+    stream_ = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(io_, context_);
+    stream_->set_verify_callback(ssl::host_name_verification("127.0.0.1"));
+    beast::get_lowest_layer(*stream_).connect(
+        tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+    beast::get_lowest_layer(*stream_).expires_after(std::chrono::seconds(10));
+  }
+
+  beast::error_code Handshake() {
+    beast::error_code error;
+    stream_->handshake(ssl::stream_base::client, error);
+    return error;
+  }
+
+  /// Sends a GET and reads the answer; an error when the server refused or closed instead.
+  beast::error_code Get(const std::string& target, bhttp::response<bhttp::string_body>& response) {
+    bhttp::request<bhttp::string_body> request(bhttp::verb::get, target, 11);
+    request.set(bhttp::field::host, "127.0.0.1");
+    beast::error_code error;
+    bhttp::write(*stream_, request, error);
+    if (!error) bhttp::read(*stream_, buffer_, response, error);
+    return error;
+  }
+
+  /// The common name of the certificate the server presented.
+  std::string PeerName() {
+    X509* peer = SSL_get1_peer_certificate(stream_->native_handle());
+    if (peer == nullptr) return "";
+    char name[256] = {};
+    X509_NAME_get_text_by_NID(X509_get_subject_name(peer), NID_commonName, name, sizeof(name));
+    X509_free(peer);
+    return name;
+  }
+
+ private:
+  asio::io_context io_;
+  ssl::context context_;
+  std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> stream_;
+  beast::flat_buffer buffer_;
+};
+
+// Handshake and one GET: true when both worked and the answer was 200.
+bool Served(uint16_t port, const ClientCredentials& credentials) {
+  TlsClient client(port, credentials);
+  if (client.Handshake()) return false;
+  bhttp::response<bhttp::string_body> response;
+  return !client.Get("/health", response) && response.result_int() == 200;
+}
+
+class ServerTlsTest : public ::testing::Test {
+ protected:
+  ServerTlsTest() : folder_("server_tls"), authority_("logpipe test CA") {
+    std::filesystem::create_directories(folder_.path());
+    authority_.WriteCertificate(Path("ca.pem"));
+    authority_.Issue("server-1", Path("server.pem"), Path("server.key"));
+  }
+
+  std::filesystem::path Path(const std::string& name) const { return folder_.path() / name; }
+
+  void StartServer(ServerTlsFiles files, ServerOptions options = {.name = "test"},
+                   std::vector<Route> routes = {Get("/health")}) {
+    auto loaded = ServerTls::Load(std::move(files), tls_metrics_);
+    ASSERT_TRUE(loaded.has_value()) << loaded.error().message;
+    tls_ = *loaded;
+    options.tls = tls_;
+    server_ = std::make_unique<Server>(std::move(options), std::move(routes), metrics_);
+    ASSERT_TRUE(server_->Start().has_value());
+  }
+  ServerTlsFiles ServerFiles() const {
+    return {.certificate_file = Path("server.pem"), .key_file = Path("server.key")};
+  }
+  ClientCredentials TrustingClient() const { return {.trusted_ca_file = Path("ca.pem")}; }
+
+  test_support::TempDirectory folder_;
+  TestAuthority authority_;
+  metrics::Registry registry_;
+  HttpMetrics metrics_{registry_};
+  TlsMetrics tls_metrics_{registry_};
+  std::shared_ptr<ServerTls> tls_;
+  std::unique_ptr<Server> server_;
+};
+
+TEST_F(ServerTlsTest, ServesHttpsOnAKeptAliveConnection) {
+  StartServer(ServerFiles());
+  TlsClient client(server_->port(), TrustingClient());
+  ASSERT_FALSE(client.Handshake());
+  for (int i = 0; i < 3; ++i) {
+    bhttp::response<bhttp::string_body> response;
+    ASSERT_FALSE(client.Get("/health", response));
+    EXPECT_EQ(response.result_int(), 200u);
+    EXPECT_EQ(response.body(), R"({"status":"ok"})");
+    EXPECT_TRUE(response.keep_alive());
+  }
+  EXPECT_EQ(client.PeerName(), "server-1");
+  EXPECT_EQ(metrics_.requests.WithLabels({"/health", "200"}).Value(), 3u);
+}
+
+TEST_F(ServerTlsTest, StreamsAChunkedBodyOverTls) {
+  StartServer(ServerFiles(), {.name = "test"},
+              {Route{"GET", "/stream", [](Request&, Responder respond) {
+                       Response response;
+                       response.content_type = "text/event-stream";
+                       response.stream = [](std::shared_ptr<BodyStream> body) {
+                         body->Write("data: one\n\n");
+                         body->Write("data: two\n\n");
+                         body->End();
+                       };
+                       respond(std::move(response));
+                     }}});
+  TlsClient client(server_->port(), TrustingClient());
+  ASSERT_FALSE(client.Handshake());
+  bhttp::response<bhttp::string_body> response;
+  ASSERT_FALSE(client.Get("/stream", response));
+  EXPECT_EQ(response.body(), "data: one\n\ndata: two\n\n");
+}
+
+TEST_F(ServerTlsTest, AnswersPlainHttpWithA400InClearText) {
+  StartServer(ServerFiles());
+  const std::string answer =
+      RawExchange(server_->port(), "GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  EXPECT_TRUE(answer.starts_with("HTTP/1.1 400 ")) << answer;
+  EXPECT_NE(answer.find("HTTPS only"), std::string::npos) << answer;
+  EXPECT_EQ(metrics_.tls_handshake_failures.WithLabels({"plaintext"}).Value(), 1u);
+}
+
+TEST_F(ServerTlsTest, RefusesProtocolsOlderThanTls12) {
+  StartServer(ServerFiles());
+  auto old_client = TrustingClient();
+  old_client.max_version = TLS1_1_VERSION;
+  TlsClient client(server_->port(), old_client);
+  EXPECT_TRUE(client.Handshake());
+  EXPECT_TRUE(Served(server_->port(), TrustingClient()));
+}
+
+TEST_F(ServerTlsTest, AStalledHandshakeTimesOutAtTheHeaderDeadline) {
+  StartServer(ServerFiles(), {.name = "test", .header_timeout = std::chrono::milliseconds(200)});
+  // The first bytes of a ClientHello record (enough to tell it is TLS), and nothing more.
+  const std::string answer =
+      RawExchange(server_->port(), std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11));
+  EXPECT_TRUE(answer.empty());
+  // The client sees the connection closed a moment before the server counts it.
+  EXPECT_TRUE(CountReaches(metrics_.tls_handshake_failures.WithLabels({"timeout"}), 1));
+}
+
+TEST_F(ServerTlsTest, MutualTlsServesOnlyClientsWithACertificateFromTheClientCa) {
+  TestAuthority clients_ca("clients CA");
+  clients_ca.WriteCertificate(Path("clients-ca.pem"));
+  clients_ca.Issue("shipper", Path("client.pem"), Path("client.key"));
+  TestAuthority stranger_ca("someone else's CA");
+  stranger_ca.Issue("stranger", Path("stranger.pem"), Path("stranger.key"));
+  auto files = ServerFiles();
+  files.client_ca_file = Path("clients-ca.pem");
+  StartServer(files);
+
+  EXPECT_FALSE(Served(server_->port(), TrustingClient()));
+  EXPECT_FALSE(Served(server_->port(), {.trusted_ca_file = Path("ca.pem"),
+                                        .certificate_file = Path("stranger.pem"),
+                                        .key_file = Path("stranger.key")}));
+  EXPECT_TRUE(Served(server_->port(), {.trusted_ca_file = Path("ca.pem"),
+                                       .certificate_file = Path("client.pem"),
+                                       .key_file = Path("client.key")}));
+  EXPECT_TRUE(CountReaches(metrics_.tls_handshake_failures.WithLabels({"handshake"}), 2));
+}
+
+TEST_F(ServerTlsTest, AReloadServesTheNewCertificateToNewConnectionsOnly) {
+  StartServer(ServerFiles());
+  TlsClient before(server_->port(), TrustingClient());
+  ASSERT_FALSE(before.Handshake());
+
+  authority_.Issue("server-2", Path("server.pem"), Path("server.key"));
+  ASSERT_TRUE(tls_->Reload().has_value());
+  EXPECT_EQ(tls_metrics_.reloads.WithLabels({"ok"}).Value(), 1u);
+
+  TlsClient after(server_->port(), TrustingClient());
+  ASSERT_FALSE(after.Handshake());
+  EXPECT_EQ(after.PeerName(), "server-2");
+  bhttp::response<bhttp::string_body> response;
+  ASSERT_FALSE(before.Get("/health", response));
+  EXPECT_EQ(response.result_int(), 200u);
+  EXPECT_EQ(before.PeerName(), "server-1");
+}
+
+TEST_F(ServerTlsTest, AFailedReloadKeepsThePreviousCertificate) {
+  StartServer(ServerFiles());
+  const double expiry = tls_metrics_.certificate_expiry.Value();
+  EXPECT_GT(expiry, static_cast<double>(std::time(nullptr)));
+  // A new certificate whose key has not been written yet: they do not match.
+  TestAuthority other("other CA");
+  other.Issue("server-2", Path("server.pem"), Path("unused.key"));
+  const auto reloaded = tls_->Reload();
+  ASSERT_FALSE(reloaded.has_value());
+  EXPECT_NE(reloaded.error().message.find("key values mismatch"), std::string::npos)
+      << reloaded.error().message;
+  EXPECT_EQ(tls_metrics_.reloads.WithLabels({"failed"}).Value(), 1u);
+  EXPECT_EQ(tls_metrics_.certificate_expiry.Value(), expiry);
+
+  TlsClient client(server_->port(), TrustingClient());
+  ASSERT_FALSE(client.Handshake());
+  EXPECT_EQ(client.PeerName(), "server-1");
+}
+
+TEST_F(ServerTlsTest, LoadErrorsNameTheFile) {
+  const auto missing = ServerTls::Load(
+      {.certificate_file = Path("absent.pem"), .key_file = Path("server.key")}, tls_metrics_);
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_NE(missing.error().message.find("absent.pem"), std::string::npos)
+      << missing.error().message;
+
+  const auto swapped = ServerTls::Load(
+      {.certificate_file = Path("server.key"), .key_file = Path("server.pem")}, tls_metrics_);
+  ASSERT_FALSE(swapped.has_value());
+  EXPECT_NE(swapped.error().message.find("certificate file"), std::string::npos)
+      << swapped.error().message;
+
+  const auto bad_ca = ServerTls::Load({.certificate_file = Path("server.pem"),
+                                       .key_file = Path("server.key"),
+                                       .client_ca_file = Path("server.key")},
+                                      tls_metrics_);
+  ASSERT_FALSE(bad_ca.has_value());
+  EXPECT_NE(bad_ca.error().message.find("client CA file"), std::string::npos)
+      << bad_ca.error().message;
 }
 
 TEST(ErrorResponseTest, EscapesTheMessageAsJson) {

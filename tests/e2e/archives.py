@@ -34,6 +34,7 @@ class S3Archive:
             "s3", endpoint_url=env["S3_ENDPOINT"], region_name=env["S3_REGION"],
             aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
             aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+            verify=env.get("S3_CA_FILE"),
             config=Config(s3={"addressing_style": "path"}))
         self.bucket = env["S3_BUCKET"]
 

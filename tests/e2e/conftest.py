@@ -19,9 +19,9 @@ GEOIP_DB = REPO / "node_modules" / "@ip-location-db" / "dbip-city-mmdb"
 SANITIZER_REPORT = re.compile(r"ERROR: (AddressSanitizer|LeakSanitizer)|WARNING: ThreadSanitizer|"
                               r"runtime error: |SUMMARY: \w+Sanitizer")
 
-READY_LINE = re.compile(r"POST events to (http://\S+)/logs\s+\(metrics: (http://\S+)/metrics\)")
-ROLE_READY_LINE = re.compile(r"logpipe \w+ ready\s+\(metrics: (http://\S+)/metrics\)")
-QUERY_LINE = re.compile(r"query API on (http://\S+)/api/")
+READY_LINE = re.compile(r"POST events to (https?://\S+)/logs\s+\(metrics: (https?://\S+)/metrics\)")
+ROLE_READY_LINE = re.compile(r"logpipe \w+ ready\s+\(metrics: (https?://\S+)/metrics\)")
+QUERY_LINE = re.compile(r"query API on (https?://\S+)/api/")
 SYSLOG_LINE = re.compile(r"syslog on tcp and udp \S+:(\d+)")
 
 

@@ -138,7 +138,8 @@ Result<std::unique_ptr<S3ObjectStore>> S3ObjectStore::FromEnvironment() {
   return Create(S3Options{.endpoint = env("S3_ENDPOINT"),
                           .region = env("S3_REGION", "us-east-1"),
                           .access_key_id = env("AWS_ACCESS_KEY_ID"),
-                          .secret_access_key = env("AWS_SECRET_ACCESS_KEY")});
+                          .secret_access_key = env("AWS_SECRET_ACCESS_KEY"),
+                          .ca_file = env("S3_CA_FILE")});
 }
 
 Result<S3ObjectStore::Response> S3ObjectStore::SendOnce(std::string_view method,

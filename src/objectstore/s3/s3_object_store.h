@@ -18,6 +18,8 @@ struct S3Options {
   std::string region = "us-east-1";
   std::string access_key_id{};
   std::string secret_access_key{};
+  std::string
+      ca_file{};  ///< PEM CA bundle an https:// endpoint is verified with; empty: the system's.
   std::chrono::milliseconds timeout{30'000};
   /// Per request, for timeouts, connection failures, 429 and 5xx.
   RetryPolicy retry{.initial_backoff = std::chrono::milliseconds(100),
@@ -33,7 +35,7 @@ struct S3Options {
 class S3ObjectStore final : public ObjectStore {
  public:
   [[nodiscard]] static Result<std::unique_ptr<S3ObjectStore>> Create(S3Options options);
-  /// From S3_ENDPOINT, S3_REGION, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.
+  /// From S3_ENDPOINT, S3_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and S3_CA_FILE.
   [[nodiscard]] static Result<std::unique_ptr<S3ObjectStore>> FromEnvironment();
 
   [[nodiscard]] Result<void> EnsureBucket(std::string_view bucket) override;
@@ -60,7 +62,8 @@ class S3ObjectStore final : public ObjectStore {
   explicit S3ObjectStore(S3Options options)
       : options_(std::move(options)),
         http_(http::CurlClientOptions{.timeout = options_.timeout,
-                                      .connect_timeout = std::chrono::seconds(10)}) {}
+                                      .connect_timeout = std::chrono::seconds(10),
+                                      .ca_file = options_.ca_file}) {}
 
   /// One request with retries; any HTTP status is a response, transport trouble an error.
   [[nodiscard]] Result<Response> Send(std::string_view method, const std::string& path,

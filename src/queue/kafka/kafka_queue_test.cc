@@ -118,6 +118,30 @@ TEST(KafkaQueueTest, NamesARefusedPropertyWithoutItsValue) {
   EXPECT_EQ(queue.error().message.find("s3cr3t"), std::string::npos) << queue.error().message;
 }
 
+// Debian's librdkafka speaks TLS and SASL: a producer and consumers over SASL_SSL are created
+// (no broker needed for that), and a CA file librdkafka cannot read stops the start, naming the
+// property and never the password.
+TEST(KafkaQueueTest, OpensOverSaslSslAndRefusesACaFileItCannotRead) {
+  const Properties sasl_ssl{{"security.protocol", "SASL_SSL"},
+                            {"sasl.mechanisms", "SCRAM-SHA-512"},
+                            {"sasl.username", "logpipe"},
+                            {"sasl.password", "hunter2"},
+                            {"ssl.ca.location", "/etc/ssl/certs/ca-certificates.crt"}};
+  auto opened = KafkaQueue::Open({.brokers = UnreachableBroker(),
+                                  .producer_properties = sasl_ssl,
+                                  .consumer_properties = sasl_ssl});
+  ASSERT_TRUE(opened.has_value()) << opened.error().message;
+
+  auto unreadable = sasl_ssl;
+  unreadable["ssl.ca.location"] = "/nonexistent/kafka-ca.pem";
+  const auto refused =
+      KafkaQueue::Open({.brokers = UnreachableBroker(), .producer_properties = unreadable});
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_NE(refused.error().message.find("ssl.ca.location"), std::string::npos)
+      << refused.error().message;
+  EXPECT_EQ(refused.error().message.find("hunter2"), std::string::npos);
+}
+
 TEST(KafkaQueueTest, GivesUpCreatingTopicsAfterTheStartupTimeout) {
   auto queue = KafkaQueue::Open(
       {.brokers = UnreachableBroker(), .topics = {"app-logs"}, .startup_retry = {.deadline = 1s}});
