@@ -231,6 +231,20 @@ TEST_P(SearchStoreContractTest, SearchesFullTextWithWordsPhrasesOperatorsAndPref
   EXPECT_EQ(Hits(Q("declined service:web")).size(), 1u);
 }
 
+TEST_P(SearchStoreContractTest, ATenantFilterSeesOnlyItsTenantsEvents) {
+  // The search API ANDs tenant:"<t>" into every query of a scoped token (DESIGN §3).
+  WriteOrFail({Document(1, "web", "INFO", "acme event", 1000, R"("tenant":"acme")"),
+               Document(2, "web", "INFO", "globex event", 2000, R"("tenant":"globex")"),
+               Document(3, "web", "INFO", "event of no tenant", 3000)});
+  const auto acme = Hits(Q("tenant:acme"));
+  ASSERT_EQ(acme.size(), 1u);
+  EXPECT_NE(acme[0].find("acme event"), std::string::npos);
+  EXPECT_NE(acme[0].find(R"("tenant":"acme")"), std::string::npos);
+  EXPECT_EQ(Hits(Q("event tenant:globex")).size(), 1u);
+  EXPECT_TRUE(Hits(Q("acme tenant:globex")).empty());
+  EXPECT_TRUE(Hits(Q("tenant:initech")).empty());
+}
+
 TEST_P(SearchStoreContractTest, PagesThroughEveryMatchOnceWithCursors) {
   std::vector<SearchDocument> documents;
   for (int i = 0; i < 57; ++i) {

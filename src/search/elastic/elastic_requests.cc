@@ -144,7 +144,7 @@ std::string IndexTemplateBody(const ClusterInfo& cluster, const TemplateOptions&
          R"("mapping":{"type":"keyword","ignore_above":1024}}}],"properties":{)"
          R"("timestamp":{"type":"date"},"ingested_at":{"type":"date"},)"
          R"("event_id":{"type":"keyword"},"service":{"type":"keyword"},)"
-         R"("level":{"type":"keyword"},"host":{"type":"keyword"},)"
+         R"("level":{"type":"keyword"},"host":{"type":"keyword"},"tenant":{"type":"keyword"},)"
          R"("trace_id":{"type":"keyword"},"request_id":{"type":"keyword"},)"
          R"("message":{"type":"text"},"labels":{"type":"object"},)"
          R"("payload_numbers":{"type":"object"},"payload_values":{"type":"object"},"payload":)" +
