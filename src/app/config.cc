@@ -677,9 +677,9 @@ namespace {
 
 // Prefixes of logpipe's own variables: an unknown one of these is most likely a typo.
 constexpr std::array<std::string_view, 17> kOwnPrefixes{
-    "LOGPIPE_", "KAFKA_",     "ES_",       "S3_",  "SPOOL_",  "SEARCH_",
-    "BATCH_",   "ARCHIVE_",   "COLLECTOR_", "METRICS_", "MAX_", "HTTP_",
-    "GEOIP_",   "PROCESSOR_", "ARCHIVER_", "TLS_", "SYSLOG_"};
+    "LOGPIPE_", "KAFKA_",     "ES_",        "S3_",      "SPOOL_", "SEARCH_",
+    "BATCH_",   "ARCHIVE_",   "COLLECTOR_", "METRICS_", "MAX_",   "HTTP_",
+    "GEOIP_",   "PROCESSOR_", "ARCHIVER_",  "TLS_",     "SYSLOG_"};
 
 size_t EditDistance(std::string_view a, std::string_view b) {
   std::vector<size_t> previous(b.size() + 1), current(b.size() + 1);

@@ -52,9 +52,9 @@ struct Config {
   std::filesystem::path tls_cert_file;
   std::filesystem::path tls_key_file;
   std::filesystem::path tls_client_ca_file;  ///< Set: mutual TLS, a client certificate required.
-  std::optional<uint16_t> query_port;  ///< Unset: the query API is on the ingest port.
-  std::optional<uint16_t> syslog_port;  ///< Unset: no syslog listener.
-  std::string syslog_tenant;            ///< Set on syslog events; empty: none.
+  std::optional<uint16_t> query_port;        ///< Unset: the query API is on the ingest port.
+  std::optional<uint16_t> syslog_port;       ///< Unset: no syslog listener.
+  std::string syslog_tenant;                 ///< Set on syslog events; empty: none.
   uint32_t query_threads = 2;
   uint32_t query_max_concurrent = 8;
   std::chrono::milliseconds query_timeout{30'000};

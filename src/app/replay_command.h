@@ -11,7 +11,7 @@ struct ReplayCommandOptions {
   std::optional<std::string> service;
   std::string server = "http://127.0.0.1:8081";
   unsigned timeout_seconds = 30;  ///< Bounds each request, connecting included.
-  std::string ca_file;  ///< Verifies an https:// server; empty: the system's CAs.
+  std::string ca_file;            ///< Verifies an https:// server; empty: the system's CAs.
 };
 
 /// `logpipe replay`: asks the instance at `server` to re-index its archive of a date range and

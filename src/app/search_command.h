@@ -17,7 +17,7 @@ struct SearchCommandOptions {
   bool json = false;
   std::string server = "http://127.0.0.1:8081";
   unsigned timeout_seconds = 30;  ///< Bounds each request, connecting included.
-  std::string ca_file;  ///< Verifies an https:// server; empty: the system's CAs.
+  std::string ca_file;            ///< Verifies an https:// server; empty: the system's CAs.
 };
 
 /// `logpipe search`: asks a running instance's /api/search, following cursors up to `limit`
@@ -32,7 +32,7 @@ struct TailCommandOptions {
   bool json = false;
   std::string server = "http://127.0.0.1:8081";
   unsigned timeout_seconds = 30;  ///< Bounds the request without -f, connecting included.
-  std::string ca_file;  ///< Verifies an https:// server; empty: the system's CAs.
+  std::string ca_file;            ///< Verifies an https:// server; empty: the system's CAs.
 };
 
 /// `logpipe tail [QUERY] [-f]`: the newest `lines` matching events, oldest first; with `follow`,

@@ -44,9 +44,8 @@ std::optional<std::string> StringValue(std::string_view raw) {
 
 }  // namespace
 
-StoredDocument StoreDocument(std::string_view json, int64_t timestamp_ms,
-                             std::string_view service, std::string_view level,
-                             std::string_view message) {
+StoredDocument StoreDocument(std::string_view json, int64_t timestamp_ms, std::string_view service,
+                             std::string_view level, std::string_view message) {
   StoredDocument stored;
   thread_local std::vector<std::string_view> members;
   if (!FindTopLevelMembers(json, members)) {

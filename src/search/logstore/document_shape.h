@@ -19,10 +19,10 @@ enum ColumnMember : uint8_t {
 
 /// A document as the store keeps it: the JSON without the members the columns hold.
 struct StoredDocument {
-  std::string json;      ///< The remaining members, in their order, as an object.
-  std::string host;      ///< The `host` string ("" when the event has none).
-  std::string tenant;    ///< The `tenant` string ("" when the event has none).
-  uint8_t members = 0;   ///< ColumnMember bits: what was taken out.
+  std::string json;     ///< The remaining members, in their order, as an object.
+  std::string host;     ///< The `host` string ("" when the event has none).
+  std::string tenant;   ///< The `tenant` string ("" when the event has none).
+  uint8_t members = 0;  ///< ColumnMember bits: what was taken out.
 };
 
 /// The columns hold the timestamp, service, level and message of every document already, and

@@ -33,14 +33,12 @@ TEST(DocumentShapeTest, TakesOutWhatTheColumnsHoldAndPutsItBack) {
 TEST(DocumentShapeTest, KeepsWhatTheColumnsWouldNotGiveBackExactly) {
   uint8_t members = 0;
   // A timestamp in another form, a host that is a number, a second message.
-  const std::string json =
-      R"({"timestamp":"1970-01-01T00:00:01Z","service":"web","host":7,)"
-      R"("message":"Payment \"declined\"","message":"again"})";
+  const std::string json = R"({"timestamp":"1970-01-01T00:00:01Z","service":"web","host":7,)"
+                           R"("message":"Payment \"declined\"","message":"again"})";
   const auto rebuilt = RoundTrip(json, &members);
   EXPECT_EQ(members, kServiceMember | kMessageMember);
-  EXPECT_EQ(rebuilt,
-            R"({"service":"web","message":"Payment \"declined\"",)"
-            R"("timestamp":"1970-01-01T00:00:01Z","host":7,"message":"again"})");
+  EXPECT_EQ(rebuilt, R"({"service":"web","message":"Payment \"declined\"",)"
+                     R"("timestamp":"1970-01-01T00:00:01Z","host":7,"message":"again"})");
   EXPECT_EQ(RoundTrip("{}"), "{}");
   EXPECT_EQ(RoundTrip("not json"), "not json");
 }

@@ -466,8 +466,9 @@ Result<std::vector<DocumentOutcome>> LogStore::Write(std::span<const SearchDocum
       }
     } else {
       chunk->other_ids = true;
-      buffer_ids_.emplace(HashToken(document.id),
-                          BufferLocation{next_chunk_serial_, static_cast<uint32_t>(chunk->rows.size())});
+      buffer_ids_.emplace(
+          HashToken(document.id),
+          BufferLocation{next_chunk_serial_, static_cast<uint32_t>(chunk->rows.size())});
     }
     chunk->rows.push_back(row);
   }
@@ -580,10 +581,9 @@ Result<void> LogStore::Flush() {
         } else {
           entry.other_ids = true;
         }
-        auto added =
-            (*writer)->Add(RowView{row.ts, row.seq, row.level, chunk.Service(row), chunk.Host(row),
-                                   chunk.Id(row), chunk.Message(row), chunk.Json(row), row.members,
-                                   chunk.Tenant(row)});
+        auto added = (*writer)->Add(RowView{row.ts, row.seq, row.level, chunk.Service(row),
+                                            chunk.Host(row), chunk.Id(row), chunk.Message(row),
+                                            chunk.Json(row), row.members, chunk.Tenant(row)});
         if (!added) return tl::unexpected(added.error());
       }
       auto size = (*writer)->Finish();

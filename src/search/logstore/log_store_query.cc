@@ -59,8 +59,9 @@ Result<void> ScanUnit(const Unit& unit, const QueryPlan& plan, uint32_t columns,
     const auto& chunk = *unit.chunk;
     for (uint32_t r = 0; r < chunk.rows.size(); ++r) {
       const auto& row = chunk.rows[r];
-      const RowRef ref{row.ts,          row.level,       chunk.Service(row), chunk.Host(row),
-                       chunk.Message(row), chunk.Json(row), chunk.Tenant(row)};
+      const RowRef ref{row.ts,           row.level,          chunk.Service(row),
+                       chunk.Host(row),  chunk.Message(row), chunk.Json(row),
+                       chunk.Tenant(row)};
       if (!plan.Matches(ref, scratch) || Contains(*unit.deleted, r)) continue;
       visit(r, ref);
     }
@@ -103,10 +104,10 @@ std::string DocumentOf(const LogStore::Chunk& chunk, const LogStore::Chunk::Row&
                           .host = chunk.Host(row)});
 }
 
-constexpr uint32_t kDocumentColumns =
-    ColumnBit(Column::kTimestamp) | ColumnBit(Column::kLevel) | ColumnBit(Column::kService) |
-    ColumnBit(Column::kHost) | ColumnBit(Column::kMessage) | ColumnBit(Column::kJson) |
-    ColumnBit(Column::kMembers) | ColumnBit(Column::kTenant);
+constexpr uint32_t kDocumentColumns = ColumnBit(Column::kTimestamp) | ColumnBit(Column::kLevel) |
+                                      ColumnBit(Column::kService) | ColumnBit(Column::kHost) |
+                                      ColumnBit(Column::kMessage) | ColumnBit(Column::kJson) |
+                                      ColumnBit(Column::kMembers) | ColumnBit(Column::kTenant);
 
 std::string DocumentOf(const DecodedBlock& block, uint32_t row) {
   return RebuildDocument(block.jsons[row], block.members[row],
@@ -183,7 +184,8 @@ Result<SearchPage> LogStore::Search(const SearchQuery& query) {
   DecodedBlock decoded;
   RowScratch scratch;
   for (uint32_t u = 0; u < units.size(); ++u) {
-    if (auto cancelled = CheckCancelled(query); !cancelled) return tl::unexpected(cancelled.error());
+    if (auto cancelled = CheckCancelled(query); !cancelled)
+      return tl::unexpected(cancelled.error());
     const auto& unit = units[u];
     bool page_reachable = true;
     if (best.size() == keep) {
@@ -314,7 +316,8 @@ Result<std::vector<HistogramBucket>> LogStore::Histogram(const SearchQuery& quer
   RowScratch scratch;
   std::string owned;
   for (const auto& unit : units) {
-    if (auto cancelled = CheckCancelled(query); !cancelled) return tl::unexpected(cancelled.error());
+    if (auto cancelled = CheckCancelled(query); !cancelled)
+      return tl::unexpected(cancelled.error());
     if (by_level && unit.part != nullptr && bucket_of(unit.min_ts) == bucket_of(unit.max_ts) &&
         !unit.HasDeletions()) {
       const auto& block = unit.part->blocks()[unit.block];
@@ -347,7 +350,8 @@ Result<std::vector<HistogramBucket>> LogStore::Histogram(const SearchQuery& quer
   for (const auto& [start, counts] : level_counts) {
     auto& values = value_counts[start];
     for (size_t level = 0; level < kLevels; ++level) {
-      if (counts[level] > 0) values[std::string(LevelName(static_cast<Level>(level)))] = counts[level];
+      if (counts[level] > 0)
+        values[std::string(LevelName(static_cast<Level>(level)))] = counts[level];
     }
   }
   std::vector<HistogramBucket> buckets;
@@ -364,8 +368,7 @@ Result<std::vector<HistogramBucket>> LogStore::Histogram(const SearchQuery& quer
   return buckets;
 }
 
-Result<Facets> LogStore::Facet(const SearchQuery& query, std::string_view field_name,
-                               size_t size) {
+Result<Facets> LogStore::Facet(const SearchQuery& query, std::string_view field_name, size_t size) {
   if (size == 0 || size > 1000) return Permanent("size must be from 1 to 1000");
   if (auto checked = CheckGroupingField(field_name); !checked) {
     return tl::unexpected(checked.error());
@@ -378,28 +381,29 @@ Result<Facets> LogStore::Facet(const SearchQuery& query, std::string_view field_
   const auto units = CandidateUnits(*state, *plan);
   ValueCounts counts;
   // Service and host are dictionary-coded per block: counted by code, named once per block.
-  const bool coded = field->kind == FieldSource::Kind::kService ||
-                     field->kind == FieldSource::Kind::kHost;
+  const bool coded =
+      field->kind == FieldSource::Kind::kService || field->kind == FieldSource::Kind::kHost;
   std::vector<uint64_t> code_counts;
   DecodedBlock decoded;
   RowScratch scratch;
   std::string owned;
   for (const auto& unit : units) {
-    if (auto cancelled = CheckCancelled(query); !cancelled) return tl::unexpected(cancelled.error());
+    if (auto cancelled = CheckCancelled(query); !cancelled)
+      return tl::unexpected(cancelled.error());
     if (coded && unit.part != nullptr) {
       const bool service = field->kind == FieldSource::Kind::kService;
       code_counts.clear();
-      auto scanned = ScanUnit(unit, *plan, field->Columns(), decoded, scratch,
-                              [&](uint32_t row, const RowRef&) {
-                                const uint32_t code = service ? decoded.service_codes[row]
-                                                              : decoded.host_codes[row];
-                                if (code >= code_counts.size()) code_counts.resize(code + 1);
-                                ++code_counts[code];
-                              });
+      auto scanned = ScanUnit(
+          unit, *plan, field->Columns(), decoded, scratch, [&](uint32_t row, const RowRef&) {
+            const uint32_t code = service ? decoded.service_codes[row] : decoded.host_codes[row];
+            if (code >= code_counts.size()) code_counts.resize(code + 1);
+            ++code_counts[code];
+          });
       if (!scanned) return tl::unexpected(scanned.error());
       const auto& names = service ? decoded.services : decoded.hosts;
       for (size_t code = 0; code < code_counts.size(); ++code) {
-        if (code_counts[code] > 0 && !names[code].empty()) AddCount(counts, names[code], code_counts[code]);
+        if (code_counts[code] > 0 && !names[code].empty())
+          AddCount(counts, names[code], code_counts[code]);
       }
       continue;
     }

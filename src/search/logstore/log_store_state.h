@@ -22,8 +22,8 @@ struct LogStore::Chunk {
     uint8_t members;  // ColumnMember bits: what the stored JSON leaves to the columns.
     int32_t source_partition;
     int64_t source_offset;
-    uint32_t id_at, id_size, service_at, service_size, host_at, host_size, message_at,
-        message_size, json_at, json_size, tenant_at, tenant_size;
+    uint32_t id_at, id_size, service_at, service_size, host_at, host_size, message_at, message_size,
+        json_at, json_size, tenant_at, tenant_size;
   };
   std::string arena;
   std::vector<Row> rows;

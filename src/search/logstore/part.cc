@@ -97,19 +97,22 @@ Result<void> PartWriter::Add(const RowView& row) {
   }
   block_.max_timestamp_ms = row.timestamp_ms;
   ++block_.level_counts[std::min<size_t>(row.level, kLevels - 1)];
-  PutVarint(columns_[ColumnIndex(Column::kTimestamp)], ZigZag(row.timestamp_ms - previous_timestamp_));
+  PutVarint(columns_[ColumnIndex(Column::kTimestamp)],
+            ZigZag(row.timestamp_ms - previous_timestamp_));
   previous_timestamp_ = row.timestamp_ms;
   PutVarint(columns_[ColumnIndex(Column::kSeq)],
             ZigZag(static_cast<int64_t>(row.seq - previous_seq_)));
   previous_seq_ = row.seq;
   columns_[ColumnIndex(Column::kLevel)].push_back(static_cast<char>(row.level));
-  PutVarint(columns_[ColumnIndex(Column::kService)], services_.CodeOf("service", row.service, token_hashes_));
+  PutVarint(columns_[ColumnIndex(Column::kService)],
+            services_.CodeOf("service", row.service, token_hashes_));
   PutVarint(columns_[ColumnIndex(Column::kHost)], hosts_.CodeOf("host", row.host, token_hashes_));
   PutBytes(columns_[ColumnIndex(Column::kId)], row.id);
   PutBytes(columns_[ColumnIndex(Column::kMessage)], row.message);
   PutBytes(columns_[ColumnIndex(Column::kJson)], row.json);
   columns_[ColumnIndex(Column::kMembers)].push_back(static_cast<char>(row.members));
-  PutVarint(columns_[ColumnIndex(Column::kTenant)], tenants_.CodeOf("tenant", row.tenant, token_hashes_));
+  PutVarint(columns_[ColumnIndex(Column::kTenant)],
+            tenants_.CodeOf("tenant", row.tenant, token_hashes_));
   ForEachToken(row.message, token_scratch_,
                [&](std::string_view token) { token_hashes_.push_back(HashToken(token)); });
   id_hashes_.push_back(HashToken(row.id));
@@ -212,7 +215,7 @@ struct ReadFailure {
 // XXH3-64 of the first `bytes` bytes of the file.
 tl::expected<uint64_t, ReadFailure> HashFileBytes(int fd, uint64_t bytes) {
   std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> state(XXH3_createState(),
-                                                                  &XXH3_freeState);
+                                                                 &XXH3_freeState);
   XXH3_64bits_reset(state.get());
   std::string buffer(static_cast<size_t>(std::min<uint64_t>(bytes, 1 << 20)), '\0');
   uint64_t done = 0;

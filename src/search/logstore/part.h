@@ -71,7 +71,7 @@ struct DecodedBlock {
   std::vector<int64_t> timestamps;
   std::vector<uint64_t> seqs;
   std::vector<uint8_t> levels;
-  std::vector<uint8_t> members;  ///< ColumnMember bits per row.
+  std::vector<uint8_t> members;            ///< ColumnMember bits per row.
   std::vector<std::string_view> services;  ///< The block's dictionary.
   std::vector<uint32_t> service_codes;     ///< Per row, into `services`.
   std::vector<std::string_view> hosts;     ///< The block's dictionary ("" for rows without).

@@ -17,17 +17,16 @@ std::filesystem::path WriteSample(const std::filesystem::path& path, int rows) {
     const std::string id = "app-logs-0-" + std::to_string(i);
     const std::string message = "event number " + std::to_string(i);
     const std::string json = R"({"n":)" + std::to_string(i) + "}";
-    EXPECT_TRUE(
-        (*writer)
-            ->Add(RowView{.timestamp_ms = 1000 + i,
-                          .seq = static_cast<uint64_t>(i + 1),
-                          .level = static_cast<uint8_t>(i % 3),
-                          .service = i % 2 ? "web" : "auth",
-                          .host = i % 5 == 0 ? "" : "host-" + std::to_string(i % 5),
-                          .id = id,
-                          .message = message,
-                          .json = json})
-            .has_value());
+    EXPECT_TRUE((*writer)
+                    ->Add(RowView{.timestamp_ms = 1000 + i,
+                                  .seq = static_cast<uint64_t>(i + 1),
+                                  .level = static_cast<uint8_t>(i % 3),
+                                  .service = i % 2 ? "web" : "auth",
+                                  .host = i % 5 == 0 ? "" : "host-" + std::to_string(i % 5),
+                                  .id = id,
+                                  .message = message,
+                                  .json = json})
+                    .has_value());
   }
   EXPECT_TRUE((*writer)->Finish().has_value());
   return path;

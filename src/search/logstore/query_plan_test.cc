@@ -50,7 +50,7 @@ TEST(QueryPlanTest, RulesOutBlocksByTimeLevelAndMessageWords) {
   EXPECT_FALSE(may("host:pay-2"));
   EXPECT_TRUE(may("tenant:acme"));
   EXPECT_FALSE(may("tenant:globex"));
-  EXPECT_TRUE(may("host:pay*"));  // Prefixes have no bloom key.
+  EXPECT_TRUE(may("host:pay*"));                         // Prefixes have no bloom key.
   EXPECT_TRUE(may("payload.status>=500 trace_id:t-1"));  // No summary for these.
   EXPECT_FALSE(may("", 2001));
   EXPECT_FALSE(may("", {}, 1000));

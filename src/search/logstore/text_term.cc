@@ -4,7 +4,8 @@
 
 namespace lp::search::logstore {
 
-TextTerm::TextTerm(std::string_view value, bool prefix) : tokens_(Tokenize(value)), prefix_(prefix) {
+TextTerm::TextTerm(std::string_view value, bool prefix)
+    : tokens_(Tokenize(value)), prefix_(prefix) {
   const size_t whole = tokens_.size() - (prefix_ && !tokens_.empty() ? 1 : 0);
   for (size_t i = 0; i < whole; ++i) hashes_.push_back(HashToken(tokens_[i]));
 }
@@ -25,8 +26,8 @@ bool ContainsToken(std::string_view text, std::string_view word, bool prefix) {
     if (Lower(static_cast<unsigned char>(text[i])) != first) continue;
     if (i > 0 && IsTokenByte(static_cast<unsigned char>(text[i - 1]))) continue;
     size_t k = 1;
-    while (k < length && Lower(static_cast<unsigned char>(text[i + k])) ==
-                             static_cast<unsigned char>(word[k])) {
+    while (k < length &&
+           Lower(static_cast<unsigned char>(text[i + k])) == static_cast<unsigned char>(word[k])) {
       ++k;
     }
     if (k < length) continue;
