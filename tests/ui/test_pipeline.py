@@ -25,9 +25,11 @@ def test_the_pipeline_page_shows_a_nonzero_ingest_rate(start_logpipe, page_for):
         ingest = page.locator('.card[data-metric="ingest"] .card-value')
         assert wait_until(lambda: ingest.inner_text() not in ("–", "0/s"), 60), ingest.inner_text()
         expect(page.locator('.card[data-metric="store"] .card-value')).not_to_have_text("0 B")
+        parts = page.locator('.card[data-metric="parts"] .card-value')
+        assert wait_until(lambda: parts.inner_text() not in ("–", "0"), 60), parts.inner_text()
         expect(page.locator(".settings")).to_contain_text("30 days")
         expect(page.locator(".lag table")).to_contain_text("processor")
-        assert page.locator(".spark polyline").count() >= 8
+        assert page.locator(".spark polyline").count() >= 9
     finally:
         stop.set()
         poster.join()

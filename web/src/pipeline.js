@@ -172,6 +172,8 @@ export class PipelinePage {
       ['objects', 'Archive objects', sum(now, 'archiver_batches_uploaded_total'), (v) => formatCount(v)],
       ['archived', 'Archived bytes', sum(now, 'archiver_batch_size_bytes_sum'), (v) => formatBytes(v)],
       ['store', 'Search store size', now.store_bytes ?? NaN, (v) => formatBytes(v)],
+      // The embedded log store's immutable parts (merged in the background); none elsewhere.
+      ['parts', 'Search store parts', now.metrics.some((m) => m.name === 'logstore_parts') ? sum(now, 'logstore_parts') : NaN, (v) => formatCount(v)],
       ['indexed', 'Indexed (total)', sum(now, 'ingested_events_total'), (v) => formatCount(v)],
       ['spool', 'Spool on disk', sum(now, 'spool_bytes'), (v) => formatBytes(v)],
     ];
