@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -7,6 +8,9 @@
 #include <vector>
 
 namespace lp::collector {
+
+/// Past this, a request's buffers are dropped rather than kept in a pool.
+inline constexpr size_t kPooledBufferBytes = 4 * 1024 * 1024;
 
 /// Decoders (with their parsers and buffers) lent to one request at a time, so that server
 /// threads reuse warm buffers instead of allocating per request. Thread-safe.
@@ -18,6 +22,16 @@ class DecoderPool {
   DecoderPool(std::function<std::unique_ptr<Decoding>()> make,
               std::function<bool(const Decoding&)> keep)
       : make_(std::move(make)), keep_(std::move(keep)) {}
+
+  /// The pool of a protocol handler whose Decoding is built from `options` and holds its events
+  /// in `batch`: one is kept while that batch's buffer stays under kPooledBufferBytes.
+  template <typename Options>
+  [[nodiscard]] static DecoderPool ForBatches(const Options& options) {
+    return DecoderPool([options] { return std::make_unique<Decoding>(options); },
+                       [](const Decoding& decoding) {
+                         return decoding.batch.json.capacity() <= kPooledBufferBytes;
+                       });
+  }
 
   /// A decoding borrowed for one request; handed back when it goes out of scope.
   class Lease {
@@ -59,8 +73,5 @@ class DecoderPool {
   std::mutex mutex_;
   std::vector<std::unique_ptr<Decoding>> free_;
 };
-
-/// Past this, a request's buffers are dropped rather than kept in a pool.
-inline constexpr size_t kPooledBufferBytes = 4 * 1024 * 1024;
 
 }  // namespace lp::collector

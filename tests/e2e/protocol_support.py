@@ -2,6 +2,8 @@
 protocol's own backpressure answer, waiting for events to become searchable, and a tenant's
 tokens."""
 
+import json
+
 import requests
 
 from conftest import wait_until
@@ -28,6 +30,11 @@ def refused_when_full(logpipe, send, refused):
     full = wait_until(lambda: logpipe.post(body, "application/x-ndjson").status_code == 503, 120,
                       interval=0)
     assert full, "the spool never reported full"
+    # The room left is less than that body: smaller and smaller events take it, so that a few
+    # protocol requests are refused however slow the machine is.
+    for size in [16384, 2048, 256, 32]:
+        event = json.dumps(dict(seed_event(0), message="x" * size))
+        assert wait_until(lambda: logpipe.post(event).status_code == 503, 60, interval=0), size
     answers = []
     assert wait_until(lambda: refused(answers.append(send()) or answers[-1]), 60, interval=0)
     return answers[-1]

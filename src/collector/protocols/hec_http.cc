@@ -46,10 +46,7 @@ http::Response HecAnswer(unsigned status, int code, std::string_view text,
 HecHandler::HecHandler(DecodeOptions options, IngestPipeline& pipeline)
     : pipeline_(pipeline),
       metrics_(pipeline.metrics().ForProtocol("splunk_hec")),
-      pool_([options] { return std::make_unique<Decoding>(options); },
-            [](const Decoding& decoding) {
-              return decoding.batch.json.capacity() <= kPooledBufferBytes;
-            }) {}
+      pool_(DecoderPool<Decoding>::ForBatches(options)) {}
 
 http::Response HecHandler::Refusal(const http::Request& request,
                                    const security::Authenticator::Refusal& refusal) {

@@ -37,10 +37,7 @@ std::string RejectedEntries(const DecodedBatch& batch) {
 LokiPushHandler::LokiPushHandler(DecodeOptions options, IngestPipeline& pipeline)
     : pipeline_(pipeline),
       metrics_(pipeline.metrics().ForProtocol("loki")),
-      pool_([options] { return std::make_unique<Decoding>(options); },
-            [](const Decoding& decoding) {
-              return decoding.batch.json.capacity() <= kPooledBufferBytes;
-            }) {}
+      pool_(DecoderPool<Decoding>::ForBatches(options)) {}
 
 http::Response LokiPushHandler::Refusal(const http::Request&,
                                         const security::Authenticator::Refusal& refusal) {

@@ -43,10 +43,7 @@ http::Response NotStoredResponse(WireEncoding encoding, const StoreOutcome& outc
 OtlpHttpHandler::OtlpHttpHandler(DecodeOptions options, IngestPipeline& pipeline)
     : pipeline_(pipeline),
       metrics_(pipeline.metrics().ForProtocol("otlp")),
-      pool_([options] { return std::make_unique<Decoding>(options); },
-            [](const Decoding& decoding) {
-              return decoding.batch.json.capacity() <= kPooledBufferBytes;
-            }) {}
+      pool_(DecoderPool<Decoding>::ForBatches(options)) {}
 
 http::Response OtlpHttpHandler::Refusal(const http::Request& request,
                                         const security::Authenticator::Refusal& refusal) {

@@ -102,16 +102,25 @@ void HecDecoder::AddEvent(simdjson::dom::element element, size_t index, DecodedB
   builder_.AddWritten(event_json_, index, out);
 }
 
-tl::expected<void, RequestFailure> HecDecoder::DecodeEvents(std::string_view content_encoding,
-                                                            const std::string& body,
-                                                            DecodedBatch& out,
-                                                            std::string_view tenant) {
+tl::expected<std::string_view, RequestFailure> HecDecoder::Begin(std::string_view content_encoding,
+                                                                 const std::string& body,
+                                                                 DecodedBatch& out,
+                                                                 std::string_view tenant) {
   out.Clear();
   builder_.SetTenant(tenant);
   auto decoded = DecodeBody(content_encoding, body, options_.max_body_bytes, decompressed_);
   if (!decoded) return tl::unexpected(std::move(decoded.error()));
-  const std::string_view text = decoded->text;
-  if (IsBlank(text)) return tl::unexpected(RequestFailure{400, "No data"});
+  if (IsBlank(decoded->text)) return tl::unexpected(RequestFailure{400, "No data"});
+  return decoded->text;
+}
+
+tl::expected<void, RequestFailure> HecDecoder::DecodeEvents(std::string_view content_encoding,
+                                                            const std::string& body,
+                                                            DecodedBatch& out,
+                                                            std::string_view tenant) {
+  auto decoded = Begin(content_encoding, body, out, tenant);
+  if (!decoded) return tl::unexpected(std::move(decoded.error()));
+  const std::string_view text = *decoded;
   simdjson::dom::document_stream events;
   // One batch holds the whole body, so no event is too large for it.
   if (parser_.parse_many(text.data(), text.size(), std::max<size_t>(text.size(), 1024))
@@ -139,12 +148,9 @@ tl::expected<void, RequestFailure> HecDecoder::DecodeRaw(std::string_view conten
                                                          const HecMetadata& metadata,
                                                          DecodedBatch& out,
                                                          std::string_view tenant) {
-  out.Clear();
-  builder_.SetTenant(tenant);
-  auto decoded = DecodeBody(content_encoding, body, options_.max_body_bytes, decompressed_);
+  auto decoded = Begin(content_encoding, body, out, tenant);
   if (!decoded) return tl::unexpected(std::move(decoded.error()));
-  const std::string_view text = decoded->text;
-  if (IsBlank(text)) return tl::unexpected(RequestFailure{400, "No data"});
+  const std::string_view text = *decoded;
   size_t index = 0;
   size_t start = 0;
   while (start < text.size()) {

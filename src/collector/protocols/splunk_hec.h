@@ -51,6 +51,10 @@ class HecDecoder {
                                                              std::string_view tenant = {});
 
  private:
+  /// Clears `out`, sets the tenant and decodes the body (padded); "No data" when it is blank.
+  tl::expected<std::string_view, RequestFailure> Begin(std::string_view content_encoding,
+                                                       const std::string& body, DecodedBatch& out,
+                                                       std::string_view tenant);
   void AddEvent(simdjson::dom::element event, size_t index, DecodedBatch& out);
   void AddMetadata(std::string_view source, std::string_view sourcetype, std::string_view index);
 

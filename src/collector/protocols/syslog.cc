@@ -16,16 +16,19 @@ constexpr std::string_view kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun"
                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 constexpr EpochMillis kDayMs = 24 * 3600 * 1000;
 
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
 // `<PRI>`: 0 to 191 (facility * 8 + severity), consumed from `rest`.
 std::optional<int> ReadPri(std::string_view& rest) {
   if (rest.size() < 3 || rest[0] != '<') return std::nullopt;
   const size_t close = rest.find('>');
   if (close == std::string_view::npos || close < 2 || close > 4) return std::nullopt;
   int pri = 0;
-  const auto parsed = std::from_chars(rest.data() + 1, rest.data() + close, pri);
-  if (parsed.ec != std::errc() || parsed.ptr != rest.data() + close || pri > 191) {
-    return std::nullopt;
+  for (size_t i = 1; i < close; ++i) {
+    if (!IsDigit(rest[i])) return std::nullopt;  // from_chars would take a sign
+    pri = pri * 10 + (rest[i] - '0');
   }
+  if (pri > 191) return std::nullopt;
   rest.remove_prefix(close + 1);
   return pri;
 }
@@ -40,8 +43,6 @@ std::optional<std::string_view> ReadToken(std::string_view& rest) {
 }
 
 std::string_view NilAsEmpty(std::string_view value) { return value == "-" ? "" : value; }
-
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
 }  // namespace
 

@@ -51,6 +51,7 @@ TEST_F(SyslogDecoderTest, KeepsWhatIsNeitherFormWhole) {
             R"({"service":"unknown","level":"INFO","message":"1 yesterday h app - - - m",)"
             R"("labels":{"facility":"user"}})");
   EXPECT_EQ(Decode("<999>x"), R"({"service":"unknown","level":"INFO","message":"<999>x"})");
+  EXPECT_EQ(Decode("<-4>x"), R"({"service":"unknown","level":"INFO","message":"<-4>x"})");
 }
 
 TEST(SyslogFramerTest, SplitsOctetCountedAndLineFramedMessagesAcrossReads) {
