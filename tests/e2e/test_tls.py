@@ -227,6 +227,12 @@ def test_sighup_serves_a_new_certificate_and_keeps_the_old_one_when_the_new_is_b
     assert results[0] == "ok" and results[1].startswith("failed: key file"), results
 
 
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 @pytest.fixture
 def https_s3(authority, tmp_path):
     """versitygw (a real S3 server) on a free loopback port, over HTTPS with a certificate from
@@ -235,9 +241,7 @@ def https_s3(authority, tmp_path):
                             capture_output=True, text=True, timeout=900)
     assert binary.returncode == 0, binary.stderr
     certificate, key = authority.issue("s3")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     (tmp_path / "s3-data").mkdir()
     (tmp_path / "s3-sidecar").mkdir()
     secret = uuid.uuid4().hex
@@ -287,12 +291,6 @@ def test_an_s3_certificate_from_another_ca_is_refused(https_s3, authority, start
     assert "certificate" in logpipe.stderr_text()
     verified = S3Archive({**env, "S3_CA_FILE": str(authority.certificate)})
     assert archived_lines(verified) == []
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
