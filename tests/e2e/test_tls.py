@@ -4,6 +4,7 @@ plain HTTP refused, untrusted, expired and wrong-host certificates refused by th
 TLS, a certificate reloaded on SIGHUP, and the archive written to a real S3 server (versitygw)
 over HTTPS verified against S3_CA_FILE."""
 
+import contextlib
 import json
 import os
 import signal
@@ -19,6 +20,24 @@ import requests
 from archives import S3Archive, archived_lines
 from conftest import REPO, Logpipe, wait_until
 from opensearch_support import count, es_hosts, search_env  # noqa: F401 (es_hosts: a fixture)
+
+
+@contextlib.contextmanager
+def running(command, log_path, **options):
+    """A server process for the block, stopped when the block ends however it ends (a fixture
+    whose start-up check fails leaves nothing running)."""
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen([str(part) for part in command], stdout=log,
+                                   stderr=subprocess.STDOUT, **options)
+        try:
+            yield process
+        finally:
+            process.terminate()
+            try:
+                process.wait(60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(30)
 
 
 def openssl(*arguments):
@@ -227,6 +246,12 @@ def test_sighup_serves_a_new_certificate_and_keeps_the_old_one_when_the_new_is_b
     assert results[0] == "ok" and results[1].startswith("failed: key file"), results
 
 
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 @pytest.fixture
 def https_s3(authority, tmp_path):
     """versitygw (a real S3 server) on a free loopback port, over HTTPS with a certificate from
@@ -235,19 +260,10 @@ def https_s3(authority, tmp_path):
                             capture_output=True, text=True, timeout=900)
     assert binary.returncode == 0, binary.stderr
     certificate, key = authority.issue("s3")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     (tmp_path / "s3-data").mkdir()
     (tmp_path / "s3-sidecar").mkdir()
     secret = uuid.uuid4().hex
-    log = open(tmp_path / "s3.log", "wb")
-    server = subprocess.Popen(
-        [binary.stdout.strip(), "--port", f"127.0.0.1:{port}", "--health", "/health",
-         "--cert", str(certificate), "--key", str(key),
-         "posix", "--sidecar", str(tmp_path / "s3-sidecar"), str(tmp_path / "s3-data")],
-        env={"ROOT_ACCESS_KEY": "logpipe-tls", "ROOT_SECRET_KEY": secret},
-        stdout=log, stderr=subprocess.STDOUT)
     endpoint = f"https://127.0.0.1:{port}"
 
     def healthy():
@@ -256,12 +272,14 @@ def https_s3(authority, tmp_path):
                                 timeout=5).ok
         except requests.exceptions.ConnectionError:
             return False
-    assert wait_until(healthy, deadline_seconds=30), (tmp_path / "s3.log").read_text()
-    yield {"S3_ENDPOINT": endpoint, "S3_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "logpipe-tls",
-           "AWS_SECRET_ACCESS_KEY": secret}
-    server.terminate()
-    server.wait(30)
-    log.close()
+    with running([binary.stdout.strip(), "--port", f"127.0.0.1:{port}", "--health", "/health",
+                  "--cert", certificate, "--key", key,
+                  "posix", "--sidecar", tmp_path / "s3-sidecar", tmp_path / "s3-data"],
+                 tmp_path / "s3.log",
+                 env={"ROOT_ACCESS_KEY": "logpipe-tls", "ROOT_SECRET_KEY": secret}):
+        assert wait_until(healthy, deadline_seconds=30), (tmp_path / "s3.log").read_text()
+        yield {"S3_ENDPOINT": endpoint, "S3_REGION": "us-east-1",
+               "AWS_ACCESS_KEY_ID": "logpipe-tls", "AWS_SECRET_ACCESS_KEY": secret}
 
 
 def test_the_archive_goes_to_s3_over_https_verified_against_s3_ca_file(https_s3, authority,
@@ -287,12 +305,6 @@ def test_an_s3_certificate_from_another_ca_is_refused(https_s3, authority, start
     assert "certificate" in logpipe.stderr_text()
     verified = S3Archive({**env, "S3_CA_FILE": str(authority.certificate)})
     assert archived_lines(verified) == []
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
@@ -345,22 +357,13 @@ group.initial.rebalance.delay.ms=0
     subprocess.run([*java, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c",
                     str(properties), "--standalone"], check=True, capture_output=True, timeout=300)
     log_path = folder / "broker.log"
-    log = open(log_path, "wb")
-    broker = subprocess.Popen([*java, "kafka.Kafka", str(properties)], stdout=log,
-                              stderr=subprocess.STDOUT)
-    started = wait_until(lambda: broker.poll() is not None or
-                         "Kafka Server started" in log_path.read_text(errors="replace"),
-                         deadline_seconds=180)
-    assert started and broker.poll() is None, log_path.read_text(errors="replace")[-4000:]
-    yield {"brokers": f"127.0.0.1:{client_port}", "ca_file": str(authority.certificate),
-           "username": "logpipe", "password": user_password}
-    broker.terminate()
-    try:
-        broker.wait(60)
-    except subprocess.TimeoutExpired:
-        broker.kill()
-        broker.wait(30)
-    log.close()
+    with running([*java, "kafka.Kafka", properties], log_path) as broker:
+        started = wait_until(lambda: broker.poll() is not None or
+                             "Kafka Server started" in log_path.read_text(errors="replace"),
+                             deadline_seconds=180)
+        assert started and broker.poll() is None, log_path.read_text(errors="replace")[-4000:]
+        yield {"brokers": f"127.0.0.1:{client_port}", "ca_file": str(authority.certificate),
+               "username": "logpipe", "password": user_password}
 
 
 def kafka_sasl_ssl_env(kafka, password=None):
@@ -444,9 +447,6 @@ http {{
     }}
 }}
 """)
-    nginx = subprocess.Popen(["nginx", "-p", str(folder), "-e", str(folder / "error.log"),
-                              "-c", str(folder / "nginx.conf"), "-g", "daemon off;"],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     ca = str(authority.certificate)
 
     def answers():
@@ -455,11 +455,12 @@ http {{
                                 verify=ca, timeout=5).ok
         except requests.exceptions.ConnectionError:
             return False
-    assert wait_until(answers, deadline_seconds=30), (folder / "error.log").read_text()
-    yield {"basic": f"https://127.0.0.1:{basic_port}", "api_key": f"https://127.0.0.1:{api_key_port}",
-           "password": password, "key": api_key, "ca_file": ca, "node": es_hosts}
-    nginx.terminate()
-    nginx.wait(30)
+    with running(["nginx", "-p", folder, "-e", folder / "error.log", "-c", folder / "nginx.conf",
+                  "-g", "daemon off;"], folder / "nginx.out"):
+        assert wait_until(answers, deadline_seconds=30), (folder / "error.log").read_text()
+        yield {"basic": f"https://127.0.0.1:{basic_port}",
+               "api_key": f"https://127.0.0.1:{api_key_port}", "password": password,
+               "key": api_key, "ca_file": ca, "node": es_hosts}
 
 
 def test_opensearch_over_https_with_basic_auth_or_an_api_key(https_opensearch, start_logpipe):
