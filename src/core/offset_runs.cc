@@ -17,7 +17,10 @@ std::string FormatOffsetRuns(const std::vector<OffsetRun>& runs) {
   for (const auto& [first, last] : runs) {
     if (!text.empty()) text += ',';
     text += std::to_string(first);
-    if (last != first) text += "-" + std::to_string(last);
+    if (last != first) {
+      text += '-';
+      text += std::to_string(last);
+    }
   }
   return text;
 }
