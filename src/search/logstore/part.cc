@@ -109,7 +109,8 @@ Result<void> PartWriter::Add(const RowView& row) {
   PutVarint(columns_[ColumnIndex(Column::kHost)], hosts_.CodeOf("host", row.host, token_hashes_));
   PutBytes(columns_[ColumnIndex(Column::kId)], row.id);
   PutBytes(columns_[ColumnIndex(Column::kMessage)], row.message);
-  PutBytes(columns_[ColumnIndex(Column::kJson)], row.json);
+  jsons_.Add(row.json);
+  json_bytes_ += row.json.size();
   columns_[ColumnIndex(Column::kMembers)].push_back(static_cast<char>(row.members));
   PutVarint(columns_[ColumnIndex(Column::kTenant)],
             tenants_.CodeOf("tenant", row.tenant, token_hashes_));
@@ -119,8 +120,7 @@ Result<void> PartWriter::Add(const RowView& row) {
   token_hashes_.push_back(HashIdKey(row.id));
   ++block_.rows;
   ++rows_;
-  if (block_.rows >= options_.rows_per_block ||
-      columns_[ColumnIndex(Column::kJson)].size() >= options_.max_block_bytes) {
+  if (block_.rows >= options_.rows_per_block || json_bytes_ >= options_.max_block_bytes) {
     return FlushBlock();
   }
   return {};
@@ -131,6 +131,8 @@ Result<void> PartWriter::FlushBlock() {
   services_.Prepend(columns_[ColumnIndex(Column::kService)]);
   hosts_.Prepend(columns_[ColumnIndex(Column::kHost)]);
   tenants_.Prepend(columns_[ColumnIndex(Column::kTenant)]);
+  columns_[ColumnIndex(Column::kJson)] = jsons_.Finish();
+  json_bytes_ = 0;
   for (size_t column = 0; column < kColumns; ++column) {
     const auto& raw = columns_[column];
     compressed_.resize(ZSTD_compressBound(raw.size()));
@@ -249,9 +251,11 @@ Result<std::shared_ptr<const Part>> Part::Open(const std::filesystem::path& path
 
   if (file.substr(0, kMagic.size()) != kMagic) return Corrupt(path, "not a part file");
   Reader header(file.substr(kMagic.size(), 8));
-  if (const uint32_t version = header.U32(); version != kPartFormatVersion) {
-    return Corrupt(path, "format version " + std::to_string(version) + ", this build reads " +
-                             std::to_string(kPartFormatVersion));
+  part->version_ = header.U32();
+  if (part->version_ < kOldestPartFormatVersion || part->version_ > kPartFormatVersion) {
+    return Corrupt(path, "format version " + std::to_string(part->version_) +
+                             ", this build reads " + std::to_string(kOldestPartFormatVersion) +
+                             " to " + std::to_string(kPartFormatVersion));
   }
   const auto trailer_bytes = file.substr(size - kTrailerBytes);
   Reader trailer(trailer_bytes);
@@ -268,7 +272,7 @@ Result<std::shared_ptr<const Part>> Part::Open(const std::filesystem::path& path
       trailer_bytes.substr(kTrailerHashedBytes + 8, kMagic.size()) != kMagic) {
     return Corrupt(path, "truncated or damaged trailer");
   }
-  if (version != kPartFormatVersion) return Corrupt(path, "trailer version mismatch");
+  if (version != part->version_) return Corrupt(path, "trailer version mismatch");
   const uint64_t body = size - kTrailerBytes;
   // Hashed through read(), not the mapping: verifying never makes the whole file resident in
   // this process (its RSS), only in the page cache; queries then map in what they read.
@@ -386,9 +390,17 @@ Result<void> Part::Decode(size_t block_number, uint32_t columns, DecodedBlock& o
         }
         break;
       }
+      case Column::kJson:
+        if (version_ >= 2) {
+          if (auto decoded = DecodeJsonColumn(raw, rows, out.json_text, out.jsons); !decoded) {
+            return Corrupt(
+                path_, "block " + std::to_string(block_number) + ": " + decoded.error().message);
+          }
+          break;
+        }
+        [[fallthrough]];
       case Column::kId:
-      case Column::kMessage:
-      case Column::kJson: {
+      case Column::kMessage: {
         auto& views = column == ColumnIndex(Column::kId)        ? out.ids
                       : column == ColumnIndex(Column::kMessage) ? out.messages
                                                                 : out.jsons;

@@ -12,11 +12,15 @@
 
 #include "core/file_util.h"
 #include "core/result.h"
+#include "search/logstore/json_column.h"
 
 namespace lp::search::logstore {
 
-/// The part file's format version; a reader refuses any other (README.md draws the layout).
-inline constexpr uint32_t kPartFormatVersion = 1;
+/// The format version parts are written in (README.md draws the layout). Version 1 stored each
+/// document's JSON text whole; version 2 splits it into shapes and values (json_column.h).
+/// A reader opens both and refuses any other.
+inline constexpr uint32_t kPartFormatVersion = 2;
+inline constexpr uint32_t kOldestPartFormatVersion = 1;
 /// Levels are stored as codes 0-5 (core/level.h's order).
 inline constexpr size_t kLevels = 6;
 
@@ -82,6 +86,7 @@ struct DecodedBlock {
   std::vector<std::string_view> messages;
   std::vector<std::string_view> jsons;
   std::array<std::string, kColumns> raw;  ///< Owns what the views point into.
+  std::string json_text;                  ///< The rebuilt documents `jsons` point into.
 };
 
 /// Writes one part file from rows given in (timestamp, seq) order: blocks of up to
@@ -92,7 +97,7 @@ class PartWriter {
  public:
   struct Options {
     size_t rows_per_block = 4096;
-    size_t max_block_bytes = 4 << 20;  ///< Raw bytes of the JSON column.
+    size_t max_block_bytes = 4 << 20;  ///< Bytes of the block's documents.
     int zstd_level = 1;
   };
 
@@ -139,6 +144,8 @@ class PartWriter {
   Dictionary services_;
   Dictionary hosts_;
   Dictionary tenants_;
+  JsonColumnWriter jsons_;
+  size_t json_bytes_ = 0;  ///< Of the block's documents, for max_block_bytes.
   std::vector<uint64_t> token_hashes_;
   std::string token_scratch_;
   BlockSummary block_{};
@@ -177,6 +184,7 @@ class Part {
   std::filesystem::path path_;
   const char* data_ = nullptr;
   uint64_t size_ = 0;
+  uint32_t version_ = kPartFormatVersion;
   uint64_t rows_ = 0;
   std::vector<BlockSummary> blocks_;
   std::string_view id_bloom_;

@@ -77,5 +77,21 @@ TEST(PartTest, DetectsATruncatedOrCorruptedFile) {
   EXPECT_FALSE(Part::Open(path).has_value());
 }
 
+// Parts written before the json column was split into shapes and values (format version 1, the
+// fuzz corpus keeps one) still open and decode: a data dir is never left behind by an upgrade.
+TEST(PartTest, ReadsAPartOfFormatVersion1) {
+  const auto part = Part::Open(std::filesystem::path(LOGPIPE_SOURCE_DIR) /
+                               "tests/fuzz/corpus/logstore_part/twelve-events.lp");
+  ASSERT_TRUE(part.has_value()) << part.error().message;
+  ASSERT_EQ((*part)->rows(), 12u);
+  DecodedBlock decoded;
+  ASSERT_TRUE((*part)->Decode(0, (1U << kColumns) - 1, decoded).has_value());
+  ASSERT_EQ(decoded.jsons.size(), 12u);
+  EXPECT_EQ(decoded.ids[0], "app-logs-5-6");
+  EXPECT_EQ(decoded.messages[0], "request 11 handled in 77 ms");
+  EXPECT_EQ(decoded.jsons[0],
+            R"({"payload":{"status":475,"ok":true},"ingested_at":"2026-12-02T10:49:20.021Z"})");
+}
+
 }  // namespace
 }  // namespace lp::search::logstore

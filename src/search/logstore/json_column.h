@@ -1,0 +1,56 @@
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/result.h"
+
+namespace lp::search::logstore {
+
+/// The stored documents of a block, split into what repeats and what varies: each document's
+/// shape (its text with every scalar value cut out: keys, punctuation, whitespace) is coded into a
+/// per-block dictionary, and the values are grouped by the key path they sit at (`payload.status`,
+/// `labels.env`, `tags[]`). A block's trace ids, statuses and regions then lie next to each other,
+/// where zstd compresses them far better than interleaved in JSON text (a fifth fewer bytes on the
+/// benchmark's events), and the text is given back byte for byte.
+///
+/// Any bytes round-trip: a document the splitter cannot read as JSON (an unterminated string, a
+/// NUL byte) is kept whole.
+class JsonColumnWriter {
+ public:
+  void Add(std::string_view json);
+  /// The encoded column for the documents added since the last Finish; then starts over.
+  [[nodiscard]] std::string Finish();
+  [[nodiscard]] size_t rows() const { return rows_; }
+
+ private:
+  struct Shape {
+    uint32_t code = 0;
+    std::vector<uint32_t> slot_paths;  ///< For each value slot of the shape, its path's code.
+  };
+  const Shape& ShapeOf(const std::string& shape);
+
+  std::unordered_map<std::string, Shape> shapes_;
+  std::vector<std::string_view> shape_order_;
+  std::unordered_map<std::string, uint32_t> path_codes_;
+  std::vector<std::string> paths_;  ///< Each path's values, PutBytes'd in row order.
+  std::vector<std::string_view> path_names_;
+  std::vector<uint32_t> path_values_;  ///< How many values each path holds.
+  std::string row_codes_;              ///< Per row: 0 for a whole document, else shape + 1.
+  std::string whole_documents_;
+  size_t whole_count_ = 0;
+  size_t rows_ = 0;
+  std::string shape_scratch_;
+  std::vector<std::string_view> value_scratch_;
+};
+
+/// Rebuilds the `rows` documents of an encoded column into `text`, with `views` pointing into it.
+/// A column that does not decode exactly (counts, codes, lengths) is an error naming what.
+[[nodiscard]] Result<void> DecodeJsonColumn(std::string_view encoded, size_t rows,
+                                            std::string& text,
+                                            std::vector<std::string_view>& views);
+
+}  // namespace lp::search::logstore
