@@ -23,6 +23,14 @@ bool IsBare(char c) {
          c == '+' || c == '.';
 }
 
+// The position of the quote closing the string that opens at `quote`, or the text's size when
+// the string is not closed.
+size_t StringEnd(std::string_view text, size_t quote) {
+  size_t end = quote + 1;
+  while (end < text.size() && text[end] != '"') end += text[end] == '\\' ? 2 : 1;
+  return std::min(end, text.size());
+}
+
 // Cuts the scalar values out of `json` into `values` and leaves the rest, a slot byte where each
 // value was, in `shape`. Strings after `{` or `,` inside an object are keys and stay in the shape.
 // False for text that does not split cleanly (an unterminated string, a slot byte in the text):
@@ -37,9 +45,8 @@ bool SplitDocument(std::string_view json, std::string& shape,
   while (i < json.size()) {
     const char c = json[i];
     if (c == '"') {
-      size_t end = i + 1;
-      while (end < json.size() && json[end] != '"') end += json[end] == '\\' ? 2 : 1;
-      if (end >= json.size()) return false;
+      const size_t end = StringEnd(json, i);
+      if (end == json.size()) return false;
       const auto content = json.substr(i + 1, end - i - 1);
       if (expect_key && !containers.empty() && containers.back() == '{') {
         if (content.find_first_of(std::string_view("\x01\x02", 2)) != std::string_view::npos) {
@@ -106,11 +113,10 @@ std::vector<std::string> SlotPaths(std::string_view shape) {
   while (i < shape.size()) {
     const char c = shape[i];
     if (c == '"') {
-      size_t end = i + 1;
-      while (end < shape.size() && shape[end] != '"') end += shape[end] == '\\' ? 2 : 1;
-      end = std::min(end, shape.size() - 1);
-      if (!frames.empty() && frames.back() != "[]")
+      const size_t end = StringEnd(shape, i);
+      if (!frames.empty() && frames.back() != "[]") {
         frames.back() = shape.substr(i + 1, end - i - 1);
+      }
       i = end + 1;
       continue;
     }
