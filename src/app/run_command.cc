@@ -153,8 +153,9 @@ Result<ProcessorParts> StartProcessor(const Config& config, queue::Queue& queue,
                             .timeout = config.query_timeout},
       *parts.query_metrics);
   parts.search_api = std::make_unique<api::SearchApi>(*parts.store, *parts.query_pool);
-  parts.replayer = std::make_unique<replay::Replayer>(*parts.archive, config.s3_bucket, queue,
-                                                      config.input_topic);
+  parts.replayer =
+      std::make_unique<replay::Replayer>(*parts.archive, config.s3_bucket, queue,
+                                         config.input_topic, config.data_dir / "replay-jobs.json");
   parts.replay_api = std::make_unique<api::ReplayApi>(*parts.replayer);
   const bool embedded = config.es_hosts.empty();
   parts.pipeline_api = std::make_unique<api::PipelineApi>(

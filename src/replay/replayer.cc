@@ -8,6 +8,8 @@
 
 #include "core/backoff.h"
 #include "core/decompress.h"
+#include "core/file_util.h"
+#include "core/json_escape.h"
 #include "core/logging.h"
 #include "core/offset_runs.h"
 
@@ -48,6 +50,29 @@ int DayNumber(std::chrono::sys_days day) {
          static_cast<int>(unsigned(date.day()));
 }
 
+std::string FormatDate(std::chrono::sys_days day) {
+  const std::chrono::year_month_day date{day};
+  char text[16];
+  std::snprintf(text, sizeof text, "%04d-%02u-%02u", static_cast<int>(date.year()),
+                static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()));
+  return text;
+}
+
+void AppendString(std::string& out, std::string_view key, std::string_view value) {
+  out += ",\"";
+  out += key;
+  out += "\":\"";
+  AppendJsonEscaped(out, value);
+  out += '"';
+}
+
+void AppendNumber(std::string& out, std::string_view key, uint64_t value) {
+  out += ",\"";
+  out += key;
+  out += "\":";
+  out += std::to_string(value);
+}
+
 int64_t NowMillis() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -77,21 +102,6 @@ Result<std::chrono::sys_days> ParseDate(std::string_view text) {
   return std::chrono::sys_days{date};
 }
 
-Replayer::Replayer(objectstore::ObjectStore& archive, std::string bucket, queue::Producer& queue,
-                   std::string topic)
-    : archive_(archive), bucket_(std::move(bucket)), queue_(queue), topic_(std::move(topic)) {}
-
-Replayer::~Replayer() { Stop(); }
-
-void Replayer::Stop() {
-  std::jthread worker;
-  {
-    std::lock_guard lock(mutex_);
-    worker = std::move(worker_);
-  }
-  // Asks it to stop, then joins (outside the lock: the job updates its status under it).
-}
-
 namespace {
 
 std::optional<uint64_t> JobNumber(std::string_view id) {
@@ -106,6 +116,110 @@ std::optional<uint64_t> JobNumber(std::string_view id) {
 
 }  // namespace
 
+Replayer::Replayer(objectstore::ObjectStore& archive, std::string bucket, queue::Producer& queue,
+                   std::string topic, std::filesystem::path state_file)
+    : archive_(archive),
+      bucket_(std::move(bucket)),
+      queue_(queue),
+      topic_(std::move(topic)),
+      state_file_(std::move(state_file)) {
+  Load();
+  std::lock_guard lock(mutex_);
+  for (const auto& [number, job] : jobs_) {
+    if (job.status.state != "running") continue;
+    Log().Info("replay resumed after a restart",
+               {{"id", job.status.id}, {"objects_done", std::to_string(job.status.objects_done)}});
+    Launch(job.status.id);
+    break;
+  }
+}
+
+void Replayer::Load() {
+  if (!std::filesystem::exists(state_file_)) return;
+  const auto text = ReadWholeFile(state_file_);
+  simdjson::dom::parser parser;
+  simdjson::dom::element state;
+  simdjson::dom::array jobs;
+  uint64_t next_id = 0;
+  const auto unreadable = [&](std::string_view why) {
+    Log().Error("replay state unreadable: earlier jobs are forgotten",
+                {{"file", state_file_.string()}, {"error", std::string(why)}});
+    jobs_.clear();
+  };
+  if (!text) return unreadable(text.error().message);
+  if (parser.parse(*text).get(state) != simdjson::SUCCESS ||
+      state["next_id"].get_uint64().get(next_id) != simdjson::SUCCESS ||
+      state["jobs"].get_array().get(jobs) != simdjson::SUCCESS) {
+    return unreadable("not the JSON replay state");
+  }
+  for (const auto element : jobs) {
+    Job job;
+    std::string_view id, from, to, job_state, error, last_key, service;
+    const bool read =
+        element["id"].get_string().get(id) == simdjson::SUCCESS &&
+        element["from"].get_string().get(from) == simdjson::SUCCESS &&
+        element["to"].get_string().get(to) == simdjson::SUCCESS &&
+        element["state"].get_string().get(job_state) == simdjson::SUCCESS &&
+        element["error"].get_string().get(error) == simdjson::SUCCESS &&
+        element["last_key"].get_string().get(last_key) == simdjson::SUCCESS &&
+        element["objects_total"].get_uint64().get(job.status.objects_total) == simdjson::SUCCESS &&
+        element["objects_done"].get_uint64().get(job.status.objects_done) == simdjson::SUCCESS &&
+        element["events_queued"].get_uint64().get(job.status.events_queued) == simdjson::SUCCESS &&
+        element["events_skipped"].get_uint64().get(job.status.events_skipped) == simdjson::SUCCESS;
+    const auto number = JobNumber(id);
+    const auto from_day = ParseDate(from);
+    const auto to_day = ParseDate(to);
+    if (!read || !number || !from_day || !to_day) return unreadable("a job is incomplete");
+    if (element["service"].get_string().get(service) == simdjson::SUCCESS) {
+      job.request.service = std::string(service);
+    }
+    job.status.id = id;
+    job.status.state = job_state;
+    job.status.error = error;
+    job.request.from = *from_day;
+    job.request.to = *to_day;
+    job.last_key = last_key;
+    jobs_[*number] = std::move(job);
+  }
+  next_id_ = std::max<uint64_t>(next_id, jobs_.empty() ? 1 : jobs_.rbegin()->first + 1);
+}
+
+void Replayer::Save() {
+  std::string out = "{\"next_id\":" + std::to_string(next_id_) + ",\"jobs\":[";
+  for (const auto& [number, job] : jobs_) {
+    if (out.back() != '[') out += ',';
+    out += "{\"v\":1";
+    AppendString(out, "id", job.status.id);
+    AppendString(out, "from", FormatDate(job.request.from));
+    AppendString(out, "to", FormatDate(job.request.to));
+    if (job.request.service) AppendString(out, "service", *job.request.service);
+    AppendString(out, "state", job.status.state);
+    AppendString(out, "error", job.status.error);
+    AppendString(out, "last_key", job.last_key);
+    AppendNumber(out, "objects_total", job.status.objects_total);
+    AppendNumber(out, "objects_done", job.status.objects_done);
+    AppendNumber(out, "events_queued", job.status.events_queued);
+    AppendNumber(out, "events_skipped", job.status.events_skipped);
+    out += '}';
+  }
+  out += "]}\n";
+  if (auto saved = ReplaceFileAtomically(state_file_, out); !saved) {
+    Log().Warn("replay state not saved: a restart would forget this progress",
+               {{"file", state_file_.string()}, {"error", saved.error().message}});
+  }
+}
+
+Replayer::~Replayer() { Stop(); }
+
+void Replayer::Stop() {
+  std::jthread worker;
+  {
+    std::lock_guard lock(mutex_);
+    worker = std::move(worker_);
+  }
+  // Asks it to stop, then joins (outside the lock: the job updates its status under it).
+}
+
 Result<std::string> Replayer::Start(ReplayRequest request) {
   std::jthread finished;
   std::lock_guard lock(mutex_);
@@ -115,12 +229,17 @@ Result<std::string> Replayer::Start(ReplayRequest request) {
   finished = std::move(worker_);  // Done already: joined when this returns.
   const uint64_t number = next_id_++;
   std::string id = "replay-" + std::to_string(number);
-  jobs_[number] = ReplayStatus{.id = id};
+  jobs_[number] =
+      Job{.status = ReplayStatus{.id = id}, .request = std::move(request), .last_key = ""};
   while (jobs_.size() > kKeptJobs) jobs_.erase(jobs_.begin());
-  running_ = id;
-  worker_ = std::jthread(
-      [this, id, request = std::move(request)](std::stop_token stop) { Run(stop, id, request); });
+  Save();
+  Launch(id);
   return id;
+}
+
+void Replayer::Launch(const std::string& id) {
+  running_ = id;
+  worker_ = std::jthread([this, id](std::stop_token stop) { Run(stop, id); });
 }
 
 std::optional<ReplayStatus> Replayer::Status(const std::string& id) const {
@@ -129,14 +248,16 @@ std::optional<ReplayStatus> Replayer::Status(const std::string& id) const {
   std::lock_guard lock(mutex_);
   const auto found = jobs_.find(*number);
   if (found == jobs_.end()) return std::nullopt;
-  return found->second;
+  return found->second.status;
 }
 
-void Replayer::Update(const std::string& id, const std::function<void(ReplayStatus&)>& change) {
+void Replayer::Update(const std::string& id, const std::function<void(Job&)>& change,
+                      bool persist) {
   std::lock_guard lock(mutex_);
-  auto& status = jobs_.at(*JobNumber(id));
-  change(status);
-  if (status.state != "running") running_.clear();
+  auto& job = jobs_.at(*JobNumber(id));
+  change(job);
+  if (job.status.state != "running") running_.clear();
+  if (persist) Save();
 }
 
 Result<std::vector<std::string>> Replayer::ListObjects(std::stop_token stop,
@@ -190,18 +311,41 @@ Result<void> Replayer::ProduceWithRetries(std::stop_token stop,
   return produced;
 }
 
-void Replayer::Run(std::stop_token stop, std::string id, ReplayRequest request) {
+void Replayer::Run(std::stop_token stop, std::string id) {
+  ReplayRequest request;
+  std::string resume_after;
+  {
+    std::lock_guard lock(mutex_);
+    const auto& job = jobs_.at(*JobNumber(id));
+    request = job.request;
+    resume_after = job.last_key;
+  }
   const auto fail = [&](const std::string& error) {
-    Log().Error("replay failed", {{"id", id}, {"error", error}});
-    Update(id, [&](ReplayStatus& status) {
-      status.state = "failed";
-      status.error = error;
-    });
+    // Stopped by a shutdown, the job stays "running" in the state file: the next start resumes
+    // it. Only this process's view says it ended.
+    const bool shutting_down = stop.stop_requested();
+    if (!shutting_down) Log().Error("replay failed", {{"id", id}, {"error", error}});
+    Update(
+        id,
+        [&](Job& job) {
+          job.status.state = "failed";
+          job.status.error = error;
+        },
+        !shutting_down);
   };
   auto listed = ListObjects(stop, request);
   if (!listed) return fail(listed.error().message);
   const std::vector<std::string> keys = std::move(*listed);
-  Update(id, [&](ReplayStatus& status) { status.objects_total = keys.size(); });
+  // The archive's keys sort by day, then by name within a day: what a resumed job did lies
+  // at or before its last key.
+  const auto done_before =
+      static_cast<uint64_t>(std::count_if(keys.begin(), keys.end(), [&](const std::string& key) {
+        return !resume_after.empty() && key <= resume_after;
+      }));
+  Update(id, [&](Job& job) {
+    job.status.objects_total = keys.size();
+    job.status.objects_done = done_before;
+  });
   Log().Info("replay started", {{"id", id}, {"objects", std::to_string(keys.size())}});
 
   simdjson::dom::parser parser;
@@ -209,6 +353,7 @@ void Replayer::Run(std::stop_token stop, std::string id, ReplayRequest request) 
   std::vector<std::array<queue::Header, 1>> headers;
   std::string ndjson;
   for (const auto& key : keys) {
+    if (!resume_after.empty() && key <= resume_after) continue;
     if (stop.stop_requested()) return fail("stopped");
     auto object = archive_.Get(bucket_, key);
     if (!object) return fail(object.error().message);
@@ -265,13 +410,14 @@ void Replayer::Run(std::stop_token stop, std::string id, ReplayRequest request) 
         return fail(produced.error().message);
       }
     }
-    Update(id, [&](ReplayStatus& status) {
-      ++status.objects_done;
-      status.events_queued += records.size();
-      status.events_skipped += skipped;
+    Update(id, [&](Job& job) {
+      ++job.status.objects_done;
+      job.status.events_queued += records.size();
+      job.status.events_skipped += skipped;
+      job.last_key = key;
     });
   }
-  Update(id, [](ReplayStatus& status) { status.state = "done"; });
+  Update(id, [](Job& job) { job.status.state = "done"; });
   Log().Info("replay done", {{"id", id}});
 }
 

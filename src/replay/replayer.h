@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -45,11 +46,17 @@ struct ReplayStatus {
 /// on a thread of the replayer's own (reaped when the next starts); it finds the days to read by
 /// walking the archive's `YYYY/MM/DD/` folders, so a wide range costs only what exists, and it
 /// checks for Stop() between every listing and object. Status() follows the last jobs.
-/// Thread-safe.
+///
+/// The jobs and their progress (the last object done) are kept in `state_file`, rewritten
+/// atomically after each object: a restarted replayer still answers for its earlier jobs, and a
+/// job the process was stopped in the middle of (a shutdown, a crash) resumes after its last
+/// object done. Objects are whole batches, so at most one object is produced twice, which the
+/// original ids make harmless. Thread-safe.
 class Replayer {
  public:
+  /// Resumes the job `state_file` says was running, if any.
   Replayer(objectstore::ObjectStore& archive, std::string bucket, queue::Producer& queue,
-           std::string topic);
+           std::string topic, std::filesystem::path state_file);
   ~Replayer();
 
   /// Starts a replay and returns its id; a retryable error naming the running job while one
@@ -63,8 +70,18 @@ class Replayer {
   /// The keys of the archived objects of the requested days, or an error.
   [[nodiscard]] Result<std::vector<std::string>> ListObjects(std::stop_token stop,
                                                              const ReplayRequest& request);
-  void Run(std::stop_token stop, std::string id, ReplayRequest request);
-  void Update(const std::string& id, const std::function<void(ReplayStatus&)>& change);
+  struct Job {
+    ReplayStatus status;
+    ReplayRequest request;
+    std::string last_key;  ///< The last object done ("" before the first).
+  };
+  void Run(std::stop_token stop, std::string id);
+  void Launch(const std::string& id);  // Under mutex_.
+  /// Applies `change` to the job's status and progress, and keeps the state file in step
+  /// unless `persist` is false.
+  void Update(const std::string& id, const std::function<void(Job&)>& change, bool persist = true);
+  void Load();
+  void Save();  // Under mutex_.
   /// Produces the records, retrying while the queue is full or unreachable.
   [[nodiscard]] Result<void> ProduceWithRetries(std::stop_token stop,
                                                 std::span<const queue::OutgoingRecord> records);
@@ -73,11 +90,12 @@ class Replayer {
   const std::string bucket_;
   queue::Producer& queue_;
   const std::string topic_;
+  const std::filesystem::path state_file_;
 
   mutable std::mutex mutex_;
   uint64_t next_id_ = 1;
-  std::map<uint64_t, ReplayStatus> jobs_;  ///< The last kKeptJobs, by number.
-  std::string running_;                    ///< Id of the running job; empty when none runs.
+  std::map<uint64_t, Job> jobs_;  ///< The last kKeptJobs, by number.
+  std::string running_;           ///< Id of the running job; empty when none runs.
   std::jthread worker_;
 };
 

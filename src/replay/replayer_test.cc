@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "archiver/compressor.h"
+#include "core/file_util.h"
 #include "core/testing/temp_directory.h"
 #include "objectstore/local/local_object_store.h"
 #include "queue/spool/spool.h"
@@ -138,6 +139,7 @@ class ReplayerTest : public testing::Test {
   }
 
   static std::chrono::sys_days Day(const char* text) { return *ParseDate(text); }
+  std::filesystem::path StateFile() const { return folder_.path() / "replay-jobs.json"; }
 
   test_support::TempDirectory folder_{"replay"};
   objectstore::local::LocalObjectStore archive_{folder_.path() / "archive"};
@@ -147,7 +149,7 @@ class ReplayerTest : public testing::Test {
 };
 
 TEST_F(ReplayerTest, ProducesTheRangeIntoTheQueueUnderTheOriginalIds) {
-  Replayer replayer(archive_, "logs-archive", *spool_, "app-logs");
+  Replayer replayer(archive_, "logs-archive", *spool_, "app-logs", StateFile());
   for (int round = 0; round < 2; ++round) {
     const auto status = RunToEnd(replayer, {Day("2025-10-30"), Day("2025-11-01"), std::nullopt});
     EXPECT_EQ(status.state, "done") << status.error;
@@ -171,7 +173,7 @@ TEST_F(ReplayerTest, ProducesTheRangeIntoTheQueueUnderTheOriginalIds) {
 }
 
 TEST_F(ReplayerTest, ReplaysOneServiceWhenAsked) {
-  Replayer replayer(archive_, "logs-archive", *spool_, "app-logs");
+  Replayer replayer(archive_, "logs-archive", *spool_, "app-logs", StateFile());
   const auto status = RunToEnd(replayer, {Day("2025-10-30"), Day("2025-11-02"), "web"});
   EXPECT_EQ(status.state, "done");
   EXPECT_EQ(status.events_queued, 4u);
@@ -180,7 +182,7 @@ TEST_F(ReplayerTest, ReplaysOneServiceWhenAsked) {
 
 TEST_F(ReplayerTest, AWideRangeListsOnlyTheDaysThatExist) {
   WatchedArchive archive(archive_);
-  Replayer replayer(archive, "logs-archive", *spool_, "app-logs");
+  Replayer replayer(archive, "logs-archive", *spool_, "app-logs", StateFile());
   const auto status = RunToEnd(replayer, {Day("0001-01-01"), Day("9999-12-31"), std::nullopt});
   EXPECT_EQ(status.state, "done") << status.error;
   EXPECT_EQ(status.objects_total, 3u);
@@ -191,7 +193,7 @@ TEST_F(ReplayerTest, AWideRangeListsOnlyTheDaysThatExist) {
 TEST_F(ReplayerTest, RunsOneReplayAtATimeAndStopsPromptly) {
   WatchedArchive archive(archive_);
   archive.Hold();
-  Replayer replayer(archive, "logs-archive", *spool_, "app-logs");
+  Replayer replayer(archive, "logs-archive", *spool_, "app-logs", StateFile());
   const auto first = replayer.Start({Day("0001-01-01"), Day("9999-12-31"), std::nullopt});
   ASSERT_TRUE(first.has_value());
   const auto second = replayer.Start({Day("2025-10-30"), Day("2025-10-30"), std::nullopt});
@@ -212,6 +214,73 @@ TEST_F(ReplayerTest, RunsOneReplayAtATimeAndStopsPromptly) {
     const auto status = RunToEnd(replayer, {Day("2025-10-30"), Day("2025-10-30"), std::nullopt});
     EXPECT_EQ(status.state, "done") << status.error;
   }
+}
+
+TEST_F(ReplayerTest, AnEarlierJobIsStillKnownAfterARestartAndIdsAreNotReused) {
+  std::string first;
+  {
+    Replayer replayer(archive_, "logs-archive", *spool_, "app-logs", StateFile());
+    const auto id = replayer.Start({Day("2025-10-30"), Day("2025-11-01"), "web"});
+    ASSERT_TRUE(id.has_value());
+    first = *id;
+    EXPECT_EQ(WaitForEnd(replayer, first).state, "done");
+  }
+  Replayer restarted(archive_, "logs-archive", *spool_, "app-logs", StateFile());
+  const auto status = restarted.Status(first);
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(status->state, "done");
+  EXPECT_EQ(status->objects_done, 2u);
+  EXPECT_EQ(status->events_queued, 3u);
+  const auto second = restarted.Start({Day("2025-10-30"), Day("2025-10-30"), std::nullopt});
+  ASSERT_TRUE(second.has_value());
+  EXPECT_NE(*second, first);
+  EXPECT_EQ(WaitForEnd(restarted, *second).state, "done");
+}
+
+TEST_F(ReplayerTest, AJobStoppedByAShutdownResumesAfterItsLastObjectOnTheNextStart) {
+  WatchedArchive archive(archive_);
+  archive.Hold();
+  std::string id;
+  {
+    Replayer replayer(archive, "logs-archive", *spool_, "app-logs", StateFile());
+    id = *replayer.Start({Day("2025-10-30"), Day("2025-11-02"), std::nullopt});
+  }  // Shut down while the job waits for its first listing.
+  archive.Release();
+  {
+    Replayer restarted(archive, "logs-archive", *spool_, "app-logs", StateFile());
+    const auto status = WaitForEnd(restarted, id);
+    EXPECT_EQ(status.state, "done") << status.error;
+    EXPECT_EQ(status.objects_done, 3u);
+    EXPECT_EQ(Produced(5).size(), 5u);
+  }
+
+  // As a process stopped after the first object would have left it: the next start produces
+  // only the objects after it.
+  ASSERT_TRUE(ReplaceFileAtomically(
+                  StateFile(),
+                  R"({"next_id":8,"jobs":[{"id":"replay-7","from":"2025-10-30","to":"2025-11-02",)"
+                  R"("state":"running","error":"","objects_total":3,"objects_done":1,)"
+                  R"("events_queued":3,"events_skipped":1,"last_key":)"
+                  R"("2025/10/30/app-logs-0-00000000000000000000.ndjson.gz"}]})")
+                  .has_value());
+  Replayer resumed(archive_, "logs-archive", *spool_, "app-logs", StateFile());
+  const auto status = WaitForEnd(resumed, "replay-7");
+  EXPECT_EQ(status.state, "done") << status.error;
+  EXPECT_EQ(status.objects_total, 3u);
+  EXPECT_EQ(status.objects_done, 3u);
+  EXPECT_EQ(status.events_queued, 5u);
+  const auto records = Produced(2);
+  EXPECT_TRUE(records.contains("2025/10/31/app-logs-1-00000000000000000005.ndjson.gz#1"));
+  EXPECT_TRUE(records.contains("2025/11/02/app-logs-1-00000000000000000009.ndjson.gz#1"));
+  EXPECT_EQ(resumed.Start({Day("2025-10-30"), Day("2025-10-30"), std::nullopt}).value(),
+            "replay-8");
+}
+
+TEST_F(ReplayerTest, AnUnreadableStateFileIsForgottenNotFatal) {
+  ASSERT_TRUE(ReplaceFileAtomically(StateFile(), "{not json").has_value());
+  Replayer replayer(archive_, "logs-archive", *spool_, "app-logs", StateFile());
+  const auto status = RunToEnd(replayer, {Day("2025-10-30"), Day("2025-10-30"), std::nullopt});
+  EXPECT_EQ(status.state, "done") << status.error;
 }
 
 TEST(ParseDateTest, AcceptsCalendarDatesOnly) {
