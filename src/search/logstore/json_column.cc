@@ -1,6 +1,7 @@
 #include "search/logstore/json_column.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "search/logstore/encoding.h"
 
@@ -26,9 +27,16 @@ bool IsBare(char c) {
 // The position of the quote closing the string that opens at `quote`, or the text's size when
 // the string is not closed.
 size_t StringEnd(std::string_view text, size_t quote) {
-  size_t end = quote + 1;
-  while (end < text.size() && text[end] != '"') end += text[end] == '\\' ? 2 : 1;
-  return std::min(end, text.size());
+  size_t end = quote;
+  while (true) {
+    const void* found = std::memchr(text.data() + end + 1, '"', text.size() - end - 1);
+    if (found == nullptr) return text.size();
+    end = static_cast<size_t>(static_cast<const char*>(found) - text.data());
+    // Escaped when an odd number of backslashes precede it.
+    size_t backslashes = 0;
+    while (end - backslashes > quote + 1 && text[end - backslashes - 1] == '\\') ++backslashes;
+    if (backslashes % 2 == 0) return end;
+  }
 }
 
 // Cuts the scalar values out of `json` into `values` and leaves the rest, a slot byte where each
