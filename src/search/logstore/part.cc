@@ -20,6 +20,8 @@ constexpr std::string_view kMagic = "LPLOGPRT";
 constexpr size_t kHeaderBytes = 16;   // magic, version u32, reserved u32
 constexpr size_t kTrailerBytes = 80;  // see README.md
 constexpr size_t kTrailerHashedBytes = 56;
+// A column holds one block: at most max_block_bytes of documents (4 MiB) plus one document.
+constexpr uint64_t kMaxColumnBytes = uint64_t{256} << 20;
 
 tl::unexpected<Error> Corrupt(const std::filesystem::path& path, std::string_view what) {
   return Permanent("corrupt part " + path.filename().string() + ": " + std::string(what));
@@ -285,6 +287,9 @@ Result<std::shared_ptr<const Part>> Part::Open(const std::filesystem::path& path
   }
   part->id_bloom_ = file.substr(id_bloom_offset, id_bloom_bytes);
 
+  // rows, min and max timestamp, level counts, per column offset/size/raw size, bloom offset/size.
+  constexpr uint64_t kIndexBytesPerBlock = 4 + 8 + 8 + 4 * kLevels + 16 * kColumns + 12;
+  if (blocks > index_bytes / kIndexBytesPerBlock) return Corrupt(path, "more blocks than index");
   Reader index(file.substr(index_offset, index_bytes));
   uint64_t first_row = 0;
   part->blocks_.reserve(blocks);
@@ -339,6 +344,14 @@ Result<void> Part::Decode(size_t block_number, uint32_t columns, DecodedBlock& o
   for (size_t column = 0; column < kColumns; ++column) {
     if ((columns & (1U << column)) == 0) continue;
     auto& raw = out.raw[column];
+    // The index's size must be the frame's own, and within what a writer makes, before any
+    // memory is taken for it: a damaged index could otherwise ask for gigabytes.
+    const auto* frame = data_ + block.column_offset[column];
+    if (ZSTD_getFrameContentSize(frame, block.column_bytes[column]) !=
+            block.column_raw_bytes[column] ||
+        block.column_raw_bytes[column] > kMaxColumnBytes) {
+      return Corrupt(path_, "block " + std::to_string(block_number) + " column sizes disagree");
+    }
     raw.resize(block.column_raw_bytes[column]);
     const size_t size = ZSTD_decompress(raw.data(), raw.size(), data_ + block.column_offset[column],
                                         block.column_bytes[column]);
