@@ -243,44 +243,69 @@ Result<void> DecodeJsonColumn(std::string_view encoded, size_t rows, std::string
   if (!reader.ok() || !reader.done()) return corrupt("short or longer than its parts");
   if (decoded_bytes > kMaxDecodedBytes) return corrupt("larger than any block");
 
-  std::vector<std::vector<size_t>> shape_slots(shapes.size());
+  // Each shape as its runs of literal text, each followed by a slot (but the last): rebuilding a
+  // row is then a copy per run and per value, never a step per byte.
+  struct Piece {
+    std::string_view literal;
+    char slot = 0;  ///< 0 after the last run.
+    size_t path = 0;
+  };
+  std::vector<std::vector<Piece>> shape_pieces(shapes.size());
+  std::vector<size_t> shape_quotes(shapes.size());  // The quotes a row of the shape adds.
   for (size_t shape = 0; shape < shapes.size(); ++shape) {
-    for (const auto& path : SlotPaths(shapes[shape])) {
-      const auto found = path_index.find(path);
-      if (found == path_index.end()) return corrupt("a shape's path has no values");
-      shape_slots[shape].push_back(found->second);
+    const auto paths = SlotPaths(shapes[shape]);
+    auto& pieces = shape_pieces[shape];
+    size_t start = 0;
+    for (size_t i = 0; i <= shapes[shape].size(); ++i) {
+      if (i < shapes[shape].size() && !IsSlot(shapes[shape][i])) continue;
+      Piece piece{.literal = shapes[shape].substr(start, i - start)};
+      if (i < shapes[shape].size()) {
+        if (pieces.size() == paths.size()) return corrupt("a shape has more slots than paths");
+        const auto found = path_index.find(paths[pieces.size()]);
+        if (found == path_index.end()) return corrupt("a shape's path has no values");
+        piece.slot = shapes[shape][i];
+        piece.path = found->second;
+      }
+      pieces.push_back(piece);
+      start = i + 1;
     }
+    if (pieces.size() != paths.size() + 1) return corrupt("a shape has fewer slots than paths");
+    shape_quotes[shape] = 2 * paths.size();
   }
 
-  text.clear();
-  text.reserve(decoded_bytes + 2 * rows);
+  // The shapes' bytes, the values' encoded bytes (at least the values) and whole documents are
+  // counted in decoded_bytes; string slots add their quotes.
+  size_t bound = decoded_bytes;
+  for (const uint32_t code : codes) bound += code == 0 ? 0 : shape_quotes[code - 1];
+  if (bound > kMaxDecodedBytes) return corrupt("larger than any block");
+  text.resize(bound);
+  char* out = text.data();
+  const auto put = [&out](std::string_view bytes) {
+    std::memcpy(out, bytes.data(), bytes.size());
+    out += bytes.size();
+  };
   std::vector<size_t> ends(rows);
   size_t next_whole = 0;
   for (size_t row = 0; row < rows; ++row) {
     if (codes[row] == 0) {
       if (next_whole == wholes.size()) return corrupt("fewer whole documents than rows");
-      text.append(wholes[next_whole++]);
+      put(wholes[next_whole++]);
     } else {
-      const auto shape = shapes[codes[row] - 1];
-      const auto& slots = shape_slots[codes[row] - 1];
-      size_t slot = 0;
-      for (const char c : shape) {
-        if (!IsSlot(c)) {
-          text.push_back(c);
-          continue;
+      for (const Piece& piece : shape_pieces[codes[row] - 1]) {
+        put(piece.literal);
+        if (piece.slot == 0) break;
+        if (path_remaining[piece.path]-- == 0) {
+          return corrupt("a path has fewer values than slots");
         }
-        if (slot == slots.size()) return corrupt("a shape has more slots than paths");
-        const size_t path = slots[slot++];
-        if (path_remaining[path]-- == 0) return corrupt("a path has fewer values than slots");
-        const auto value = path_values[path].Bytes();
-        if (c == kStringSlot) text.push_back('"');
-        text.append(value);
-        if (c == kStringSlot) text.push_back('"');
+        const auto value = path_values[piece.path].Bytes();
+        if (piece.slot == kStringSlot) *out++ = '"';
+        put(value);
+        if (piece.slot == kStringSlot) *out++ = '"';
       }
-      if (text.size() > kMaxDecodedBytes) return corrupt("larger than any block");
     }
-    ends[row] = text.size();
+    ends[row] = static_cast<size_t>(out - text.data());
   }
+  text.resize(static_cast<size_t>(out - text.data()));
   if (next_whole != wholes.size()) return corrupt("more whole documents than rows");
   for (size_t path = 0; path < path_values.size(); ++path) {
     if (path_remaining[path] != 0 || !path_values[path].ok() || !path_values[path].done()) {
