@@ -206,7 +206,8 @@ std::string JsonColumnWriter::Finish() {
 }
 
 Result<void> DecodeJsonColumn(std::string_view encoded, size_t rows, std::string& text,
-                              std::vector<std::string_view>& views) {
+                              std::vector<std::string_view>& views,
+                              std::span<const uint8_t> wanted) {
   const auto corrupt = [](std::string_view what) {
     return Permanent("json column: " + std::string(what));
   };
@@ -286,18 +287,23 @@ Result<void> DecodeJsonColumn(std::string_view encoded, size_t rows, std::string
   };
   std::vector<size_t> ends(rows);
   size_t next_whole = 0;
+  if (!wanted.empty() && wanted.size() != rows) return Permanent("json column: wanted rows");
   for (size_t row = 0; row < rows; ++row) {
+    // An unwanted row's values are stepped over: the paths' cursors must still move.
+    const bool copy = wanted.empty() || wanted[row] != 0;
     if (codes[row] == 0) {
       if (next_whole == wholes.size()) return corrupt("fewer whole documents than rows");
-      put(wholes[next_whole++]);
+      const auto whole = wholes[next_whole++];
+      if (copy) put(whole);
     } else {
       for (const Piece& piece : shape_pieces[codes[row] - 1]) {
-        put(piece.literal);
+        if (copy) put(piece.literal);
         if (piece.slot == 0) break;
         if (path_remaining[piece.path]-- == 0) {
           return corrupt("a path has fewer values than slots");
         }
         const auto value = path_values[piece.path].Bytes();
+        if (!copy) continue;
         if (piece.slot == kStringSlot) *out++ = '"';
         put(value);
         if (piece.slot == kStringSlot) *out++ = '"';

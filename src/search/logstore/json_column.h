@@ -1,6 +1,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -47,10 +49,10 @@ class JsonColumnWriter {
   std::vector<std::string_view> value_scratch_;
 };
 
-/// Rebuilds the `rows` documents of an encoded column into `text`, with `views` pointing into it.
+/// Rebuilds the `rows` documents of an encoded column into `text`, with `views` pointing into it;
+/// with `wanted` (a byte per row), only the rows it marks (the others are left empty).
 /// A column that does not decode exactly (counts, codes, lengths) is an error naming what.
 [[nodiscard]] Result<void> DecodeJsonColumn(std::string_view encoded, size_t rows,
-                                            std::string& text,
-                                            std::vector<std::string_view>& views);
-
+                                            std::string& text, std::vector<std::string_view>& views,
+                                            std::span<const uint8_t> wanted = {});
 }  // namespace lp::search::logstore

@@ -41,6 +41,22 @@ TEST(JsonColumnTest, GivesBackEveryDocumentByteForByte) {
   EXPECT_EQ(RoundTrip(documents), documents);
 }
 
+TEST(JsonColumnTest, RebuildsOnlyTheWantedRows) {
+  const std::vector<std::string> documents = {
+      R"({"a":1,"b":{"c":"x"}})", "kept whole", R"({"a":2,"b":{"c":"y"}})",
+      R"({"b":{"c":"z"},"a":3})", R"({"a":4,"b":{"c":"w"}})"};
+  JsonColumnWriter writer;
+  for (const auto& document : documents) writer.Add(document);
+  const std::string encoded = writer.Finish();
+  std::string text;
+  std::vector<std::string_view> views;
+  const std::vector<uint8_t> wanted = {0, 0, 1, 0, 1};
+  ASSERT_TRUE(DecodeJsonColumn(encoded, documents.size(), text, views, wanted));
+  EXPECT_EQ(views, (std::vector<std::string_view>{"", "", documents[2], "", documents[4]}));
+  EXPECT_FALSE(
+      DecodeJsonColumn(encoded, documents.size(), text, views, std::vector<uint8_t>{1, 1}));
+}
+
 TEST(JsonColumnTest, StartsOverAfterFinish) {
   JsonColumnWriter writer;
   writer.Add(R"({"a":1})");

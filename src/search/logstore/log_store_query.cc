@@ -69,15 +69,23 @@ Result<void> ScanUnit(const Unit& unit, const QueryPlan& plan, uint32_t columns,
   }
   const auto& block = unit.part->blocks()[unit.block];
   columns |= kRowColumns | plan.columns();
-  if (auto done = unit.part->Decode(unit.block, columns, decoded); !done) return done;
+  constexpr uint32_t kJsonBit = ColumnBit(Column::kJson);
+  // When only the visit reads documents (a facet or histogram of a document field), the plan
+  // runs first and only the matching rows' documents are rebuilt.
+  const bool documents_after = (columns & kJsonBit) != 0 && (plan.columns() & kJsonBit) == 0;
+  if (auto done =
+          unit.part->Decode(unit.block, documents_after ? columns & ~kJsonBit : columns, decoded);
+      !done) {
+    return done;
+  }
   const bool any_deleted = AnyIn(*unit.deleted, block.first_row, block.rows);
   const bool services = (columns & ColumnBit(Column::kService)) != 0;
   const bool hosts = (columns & ColumnBit(Column::kHost)) != 0;
   const bool messages = (columns & ColumnBit(Column::kMessage)) != 0;
-  const bool jsons = (columns & ColumnBit(Column::kJson)) != 0;
   const bool tenants = (columns & ColumnBit(Column::kTenant)) != 0;
-  for (uint32_t r = 0; r < block.rows; ++r) {
-    const RowRef ref{
+  bool jsons = (columns & kJsonBit) != 0 && !documents_after;
+  const auto row = [&](uint32_t r) {
+    return RowRef{
         decoded.timestamps[r],
         decoded.levels[r],
         services ? decoded.services[decoded.service_codes[r]] : "",
@@ -86,9 +94,27 @@ Result<void> ScanUnit(const Unit& unit, const QueryPlan& plan, uint32_t columns,
         jsons ? decoded.jsons[r] : "",
         tenants ? decoded.tenants[decoded.tenant_codes[r]] : "",
     };
+  };
+  std::vector<uint8_t> matched(documents_after ? block.rows : 0);
+  bool any_matched = false;
+  for (uint32_t r = 0; r < block.rows; ++r) {
+    const RowRef ref = row(r);
     if (!plan.Matches(ref, scratch)) continue;
     if (any_deleted && Contains(*unit.deleted, block.first_row + r)) continue;
-    visit(r, ref);
+    if (documents_after) {
+      matched[r] = 1;
+      any_matched = true;
+    } else {
+      visit(r, ref);
+    }
+  }
+  if (!any_matched) return {};
+  if (auto done = unit.part->Decode(unit.block, kJsonBit, decoded, matched); !done) return done;
+  jsons = true;
+  for (uint32_t r = 0; r < block.rows; ++r) {
+    if (matched[r] == 0) continue;
+    scratch.Reset();  // It held the last row the plan read, not this one.
+    visit(r, row(r));
   }
   return {};
 }

@@ -338,7 +338,8 @@ size_t Part::BlockOfRow(uint32_t row) const {
   return static_cast<size_t>(after - blocks_.begin()) - 1;
 }
 
-Result<void> Part::Decode(size_t block_number, uint32_t columns, DecodedBlock& out) const {
+Result<void> Part::Decode(size_t block_number, uint32_t columns, DecodedBlock& out,
+                          std::span<const uint8_t> json_rows) const {
   const auto& block = blocks_[block_number];
   const size_t rows = block.rows;
   for (size_t column = 0; column < kColumns; ++column) {
@@ -405,7 +406,8 @@ Result<void> Part::Decode(size_t block_number, uint32_t columns, DecodedBlock& o
       }
       case Column::kJson:
         if (version_ >= 2) {
-          if (auto decoded = DecodeJsonColumn(raw, rows, out.json_text, out.jsons); !decoded) {
+          if (auto decoded = DecodeJsonColumn(raw, rows, out.json_text, out.jsons, json_rows);
+              !decoded) {
             return Corrupt(
                 path_, "block " + std::to_string(block_number) + ": " + decoded.error().message);
           }

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -171,8 +172,11 @@ class Part {
   [[nodiscard]] const std::vector<BlockSummary>& blocks() const { return blocks_; }
   [[nodiscard]] std::string_view Bloom(size_t block) const;
 
-  /// Decompresses the columns of `block` named in `columns` (a bit per Column).
-  [[nodiscard]] Result<void> Decode(size_t block, uint32_t columns, DecodedBlock& out) const;
+  /// Decompresses the columns of `block` named in `columns` (a bit per Column). With
+  /// `json_rows` (a byte per row), the json column holds only the documents of the rows marked
+  /// (the others are empty), which saves rebuilding documents a query does not read.
+  [[nodiscard]] Result<void> Decode(size_t block, uint32_t columns, DecodedBlock& out,
+                                    std::span<const uint8_t> json_rows = {}) const;
   /// The row holding `id`, if this part has it.
   [[nodiscard]] Result<std::optional<uint32_t>> FindId(std::string_view id) const;
   /// The block holding `row`.
