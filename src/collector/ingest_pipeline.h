@@ -11,6 +11,7 @@
 #include "collector/batch_builder.h"
 #include "collector/collector_metrics.h"
 #include "collector/decoder_pool.h"
+#include "processor/geoip.h"
 #include "queue/queue.h"
 #include "security/rate_limiter.h"
 #include "security/redactor.h"
@@ -23,6 +24,9 @@ struct IngestOptions {
   security::RateLimiter* rate_limiter = nullptr;
   /// PII redaction before the queue (null: none); dropped events count as accepted.
   const security::Redactor* redactor = nullptr;
+  /// Set with a redactor: an event whose payload.ip_address is redacted gets its `geo` here,
+  /// from the address as it came (the processor cannot locate a masked one).
+  const processor::GeoIpDatabase* geoip = nullptr;
 };
 
 /// How storing a request's accepted events ended (or why the request was refused first).
@@ -64,11 +68,16 @@ class IngestPipeline {
              Done done);
   /// Counts a request refused as a whole, by reason ("400", "no_valid_event", ...).
   void CountFailedRequest(const std::string& reason);
+  /// What redaction (and the `geo` it adds) would make of `batch`'s accepted events, stored
+  /// and counted nowhere: {"redaction":"on"|"off","events":[{"outcome":"redacted"|
+  /// "unchanged"|"dropped","event":{...}|null,"redactions":[{"rule","path","action"}]}]}.
+  [[nodiscard]] std::string RedactionDryRun(const DecodedBatch& batch);
 
   [[nodiscard]] CollectorMetrics& metrics() { return metrics_; }
 
  private:
   struct Redaction {
+    std::optional<processor::GeoIpCache> geo;
     security::RedactionScratch scratch;
     std::string redacted;  ///< The redacted events, back to back.
     std::vector<std::pair<size_t, size_t>> spans;

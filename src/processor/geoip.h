@@ -24,6 +24,10 @@ struct GeoLocation {
   std::optional<double> longitude;
 };
 
+/// Appends `geo`'s JSON object: country_iso_code, country_name, city_name (each when known) and
+/// location {lat, lon} (DESIGN §4).
+void AppendGeoJson(std::string& out, const GeoLocation& geo);
+
 /// Reads MaxMind DB files with libmaxminddb: MaxMind GeoIP2/GeoLite2 City (nested
 /// `country.iso_code`, `city.names.en`, `location.latitude`) and the DB-IP lite files of
 /// ip-location-db (flat `country_code`, `city`, `latitude`, `longitude`, one file per address

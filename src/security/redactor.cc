@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 
 #include "core/file_util.h"
 #include "core/json_escape.h"
@@ -110,11 +111,23 @@ class Redactor::Walk {
 
   // Appends the event; false when it could not be read (it was validated, so never expected).
   bool Event(ondemand::object object) {
-    return Object(object, [this](std::string_view key, ondemand::value& value, bool& keep) {
-      if (key != "message" && key != "payload" && key != "labels") return Raw(value);
-      std::string path(key);
-      return Value(value, path, keep);
-    });
+    const size_t start = out_.size();
+    std::optional<std::pair<size_t, size_t>> geo;  // The event's own `geo` member in out_.
+    const bool read =
+        Object(object, [&](std::string_view key, ondemand::value& value, bool& keep) {
+          if (key == "geo") {
+            const size_t member = out_.size() - std::string_view("\"geo\":").size();
+            if (!Raw(value)) return false;
+            geo.emplace(member, out_.size());
+            return true;
+          }
+          if (key != "message" && key != "payload" && key != "labels") return Raw(value);
+          std::string path(key);
+          return Value(value, path, keep);
+        });
+    if (!read) return false;
+    if (address_redacted_) Locate(start, geo);
+    return true;
   }
 
  private:
@@ -188,6 +201,27 @@ class Redactor::Walk {
     return true;
   }
 
+  // Puts `geo` from the address as it came in place of the event's own (at `geo` in out_).
+  void Locate(size_t start, std::optional<std::pair<size_t, size_t>> geo) {
+    scratch_.value.clear();
+    if (!scratch_.locate(scratch_.address, scratch_.value)) return;
+    changed = true;
+    if (geo) {
+      auto [begin, end] = *geo;
+      if (out_[begin - 1] == ',') {
+        --begin;
+      } else if (out_[end] == ',') {
+        ++end;
+      }
+      out_.erase(begin, end - begin);
+    }
+    out_.pop_back();  // The event's closing brace.
+    if (out_.size() > start + 1) out_ += ',';
+    out_ += "\"geo\":";
+    out_ += scratch_.value;
+    out_ += '}';
+  }
+
   void Count(const Rule& rule, const std::string& path) {
     if (hits_ != nullptr) {
       hits_->push_back({rule.name, path, rule.action});
@@ -200,9 +234,17 @@ class Redactor::Walk {
   bool Value(ondemand::value& value, std::string& path, bool& keep) {
     ondemand::json_type type;
     if (value.type().get(type)) return false;
+    const bool address = scratch_.locate && type == ondemand::json_type::string &&
+                         path == "payload.ip_address";
+    if (address) {
+      std::string_view text;
+      if (value.get_string().get(text)) return false;
+      scratch_.address.assign(text);
+    }
     for (const auto& rule : redactor_.rules_) {
       if (rule.pattern || !rule.AppliesTo(path)) continue;
       Count(rule, path);
+      address_redacted_ |= address;
       return ApplyToWhole(rule, value, type, keep);
     }
     if (type == ondemand::json_type::object) {
@@ -239,8 +281,10 @@ class Redactor::Walk {
           break;
         case Found::kReplaced:
           found_any = true;
+          address_redacted_ |= address;
           break;
         case Found::kDropField:
+          address_redacted_ |= address;
           keep = false;
           return true;
         case Found::kDropEvent:
@@ -322,6 +366,7 @@ class Redactor::Walk {
   RedactionScratch& scratch_;
   std::string& out_;
   std::vector<RedactionHit>* hits_;
+  bool address_redacted_ = false;  // payload.ip_address changed or dropped; scratch_.address.
 };
 
 Redactor::Redactor(std::vector<Rule> rules, std::unique_ptr<re2::RE2::Set> any_pattern,

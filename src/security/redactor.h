@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -41,6 +42,11 @@ struct RedactionScratch {
   simdjson::ondemand::parser parser;
   std::string padded;
   std::string value;
+  std::string address;  ///< payload.ip_address as it came.
+  /// Set: when an event's `payload.ip_address` is redacted, its `geo` is made from the address
+  /// as it came (replacing any `geo` the event brought), since nothing after the collector
+  /// can locate a masked address. Appends the `geo` object's JSON; false when unknown.
+  std::function<bool(std::string_view address, std::string& out)> locate;
 };
 
 /// PII redaction of events in the collector, before the queue (docs/SECURITY.md): built-in
