@@ -3,6 +3,7 @@
 #include <map>
 
 #include "app/config.h"
+#include "app/redaction_command.h"
 #include "app/replay_command.h"
 #include "app/run_command.h"
 #include "app/search_command.h"
@@ -178,6 +179,24 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 3600))
       ->capture_default_str();
 
+  auto* redaction = app.add_subcommand("redaction", "PII redaction of a running collector");
+  redaction->require_subcommand(1);
+  lp::app::RedactionDryRunOptions dry_run_options;
+  auto* dry_run = redaction->add_subcommand(
+      "dry-run",
+      "Show what the instance's redaction rules make of sample events, storing nothing (admin "
+      "token)");
+  dry_run->add_option("sample", dry_run_options.sample,
+                      "File of events: a JSON object, an array or NDJSON; - for stdin")
+      ->capture_default_str();
+  AddServerFlags(*dry_run, dry_run_options.server, "ingest");
+  dry_run
+      ->add_option("--timeout", dry_run_options.timeout_seconds,
+                   "Seconds the request may take, connecting included")
+      ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
+  dry_run->add_flag("--json", dry_run_options.json, "Print the server's answer as it is");
+
   CLI11_PARSE(app, argc, argv);
 
   if (app.got_subcommand("version")) {
@@ -215,6 +234,7 @@ int main(int argc, char** argv) {
   if (search->parsed()) return lp::app::Search(search_options);
   if (tail->parsed()) return lp::app::Tail(tail_options);
   if (replay->parsed()) return lp::app::Replay(replay_options);
+  if (dry_run->parsed()) return lp::app::RedactionDryRun(dry_run_options);
   if (read->parsed()) {
     if (!spool_flags.Load(config)) return 2;
     read_options.commit = !no_commit;
