@@ -151,26 +151,35 @@ Result<std::vector<std::string>> Replayer::ListObjects(std::stop_token stop,
     }
     return listed;
   };
+  // The default tenant's days at the top, every other tenant's under its `tenant=<name>/`.
+  std::vector<std::string> roots{""};
+  auto top = folders("");
+  if (!top) return tl::unexpected(top.error());
+  for (const auto& folder : *top) {
+    if (folder.starts_with("tenant=")) roots.push_back(folder);
+  }
   std::vector<std::string> keys;
-  auto years = folders("");
-  if (!years) return tl::unexpected(years.error());
-  for (const auto& year_folder : *years) {
-    const int year = LastNumber(year_folder);
-    if (year < first / 10000 || year > last / 10000) continue;
-    auto months = folders(year_folder);
-    if (!months) return tl::unexpected(months.error());
-    for (const auto& month_folder : *months) {
-      const int month = year * 100 + LastNumber(month_folder);
-      if (month < first / 100 || month > last / 100) continue;
-      auto days = folders(month_folder);
-      if (!days) return tl::unexpected(days.error());
-      for (const auto& day_folder : *days) {
-        const int day = month * 100 + LastNumber(day_folder);
-        if (day < first || day > last) continue;
-        if (stop.stop_requested()) return Retryable("stopped");
-        auto listed = archive_.List(bucket_, day_folder);
-        if (!listed) return tl::unexpected(listed.error());
-        keys.insert(keys.end(), listed->begin(), listed->end());
+  for (const auto& root : roots) {
+    auto years = root.empty() ? std::move(top) : folders(root);
+    if (!years) return tl::unexpected(years.error());
+    for (const auto& year_folder : *years) {
+      const int year = LastNumber(year_folder);
+      if (year < first / 10000 || year > last / 10000) continue;
+      auto months = folders(year_folder);
+      if (!months) return tl::unexpected(months.error());
+      for (const auto& month_folder : *months) {
+        const int month = year * 100 + LastNumber(month_folder);
+        if (month < first / 100 || month > last / 100) continue;
+        auto days = folders(month_folder);
+        if (!days) return tl::unexpected(days.error());
+        for (const auto& day_folder : *days) {
+          const int day = month * 100 + LastNumber(day_folder);
+          if (day < first || day > last) continue;
+          if (stop.stop_requested()) return Retryable("stopped");
+          auto listed = archive_.List(bucket_, day_folder);
+          if (!listed) return tl::unexpected(listed.error());
+          keys.insert(keys.end(), listed->begin(), listed->end());
+        }
       }
     }
   }
