@@ -114,6 +114,7 @@ def measure(name, command, env, body_file, body, args, rate=0, broker_pid=None, 
         "p50_ms": result["p50_us"] / 1000,
         "p99_ms": result["p99_us"] / 1000,
         "cpu_percent": cpu * 100,
+        "cpu_us_per_event": cpu / (requests_per_second * events) * 1e6 if result["requests"] else 0,
         "broker_cpu_percent": broker_cpu * 100 if broker_cpu is not None else None,
         "peak_rss_mib": rss / (1 << 20),
         "errors": result["errors"] + result["non2xx"],
@@ -186,6 +187,7 @@ def main():
     load_before = os.getloadavg()
     body = make_body(args.events_per_body)
     ratios = {name: [] for name in variants}
+    cpu_ratios = {name: [] for name in variants}  # logpipe's CPU per event, variant / plain
     with tempfile.TemporaryDirectory(dir=args.data_dir) as scratch:
         body_file = Path(scratch) / "body.ndjson"
         body_file.write_bytes(body)
@@ -217,17 +219,19 @@ def main():
                               body, args, broker_pid=broker_pid, authorization=authorization)
                 rows.append(row)
                 ratios[name].append(row["events_per_s"] / plain["events_per_s"])
+                cpu_ratios[name].append(row["cpu_us_per_event"] / plain["cpu_us_per_event"])
 
     print(f"payload: {args.events_per_body} events/body, {len(body)} bytes/body, "
           f"{len(body) / args.events_per_body:.0f} bytes/event; {args.connections} connections, "
           f"wrk -t{args.wrk_threads}, {args.seconds}s per run; {os.cpu_count()} cores")
-    header = f"{'run':48} {'events/s':>12} {'MB/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'CPU %':>7} {'RSS MiB':>8} {'errors':>7}"
+    header = f"{'run':48} {'events/s':>12} {'MB/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'CPU %':>7} {'µs/ev':>6} {'RSS MiB':>8} {'errors':>7}"
     if args.kafka:
         header += f" {'broker CPU %':>13}"
     print(header)
     for row in rows:
         line = (f"{row['name']:48} {row['events_per_s']:12,.0f} {row['mb_per_s']:8.1f} "
                 f"{row['p50_ms']:8.2f} {row['p99_ms']:8.2f} {row['cpu_percent']:7.0f} "
+                f"{row['cpu_us_per_event']:6.2f} "
                 f"{row['peak_rss_mib']:8.1f} {row['errors']:7d}")
         if args.kafka:
             broker_cpu = row["broker_cpu_percent"]
@@ -237,7 +241,8 @@ def main():
     for name in variants:
         each = ", ".join(f"{ratio:.3f}" for ratio in ratios[name])
         print(f"logpipe {VARIANTS[name][0]} / plain: {statistics.median(ratios[name]):.3f} "
-              f"(median of {len(ratios[name])}: {each})")
+              f"(median of {len(ratios[name])}: {each}); CPU per event: "
+              f"{statistics.median(cpu_ratios[name]):.3f}")
     print("load average (1, 5, 15 min) before: " + " ".join(f"{x:.2f}" for x in load_before) +
           "; after: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
     if any(row["errors"] for row in rows[1:]):
