@@ -50,6 +50,16 @@ LogSeverity SeverityFromName(const std::string& name) {
   return LogSeverity::kInfo;
 }
 
+// Addresses each pooled redaction buffer of the collector remembers (logs repeat the same few).
+constexpr size_t kCollectorGeoCacheEntries = 1'000;
+
+// The collector's locators of addresses about to be redacted; none without a database.
+std::function<security::AddressLocator()> AddressLocators(
+    const processor::GeoIpDatabase* database) {
+  if (database == nullptr) return {};
+  return [database] { return processor::GeoJsonLocator(*database, kCollectorGeoCacheEntries); };
+}
+
 template <typename Handler>
 http::Route RouteTo(std::string method, std::string path, Handler& handler,
                     void (Handler::*handle)(http::Request&, http::Responder)) {
@@ -413,7 +423,7 @@ int RunRole(const Config& config, Role role) {
             .ingest = {.topic = config.input_topic,
                        .rate_limiter = &rate_limiter,
                        .redactor = redactor.get(),
-                       .geoip = redaction_geoip},
+                       .new_locator = AddressLocators(redaction_geoip)},
             .decode = {.max_body_bytes = config.max_body_bytes,
                        .event_limits = {.max_event_bytes = config.max_event_bytes}}},
         auth, queue, *collector_metrics);

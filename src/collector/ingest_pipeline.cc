@@ -6,12 +6,6 @@
 #include "core/json_escape.h"
 
 namespace lp::collector {
-namespace {
-
-// Addresses remembered per pooled redaction buffer (logs repeat the same few).
-constexpr size_t kGeoCacheEntries = 1'000;
-
-}  // namespace
 
 std::string StoreOutcome::RetryAfter() const {
   return std::to_string(std::max<int64_t>(1, retry_after.count()));
@@ -23,17 +17,9 @@ IngestPipeline::IngestPipeline(IngestOptions options, queue::Producer& producer,
       producer_(producer),
       metrics_(metrics),
       redactions_(
-          [geoip = options_.geoip] {
+          [new_locator = options_.new_locator] {
             auto redaction = std::make_unique<Redaction>();
-            if (geoip != nullptr) {
-              redaction->geo.emplace(*geoip, kGeoCacheEntries);
-              redaction->scratch.locate = [geo = &*redaction->geo](std::string_view address,
-                                                                   std::string& out) {
-                const auto* location = geo->Lookup(address);
-                if (location != nullptr) processor::AppendGeoJson(out, *location);
-                return location != nullptr;
-              };
-            }
+            if (new_locator) redaction->scratch.locate = new_locator();
             return redaction;
           },
                   [](const Redaction& redaction) {

@@ -11,7 +11,6 @@
 #include "collector/batch_builder.h"
 #include "collector/collector_metrics.h"
 #include "collector/decoder_pool.h"
-#include "processor/geoip.h"
 #include "queue/queue.h"
 #include "security/rate_limiter.h"
 #include "security/redactor.h"
@@ -25,8 +24,9 @@ struct IngestOptions {
   /// PII redaction before the queue (null: none); dropped events count as accepted.
   const security::Redactor* redactor = nullptr;
   /// Set with a redactor: an event whose payload.ip_address is redacted gets its `geo` here,
-  /// from the address as it came (the processor cannot locate a masked one).
-  const processor::GeoIpDatabase* geoip = nullptr;
+  /// from the address as it came (the processor cannot locate a masked one). Makes one
+  /// locator per pooled redaction buffer (each used by one request at a time).
+  std::function<security::AddressLocator()> new_locator{};
 };
 
 /// How storing a request's accepted events ended (or why the request was refused first).
@@ -77,7 +77,6 @@ class IngestPipeline {
 
  private:
   struct Redaction {
-    std::optional<processor::GeoIpCache> geo;
     security::RedactionScratch scratch;
     std::string redacted;  ///< The redacted events, back to back.
     std::vector<std::pair<size_t, size_t>> spans;

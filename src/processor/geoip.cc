@@ -207,4 +207,14 @@ void AppendGeoJson(std::string& out, const GeoLocation& geo) {
   out.push_back('}');
 }
 
+std::function<bool(std::string_view, std::string&)> GeoJsonLocator(const GeoIpDatabase& database,
+                                                                   size_t cache_entries) {
+  auto cache = std::make_shared<GeoIpCache>(database, cache_entries);
+  return [cache](std::string_view address, std::string& geo_json) {
+    const GeoLocation* location = cache->Lookup(address);
+    if (location != nullptr) AppendGeoJson(geo_json, *location);
+    return location != nullptr;
+  };
+}
+
 }  // namespace lp::processor

@@ -37,6 +37,9 @@ struct RedactionHit {
 
 [[nodiscard]] std::string_view ActionName(RedactionAction action);
 
+/// Appends the JSON object of where `address` is (`geo`, DESIGN §4); false when unknown.
+using AddressLocator = std::function<bool(std::string_view address, std::string& geo_json)>;
+
 /// Per-call buffers; one per thread (the collector keeps one with each pooled decoder).
 struct RedactionScratch {
   simdjson::ondemand::parser parser;
@@ -45,8 +48,8 @@ struct RedactionScratch {
   std::string address;  ///< payload.ip_address as it came.
   /// Set: when an event's `payload.ip_address` is redacted, its `geo` is made from the address
   /// as it came (replacing any `geo` the event brought), since nothing after the collector
-  /// can locate a masked address. Appends the `geo` object's JSON; false when unknown.
-  std::function<bool(std::string_view address, std::string& out)> locate;
+  /// can locate a masked address.
+  AddressLocator locate;
 };
 
 /// PII redaction of events in the collector, before the queue (docs/SECURITY.md): built-in
