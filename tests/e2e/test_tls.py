@@ -105,6 +105,16 @@ def served_name(url, ca_file):
             return subject["commonName"]
 
 
+def negotiated(url, ca_file):
+    """(protocol, cipher suite) of a new connection to `url` from Python's default client."""
+    parts = urlsplit(url)
+    context = ssl.create_default_context(cafile=str(ca_file))
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as raw:
+        with context.wrap_socket(raw, server_hostname=parts.hostname) as connection:
+            name, protocol, _ = connection.cipher()
+            return protocol, name
+
+
 def test_ingest_search_and_metrics_over_https_verified_against_the_ca(start_logpipe, authority):
     # The query API on a port of its own: each of the three listeners speaks HTTPS.
     logpipe = start_logpipe(env={**tls_env(*authority.issue("logpipe")), "QUERY_PORT": "0"})
@@ -128,6 +138,9 @@ def test_ingest_search_and_metrics_over_https_verified_against_the_ca(start_logp
     assert metrics.status_code == 200
     assert "tls_certificate_expiry_timestamp_seconds " in metrics.text
     assert requests.get(f"{logpipe.metrics_url}/healthz", verify=ca, timeout=30).status_code == 200
+    # The client offers AES-256-GCM first (OpenSSL's default); the server's order picks the
+    # cheaper AES-128-GCM.
+    assert negotiated(logpipe.ingest_url, ca) == ("TLSv1.3", "TLS_AES_128_GCM_SHA256")
 
 
 def test_the_command_line_tools_speak_https_with_a_ca_file(start_logpipe, authority):
