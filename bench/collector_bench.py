@@ -13,15 +13,16 @@ feature on, shown as a ratio of the plain full-speed run measured just before it
 HTTPS (a throwaway certificate made with openssl, TLS_CERT_FILE/TLS_KEY_FILE); --auth with a
 tokens file (wrk sends an ingest token; its tenant has events/s and bytes/s limits far above
 what the machine can do, so they are checked on every request and never refuse); --redaction
-with REDACTION=on (the built-in detectors). With --repeat N the plain run and the variants
-alternate N times and each ratio is the median of its N pairs, since a shared machine's load
-changes between runs. The load average is printed before and after."""
+with REDACTION=on (the built-in detectors). Each variant run follows a plain run of its own
+(its pair; every run starts with an empty data folder), and with --repeat N each ratio is the
+median of N pairs, since a shared machine's load changes between runs. The load average is printed before and after."""
 
 import argparse
 import hashlib
 import json
 import os
 import re
+import shutil
 import signal
 import statistics
 import subprocess
@@ -89,6 +90,9 @@ def run_wrk(url, body_file, seconds, connections, threads, rate=0, authorization
 
 
 def measure(name, command, env, body_file, body, args, rate=0, broker_pid=None, authorization=""):
+    # A data folder of its own: a run after another must not start with its spool and store.
+    data_dir = tempfile.mkdtemp(dir=Path(env["LOGPIPE_DATA_DIR"]).parent, prefix="data-")
+    env = dict(env, LOGPIPE_DATA_DIR=data_dir)
     process, port = start(command, env)
     url = f"{'https' if env.get('TLS_CERT_FILE') else 'http'}://127.0.0.1:{port}/logs"
     try:
@@ -105,6 +109,7 @@ def measure(name, command, env, body_file, body, args, rate=0, broker_pid=None, 
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(60)
+        shutil.rmtree(data_dir)
     requests_per_second = result["requests"] / result["seconds"]
     events = body.count(b"\n")
     return {
@@ -207,19 +212,20 @@ def main():
                        rate=half_rate, broker_pid=broker_pid)
         rows = [bare, full, half]
         setups = {name: VARIANTS[name][1](Path(scratch), env) for name in variants}
+        plain = full
         for repeat in range(args.repeat):
-            plain = full
-            if repeat > 0:
-                plain = measure(f"{target} (again)", logpipe, env, body_file, body, args,
-                                broker_pid=broker_pid)
-                rows.append(plain)
             for name in variants:
+                if plain is None:
+                    plain = measure(f"{target} (again)", logpipe, env, body_file, body, args,
+                                    broker_pid=broker_pid)
+                    rows.append(plain)
                 variant_env, authorization = setups[name]
                 row = measure(f"{target} {VARIANTS[name][0]}", logpipe, variant_env, body_file,
                               body, args, broker_pid=broker_pid, authorization=authorization)
                 rows.append(row)
                 ratios[name].append(row["events_per_s"] / plain["events_per_s"])
                 cpu_ratios[name].append(row["cpu_us_per_event"] / plain["cpu_us_per_event"])
+                plain = None  # Each variant against a plain run just before it.
 
     print(f"payload: {args.events_per_body} events/body, {len(body)} bytes/body, "
           f"{len(body) / args.events_per_body:.0f} bytes/event; {args.connections} connections, "
