@@ -13,8 +13,8 @@ namespace {
 namespace ssl = boost::asio::ssl;
 
 // TLS 1.3's suites (all qualify) with AES-128-GCM first: OpenSSL's default puts AES-256-GCM first,
-// whose 14 rounds cost both ends about a third more per byte than AES-128's 10, for no security
-// a log pipeline needs. The server's order decides (SSL_OP_CIPHER_SERVER_PREFERENCE).
+// whose 14 rounds cost both ends about 13 % more per byte than AES-128's 10 (openssl speed, 16 KiB
+// records, this project's machine). The server's order decides (SSL_OP_CIPHER_SERVER_PREFERENCE).
 constexpr const char* kTls13Suites =
     "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256";
 
