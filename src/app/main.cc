@@ -186,8 +186,9 @@ int main(int argc, char** argv) {
       "dry-run",
       "Show what the instance's redaction rules make of sample events, storing nothing (admin "
       "token)");
-  dry_run->add_option("sample", dry_run_options.sample,
-                      "File of events: a JSON object, an array or NDJSON; - for stdin")
+  dry_run
+      ->add_option("sample", dry_run_options.sample,
+                   "File of events: a JSON object, an array or NDJSON; - for stdin")
       ->capture_default_str();
   AddServerFlags(*dry_run, dry_run_options.server, "ingest");
   dry_run

@@ -36,7 +36,7 @@ int RedactionDryRun(const RedactionDryRunOptions& options) {
     sample = std::move(*read);
   }
   const auto response = http::Fetch(*server, "POST", "/api/redaction/dry-run", sample,
-                                     std::chrono::seconds(options.timeout_seconds));
+                                    std::chrono::seconds(options.timeout_seconds));
   if (!response) return Fail(response.error().message);
   simdjson::dom::parser parser;
   simdjson::dom::element answer;

@@ -26,7 +26,8 @@ std::string DateFolder(int64_t time_ms) {
 std::string TenantFolder(std::string_view tenant) {
   if (tenant.empty() || tenant == "default" || tenant.size() > 64 || tenant == "." ||
       tenant == ".." ||
-      tenant.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") !=
+      tenant.find_first_not_of(
+          "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") !=
           std::string_view::npos) {
     return {};
   }

@@ -58,12 +58,12 @@ TEST(ArchiveObjectBuilderTest, KeysEachTenantsEventsUnderItsOwnFolder) {
   const auto objects = builder.Build(records, ".ndjson.zst");
   std::map<std::string, std::string> lines;
   for (const auto& object : objects) lines[object.key] = object.metadata.at("line-offsets");
-  EXPECT_EQ(lines, (std::map<std::string, std::string>{
-                       {"2025/10/30/app-logs-3-00000000000000000002.ndjson.zst", "2-3,6"},
-                       {"tenant=acme/2025/10/30/app-logs-3-00000000000000000001.ndjson.zst", "1"},
-                       {"tenant=acme/2025/10/31/app-logs-3-00000000000000000005.ndjson.zst", "5"},
-                       {"tenant=globex/2025/10/30/app-logs-3-00000000000000000004.ndjson.zst",
-                        "4"}}));
+  EXPECT_EQ(lines,
+            (std::map<std::string, std::string>{
+                {"2025/10/30/app-logs-3-00000000000000000002.ndjson.zst", "2-3,6"},
+                {"tenant=acme/2025/10/30/app-logs-3-00000000000000000001.ndjson.zst", "1"},
+                {"tenant=acme/2025/10/31/app-logs-3-00000000000000000005.ndjson.zst", "5"},
+                {"tenant=globex/2025/10/30/app-logs-3-00000000000000000004.ndjson.zst", "4"}}));
 }
 
 TEST(ArchiveObjectBuilderTest, LeavesOutCopiesOfEventsArchivedBefore) {

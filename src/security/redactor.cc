@@ -113,18 +113,17 @@ class Redactor::Walk {
   bool Event(ondemand::object object) {
     const size_t start = out_.size();
     std::optional<std::pair<size_t, size_t>> geo;  // The event's own `geo` member in out_.
-    const bool read =
-        Object(object, [&](std::string_view key, ondemand::value& value, bool& keep) {
-          if (key == "geo") {
-            const size_t member = out_.size() - std::string_view("\"geo\":").size();
-            if (!Raw(value)) return false;
-            geo.emplace(member, out_.size());
-            return true;
-          }
-          if (key != "message" && key != "payload" && key != "labels") return Raw(value);
-          std::string path(key);
-          return Value(value, path, keep);
-        });
+    const bool read = Object(object, [&](std::string_view key, ondemand::value& value, bool& keep) {
+      if (key == "geo") {
+        const size_t member = out_.size() - std::string_view("\"geo\":").size();
+        if (!Raw(value)) return false;
+        geo.emplace(member, out_.size());
+        return true;
+      }
+      if (key != "message" && key != "payload" && key != "labels") return Raw(value);
+      std::string path(key);
+      return Value(value, path, keep);
+    });
     if (!read) return false;
     if (address_redacted_) Locate(start, geo);
     return true;
@@ -234,8 +233,8 @@ class Redactor::Walk {
   bool Value(ondemand::value& value, std::string& path, bool& keep) {
     ondemand::json_type type;
     if (value.type().get(type)) return false;
-    const bool address = scratch_.locate && type == ondemand::json_type::string &&
-                         path == "payload.ip_address";
+    const bool address =
+        scratch_.locate && type == ondemand::json_type::string && path == "payload.ip_address";
     if (address) {
       std::string_view text;
       if (value.get_string().get(text)) return false;

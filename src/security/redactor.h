@@ -1,5 +1,6 @@
 #pragma once
 
+#include <re2/re2.h>
 #include <simdjson.h>
 
 #include <filesystem>
@@ -11,8 +12,6 @@
 
 #include "core/metrics.h"
 #include "core/result.h"
-
-#include <re2/re2.h>
 
 namespace lp::security {
 
