@@ -1,5 +1,6 @@
 -- wrk script: POSTs the NDJSON body in $BODY_FILE to /logs on every request. With $RATE set
 -- (requests per second across all connections), each connection paces itself to its share.
+-- With $AUTHORIZATION set, it is sent as the Authorization header.
 -- At the end it prints one line of JSON with the counts and latency percentiles.
 local body_file = assert(os.getenv("BODY_FILE"), "BODY_FILE must name the request body")
 local file = assert(io.open(body_file, "rb"))
@@ -9,6 +10,10 @@ file:close()
 wrk.method = "POST"
 wrk.body = body
 wrk.headers["Content-Type"] = "application/x-ndjson"
+local authorization = os.getenv("AUTHORIZATION")
+if authorization and authorization ~= "" then
+  wrk.headers["Authorization"] = authorization
+end
 
 local rate = tonumber(os.getenv("RATE") or "0")
 local connections = tonumber(os.getenv("CONNECTIONS") or "64")

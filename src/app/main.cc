@@ -3,6 +3,7 @@
 #include <map>
 
 #include "app/config.h"
+#include "app/redaction_command.h"
 #include "app/replay_command.h"
 #include "app/run_command.h"
 #include "app/search_command.h"
@@ -53,11 +54,30 @@ struct SettingFlags {
   std::map<std::string, CLI::Option*> options;
 };
 
+/// `--server` and how to be let in: `--ca-file`, `--cert`/`--key` (mutual TLS), `--token`.
+void AddServerFlags(CLI::App& command, lp::app::ServerFlags& flags, const char* what) {
+  command.add_option("--server", flags.url, std::string("The instance's ") + what + " URL")
+      ->capture_default_str();
+  command
+      .add_option("--ca-file", flags.ca_file,
+                  "PEM CA bundle that verifies an https:// --server (default: the system's CAs)")
+      ->check(CLI::ExistingFile);
+  command
+      .add_option("--cert", flags.certificate_file,
+                  "PEM client certificate, for a server requiring one (TLS_CLIENT_CA_FILE)")
+      ->check(CLI::ExistingFile);
+  command.add_option("--key", flags.key_file, "The client certificate's unencrypted PEM key")
+      ->check(CLI::ExistingFile);
+  command
+      .add_option("--token", flags.token,
+                  "Token sent as Authorization: Bearer (better in the environment, where "
+                  "other users' ps does not show it)")
+      ->envname("LOGPIPE_TOKEN");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  lp::app::BlockTerminationSignals();
-
   CLI::App app{"logpipe: a log aggregation and analysis pipeline"};
   app.require_subcommand(1);
 
@@ -107,8 +127,6 @@ int main(int argc, char** argv) {
   bool no_commit = false;
   read->add_flag("--no-commit", no_commit, "Leave the group's offsets where they were");
 
-  constexpr const char* kCaFileHelp =
-      "PEM CA bundle that verifies an https:// --server (default: the system's CAs)";
   lp::app::SearchCommandOptions search_options;
   auto* search =
       app.add_subcommand("search", "Search the events of a running instance, newest first");
@@ -126,14 +144,12 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   search->add_flag("--json", search_options.json, "Print the documents as JSON lines");
-  search->add_option("--server", search_options.server, "The instance's ingest URL")
-      ->capture_default_str();
+  AddServerFlags(*search, search_options.server, "ingest");
   search
       ->add_option("--timeout", search_options.timeout_seconds,
                    "Seconds each request may take, connecting included")
       ->check(CLI::Range(1, 3600))
       ->capture_default_str();
-  search->add_option("--ca-file", search_options.ca_file, kCaFileHelp);
 
   lp::app::TailCommandOptions tail_options;
   auto* tail = app.add_subcommand(
@@ -144,13 +160,11 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   tail->add_flag("-f,--follow", tail_options.follow, "Keep printing new events as they arrive");
   tail->add_flag("--json", tail_options.json, "Print the documents as JSON lines");
-  tail->add_option("--server", tail_options.server, "The instance's query URL")
-      ->capture_default_str();
+  AddServerFlags(*tail, tail_options.server, "query");
   tail->add_option("--timeout", tail_options.timeout_seconds,
                    "Seconds the request may take without -f, connecting included")
       ->check(CLI::Range(1, 3600))
       ->capture_default_str();
-  tail->add_option("--ca-file", tail_options.ca_file, kCaFileHelp);
 
   lp::app::ReplayCommandOptions replay_options;
   auto* replay = app.add_subcommand(
@@ -158,14 +172,31 @@ int main(int argc, char** argv) {
   replay->add_option("--from", replay_options.from, "First day, such as 2025-10-30")->required();
   replay->add_option("--to", replay_options.to, "Last day, included")->required();
   replay->add_option("--service", replay_options.service, "Only this service");
-  replay->add_option("--server", replay_options.server, "The instance's ingest URL")
-      ->capture_default_str();
+  AddServerFlags(*replay, replay_options.server, "ingest");
   replay
       ->add_option("--timeout", replay_options.timeout_seconds,
                    "Seconds each request may take, connecting included")
       ->check(CLI::Range(1, 3600))
       ->capture_default_str();
-  replay->add_option("--ca-file", replay_options.ca_file, kCaFileHelp);
+
+  auto* redaction = app.add_subcommand("redaction", "PII redaction of a running collector");
+  redaction->require_subcommand(1);
+  lp::app::RedactionDryRunOptions dry_run_options;
+  auto* dry_run = redaction->add_subcommand(
+      "dry-run",
+      "Show what the instance's redaction rules make of sample events, storing nothing (admin "
+      "token)");
+  dry_run
+      ->add_option("sample", dry_run_options.sample,
+                   "File of events: a JSON object, an array or NDJSON; - for stdin")
+      ->capture_default_str();
+  AddServerFlags(*dry_run, dry_run_options.server, "ingest");
+  dry_run
+      ->add_option("--timeout", dry_run_options.timeout_seconds,
+                   "Seconds the request may take, connecting included")
+      ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
+  dry_run->add_flag("--json", dry_run_options.json, "Print the server's answer as it is");
 
   CLI11_PARSE(app, argc, argv);
 
@@ -185,19 +216,26 @@ int main(int argc, char** argv) {
     return 0;
   }
   Config config;
+  // Only the servers wait for SIGINT/SIGTERM/SIGHUP on a thread of their own; the command-line
+  // tools keep the default actions, so that Ctrl-C stops `logpipe tail -f`.
+  const auto serve = [&config](lp::app::Role role) {
+    lp::app::BlockTerminationSignals();
+    return lp::app::RunRole(config, role);
+  };
   if (run->parsed()) {
     if (!run_flags.Load(config)) return 2;
-    return lp::app::RunRole(config, lp::app::Role::kAll);
+    return serve(lp::app::Role::kAll);
   }
   for (const auto& role : roles) {
     if (!role.command->parsed()) continue;
     config.metrics_port = lp::app::DefaultMetricsPort(role.role);
     if (!role.flags.Load(config)) return 2;
-    return lp::app::RunRole(config, role.role);
+    return serve(role.role);
   }
   if (search->parsed()) return lp::app::Search(search_options);
   if (tail->parsed()) return lp::app::Tail(tail_options);
   if (replay->parsed()) return lp::app::Replay(replay_options);
+  if (dry_run->parsed()) return lp::app::RedactionDryRun(dry_run_options);
   if (read->parsed()) {
     if (!spool_flags.Load(config)) return 2;
     read_options.commit = !no_commit;

@@ -60,9 +60,8 @@ Result<Progress> Read(const http::ClientResponse& response, unsigned expected_st
 }  // namespace
 
 int Replay(const ReplayCommandOptions& options) {
-  auto server = http::ParseServerUrl(options.server);
+  auto server = options.server.Parse();
   if (!server) return Fail(server.error().message);
-  server->ca_file = options.ca_file;
   std::vector<std::pair<std::string, std::string>> parameters{{"from", options.from},
                                                               {"to", options.to}};
   if (options.service) parameters.emplace_back("service", *options.service);

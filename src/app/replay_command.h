@@ -3,15 +3,16 @@
 #include <optional>
 #include <string>
 
+#include "app/server_flags.h"
+
 namespace lp::app {
 
 struct ReplayCommandOptions {
   std::string from;
   std::string to;
   std::optional<std::string> service;
-  std::string server = "http://127.0.0.1:8081";
+  ServerFlags server;
   unsigned timeout_seconds = 30;  ///< Bounds each request, connecting included.
-  std::string ca_file;            ///< Verifies an https:// server; empty: the system's CAs.
 };
 
 /// `logpipe replay`: asks the instance at `server` to re-index its archive of a date range and

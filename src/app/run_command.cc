@@ -50,6 +50,16 @@ LogSeverity SeverityFromName(const std::string& name) {
   return LogSeverity::kInfo;
 }
 
+// Addresses each pooled redaction buffer of the collector remembers (logs repeat the same few).
+constexpr size_t kCollectorGeoCacheEntries = 1'000;
+
+// The collector's locators of addresses about to be redacted; none without a database.
+std::function<security::AddressLocator()> AddressLocators(
+    const processor::GeoIpDatabase* database) {
+  if (database == nullptr) return {};
+  return [database] { return processor::GeoJsonLocator(*database, kCollectorGeoCacheEntries); };
+}
+
 template <typename Handler>
 http::Route RouteTo(std::string method, std::string path, Handler& handler,
                     void (Handler::*handle)(http::Request&, http::Responder)) {
@@ -392,6 +402,18 @@ int RunRole(const Config& config, Role role) {
     }
     redactor = std::move(*created);
   }
+  // With redaction on, the collector adds `geo` before an address is masked (the processor
+  // could not locate it after); `run` shares the processor's database.
+  std::unique_ptr<processor::GeoIpDatabase> collector_geoip;
+  const processor::GeoIpDatabase* redaction_geoip = nullptr;
+  if (redactor) {
+    if (processor) {
+      redaction_geoip = processor->geoip.get();
+    } else {
+      collector_geoip = OpenGeoIp(config.geoip_db_path);
+      redaction_geoip = collector_geoip.get();
+    }
+  }
   std::unique_ptr<collector::CollectorMetrics> collector_metrics;
   std::unique_ptr<collector::Collector> ingest;
   std::unique_ptr<http::Server> ingest_server;
@@ -401,7 +423,8 @@ int RunRole(const Config& config, Role role) {
         collector::CollectorOptions{
             .ingest = {.topic = config.input_topic,
                        .rate_limiter = &rate_limiter,
-                       .redactor = redactor.get()},
+                       .redactor = redactor.get(),
+                       .new_locator = AddressLocators(redaction_geoip)},
             .decode = {.max_body_bytes = config.max_body_bytes,
                        .event_limits = {.max_event_bytes = config.max_event_bytes}}},
         auth, queue, *collector_metrics);

@@ -44,9 +44,8 @@ void PrintLine(simdjson::dom::element hit) {
 }  // namespace
 
 int Search(const SearchCommandOptions& options) {
-  auto server = http::ParseServerUrl(options.server);
+  auto server = options.server.Parse();
   if (!server) return Fail(server.error().message);
-  server->ca_file = options.ca_file;
 
   std::vector<std::pair<std::string, std::string>> parameters;
   if (!options.query.empty()) parameters.emplace_back("q", options.query);
@@ -118,9 +117,8 @@ int Search(const SearchCommandOptions& options) {
 }
 
 int Tail(const TailCommandOptions& options) {
-  auto server = http::ParseServerUrl(options.server);
+  auto server = options.server.Parse();
   if (!server) return Fail(server.error().message);
-  server->ca_file = options.ca_file;
   std::vector<std::pair<std::string, std::string>> parameters;
   if (!options.query.empty()) parameters.emplace_back("q", options.query);
   parameters.emplace_back("limit", std::to_string(options.lines));

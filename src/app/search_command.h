@@ -4,6 +4,8 @@
 #include <optional>
 #include <string>
 
+#include "app/server_flags.h"
+
 namespace lp::app {
 
 struct SearchCommandOptions {
@@ -15,9 +17,8 @@ struct SearchCommandOptions {
   std::optional<std::string> to;
   size_t limit = 100;
   bool json = false;
-  std::string server = "http://127.0.0.1:8081";
+  ServerFlags server;
   unsigned timeout_seconds = 30;  ///< Bounds each request, connecting included.
-  std::string ca_file;            ///< Verifies an https:// server; empty: the system's CAs.
 };
 
 /// `logpipe search`: asks a running instance's /api/search, following cursors up to `limit`
@@ -30,9 +31,8 @@ struct TailCommandOptions {
   size_t lines = 10;
   bool follow = false;
   bool json = false;
-  std::string server = "http://127.0.0.1:8081";
+  ServerFlags server;
   unsigned timeout_seconds = 30;  ///< Bounds the request without -f, connecting included.
-  std::string ca_file;            ///< Verifies an https:// server; empty: the system's CAs.
 };
 
 /// `logpipe tail [QUERY] [-f]`: the newest `lines` matching events, oldest first; with `follow`,

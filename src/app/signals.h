@@ -5,7 +5,8 @@
 namespace lp::app {
 
 /// Blocks SIGINT, SIGTERM and SIGHUP in the calling thread and every thread it starts
-/// afterwards, so that only WaitForTerminationSignal sees them. Call first thing in main.
+/// afterwards, so that only WaitForTerminationSignal sees them. Servers only, before they start
+/// a thread; command-line tools keep the default actions (Ctrl-C stops them).
 void BlockTerminationSignals();
 
 /// Waits for SIGINT or SIGTERM and returns its number; each SIGHUP meanwhile calls `on_hangup`

@@ -20,29 +20,47 @@ std::string DateFolder(int64_t time_ms) {
   return folder;
 }
 
+// "tenant=<name>/" of an event's tenant; empty for the default tenant, for none (authentication
+// off) and for a name no token could have (a record produced by something else than the
+// collector), which all keep the layout of an archive without tenants.
+std::string TenantFolder(std::string_view tenant) {
+  if (tenant.empty() || tenant == "default" || tenant.size() > 64 || tenant == "." ||
+      tenant == ".." ||
+      tenant.find_first_not_of(
+          "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") !=
+          std::string_view::npos) {
+    return {};
+  }
+  return "tenant=" + std::string(tenant) + "/";
+}
+
 // Object metadata stays small (S3 allows 2 KiB in all): an object ends after this many runs of
 // consecutive offsets, and the next one starts at the following record of its date.
 constexpr size_t kMaxOffsetRuns = 32;
 
 }  // namespace
 
-int64_t ArchiveObjectBuilder::EventTimeMs(const queue::ConsumedRecord& record) {
+std::string ArchiveObjectBuilder::Folder(const queue::ConsumedRecord& record) {
   simdjson::dom::element root;
-  std::string_view timestamp;
-  if (parser_.parse(record.value).get(root) == simdjson::SUCCESS &&
-      root["timestamp"].get_string().get(timestamp) == simdjson::SUCCESS) {
-    if (const auto parsed = ParseRfc3339(timestamp)) return *parsed;
+  int64_t time_ms = record.timestamp_ms;
+  std::string_view tenant;
+  if (parser_.parse(record.value).get(root) == simdjson::SUCCESS) {
+    std::string_view timestamp;
+    if (root["timestamp"].get_string().get(timestamp) == simdjson::SUCCESS) {
+      if (const auto parsed = ParseRfc3339(timestamp)) time_ms = *parsed;
+    }
+    if (root["tenant"].get_string().get(tenant) != simdjson::SUCCESS) tenant = {};
   }
-  return record.timestamp_ms;
+  return TenantFolder(tenant) + DateFolder(time_ms);
 }
 
 std::vector<ArchiveObject> ArchiveObjectBuilder::Build(
     std::span<const queue::ConsumedRecord> records, std::string_view key_suffix) {
-  std::map<std::string, std::vector<const queue::ConsumedRecord*>> by_date;
+  std::map<std::string, std::vector<const queue::ConsumedRecord*>> by_folder;
   for (const auto& record : records) {
     // A copy (a replay, a re-driven dead letter): the archive holds its original already.
     if (queue::FindHeader(record.headers, queue::kOriginalIdHeader) != nullptr) continue;
-    by_date[DateFolder(EventTimeMs(record))].push_back(&record);
+    by_folder[Folder(record)].push_back(&record);
   }
 
   std::vector<ArchiveObject> objects;
@@ -70,7 +88,7 @@ std::vector<ArchiveObject> ArchiveObjectBuilder::Build(
                        {"line-offsets", std::move(line_offsets)}};
     objects.push_back(std::move(object));
   };
-  for (const auto& [folder, members] : by_date) {
+  for (const auto& [folder, members] : by_folder) {
     // Runs of consecutive offsets of the object being built: `first-last`, or one offset.
     std::vector<OffsetRun> runs;
     size_t begin = 0;

@@ -12,15 +12,17 @@
 namespace lp::archiver {
 
 /// One archive object before compression: the raw events of one partition's batch that share a
-/// UTC date, in offset order.
+/// tenant and a UTC date, in offset order.
 struct ArchiveObject {
-  std::string key;  ///< `YYYY/MM/DD/<topic>-<partition>-<first offset, 20 digits>` + suffix.
+  /// `[tenant=<tenant>/]YYYY/MM/DD/<topic>-<partition>-<first offset, 20 digits>` + suffix; the
+  /// default tenant's (and events without one) have no tenant folder.
+  std::string key;
   std::string ndjson;
   objectstore::Metadata metadata;
 };
 
-/// Splits a partition's batch by each event's own `timestamp` date in UTC (the record's time
-/// when the event has none); copies of events the pipeline carried before
+/// Splits a partition's batch by each event's `tenant` and its own `timestamp` date in UTC (the
+/// record's time when the event has none); copies of events the pipeline carried before
 /// (queue::kOriginalIdHeader) are left out. The same records always give the same objects, keys and
 /// bytes, which is what makes re-uploading a batch after a crash harmless. Not thread-safe: it owns
 /// a parser.
@@ -30,7 +32,8 @@ class ArchiveObjectBuilder {
                                                  std::string_view key_suffix);
 
  private:
-  [[nodiscard]] int64_t EventTimeMs(const queue::ConsumedRecord& record);
+  /// `[tenant=<tenant>/]YYYY/MM/DD/` of the record's event.
+  [[nodiscard]] std::string Folder(const queue::ConsumedRecord& record);
 
   simdjson::dom::parser parser_;
 };

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 namespace lp::archiver {
 namespace {
 
@@ -40,6 +42,28 @@ TEST(ArchiveObjectBuilderTest, SplitsABatchByEventDateWithStableKeysAndRawBytes)
     EXPECT_EQ(again[i].key, objects[i].key);
     EXPECT_EQ(again[i].ndjson, objects[i].ndjson);
   }
+}
+
+TEST(ArchiveObjectBuilderTest, KeysEachTenantsEventsUnderItsOwnFolder) {
+  const std::vector<queue::ConsumedRecord> records = {
+      Record(1, R"({"tenant":"acme","timestamp":"2025-10-30T10:00:00Z","service":"a"})"),
+      Record(2, R"({"tenant":"default","timestamp":"2025-10-30T10:00:00Z","service":"a"})"),
+      Record(3, R"({"timestamp":"2025-10-30T10:00:00Z","service":"a"})"),
+      Record(4, R"({"tenant":"globex","timestamp":"2025-10-30T10:00:00Z","service":"a"})"),
+      Record(5, R"({"tenant":"acme","timestamp":"2025-10-31T10:00:00Z","service":"a"})"),
+      // Not a name a token can have (written to the queue by something else): no folder of its own.
+      Record(6, R"({"tenant":"../etc","timestamp":"2025-10-30T10:00:00Z","service":"a"})"),
+  };
+  ArchiveObjectBuilder builder;
+  const auto objects = builder.Build(records, ".ndjson.zst");
+  std::map<std::string, std::string> lines;
+  for (const auto& object : objects) lines[object.key] = object.metadata.at("line-offsets");
+  EXPECT_EQ(lines,
+            (std::map<std::string, std::string>{
+                {"2025/10/30/app-logs-3-00000000000000000002.ndjson.zst", "2-3,6"},
+                {"tenant=acme/2025/10/30/app-logs-3-00000000000000000001.ndjson.zst", "1"},
+                {"tenant=acme/2025/10/31/app-logs-3-00000000000000000005.ndjson.zst", "5"},
+                {"tenant=globex/2025/10/30/app-logs-3-00000000000000000004.ndjson.zst", "4"}}));
 }
 
 TEST(ArchiveObjectBuilderTest, LeavesOutCopiesOfEventsArchivedBefore) {

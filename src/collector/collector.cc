@@ -21,6 +21,12 @@ std::vector<http::Route> Collector::Routes() {
                     logs_.HandleLogs(request, std::move(respond));
                   }}));
   routes.push_back(
+      security::RequireScope(auth_, Scope::kAdmin,
+                             http::Route{"POST", "/api/redaction/dry-run",
+                                         [this](http::Request& request, http::Responder respond) {
+                                           logs_.HandleRedactionDryRun(request, std::move(respond));
+                                         }}));
+  routes.push_back(
       security::RequireScope(auth_, Scope::kIngest,
                              http::Route{"POST", "/v1/logs",
                                          [this](http::Request& request, http::Responder respond) {

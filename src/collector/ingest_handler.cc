@@ -77,4 +77,22 @@ void IngestHandler::HandleLogs(http::Request& request, http::Responder respond) 
                   });
 }
 
+void IngestHandler::HandleRedactionDryRun(http::Request& request, http::Responder respond) {
+  auto decoding = pool_.Borrow();
+  DecodedBatch& batch = decoding->batch;
+  auto decoded = decoding->decoder->Decode(request.content_type, request.content_encoding,
+                                           request.body, batch, request.tenant);
+  if (!decoded) {
+    return respond(http::ErrorResponse(decoded.error().status, decoded.error().message));
+  }
+  std::string body = SummaryJson(batch);
+  const std::string redaction = pipeline_.RedactionDryRun(batch);
+  body.back() = ',';  // Both are objects: one object with the members of both.
+  body.append(redaction, 1);
+  http::Response response;
+  response.status = batch.events.empty() ? 400 : 200;
+  response.body = std::move(body);
+  respond(std::move(response));
+}
+
 }  // namespace lp::collector

@@ -22,6 +22,11 @@ class IngestHandler {
   IngestHandler(DecodeOptions options, IngestPipeline& pipeline);
 
   void HandleLogs(http::Request& request, http::Responder respond);
+  /// POST /api/redaction/dry-run: the body decoded as POST /logs decodes it, answered with what
+  /// redaction would make of each accepted event (IngestPipeline::RedactionDryRun, plus the
+  /// 202 body's counts and errors); nothing is stored, counted or rate limited. 200, or 400
+  /// when no event is valid.
+  void HandleRedactionDryRun(http::Request& request, http::Responder respond);
 
  private:
   struct Decoding {

@@ -3,6 +3,8 @@
 #include <chrono>
 #include <vector>
 
+#include "core/json_escape.h"
+
 namespace lp::collector {
 
 std::string StoreOutcome::RetryAfter() const {
@@ -14,10 +16,15 @@ IngestPipeline::IngestPipeline(IngestOptions options, queue::Producer& producer,
     : options_(std::move(options)),
       producer_(producer),
       metrics_(metrics),
-      redactions_([] { return std::make_unique<Redaction>(); },
-                  [](const Redaction& redaction) {
-                    return redaction.redacted.capacity() <= kPooledBufferBytes;
-                  }) {}
+      redactions_(
+          [new_locator = options_.new_locator] {
+            auto redaction = std::make_unique<Redaction>();
+            if (new_locator) redaction->scratch.locate = new_locator();
+            return redaction;
+          },
+          [](const Redaction& redaction) {
+            return redaction.redacted.capacity() <= kPooledBufferBytes;
+          }) {}
 
 void IngestPipeline::CountFailedRequest(const std::string& reason) {
   metrics_.requests_failed.WithLabels({reason}).Increment();
@@ -66,6 +73,49 @@ void IngestPipeline::Redact(Redaction& redaction,
     const auto [offset, length] = redaction.spans[i];
     if (length != 0) records[i].value = std::string_view(redaction.redacted).substr(offset, length);
   }
+}
+
+std::string IngestPipeline::RedactionDryRun(const DecodedBatch& batch) {
+  std::string out = "{\"redaction\":";
+  out += options_.redactor != nullptr ? "\"on\"" : "\"off\"";
+  out += ",\"events\":[";
+  auto redaction = redactions_.Borrow();
+  std::vector<security::RedactionHit> hits;
+  for (size_t i = 0; i < batch.events.size(); ++i) {
+    const std::string_view event = batch.Json(batch.events[i]);
+    if (i > 0) out += ',';
+    hits.clear();
+    redaction->redacted.clear();
+    auto outcome = security::Redactor::Outcome::kUnchanged;
+    if (options_.redactor != nullptr) {
+      outcome = options_.redactor->Apply(event, redaction->scratch, redaction->redacted, &hits);
+    }
+    switch (outcome) {
+      case security::Redactor::Outcome::kUnchanged:
+        out.append("{\"outcome\":\"unchanged\",\"event\":").append(event);
+        break;
+      case security::Redactor::Outcome::kRedacted:
+        out.append("{\"outcome\":\"redacted\",\"event\":").append(redaction->redacted);
+        break;
+      case security::Redactor::Outcome::kDropped:
+        out.append("{\"outcome\":\"dropped\",\"event\":null");
+        break;
+    }
+    out += ",\"redactions\":[";
+    for (size_t h = 0; h < hits.size(); ++h) {
+      if (h > 0) out += ',';
+      out += "{\"rule\":\"";
+      AppendJsonEscaped(out, hits[h].rule);
+      out += "\",\"path\":\"";
+      AppendJsonEscaped(out, hits[h].path);
+      out += "\",\"action\":\"";
+      out += security::ActionName(hits[h].action);
+      out += "\"}";
+    }
+    out += "]}";
+  }
+  out += "]}";
+  return out;
 }
 
 void IngestPipeline::Store(const ProtocolMetrics& protocol, std::string_view tenant,

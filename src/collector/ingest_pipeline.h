@@ -23,6 +23,10 @@ struct IngestOptions {
   security::RateLimiter* rate_limiter = nullptr;
   /// PII redaction before the queue (null: none); dropped events count as accepted.
   const security::Redactor* redactor = nullptr;
+  /// Set with a redactor: an event whose payload.ip_address is redacted gets its `geo` here,
+  /// from the address as it came (the processor cannot locate a masked one). Makes one
+  /// locator per pooled redaction buffer (each used by one request at a time).
+  std::function<security::AddressLocator()> new_locator{};
 };
 
 /// How storing a request's accepted events ended (or why the request was refused first).
@@ -64,6 +68,10 @@ class IngestPipeline {
              Done done);
   /// Counts a request refused as a whole, by reason ("400", "no_valid_event", ...).
   void CountFailedRequest(const std::string& reason);
+  /// What redaction (and the `geo` it adds) would make of `batch`'s accepted events, stored
+  /// and counted nowhere: {"redaction":"on"|"off","events":[{"outcome":"redacted"|
+  /// "unchanged"|"dropped","event":{...}|null,"redactions":[{"rule","path","action"}]}]}.
+  [[nodiscard]] std::string RedactionDryRun(const DecodedBatch& batch);
 
   [[nodiscard]] CollectorMetrics& metrics() { return metrics_; }
 

@@ -58,8 +58,11 @@ Result<ClientResponse> Fetch(const ServerUrl& server, std::string_view method,
                              std::string_view target, std::string_view body,
                              std::chrono::milliseconds timeout) {
   // The whole request, connecting included, is bounded by `timeout`.
-  CurlClient client(
-      CurlClientOptions{.timeout = timeout, .connect_timeout = timeout, .ca_file = server.ca_file});
+  CurlClient client(CurlClientOptions{.timeout = timeout,
+                                      .connect_timeout = timeout,
+                                      .ca_file = server.ca_file,
+                                      .certificate_file = server.certificate_file,
+                                      .key_file = server.key_file});
   const bool ipv6 = server.host.find(':') != std::string::npos;
   CurlRequest request{
       .method = method,
@@ -70,6 +73,7 @@ Result<ClientResponse> Fetch(const ServerUrl& server, std::string_view method,
       .body = body,
   };
   if (!body.empty()) request.headers.emplace_back("Content-Type: application/json");
+  if (!server.token.empty()) request.headers.push_back("Authorization: Bearer " + server.token);
   auto response = client.Perform(request);
   if (!response) {
     return Retryable("cannot talk to logpipe at " + server.host + ":" + server.port + ": " +
@@ -92,6 +96,7 @@ unsigned ReadEventStream(Stream& stream, const ServerUrl& server, std::string_vi
   request.set(bhttp::field::user_agent, "logpipe-cli");
   request.set(bhttp::field::accept, "text/event-stream");
   if (!last_event_id.empty()) request.set("Last-Event-ID", last_event_id);
+  if (!server.token.empty()) request.set(bhttp::field::authorization, "Bearer " + server.token);
   bhttp::write(stream, request);
   beast::flat_buffer buffer;
   bhttp::response_parser<bhttp::buffer_body> parser;
@@ -115,16 +120,20 @@ unsigned ReadEventStream(Stream& stream, const ServerUrl& server, std::string_vi
   return parser.get().result_int();
 }
 
-// A client context as CurlClient's: TLS 1.2 or later, the peer verified against `ca_file` (or
-// the system's CAs).
-void ConfigureClientTls(ssl::context& context, const std::string& ca_file) {
+// A client context as CurlClient's: TLS 1.2 or later, the peer verified against the server's
+// CA file (or the system's CAs), the client certificate presented when there is one.
+void ConfigureClientTls(ssl::context& context, const ServerUrl& server) {
   SSL_CTX_set_min_proto_version(context.native_handle(), TLS1_2_VERSION);
-  if (ca_file.empty()) {
+  if (server.ca_file.empty()) {
     context.set_default_verify_paths();
   } else {
-    context.load_verify_file(ca_file);
+    context.load_verify_file(server.ca_file);
   }
   context.set_verify_mode(ssl::verify_peer);
+  if (!server.certificate_file.empty()) {
+    context.use_certificate_chain_file(server.certificate_file);
+    context.use_private_key_file(server.key_file, ssl::context::pem);
+  }
 }
 
 }  // namespace
@@ -144,7 +153,7 @@ Result<unsigned> FetchStream(const ServerUrl& server, std::string_view target,
       return ReadEventStream(stream, server, target, on_data, last_event_id);
     }
     ssl::context context(ssl::context::tls_client);
-    ConfigureClientTls(context, server.ca_file);
+    ConfigureClientTls(context, server);
     beast::ssl_stream<beast::tcp_stream> stream(io, context);
     // SNI, and the name the certificate must carry.
     if (SSL_set_tlsext_host_name(stream.native_handle(), server.host.c_str()) != 1) {

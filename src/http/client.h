@@ -16,6 +16,11 @@ struct ServerUrl {
   std::string path_prefix;  ///< Without a trailing '/'.
   bool https = false;       ///< Over TLS (1.2+), the certificate and host name verified.
   std::string ca_file{};  ///< PEM CA bundle an https server is verified with; empty: the system's.
+  /// For servers requiring client certificates (mutual TLS): PEM certificate (then its
+  /// intermediates) and its unencrypted PEM key; both or neither.
+  std::string certificate_file{};
+  std::string key_file{};
+  std::string token{};  ///< Sent as `Authorization: Bearer` when not empty.
 };
 
 /// Parses `http(s)://host[:port][/prefix]` (IPv6 hosts in brackets; default port 80 or 443).

@@ -178,6 +178,10 @@ Result<CurlResponse> CurlClient::PerformWith(void* handle, const CurlRequest& re
   set.Set(CURLOPT_SSL_VERIFYPEER, options_.verify_tls ? 1L : 0L);
   set.Set(CURLOPT_SSL_VERIFYHOST, options_.verify_tls ? 2L : 0L);
   if (!options_.ca_file.empty()) set.Set(CURLOPT_CAINFO, options_.ca_file.c_str());
+  if (!options_.certificate_file.empty()) {
+    set.Set(CURLOPT_SSLCERT, options_.certificate_file.c_str());
+    set.Set(CURLOPT_SSLKEY, options_.key_file.c_str());
+  }
   set.Set(CURLOPT_HTTPHEADER, headers.list);
   set.Set(CURLOPT_WRITEFUNCTION, AppendBody);
   set.Set(CURLOPT_WRITEDATA, &response.body);

@@ -20,6 +20,9 @@ struct CurlClientOptions {
   std::chrono::milliseconds connect_timeout{5'000};
   bool verify_tls = true;  ///< Peer certificate and host name. TLS 1.2 or later, always.
   std::string ca_file{};   ///< PEM bundle to verify servers with, instead of the system's.
+  /// A client certificate (PEM, then its intermediates) and its key, for mutual TLS.
+  std::string certificate_file{};
+  std::string key_file{};
 };
 
 struct CurlRequest {

@@ -12,8 +12,14 @@ namespace {
 
 namespace ssl = boost::asio::ssl;
 
+// TLS 1.3's suites (all qualify) with AES-128-GCM first: OpenSSL's default puts AES-256-GCM first,
+// whose 14 rounds cost both ends about 13 % more per byte than AES-128's 10 (openssl speed, 16 KiB
+// records, this project's machine). The server's order decides (SSL_OP_CIPHER_SERVER_PREFERENCE).
+constexpr const char* kTls13Suites =
+    "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256";
+
 // TLS 1.2 suites with forward secrecy and authenticated encryption only (Mozilla's
-// "intermediate" list); TLS 1.3's suites all qualify and keep OpenSSL's defaults.
+// "intermediate" list).
 constexpr const char* kTls12Ciphers =
     "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
     "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
@@ -45,9 +51,11 @@ Result<LoadedContext> MakeContext(const ServerTlsFiles& files) {
   ERR_clear_error();
   auto context = std::make_shared<ssl::context>(ssl::context::tls_server);
   SSL_CTX* native = context->native_handle();
-  SSL_CTX_set_options(native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+  SSL_CTX_set_options(
+      native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
   if (SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION) != 1 ||
-      SSL_CTX_set_cipher_list(native, kTls12Ciphers) != 1) {
+      SSL_CTX_set_cipher_list(native, kTls12Ciphers) != 1 ||
+      SSL_CTX_set_ciphersuites(native, kTls13Suites) != 1) {
     return Permanent("cannot restrict TLS to 1.2 and up with modern ciphers: " + OpenSslReason());
   }
   // An encrypted key would otherwise make OpenSSL ask for its passphrase on the terminal.

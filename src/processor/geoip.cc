@@ -11,6 +11,8 @@
 #include <cstring>
 #include <initializer_list>
 
+#include "core/json_escape.h"
+
 namespace lp::processor {
 namespace {
 
@@ -75,6 +77,25 @@ std::optional<GeoLocation> Read(MMDB_entry_s& entry) {
     return std::nullopt;
   }
   return location;
+}
+
+void AppendKey(std::string& out, std::string_view key) {
+  out += '"';
+  AppendJsonEscaped(out, key);
+  out.push_back('"');
+  out.push_back(':');
+}
+
+void AppendString(std::string& out, std::string_view value) {
+  out += '"';
+  AppendJsonEscaped(out, value);
+  out += '"';
+}
+
+void AppendNumber(std::string& out, double value) {
+  char text[32];
+  const auto printed = std::to_chars(std::begin(text), std::end(text), value);
+  out.append(text, printed.ptr);
 }
 
 }  // namespace
@@ -156,6 +177,44 @@ const GeoLocation* GeoIpCache::Lookup(std::string_view address) {
   recent_.emplace_front(std::string(address), database_.Lookup(address));
   index_.emplace(recent_.front().first, recent_.begin());
   return recent_.front().second ? &*recent_.front().second : nullptr;
+}
+
+void AppendGeoJson(std::string& out, const GeoLocation& geo) {
+  out.push_back('{');
+  bool first = true;
+  const auto separate = [&] {
+    if (!first) out.push_back(',');
+    first = false;
+  };
+  for (const auto& [name, value] :
+       {std::pair<std::string_view, const std::string&>{"country_iso_code", geo.country_iso_code},
+        {"country_name", geo.country_name},
+        {"city_name", geo.city_name}}) {
+    if (value.empty()) continue;
+    separate();
+    AppendKey(out, name);
+    AppendString(out, value);
+  }
+  if (geo.latitude && geo.longitude) {
+    separate();
+    AppendKey(out, "location");
+    out += "{\"lat\":";
+    AppendNumber(out, *geo.latitude);
+    out += ",\"lon\":";
+    AppendNumber(out, *geo.longitude);
+    out.push_back('}');
+  }
+  out.push_back('}');
+}
+
+std::function<bool(std::string_view, std::string&)> GeoJsonLocator(const GeoIpDatabase& database,
+                                                                   size_t cache_entries) {
+  auto cache = std::make_shared<GeoIpCache>(database, cache_entries);
+  return [cache](std::string_view address, std::string& geo_json) {
+    const GeoLocation* location = cache->Lookup(address);
+    if (location != nullptr) AppendGeoJson(geo_json, *location);
+    return location != nullptr;
+  };
 }
 
 }  // namespace lp::processor

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <list>
 #include <memory>
 #include <optional>
@@ -23,6 +24,18 @@ struct GeoLocation {
   std::optional<double> latitude;  ///< Set together with longitude.
   std::optional<double> longitude;
 };
+
+/// Appends `geo`'s JSON object: country_iso_code, country_name, city_name (each when known) and
+/// location {lat, lon} (DESIGN §4).
+void AppendGeoJson(std::string& out, const GeoLocation& geo);
+
+class GeoIpDatabase;
+
+/// A function appending the `geo` object of an address (AppendGeoJson), false when unknown,
+/// with a cache of `cache_entries` of its own: for one thread at a time. `database` must outlive
+/// it.
+[[nodiscard]] std::function<bool(std::string_view address, std::string& geo_json)> GeoJsonLocator(
+    const GeoIpDatabase& database, size_t cache_entries);
 
 /// Reads MaxMind DB files with libmaxminddb: MaxMind GeoIP2/GeoLite2 City (nested
 /// `country.iso_code`, `city.names.en`, `location.latitude`) and the DB-IP lite files of

@@ -1,6 +1,5 @@
 #include "processor/normalizer.h"
 
-#include <charconv>
 #include <utility>
 
 #include "core/json_escape.h"
@@ -17,47 +16,6 @@ void AppendKey(std::string& out, std::string_view key) {
   AppendJsonEscaped(out, key);
   out.push_back('"');
   out.push_back(':');
-}
-
-void AppendString(std::string& out, std::string_view value) {
-  out += '"';
-  AppendJsonEscaped(out, value);
-  out += '"';
-}
-
-void AppendNumber(std::string& out, double value) {
-  char text[32];
-  const auto printed = std::to_chars(std::begin(text), std::end(text), value);
-  out.append(text, printed.ptr);
-}
-
-void AppendGeo(std::string& out, const GeoLocation& geo) {
-  AppendKey(out, "geo");
-  out.push_back('{');
-  bool first = true;
-  const auto separate = [&] {
-    if (!first) out.push_back(',');
-    first = false;
-  };
-  for (const auto& [name, value] :
-       {std::pair<std::string_view, const std::string&>{"country_iso_code", geo.country_iso_code},
-        {"country_name", geo.country_name},
-        {"city_name", geo.city_name}}) {
-    if (value.empty()) continue;
-    separate();
-    AppendKey(out, name);
-    AppendString(out, value);
-  }
-  if (geo.latitude && geo.longitude) {
-    separate();
-    AppendKey(out, "location");
-    out += "{\"lat\":";
-    AppendNumber(out, *geo.latitude);
-    out += ",\"lon\":";
-    AppendNumber(out, *geo.longitude);
-    out.push_back('}');
-  }
-  out.push_back('}');
 }
 
 }  // namespace
@@ -128,7 +86,8 @@ search::SearchDocument Normalizer::Normalize(const ValidatedEvent& event, std::s
   }
   if (geo != nullptr) {
     json.push_back(',');
-    AppendGeo(json, *geo);
+    AppendKey(json, "geo");
+    AppendGeoJson(json, *geo);
   }
   json += R"(,"ingested_at":")";
   json += formatted_ingested_at_;

@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <future>
@@ -272,29 +273,41 @@ Result<std::vector<std::string>> Replayer::ListObjects(std::stop_token stop,
     }
     return listed;
   };
+  // The default tenant's days at the top, every other tenant's under its `tenant=<name>/`.
+  std::vector<std::string> roots{""};
+  auto top = folders("");
+  if (!top) return tl::unexpected(top.error());
+  for (const auto& folder : *top) {
+    if (folder.starts_with("tenant=")) roots.push_back(folder);
+  }
   std::vector<std::string> keys;
-  auto years = folders("");
-  if (!years) return tl::unexpected(years.error());
-  for (const auto& year_folder : *years) {
-    const int year = LastNumber(year_folder);
-    if (year < first / 10000 || year > last / 10000) continue;
-    auto months = folders(year_folder);
-    if (!months) return tl::unexpected(months.error());
-    for (const auto& month_folder : *months) {
-      const int month = year * 100 + LastNumber(month_folder);
-      if (month < first / 100 || month > last / 100) continue;
-      auto days = folders(month_folder);
-      if (!days) return tl::unexpected(days.error());
-      for (const auto& day_folder : *days) {
-        const int day = month * 100 + LastNumber(day_folder);
-        if (day < first || day > last) continue;
-        if (stop.stop_requested()) return Retryable("stopped");
-        auto listed = archive_.List(bucket_, day_folder);
-        if (!listed) return tl::unexpected(listed.error());
-        keys.insert(keys.end(), listed->begin(), listed->end());
+  for (const auto& root : roots) {
+    auto years = root.empty() ? std::move(top) : folders(root);
+    if (!years) return tl::unexpected(years.error());
+    for (const auto& year_folder : *years) {
+      const int year = LastNumber(year_folder);
+      if (year < first / 10000 || year > last / 10000) continue;
+      auto months = folders(year_folder);
+      if (!months) return tl::unexpected(months.error());
+      for (const auto& month_folder : *months) {
+        const int month = year * 100 + LastNumber(month_folder);
+        if (month < first / 100 || month > last / 100) continue;
+        auto days = folders(month_folder);
+        if (!days) return tl::unexpected(days.error());
+        for (const auto& day_folder : *days) {
+          const int day = month * 100 + LastNumber(day_folder);
+          if (day < first || day > last) continue;
+          if (stop.stop_requested()) return Retryable("stopped");
+          auto listed = archive_.List(bucket_, day_folder);
+          if (!listed) return tl::unexpected(listed.error());
+          keys.insert(keys.end(), listed->begin(), listed->end());
+        }
       }
     }
   }
+  // Read in key order, whatever order the store lists in: a resumed job skips exactly the keys
+  // up to its last one done.
+  std::sort(keys.begin(), keys.end());
   return keys;
 }
 
@@ -336,8 +349,8 @@ void Replayer::Run(std::stop_token stop, std::string id) {
   auto listed = ListObjects(stop, request);
   if (!listed) return fail(listed.error().message);
   const std::vector<std::string> keys = std::move(*listed);
-  // The archive's keys sort by day, then by name within a day: what a resumed job did lies
-  // at or before its last key.
+  // Keys are read in sorted order (ListObjects): what a resumed job did lies at or before its
+  // last key.
   const auto done_before =
       static_cast<uint64_t>(std::count_if(keys.begin(), keys.end(), [&](const std::string& key) {
         return !resume_after.empty() && key <= resume_after;

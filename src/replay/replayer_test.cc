@@ -180,6 +180,25 @@ TEST_F(ReplayerTest, ReplaysOneServiceWhenAsked) {
   for (const auto& [id, record] : Produced(4)) EXPECT_EQ(record.key, "web") << id;
 }
 
+TEST_F(ReplayerTest, ReplaysEveryTenantsFolder) {
+  Put("tenant=acme/2025/10/30/app-logs-2-00000000000000000003.ndjson.gz",
+      R"({"tenant":"acme","timestamp":"2025-10-30T12:00:00Z","service":"web","message":"a"})"
+      "\n",
+      {{"topic", "app-logs"}, {"partition", "2"}, {"line-offsets", "3"}});
+  Put("tenant=2025/2025/11/02/app-logs-2-00000000000000000004.ndjson.gz",
+      R"({"tenant":"2025","timestamp":"2025-11-02T12:00:00Z","service":"web","message":"b"})"
+      "\n",
+      {{"topic", "app-logs"}, {"partition", "2"}, {"line-offsets", "4"}});
+  Replayer replayer(archive_, "logs-archive", *spool_, "app-logs");
+  const auto status = RunToEnd(replayer, {Day("2025-10-30"), Day("2025-10-30"), std::nullopt});
+  EXPECT_EQ(status.state, "done") << status.error;
+  EXPECT_EQ(status.objects_total, 2u);
+  const auto records = Produced(4);
+  ASSERT_TRUE(records.contains("app-logs-2-3"));
+  EXPECT_NE(records.at("app-logs-2-3").value.find(R"("tenant":"acme")"), std::string::npos);
+  EXPECT_FALSE(records.contains("app-logs-2-4"));  // Another day, of a tenant named like a year.
+}
+
 TEST_F(ReplayerTest, AWideRangeListsOnlyTheDaysThatExist) {
   WatchedArchive archive(archive_);
   Replayer replayer(archive, "logs-archive", *spool_, "app-logs", StateFile());

@@ -3,9 +3,12 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <re2/re2.h>
+#include <re2/set.h>
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <map>
+#include <optional>
 
 #include "core/file_util.h"
 #include "core/json_escape.h"
@@ -41,6 +44,24 @@ std::optional<RedactionAction> ParseAction(std::string_view name) {
   return std::nullopt;
 }
 
+}  // namespace
+
+std::string_view ActionName(RedactionAction action) {
+  switch (action) {
+    case RedactionAction::kMask:
+      return "mask";
+    case RedactionAction::kHash:
+      return "hash";
+    case RedactionAction::kDropField:
+      return "drop_field";
+    case RedactionAction::kDropEvent:
+      return "drop_event";
+  }
+  return "mask";
+}
+
+namespace {
+
 bool ValidFieldPath(std::string_view field) {
   if (field == "message") return true;
   for (const std::string_view scope : {"payload.", "labels."}) {
@@ -67,53 +88,99 @@ std::string Masked(std::string_view found) {
   return found.size() >= 8 ? "****" + std::string(found.substr(found.size() - 4)) : "****";
 }
 
+std::string_view TrimmedEnd(std::string_view text) {
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\n' ||
+                           text.back() == '\r')) {
+    text.remove_suffix(1);
+  }
+  return text;
+}
+
 }  // namespace
 
 // One event's rewrite: the top-level members as they came, except message, payload and labels,
 // whose values are walked and redacted.
 class Redactor::Walk {
  public:
-  Walk(const Redactor& redactor, RedactionScratch& scratch, std::string& out)
-      : redactor_(redactor), scratch_(scratch), out_(out) {}
+  Walk(const Redactor& redactor, RedactionScratch& scratch, std::string& out,
+       std::vector<RedactionHit>* hits)
+      : redactor_(redactor), scratch_(scratch), out_(out), hits_(hits) {}
 
   bool changed = false;
   bool drop_event = false;
 
   // Appends the event; false when it could not be read (it was validated, so never expected).
   bool Event(ondemand::object object) {
+    const size_t start = out_.size();
+    std::optional<std::pair<size_t, size_t>> geo;  // The event's own `geo` member in out_.
+    const bool read = Object(object, [&](std::string_view key, ondemand::value& value, bool& keep) {
+      if (key == "geo") {
+        const size_t member = out_.size() - std::string_view("\"geo\":").size();
+        if (!Raw(value)) return false;
+        geo.emplace(member, out_.size());
+        return true;
+      }
+      if (key != "message" && key != "payload" && key != "labels") return Raw(value);
+      std::string path(key);
+      return Value(value, path, keep);
+    });
+    if (!read) return false;
+    if (address_redacted_) Locate(start, geo);
+    return true;
+  }
+
+ private:
+  // Appends `{`, each member through `member(key, value, keep)` after its key (a member whose
+  // `keep` comes back false is left out), and `}`; false when the JSON could not be read.
+  template <typename Member>
+  bool Object(ondemand::object& object, const Member& member) {
     out_ += '{';
     bool first = true;
     for (auto field_result : object) {
       ondemand::field field;
       std::string_view key;
       if (std::move(field_result).get(field) || field.unescaped_key().get(key)) return false;
-      const size_t mark = out_.size();
-      if (!first) out_ += ',';
-      AppendKey(key);
       ondemand::value value = field.value();
-      bool keep = true;
-      if (key == "message" || key == "payload" || key == "labels") {
-        std::string path(key);
-        if (!Value(value, path, keep)) return false;
-      } else if (!Raw(value)) {
+      if (!Item(first, [&](bool& keep) {
+            out_ += '"';
+            AppendJsonEscaped(out_, key);
+            out_ += "\":";
+            return member(key, value, keep);
+          })) {
         return false;
-      }
-      if (keep) {
-        first = false;
-      } else {
-        out_.resize(mark);
-        changed = true;
       }
     }
     out_ += '}';
     return true;
   }
 
- private:
-  void AppendKey(std::string_view key) {
-    out_ += '"';
-    AppendJsonEscaped(out_, key);
-    out_ += "\":";
+  bool Array(ondemand::array& array, std::string& path) {
+    out_ += '[';
+    bool first = true;
+    for (auto element_result : array) {
+      ondemand::value element;
+      if (std::move(element_result).get(element)) return false;
+      if (!Item(first, [&](bool& keep) { return Value(element, path, keep); })) return false;
+    }
+    out_ += ']';
+    return true;
+  }
+
+  // One member or element of a container: appended after a comma unless it is the `first`
+  // kept, or taken back out when `append` says not to keep it.
+  template <typename Append>
+  bool Item(bool& first, const Append& append) {
+    const size_t mark = out_.size();
+    if (!first) out_ += ',';
+    bool keep = true;
+    if (!append(keep)) return false;
+    if (keep) {
+      first = false;
+    } else {
+      out_.resize(mark);
+      changed = true;
+    }
+    return true;
   }
 
   bool Raw(ondemand::value& value) {
@@ -129,96 +196,94 @@ class Redactor::Walk {
     } else {
       text = value.raw_json_token();
     }
-    while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\n' ||
-                             text.back() == '\r')) {
-      text.remove_suffix(1);
-    }
-    out_.append(text);
+    out_.append(TrimmedEnd(text));
     return true;
+  }
+
+  // Puts `geo` from the address as it came in place of the event's own (at `geo` in out_).
+  void Locate(size_t start, std::optional<std::pair<size_t, size_t>> geo) {
+    scratch_.value.clear();
+    if (!scratch_.locate(scratch_.address, scratch_.value)) return;
+    changed = true;
+    if (geo) {
+      auto [begin, end] = *geo;
+      if (out_[begin - 1] == ',') {
+        --begin;
+      } else if (out_[end] == ',') {
+        ++end;
+      }
+      out_.erase(begin, end - begin);
+    }
+    out_.pop_back();  // The event's closing brace.
+    if (out_.size() > start + 1) out_ += ',';
+    out_ += "\"geo\":";
+    out_ += scratch_.value;
+    out_ += '}';
+  }
+
+  void Count(const Rule& rule, const std::string& path) {
+    if (hits_ != nullptr) {
+      hits_->push_back({rule.name, path, rule.action});
+    } else {
+      rule.counter->Increment();
+    }
   }
 
   // Appends `value` (at `path`) redacted; `keep` false when its field is to be dropped.
   bool Value(ondemand::value& value, std::string& path, bool& keep) {
     ondemand::json_type type;
     if (value.type().get(type)) return false;
+    const bool address =
+        scratch_.locate && type == ondemand::json_type::string && path == "payload.ip_address";
+    if (address) {
+      std::string_view text;
+      if (value.get_string().get(text)) return false;
+      scratch_.address.assign(text);
+    }
     for (const auto& rule : redactor_.rules_) {
       if (rule.pattern || !rule.AppliesTo(path)) continue;
-      rule.counter->Increment();
-      if (!ApplyToWhole(rule, value, type, keep)) return false;
-      return true;
+      Count(rule, path);
+      address_redacted_ |= address;
+      return ApplyToWhole(rule, value, type, keep);
     }
     if (type == ondemand::json_type::object) {
       ondemand::object object;
       if (value.get_object().get(object)) return false;
-      out_ += '{';
-      bool first = true;
-      for (auto field_result : object) {
-        ondemand::field field;
-        std::string_view key;
-        if (std::move(field_result).get(field) || field.unescaped_key().get(key)) return false;
-        const size_t mark = out_.size();
-        if (!first) out_ += ',';
-        AppendKey(key);
+      return Object(object, [&](std::string_view key, ondemand::value& child, bool& child_kept) {
         const size_t path_length = path.size();
         path += '.';
         path += key;
-        ondemand::value child = field.value();
-        bool child_kept = true;
         const bool read = Value(child, path, child_kept);
         path.resize(path_length);
-        if (!read) return false;
-        if (child_kept) {
-          first = false;
-        } else {
-          out_.resize(mark);
-          changed = true;
-        }
-      }
-      out_ += '}';
-      return true;
+        return read;
+      });
     }
     if (type == ondemand::json_type::array) {
       ondemand::array array;
-      if (value.get_array().get(array)) return false;
-      out_ += '[';
-      bool first = true;
-      for (auto element_result : array) {
-        ondemand::value element;
-        if (std::move(element_result).get(element)) return false;
-        const size_t mark = out_.size();
-        if (!first) out_ += ',';
-        bool element_kept = true;
-        if (!Value(element, path, element_kept)) return false;
-        if (element_kept) {
-          first = false;
-        } else {
-          out_.resize(mark);
-          changed = true;
-        }
-      }
-      out_ += ']';
-      return true;
+      return !value.get_array().get(array) && Array(array, path);
     }
     // A string is searched in its text; a number or boolean in its JSON text (a card number
     // sent as a number is still a card number).
-    std::string_view raw = value.raw_json_token();
-    while (!raw.empty() &&
-           (raw.back() == ' ' || raw.back() == '\n' || raw.back() == '\r' || raw.back() == '\t')) {
-      raw.remove_suffix(1);
-    }
+    const std::string_view raw = TrimmedEnd(value.raw_json_token());
     std::string_view text = raw;
     if (type == ondemand::json_type::string && value.get_string().get(text)) return false;
+    if (!redactor_.MayMatch(text)) {
+      out_.append(raw);
+      return true;
+    }
     scratch_.value.assign(text);
     bool found_any = false;
     for (const auto& rule : redactor_.rules_) {
       if (!rule.pattern || !rule.AppliesTo(path)) continue;
-      switch (Search(rule, scratch_.value)) {
+      switch (Search(rule, path, scratch_.value)) {
         case Found::kNothing:
           break;
         case Found::kReplaced:
           found_any = true;
+          address_redacted_ |= address;
           break;
         case Found::kDropField:
+          address_redacted_ |= address;
           keep = false;
           return true;
         case Found::kDropEvent:
@@ -265,7 +330,7 @@ class Redactor::Walk {
   enum class Found { kNothing, kReplaced, kDropField, kDropEvent };
 
   // Replaces each valid match of `rule` in `text`.
-  Found Search(const Rule& rule, std::string& text) {
+  Found Search(const Rule& rule, const std::string& path, std::string& text) {
     std::string result;
     size_t done = 0;
     size_t position = 0;
@@ -281,7 +346,7 @@ class Redactor::Walk {
         position = begin + 1;
         continue;
       }
-      rule.counter->Increment();
+      Count(rule, path);
       if (rule.action == RedactionAction::kDropField) return Found::kDropField;
       if (rule.action == RedactionAction::kDropEvent) return Found::kDropEvent;
       result.append(text, done, begin - done);
@@ -299,10 +364,36 @@ class Redactor::Walk {
   const Redactor& redactor_;
   RedactionScratch& scratch_;
   std::string& out_;
+  std::vector<RedactionHit>* hits_;
+  bool address_redacted_ = false;  // payload.ip_address changed or dropped; scratch_.address.
 };
 
-Redactor::Redactor(std::vector<Rule> rules, std::string hash_key, metrics::Counter& dropped)
-    : rules_(std::move(rules)), hash_key_(std::move(hash_key)), dropped_events_(dropped) {}
+Redactor::Redactor(std::vector<Rule> rules, std::unique_ptr<re2::RE2::Set> any_pattern,
+                   std::string hash_key, metrics::Counter& dropped)
+    : rules_(std::move(rules)),
+      any_pattern_(std::move(any_pattern)),
+      // A match inside a value is a match inside the event's text, unless the pattern holds
+      // ^, $, \A or \z (which match at a value's ends, not inside the event); the test is
+      // conservative (`[^x]` also turns the prefilter off).
+      whole_event_prefilter_(std::none_of(rules_.begin(), rules_.end(),
+                                          [](const Rule& rule) {
+                                            if (!rule.pattern) return true;
+                                            const std::string& text = rule.pattern->pattern();
+                                            return text.find_first_of("^$") != std::string::npos ||
+                                                   text.find("\\A") != std::string::npos ||
+                                                   text.find("\\z") != std::string::npos;
+                                          })),
+      hash_key_(std::move(hash_key)),
+      dropped_events_(dropped) {}
+
+bool Redactor::MayMatch(std::string_view text) const {
+  if (!any_pattern_) return false;
+  // One pass over the text for every pattern: most values hold nothing to redact. When the
+  // set cannot tell (its DFA out of memory), each rule looks for itself.
+  re2::RE2::Set::ErrorInfo error;
+  return any_pattern_->Match(re2::StringPiece(text.data(), text.size()), nullptr, &error) ||
+         error.kind != re2::RE2::Set::kNoError;
+}
 
 Redactor::~Redactor() = default;
 
@@ -325,11 +416,17 @@ std::string Redactor::Replacement(RedactionAction action, std::string_view found
 }
 
 Redactor::Outcome Redactor::Apply(std::string_view event, RedactionScratch& scratch,
-                                  std::string& out) const {
+                                  std::string& out, std::vector<RedactionHit>* hits) const {
+  // Most events hold nothing to redact: one pass of every pattern over the event's text tells,
+  // without walking it. Sound when a value's text is its JSON text (no escapes), and no rule
+  // takes whole values or anchors its pattern to a value's ends (see Create).
+  if (whole_event_prefilter_ && event.find('\\') == std::string_view::npos && !MayMatch(event)) {
+    return Outcome::kUnchanged;
+  }
   scratch.padded.assign(event);
   scratch.padded.append(simdjson::SIMDJSON_PADDING, '\0');
   const size_t start = out.size();
-  Walk walk(*this, scratch, out);
+  Walk walk(*this, scratch, out, hits);
   ondemand::document document;
   ondemand::object object;
   const bool read =
@@ -339,7 +436,7 @@ Redactor::Outcome Redactor::Apply(std::string_view event, RedactionScratch& scra
   // An event that cannot be walked is dropped rather than passed on unredacted.
   if (!read || walk.drop_event) {
     out.resize(start);
-    dropped_events_.Increment();
+    if (hits == nullptr) dropped_events_.Increment();
     return Outcome::kDropped;
   }
   if (!walk.changed) {
@@ -454,12 +551,27 @@ Result<std::unique_ptr<Redactor>> Redactor::Create(const RedactionOptions& optio
                      ": a rule hashes, so REDACTION_HASH_KEY_FILE must name a file holding the "
                      "secret key");
   }
+  std::unique_ptr<re2::RE2::Set> any_pattern;
+  for (const auto& rule : rules) {
+    if (!rule.pattern) continue;
+    if (!any_pattern) {
+      any_pattern = std::make_unique<re2::RE2::Set>(rule.pattern->options(), re2::RE2::UNANCHORED);
+    }
+    std::string error;
+    if (any_pattern->Add(rule.pattern->pattern(), &error) < 0) {
+      return Permanent(source + ": rule " + rule.name + ": " + error);
+    }
+  }
+  if (any_pattern && !any_pattern->Compile()) {
+    return Permanent(source + ": the rules' patterns do not fit in one RE2 set");
+  }
   auto& dropped = registry
                       .AddCounter("redaction_dropped_events_total",
                                   "Events dropped by a drop_event redaction rule (acknowledged, "
                                   "never queued).")
                       .WithLabels({});
-  return std::unique_ptr<Redactor>(new Redactor(std::move(rules), options.hash_key, dropped));
+  return std::unique_ptr<Redactor>(
+      new Redactor(std::move(rules), std::move(any_pattern), options.hash_key, dropped));
 }
 
 }  // namespace lp::security

@@ -163,6 +163,44 @@ TEST_F(RedactorTest, AWholeFieldRuleMasksAnyValue) {
       R"({"service":"s","level":"INFO","message":"m","payload":{"account":"****8901"}})");
 }
 
+// The whole-event prefilter reads the event's JSON text: an escaped value, or a pattern anchored
+// to a value's ends, must still be found.
+TEST_F(RedactorTest, FindsEscapedValues) {
+  const auto redactor = Make();
+  EXPECT_EQ(Message(*redactor, R"(mail ann\u0040example.org)"), Redacted("mail ****.org"));
+  EXPECT_EQ(Message(*redactor, R"(mail \"ann@example.org\")"), Redacted(R"(mail \"****.org\")"));
+}
+
+TEST_F(RedactorTest, FindsPatternsAnchoredToAValuesEnds) {
+  const auto anchored =
+      Make("[[rules]]\nname = \"whole\"\npattern = \"^secret-[0-9]+$\"\naction = \"mask\"\n");
+  EXPECT_EQ(Message(*anchored, "secret-12345"), Redacted("****2345"));
+  EXPECT_EQ(Message(*anchored, "a secret-12345"), Redacted("a secret-12345"));
+}
+
+TEST_F(RedactorTest, ADryRunListsEachRedactionAndCountsNothing) {
+  const auto redactor = Make(
+      "[builtin]\nipv4 = \"mask\"\n[[rules]]\nname = \"pw\"\nfield = \"payload.password\"\n"
+      "action = \"drop_field\"\n");
+  std::vector<RedactionHit> hits;
+  std::string out;
+  EXPECT_EQ(redactor->Apply(
+                R"({"service":"s","message":"from 8.8.8.8 by a@b.io","payload":{"password":"x"}})",
+                scratch_, out, &hits),
+            Redactor::Outcome::kRedacted);
+  EXPECT_EQ(out, R"({"service":"s","message":"from **** by ****","payload":{}})");
+  ASSERT_EQ(hits.size(), 3u);
+  EXPECT_EQ(hits[0].rule, "email");
+  EXPECT_EQ(hits[0].path, "message");
+  EXPECT_EQ(hits[1].rule, "ipv4");
+  EXPECT_EQ(hits[2].rule, "pw");
+  EXPECT_EQ(hits[2].path, "payload.password");
+  EXPECT_EQ(ActionName(hits[2].action), "drop_field");
+  const std::string metrics = registry_.RenderText();
+  EXPECT_NE(metrics.find(R"(redactions_total{rule="email"} 0)"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find(R"(redactions_total{rule="pw"} 0)"), std::string::npos) << metrics;
+}
+
 TEST_F(RedactorTest, RefusesBadRulesNamingThem) {
   EXPECT_NE(Error("[[rules]]\nname = \"x\"\npattern = \"(\"\naction = \"mask\"\n")
                 .find("rules[0] (\"x\"): bad pattern"),

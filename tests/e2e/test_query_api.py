@@ -2,6 +2,7 @@
 histograms by any field, context, the tail as Server-Sent Events, and the query port."""
 
 import json
+import signal
 import subprocess
 
 import requests
@@ -160,6 +161,9 @@ def test_tail_streams_new_events_and_resumes_after_the_last_id(start_logpipe):
         assert json.loads(follower.stdout.readline())["trace_id"] == "trace-8"
         assert logpipe.post(json.dumps(event(10, "auth", "ERROR", "followed", 10))).status_code == 202
         assert json.loads(follower.stdout.readline())["trace_id"] == "trace-10"
+        # Ctrl-C stops it: only the servers keep SIGINT and SIGTERM for a thread of their own.
+        follower.send_signal(signal.SIGINT)
+        assert follower.wait(30) == -signal.SIGINT
     finally:
         follower.kill()
         follower.wait(60)

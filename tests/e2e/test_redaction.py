@@ -2,7 +2,10 @@
 the search store or the archive; the hash action still correlates; drop_event drops."""
 
 import gzip
+import hashlib
 import json
+import os
+import subprocess
 
 import requests
 import zstandard
@@ -121,3 +124,82 @@ def test_a_redacted_value_never_reaches_the_spool_the_store_or_the_archive(start
         for needle in needles:
             assert needle.decode() not in line
     assert "correct-horse" not in logpipe.stderr_text()
+
+
+def test_a_dry_run_shows_what_the_rules_do_and_stores_nothing(start_logpipe, tmp_path):
+    rules = tmp_path / "rules.toml"
+    rules.write_text(RULES)
+    key = tmp_path / "hash.key"
+    key.write_bytes(b"a-secret-key-for-tests")
+    tokens = tmp_path / "tokens.toml"
+    tokens.write_text("\n".join(
+        f'[[tokens]]\nname = "{name}"\nsha256 = "{hashlib.sha256(token.encode()).hexdigest()}"\n'
+        f'scopes = ["{scope}"]\n' for name, token, scope in
+        [("ops", "admin-dry-run-1", "admin"), ("shipper", "ingest-dry-run-2", "ingest")]))
+    logpipe = start_logpipe(env={"REDACTION_RULES_FILE": str(rules),
+                                 "REDACTION_HASH_KEY_FILE": str(key), "TOKENS_FILE": str(tokens)})
+    sample = [event(1, f"paid with {SECRETS['card']}",
+                    payload={"password": SECRETS["password"]}),
+              event(2, "canary", labels={"marker": "DO-NOT-STORE"}),
+              event(3, "nothing to see here")]
+    url = f"{logpipe.ingest_url}/api/redaction/dry-run"
+    refused = requests.post(url, json=sample, headers={"Authorization": "Bearer ingest-dry-run-2"},
+                            timeout=60)
+    assert refused.status_code == 403, refused.text
+    answer = requests.post(url, json=sample, headers={"Authorization": "Bearer admin-dry-run-1"},
+                           timeout=60)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["redaction"] == "on" and body["accepted"] == 3
+    first, canary, untouched = body["events"]
+    assert first["outcome"] == "redacted"
+    assert first["event"]["message"] == "paid with ****1111"
+    assert "password" not in first["event"]["payload"]
+    assert {(hit["rule"], hit["path"], hit["action"]) for hit in first["redactions"]} == {
+        ("credit_card", "message", "mask"), ("passwords", "payload.password", "drop_field")}
+    assert canary == {"outcome": "dropped", "event": None,
+                      "redactions": [{"rule": "canary", "path": "labels.marker",
+                                      "action": "drop_event"}]}
+    assert untouched["outcome"] == "unchanged"
+    assert untouched["event"]["message"] == "nothing to see here"
+
+    sample_file = tmp_path / "sample.ndjson"
+    sample_file.write_text("\n".join(map(json.dumps, sample)))
+    printed = subprocess.run([logpipe.binary, "redaction", "dry-run", str(sample_file),
+                              "--server", logpipe.ingest_url],
+                             env={**os.environ, "LOGPIPE_TOKEN": "admin-dry-run-1"},
+                             capture_output=True, text=True, timeout=60)
+    assert printed.returncode == 0, printed.stderr
+    lines = printed.stdout.splitlines()
+    assert lines[:3] == ["# accepted event 1: redacted", "#   message: credit_card (mask)",
+                         "#   payload.password: passwords (drop_field)"], lines
+    assert json.loads(lines[3])["message"] == "paid with ****1111"
+    assert "# accepted event 2: dropped" in lines
+
+    # Nothing was queued, counted or stored.
+    assert logpipe.metric("logs_produced_total") == 0
+    assert logpipe.metric_series("redactions_total")['{rule="passwords"}'] == 0
+    assert logpipe.stop() == 0
+    needles = [SECRETS["password"].encode(), b"DO-NOT-STORE", b"nothing to see here"]
+    for path in (logpipe.data_dir / "spool").rglob("*"):
+        if path.is_file():
+            for needle in needles:
+                assert needle not in path.read_bytes(), (needle, path)
+
+
+def test_an_address_is_located_before_it_is_redacted(start_logpipe, tmp_path):
+    rules = tmp_path / "rules.toml"
+    rules.write_text('[builtin]\nipv4 = "mask"\n')
+    logpipe = start_logpipe(env={"REDACTION_RULES_FILE": str(rules),
+                                 "SEARCH_RETENTION_DAYS": "36500"})
+    answer = logpipe.post(json.dumps(event(1, "from google dns",
+                                           payload={"ip_address": "8.8.8.8"})))
+    assert answer.status_code == 202, answer.text
+
+    def hits():
+        return requests.get(f"{logpipe.query_url}/api/search", params={"q": "google"},
+                            timeout=60).json()["hits"]
+    assert wait_until(lambda: len(hits()) == 1)
+    hit, = hits()
+    assert hit["payload"]["ip_address"] == "****"
+    assert hit["geo"]["country_iso_code"] == "US", hit

@@ -11,6 +11,7 @@ import subprocess
 
 import requests
 
+from archives import LocalArchive, archived_lines
 from conftest import binary, wait_until
 
 KEEP = {"SEARCH_RETENTION_DAYS": "36500"}
@@ -236,3 +237,39 @@ def test_a_tenant_over_its_rate_gets_429_and_nothing_acknowledged_is_lost(start_
     assert refused.status_code == 429
     assert "bytes per second" in refused.json()["error"]
     assert wait_until(lambda: search(logpipe, "bulk-reader").json()["total"] == 200)
+
+
+def test_archives_are_keyed_by_tenant_and_replay_reads_every_tenant(start_logpipe, tmp_path):
+    default_shipper = ("ingest-default-11aa", ["ingest"], "default")
+    logpipe, _ = started(start_logpipe, tmp_path, env={"BATCH_TIMEOUT_SECONDS": "1"},
+                         tokens={**TOKENS, "default-shipper": default_shipper})
+    for number, (name, token) in enumerate((("acme-shipper", TOKENS["acme-shipper"][0]),
+                                            ("globex-shipper", TOKENS["globex-shipper"][0]),
+                                            ("default-shipper", default_shipper[0]))):
+        answer = logpipe.post(json.dumps(event(number, f"archived for {name}")),
+                              Authorization=f"Bearer {token}")
+        assert answer.status_code == 202, answer.text
+    archive = LocalArchive(logpipe.data_dir / "archive")
+    assert wait_until(lambda: len(archived_lines(archive)) == 3)
+    folders = {key.rsplit("/", 1)[0]: json.loads(line)["tenant"]
+               for key, line in archived_lines(archive)}
+    # The default tenant keeps the layout of an archive without tenants.
+    assert folders == {"tenant=acme/2025/10/30": "acme", "tenant=globex/2025/10/30": "globex",
+                       "2025/10/30": "default"}, folders
+
+    replay = requests.post(f"{logpipe.query_url}/api/replay",
+                           params={"from": "2025-10-30", "to": "2025-10-30"}, headers=bearer("ops"),
+                           timeout=60)
+    assert replay.status_code == 202, replay.text
+
+    def finished():
+        status = requests.get(f"{logpipe.query_url}/api/replay", params={"id": replay.json()["id"]},
+                              headers=bearer("ops"), timeout=60).json()
+        return status if status["state"] != "running" else None
+    status = wait_until(finished)
+    assert status["state"] == "done" and status["objects_total"] == 3, status
+    assert status["events_queued"] == 3, status
+    # Replayed events keep their tenant (and their ids): each reader still sees only its own.
+    assert wait_until(lambda: logpipe.metric("es_write_success_total") >= 6)
+    hits = search(logpipe, "acme-reader").json()["hits"]
+    assert [hit["message"] for hit in hits] == ["archived for acme-shipper"]

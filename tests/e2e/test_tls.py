@@ -5,6 +5,7 @@ TLS, a certificate reloaded on SIGHUP, and the archive written to a real S3 serv
 over HTTPS verified against S3_CA_FILE."""
 
 import contextlib
+import hashlib
 import json
 import os
 import signal
@@ -104,6 +105,16 @@ def served_name(url, ca_file):
             return subject["commonName"]
 
 
+def negotiated(url, ca_file):
+    """(protocol, cipher suite) of a new connection to `url` from Python's default client."""
+    parts = urlsplit(url)
+    context = ssl.create_default_context(cafile=str(ca_file))
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as raw:
+        with context.wrap_socket(raw, server_hostname=parts.hostname) as connection:
+            name, protocol, _ = connection.cipher()
+            return protocol, name
+
+
 def test_ingest_search_and_metrics_over_https_verified_against_the_ca(start_logpipe, authority):
     # The query API on a port of its own: each of the three listeners speaks HTTPS.
     logpipe = start_logpipe(env={**tls_env(*authority.issue("logpipe")), "QUERY_PORT": "0"})
@@ -127,6 +138,9 @@ def test_ingest_search_and_metrics_over_https_verified_against_the_ca(start_logp
     assert metrics.status_code == 200
     assert "tls_certificate_expiry_timestamp_seconds " in metrics.text
     assert requests.get(f"{logpipe.metrics_url}/healthz", verify=ca, timeout=30).status_code == 200
+    # The client offers AES-256-GCM first (OpenSSL's default); the server's order picks the
+    # cheaper AES-128-GCM.
+    assert negotiated(logpipe.ingest_url, ca) == ("TLSv1.3", "TLS_AES_128_GCM_SHA256")
 
 
 def test_the_command_line_tools_speak_https_with_a_ca_file(start_logpipe, authority):
@@ -146,8 +160,10 @@ def test_the_command_line_tools_speak_https_with_a_ca_file(start_logpipe, author
     try:
         line = tail.stdout.readline()  # The newest event, through the Server-Sent Events stream.
         assert json.loads(line)["message"] == "for the cli", line
+        tail.terminate()
+        assert tail.wait(30) == -signal.SIGTERM
     finally:
-        tail.kill()  # main() blocks SIGTERM and SIGINT in every command, and tail never waits for them.
+        tail.kill()
         tail.wait(30)
 
     untrusted = logpipe.cli("search", "cli", "--server", logpipe.ingest_url)
@@ -211,6 +227,57 @@ def test_mutual_tls_serves_only_clients_with_a_certificate_from_the_client_ca(st
     failures = {line.split()[0]: float(line.split()[1]) for line in metrics.text.splitlines()
                 if line.startswith("tls_handshake_failures_total{")}
     assert failures['tls_handshake_failures_total{reason="handshake"}'] >= 2
+
+
+def test_the_command_line_tools_present_a_client_certificate_and_a_token(start_logpipe, authority,
+                                                                        tmp_path):
+    clients = Authority(authority.folder, "operators-ca")
+    operator = tuple(map(str, clients.issue("operator")))
+    token = "admin-cli-5d1e"
+    tokens = tmp_path / "tokens.toml"
+    tokens.write_text(f'[[tokens]]\nname = "ops"\nsha256 = "{hashlib.sha256(token.encode()).hexdigest()}"\n'
+                      'scopes = ["ingest", "query", "admin"]\n')
+    logpipe = start_logpipe(env={**tls_env(*authority.issue("logpipe"), client_ca=clients.certificate),
+                                 "TOKENS_FILE": str(tokens), "REDACTION": "on"})
+    ca = str(authority.certificate)
+    answer = requests.post(f"{logpipe.ingest_url}/logs", json=event("mutual cli"), verify=ca,
+                           cert=operator, headers={"Authorization": f"Bearer {token}"}, timeout=60)
+    assert answer.status_code == 202, answer.text
+    server = ["--server", logpipe.ingest_url, "--ca-file", ca]
+    certificate = ["--cert", operator[0], "--key", operator[1]]
+    environment = {**os.environ, "LOGPIPE_TOKEN": token}
+
+    def cli(*arguments, env=environment):
+        return subprocess.run([logpipe.binary, *arguments], env=env, capture_output=True,
+                              text=True, timeout=120)
+
+    def searched():
+        result = cli("search", '"mutual cli"', *server, *certificate)
+        return result.returncode == 0 and "mutual cli" in result.stdout
+    assert wait_until(searched)
+    tail = subprocess.Popen([logpipe.binary, "tail", "-f", "-n", "1", "--json", *server,
+                             *certificate], env=environment, stdout=subprocess.PIPE, text=True)
+    try:
+        assert json.loads(tail.stdout.readline())["message"] == "mutual cli"
+    finally:
+        tail.kill()
+        tail.wait(30)
+    sample = tmp_path / "sample.json"
+    sample.write_text(json.dumps(event("mail ops@example.com")))
+    dry_run = cli("redaction", "dry-run", str(sample), *server, *certificate)
+    assert dry_run.returncode == 0, dry_run.stderr
+    assert "message: email (mask)" in dry_run.stdout, dry_run.stdout
+
+    without_certificate = cli("search", "mutual", *server)
+    assert without_certificate.returncode != 0
+    assert "cannot talk to logpipe" in without_certificate.stderr, without_certificate.stderr
+    without_token = cli("search", "mutual", *server, *certificate,
+                        env={key: value for key, value in os.environ.items()
+                             if key != "LOGPIPE_TOKEN"})
+    assert without_token.returncode != 0
+    assert "401" in without_token.stderr, without_token.stderr
+    half = cli("search", "mutual", *server, "--cert", operator[0])
+    assert half.returncode != 0 and "--cert and --key" in half.stderr, half.stderr
 
 
 def test_sighup_serves_a_new_certificate_and_keeps_the_old_one_when_the_new_is_broken(
