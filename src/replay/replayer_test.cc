@@ -189,7 +189,7 @@ TEST_F(ReplayerTest, ReplaysEveryTenantsFolder) {
       R"({"tenant":"2025","timestamp":"2025-11-02T12:00:00Z","service":"web","message":"b"})"
       "\n",
       {{"topic", "app-logs"}, {"partition", "2"}, {"line-offsets", "4"}});
-  Replayer replayer(archive_, "logs-archive", *spool_, "app-logs");
+  Replayer replayer(archive_, "logs-archive", *spool_, "app-logs", StateFile());
   const auto status = RunToEnd(replayer, {Day("2025-10-30"), Day("2025-10-30"), std::nullopt});
   EXPECT_EQ(status.state, "done") << status.error;
   EXPECT_EQ(status.objects_total, 2u);
