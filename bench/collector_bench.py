@@ -14,8 +14,9 @@ With --protocols, the events are bench/event_gen's (varied services, hosts, mess
 and `POST /logs` is measured before and after each shipper protocol (docs/PROTOCOLS.md) on the
 same events in that protocol's form (bench/protocol_bodies.py; run it with the test venv's
 Python), each protocol's events/s given as a ratio of the mean of the two `POST /logs` runs
-around it; then syslog over TCP (RFC 5424, octet counting) is measured in lines/s into the
-spool, read from logpipe's metrics. The machine's load average is printed with the results."""
+around it, and each decoder alone in one thread (bench/protocol_decode_bench); then syslog over
+TCP (RFC 5424, octet counting) is measured in lines/s into the spool, read from logpipe's
+metrics. The machine's load average is printed with the results."""
 
 import argparse
 import json
@@ -225,8 +226,11 @@ def measure_protocols(logpipe, env, args):
         ratios.append((name, protocol["events_per_s"] * 2
                        / (rows[-3]["events_per_s"] + rows[-1]["events_per_s"])))
     frames = b"".join(protocol_bodies.syslog_rfc5424_octet_counted(batch) for batch in batches)
+    (Path(args.scratch) / "syslog.stream").write_bytes(frames)
+    decoders = subprocess.run([f"{args.build}/bench/protocol_decode_bench", "--bodies",
+                               args.scratch], capture_output=True, text=True, check=True)
     rows.append(measure_syslog(logpipe, env, frames, len(events), args))
-    return rows, ratios
+    return rows, ratios, [json.loads(line) for line in decoders.stdout.splitlines()]
 
 
 def print_rows(rows, kafka):
@@ -289,7 +293,7 @@ def main():
             target = "logpipe collector -> Kafka"
             env.update(KAFKA_BROKERS=brokers, KAFKA_INPUT_TOPIC=f"bench-{os.getpid()}-{int(time.time())}")
         if args.protocols:
-            rows, ratios = measure_protocols(logpipe, env, args)
+            rows, ratios, decoders = measure_protocols(logpipe, env, args)
             payload = f"{args.events} bench/event_gen events in bodies of {args.events_per_body}"
         else:
             body = make_body(args.events_per_body)
@@ -320,6 +324,11 @@ def main():
     if args.protocols:
         for name, ratio in ratios:
             print(f"{name} / POST /logs around it: {ratio:.2f}")
+        print("decoders alone, one thread (bench/protocol_decode_bench), ratio to POST /logs's:")
+        for decoder in decoders:
+            print(f"  {decoder['name']:40} {decoder['events_per_s']:12,.0f} events/s "
+                  f"{decoder['events_per_s'] / decoders[0]['events_per_s']:6.2f}"
+                  f"  (rejected {decoder['rejected']})")
     else:
         print(f"logpipe / bare endpoint: {full['events_per_s'] / bare['events_per_s']:.2f}")
         if args.tls:

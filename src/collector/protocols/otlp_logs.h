@@ -3,6 +3,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <simdjson.h>
+
 #include <tl/expected.hpp>
 
 #include "collector/batch_builder.h"
@@ -40,6 +42,7 @@ class OtlpLogsDecoder {
   DecodeOptions options_;
   BatchBuilder builder_;
   std::unique_ptr<opentelemetry::proto::collector::logs::v1::ExportLogsServiceRequest> request_;
+  simdjson::dom::parser parser_;
   EventFields fields_;
   std::string message_;
   std::string trace_id_;
