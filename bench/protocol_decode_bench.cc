@@ -14,6 +14,7 @@
 #include <functional>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "collector/protocols/es_bulk.h"
@@ -58,8 +59,10 @@ struct Totals {
 };
 
 // Decodes the bodies in turn for `seconds`; `decode` adds what one body gave to the totals.
-void Measure(const char* name, const std::vector<std::string>& bodies, double seconds,
-             const std::function<void(const std::string&, Totals&)>& decode) {
+// Skipped unless `name` starts with `only`.
+void Measure(const char* name, std::string_view only, const std::vector<std::string>& bodies,
+             double seconds, const std::function<void(const std::string&, Totals&)>& decode) {
+  if (!std::string_view(name).starts_with(only)) return;
   Totals totals;
   const auto start = Clock::now();
   double elapsed = 0;
@@ -89,6 +92,8 @@ int main(int argc, char** argv) {
   app.add_option("--bodies", dir, "Folder of collector_bench.py --protocols' body files.")
       ->required();
   app.add_option("--seconds", seconds, "Time per decoder.");
+  std::string only;
+  app.add_option("--only", only, "Only the decoders whose name starts with this (to profile one).");
   CLI11_PARSE(app, argc, argv);
 
   using lp::collector::WireEncoding;
@@ -96,41 +101,41 @@ int main(int argc, char** argv) {
   const auto bodies_of = [&](const char* file) { return ReadBodies(dir / file); };
 
   lp::collector::RequestDecoder native;
-  Measure("POST /logs", bodies_of("logs.bodies"), seconds, [&](const auto& body, Totals& totals) {
+  Measure("POST /logs", only, bodies_of("logs.bodies"), seconds, [&](const auto& body, Totals& totals) {
     (void)native.Decode("application/x-ndjson", "", body, batch);
     Count(batch, totals);
   });
   lp::collector::EsBulkDecoder bulk;
   lp::collector::BulkBatch bulk_batch;
-  Measure("Elasticsearch _bulk", bodies_of("elasticsearch-bulk.bodies"), seconds,
+  Measure("Elasticsearch _bulk", only, bodies_of("elasticsearch-bulk.bodies"), seconds,
           [&](const auto& body, Totals& totals) {
             (void)bulk.Decode("", "", body, bulk_batch);
             Count(bulk_batch.events, totals);
           });
   lp::collector::OtlpLogsDecoder otlp;
-  Measure("OTLP protobuf", bodies_of("otlp-protobuf.bodies"), seconds,
+  Measure("OTLP protobuf", only, bodies_of("otlp-protobuf.bodies"), seconds,
           [&](const auto& body, Totals& totals) {
             (void)otlp.Decode(WireEncoding::kProtobuf, "", body, batch);
             Count(batch, totals);
           });
-  Measure("OTLP JSON", bodies_of("otlp-json.bodies"), seconds,
+  Measure("OTLP JSON", only, bodies_of("otlp-json.bodies"), seconds,
           [&](const auto& body, Totals& totals) {
             (void)otlp.Decode(WireEncoding::kJson, "", body, batch);
             Count(batch, totals);
           });
   lp::collector::LokiPushDecoder loki;
-  Measure("Loki protobuf+snappy", bodies_of("loki-protobuf-snappy.bodies"), seconds,
+  Measure("Loki protobuf+snappy", only, bodies_of("loki-protobuf-snappy.bodies"), seconds,
           [&](const auto& body, Totals& totals) {
             (void)loki.Decode(WireEncoding::kProtobuf, "", body, batch);
             Count(batch, totals);
           });
-  Measure("Loki JSON", bodies_of("loki-json.bodies"), seconds,
+  Measure("Loki JSON", only, bodies_of("loki-json.bodies"), seconds,
           [&](const auto& body, Totals& totals) {
             (void)loki.Decode(WireEncoding::kJson, "", body, batch);
             Count(batch, totals);
           });
   lp::collector::HecDecoder hec;
-  Measure("Splunk HEC", bodies_of("splunk-hec.bodies"), seconds,
+  Measure("Splunk HEC", only, bodies_of("splunk-hec.bodies"), seconds,
           [&](const auto& body, Totals& totals) {
             (void)hec.DecodeEvents("", body, batch);
             Count(batch, totals);
@@ -139,7 +144,7 @@ int main(int argc, char** argv) {
   // up to 1000 as the syslog server does.
   lp::collector::SyslogDecoder syslog;
   const std::vector<std::string> streams = {ReadFile(dir / "syslog.stream")};
-  Measure("syslog TCP (RFC 5424, octet counting)", streams, seconds,
+  Measure("syslog TCP (RFC 5424, octet counting)", only, streams, seconds,
           [&](const auto& stream, Totals& totals) {
             lp::collector::SyslogFramer framer(lp::EventLimits{}.max_event_bytes);
             std::copy(stream.begin(), stream.end(), framer.Prepare(stream.size()));

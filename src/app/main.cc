@@ -8,6 +8,7 @@
 #include "app/search_command.h"
 #include "app/signals.h"
 #include "app/spool_read_command.h"
+#include "collector/protobuf_log.h"
 
 namespace {
 
@@ -57,6 +58,7 @@ struct SettingFlags {
 
 int main(int argc, char** argv) {
   lp::app::BlockTerminationSignals();
+  lp::collector::InstallProtobufLogHandler();
 
   CLI::App app{"logpipe: a log aggregation and analysis pipeline"};
   app.require_subcommand(1);

@@ -16,6 +16,7 @@ constexpr int kServerBusy = 9;
 constexpr int kEventRequired = 12;
 constexpr int kEventBlank = 13;
 constexpr int kHealthy = 17;
+constexpr int kQueuesFull = 18;
 
 http::Response NotStoredResponse(const StoreOutcome& outcome) {
   if (outcome.kind == StoreOutcome::Kind::kFailed) return HecAnswer(500, 8, outcome.message);
@@ -43,8 +44,9 @@ http::Response HecAnswer(unsigned status, int code, std::string_view text,
   return http::JsonResponse(status, std::move(body));
 }
 
-HecHandler::HecHandler(DecodeOptions options, IngestPipeline& pipeline)
+HecHandler::HecHandler(DecodeOptions options, IngestPipeline& pipeline, queue::Queue& queue)
     : pipeline_(pipeline),
+      queue_(queue),
       metrics_(pipeline.metrics().ForProtocol("splunk_hec")),
       pool_(DecoderPool<Decoding>::ForBatches(options)) {}
 
@@ -69,9 +71,15 @@ std::vector<http::Route> HecHandler::IngestRoutes() {
 }
 
 http::Route HecHandler::HealthRoute() {
-  // The queue's state is the ingest port's /readyz; HEC's clients only ask whether it listens.
+  // Load balancers and shippers (Splunk's own forwarders among them) probe it to stop sending to
+  // an instance that would refuse: a queue that takes no writes (full, or unreachable) is
+  // answered as Splunk answers full queues. The reason is /readyz's.
   return http::Route{"GET", "/services/collector/health/**",
-                     [](http::Request&, http::Responder respond) {
+                     [this](http::Request&, http::Responder respond) {
+                       if (!queue_.CheckReady()) {
+                         return respond(
+                             HecAnswer(503, kQueuesFull, "HEC is unhealthy, queues are full"));
+                       }
                        respond(HecAnswer(200, kHealthy, "HEC is healthy"));
                      }};
 }

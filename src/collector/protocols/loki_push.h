@@ -12,6 +12,7 @@
 
 #include "collector/batch_builder.h"
 #include "collector/body_decoding.h"
+#include "collector/protobuf_arena.h"
 #include "collector/event_writer.h"
 
 namespace logpipe::loki {
@@ -58,7 +59,7 @@ class LokiPushDecoder {
 
   DecodeOptions options_;
   BatchBuilder builder_;
-  std::unique_ptr<logpipe::loki::PushRequest> request_;
+  RequestArena arena_;
   simdjson::dom::parser parser_;
   LabelPairs labels_;
   LabelPairs metadata_;

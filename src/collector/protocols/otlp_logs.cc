@@ -320,8 +320,7 @@ std::string LabelText(const otlp_common::AnyValue& value) {
 
 OtlpLogsDecoder::OtlpLogsDecoder(DecodeOptions options)
     : options_(options),
-      builder_(options_),
-      request_(std::make_unique<otlp_collector::ExportLogsServiceRequest>()) {}
+      builder_(options_) {}
 
 OtlpLogsDecoder::~OtlpLogsDecoder() = default;
 
@@ -332,12 +331,12 @@ tl::expected<void, RequestFailure> OtlpLogsDecoder::Decode(WireEncoding encoding
                                                            std::string_view tenant) {
   out.Clear();
   builder_.SetTenant(tenant);
-  request_->Clear();
+  auto& request = arena_.Fresh<otlp_collector::ExportLogsServiceRequest>();
   auto decoded = DecodeBody(content_encoding, body, options_.max_body_bytes, decompressed_);
   if (!decoded) return tl::unexpected(std::move(decoded.error()));
   const std::string_view text = decoded->text;
   if (encoding == WireEncoding::kProtobuf) {
-    if (!request_->ParseFromArray(text.data(), static_cast<int>(text.size()))) {
+    if (!request.ParseFromArray(text.data(), static_cast<int>(text.size()))) {
       return tl::unexpected(
           RequestFailure{400, "invalid protobuf: not an ExportLogsServiceRequest"});
     }
@@ -347,13 +346,13 @@ tl::expected<void, RequestFailure> OtlpLogsDecoder::Decode(WireEncoding encoding
       return tl::unexpected(
           RequestFailure{400, std::string("invalid OTLP JSON: ") + simdjson::error_message(code)});
     }
-    if (auto error = OtlpJsonReader().Read(root, *request_); !error.empty()) {
+    if (auto error = OtlpJsonReader().Read(root, request); !error.empty()) {
       return tl::unexpected(RequestFailure{400, "invalid OTLP JSON: " + std::move(error)});
     }
   }
 
   size_t index = 0;
-  for (const auto& resource_logs : request_->resource_logs()) {
+  for (const auto& resource_logs : request.resource_logs()) {
     std::string_view service;
     std::string_view host;
     JsonMembers resource_labels;

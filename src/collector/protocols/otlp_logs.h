@@ -10,6 +10,7 @@
 #include "collector/batch_builder.h"
 #include "collector/body_decoding.h"
 #include "collector/event_writer.h"
+#include "collector/protobuf_arena.h"
 
 namespace opentelemetry::proto::collector::logs::v1 {
 class ExportLogsServiceRequest;
@@ -41,7 +42,7 @@ class OtlpLogsDecoder {
  private:
   DecodeOptions options_;
   BatchBuilder builder_;
-  std::unique_ptr<opentelemetry::proto::collector::logs::v1::ExportLogsServiceRequest> request_;
+  RequestArena arena_;
   simdjson::dom::parser parser_;
   EventFields fields_;
   std::string message_;
