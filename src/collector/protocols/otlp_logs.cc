@@ -115,24 +115,24 @@ class OtlpJsonReader {
   /// Empty when `root` is an export request, else what is wrong with it.
   std::string Read(simdjson::dom::element root, otlp_collector::ExportLogsServiceRequest& out) {
     error_.clear();
-    for (const auto resource_logs : Array(root, "resourceLogs", "resource_logs")) {
+    ForEach(root, "resourceLogs", "resource_logs", [&](simdjson::dom::element resource_logs) {
       auto& resource_out = *out.add_resource_logs();
       if (const auto resource = Member(resource_logs, "resource", "resource")) {
-        for (const auto attribute : Array(*resource, "attributes", "attributes")) {
+        ForEach(*resource, "attributes", "attributes", [&](simdjson::dom::element attribute) {
           ReadKeyValue(attribute, *resource_out.mutable_resource()->add_attributes());
-        }
+        });
       }
-      for (const auto scope_logs : Array(resource_logs, "scopeLogs", "scope_logs")) {
+      ForEach(resource_logs, "scopeLogs", "scope_logs", [&](simdjson::dom::element scope_logs) {
         auto& scope_out = *resource_out.add_scope_logs();
         if (const auto scope = Member(scope_logs, "scope", "scope")) {
           const auto name = String(*scope, "name", "name");
           scope_out.mutable_scope()->set_name(name.data(), name.size());
         }
-        for (const auto record : Array(scope_logs, "logRecords", "log_records")) {
+        ForEach(scope_logs, "logRecords", "log_records", [&](simdjson::dom::element record) {
           ReadRecord(record, *scope_out.add_log_records());
-        }
-      }
-    }
+        });
+      });
+    });
     return error_;
   }
 
@@ -156,9 +156,9 @@ class OtlpJsonReader {
       }
     }
     if (const auto body = Member(record, "body", "body")) ReadAnyValue(*body, *out.mutable_body());
-    for (const auto attribute : Array(record, "attributes", "attributes")) {
+    ForEach(record, "attributes", "attributes", [&](simdjson::dom::element attribute) {
       ReadKeyValue(attribute, *out.add_attributes());
-    }
+    });
     out.set_trace_id(Id(record, "traceId", "trace_id"));
     out.set_span_id(Id(record, "spanId", "span_id"));
     const auto event_name = String(record, "eventName", "event_name");
@@ -189,14 +189,14 @@ class OtlpJsonReader {
       out.set_double_value(real);
     } else if (const auto array = Member(value, "arrayValue", "array_value")) {
       auto& values = *out.mutable_array_value();
-      for (const auto element : Array(*array, "values", "values")) {
+      ForEach(*array, "values", "values", [&](simdjson::dom::element element) {
         ReadAnyValue(element, *values.add_values());
-      }
+      });
     } else if (const auto list = Member(value, "kvlistValue", "kvlist_value")) {
       auto& values = *out.mutable_kvlist_value();
-      for (const auto pair : Array(*list, "values", "values")) {
+      ForEach(*list, "values", "values", [&](simdjson::dom::element pair) {
         ReadKeyValue(pair, *values.add_values());
-      }
+      });
     } else if (Member(value, "bytesValue", "bytes_value")) {
       std::string bytes;
       if (!Base64Decode(String(value, "bytesValue", "bytes_value"), bytes)) Fail("bytesValue");
@@ -220,12 +220,15 @@ class OtlpJsonReader {
     return std::nullopt;
   }
 
-  simdjson::dom::array Array(simdjson::dom::element object, std::string_view camel,
-                             std::string_view snake) {
-    simdjson::dom::array elements;
+  // Calls `visit` on each element of the array member, if there is one.
+  template <typename Visit>
+  void ForEach(simdjson::dom::element object, std::string_view camel, std::string_view snake,
+               Visit visit) {
     const auto found = Member(object, camel, snake);
-    if (found && found->get_array().get(elements) != simdjson::SUCCESS) Fail(camel);
-    return elements;
+    if (!found) return;
+    simdjson::dom::array elements;
+    if (found->get_array().get(elements) != simdjson::SUCCESS) return Fail(camel);
+    for (const auto element : elements) visit(element);
   }
 
   std::string_view String(simdjson::dom::element object, std::string_view camel,
