@@ -41,15 +41,7 @@ std::string SummaryJson(const DecodedBatch& batch) {
 IngestHandler::IngestHandler(DecodeOptions options, IngestPipeline& pipeline)
     : pipeline_(pipeline),
       metrics_(pipeline.metrics().ForProtocol("logs")),
-      pool_(
-          [options] {
-            auto decoding = std::make_unique<Decoding>();
-            decoding->decoder = std::make_unique<RequestDecoder>(options);
-            return decoding;
-          },
-          [](const Decoding& decoding) {
-            return decoding.batch.json.capacity() <= kPooledBufferBytes;
-          }) {}
+      pool_(DecoderPool<Decoding>::ForBatches(options)) {}
 
 void IngestHandler::HandleLogs(http::Request& request, http::Responder respond) {
   DecodeAndStore<Decoding>(
@@ -57,7 +49,7 @@ void IngestHandler::HandleLogs(http::Request& request, http::Responder respond) 
       {.decode =
            [this, &request](Decoding& decoding) {
              auto decoded =
-                 decoding.decoder->Decode(request.content_type, request.content_encoding,
+                 decoding.decoder.Decode(request.content_type, request.content_encoding,
                                           request.body, decoding.batch, request.tenant);
              if (decoded && decoding.batch.events.empty()) {
                pipeline_.CountFailedRequest("no_valid_event");

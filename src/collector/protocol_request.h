@@ -7,6 +7,7 @@
 #include <tl/expected.hpp>
 
 #include "collector/batch_builder.h"
+#include "collector/body_decoding.h"
 #include "collector/decoder_pool.h"
 #include "collector/ingest_pipeline.h"
 #include "http/server.h"
@@ -33,6 +34,15 @@ inline const DecodedBatch& EventsOf(const DecodedBatch& batch) { return batch; }
 template <typename Batch>
 const DecodedBatch& EventsOf(const Batch& batch) {
   return batch.events;
+}
+
+/// The decoding of a protocol whose decoder reads the body in either wire encoding (OTLP, Loki).
+template <typename Decoding>
+auto DecodeInEncoding(const http::Request& request, WireEncoding encoding) {
+  return [&request, encoding](Decoding& decoding) {
+    return decoding.decoder.Decode(encoding, request.content_encoding, request.body,
+                                   decoding.batch, request.tenant);
+  };
 }
 
 /// The path of every HTTP protocol's request once its own checks passed: the tenant's bytes

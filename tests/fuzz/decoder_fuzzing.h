@@ -10,6 +10,7 @@
 #include <string>
 
 #include "collector/batch_builder.h"
+#include "collector/body_decoding.h"
 #include "core/event_validator.h"
 
 namespace lp::fuzzing {
@@ -21,6 +22,11 @@ inline constexpr collector::DecodeOptions kDecodeOptions{
 inline const char* ContentEncoding(uint8_t two_bits) {
   static constexpr const char* kEncodings[] = {"", "gzip", "zstd", "identity"};
   return kEncodings[two_bits & 3];
+}
+
+/// The wire encoding (OTLP, Loki) that one bit of the selector byte picks.
+inline collector::WireEncoding WireEncoding(uint8_t bit) {
+  return (bit & 1) ? collector::WireEncoding::kJson : collector::WireEncoding::kProtobuf;
 }
 
 /// The request body: the input after its selector byte, padded as the HTTP server pads it.

@@ -11,8 +11,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static lp::collector::DecodedBatch batch;
   if (size == 0) return 0;
   const uint8_t selector = data[0];
-  const auto encoding =
-      (selector & 1) ? lp::collector::WireEncoding::kJson : lp::collector::WireEncoding::kProtobuf;
+  const auto encoding = lp::fuzzing::WireEncoding(selector);
   const std::string body = lp::fuzzing::Body(data, size);
   if (decoder.Decode(encoding, lp::fuzzing::ContentEncoding(selector >> 1), body, batch)) {
     lp::fuzzing::CheckEveryEventIsValid(batch);

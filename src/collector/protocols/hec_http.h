@@ -35,11 +35,7 @@ class HecHandler {
                                               const security::Authenticator::Refusal& refusal);
 
  private:
-  struct Decoding {
-    HecDecoder decoder;
-    DecodedBatch batch;
-    explicit Decoding(const DecodeOptions& options) : decoder(options) {}
-  };
+  using Decoding = PooledDecoding<HecDecoder, DecodedBatch>;
   void Handle(bool raw, http::Request& request, http::Responder respond);
 
   IngestPipeline& pipeline_;

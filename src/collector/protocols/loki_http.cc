@@ -56,11 +56,7 @@ void LokiPushHandler::HandlePush(http::Request& request, http::Responder respond
   }
   DecodeAndStore<Decoding>(
       pipeline_, metrics_, pool_, request, std::move(respond),
-      {.decode =
-           [&request, encoding = *encoding](Decoding& decoding) {
-             return decoding.decoder.Decode(encoding, request.content_encoding, request.body,
-                                            decoding.batch, request.tenant);
-           },
+      {.decode = DecodeInEncoding<Decoding>(request, *encoding),
        .refused =
            [](const RequestFailure& failure) {
              return TextResponse(failure.status, failure.message);

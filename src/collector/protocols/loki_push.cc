@@ -102,8 +102,6 @@ LokiPushDecoder::LokiPushDecoder(DecodeOptions options)
     : options_(options),
       builder_(options_) {}
 
-LokiPushDecoder::~LokiPushDecoder() = default;
-
 tl::expected<void, RequestFailure> LokiPushDecoder::Decode(WireEncoding encoding,
                                                            std::string_view content_encoding,
                                                            const std::string& body,

@@ -64,11 +64,7 @@ void OtlpHttpHandler::HandleLogs(http::Request& request, http::Responder respond
   }
   DecodeAndStore<Decoding>(
       pipeline_, metrics_, pool_, request, std::move(respond),
-      {.decode =
-           [&request, encoding = *encoding](Decoding& decoding) {
-             return decoding.decoder.Decode(encoding, request.content_encoding, request.body,
-                                            decoding.batch, request.tenant);
-           },
+      {.decode = DecodeInEncoding<Decoding>(request, *encoding),
        .refused =
            [encoding = *encoding](const RequestFailure& failure) {
              return OtlpError(encoding, failure.status, kInvalidArgument, failure.message);

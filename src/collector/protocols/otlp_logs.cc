@@ -325,8 +325,6 @@ OtlpLogsDecoder::OtlpLogsDecoder(DecodeOptions options)
     : options_(options),
       builder_(options_) {}
 
-OtlpLogsDecoder::~OtlpLogsDecoder() = default;
-
 tl::expected<void, RequestFailure> OtlpLogsDecoder::Decode(WireEncoding encoding,
                                                            std::string_view content_encoding,
                                                            const std::string& body,

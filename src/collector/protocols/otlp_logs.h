@@ -1,20 +1,15 @@
 #pragma once
 
-#include <memory>
-#include <string>
-#include <string_view>
 #include <simdjson.h>
 
+#include <string>
+#include <string_view>
 #include <tl/expected.hpp>
 
 #include "collector/batch_builder.h"
 #include "collector/body_decoding.h"
 #include "collector/event_writer.h"
 #include "collector/protobuf_arena.h"
-
-namespace opentelemetry::proto::collector::logs::v1 {
-class ExportLogsServiceRequest;
-}
 
 namespace lp::collector {
 
@@ -29,7 +24,6 @@ namespace lp::collector {
 class OtlpLogsDecoder {
  public:
   explicit OtlpLogsDecoder(DecodeOptions options = {});
-  ~OtlpLogsDecoder();
 
   /// Fills `out` (cleared first); every event gets the reserved `tenant`
   /// (BatchBuilder::SetTenant). A failure is the request's as a whole (400, 413, 415).
