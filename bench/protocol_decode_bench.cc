@@ -15,6 +15,7 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "collector/protocols/es_bulk.h"
@@ -112,28 +113,25 @@ int main(int argc, char** argv) {
             (void)bulk.Decode("", "", body, bulk_batch);
             Count(bulk_batch.events, totals);
           });
+  // The decoders that read either wire encoding, each in both.
+  const auto measure_encodings = [&](auto& decoder, const char* protobuf_name,
+                                     const char* protobuf_file, const char* json_name,
+                                     const char* json_file) {
+    for (const auto& [name, file, encoding] :
+         {std::tuple{protobuf_name, protobuf_file, WireEncoding::kProtobuf},
+          std::tuple{json_name, json_file, WireEncoding::kJson}}) {
+      Measure(name, only, bodies_of(file), seconds, [&](const auto& body, Totals& totals) {
+        (void)decoder.Decode(encoding, "", body, batch);
+        Count(batch, totals);
+      });
+    }
+  };
   lp::collector::OtlpLogsDecoder otlp;
-  Measure("OTLP protobuf", only, bodies_of("otlp-protobuf.bodies"), seconds,
-          [&](const auto& body, Totals& totals) {
-            (void)otlp.Decode(WireEncoding::kProtobuf, "", body, batch);
-            Count(batch, totals);
-          });
-  Measure("OTLP JSON", only, bodies_of("otlp-json.bodies"), seconds,
-          [&](const auto& body, Totals& totals) {
-            (void)otlp.Decode(WireEncoding::kJson, "", body, batch);
-            Count(batch, totals);
-          });
+  measure_encodings(otlp, "OTLP protobuf", "otlp-protobuf.bodies", "OTLP JSON",
+                    "otlp-json.bodies");
   lp::collector::LokiPushDecoder loki;
-  Measure("Loki protobuf+snappy", only, bodies_of("loki-protobuf-snappy.bodies"), seconds,
-          [&](const auto& body, Totals& totals) {
-            (void)loki.Decode(WireEncoding::kProtobuf, "", body, batch);
-            Count(batch, totals);
-          });
-  Measure("Loki JSON", only, bodies_of("loki-json.bodies"), seconds,
-          [&](const auto& body, Totals& totals) {
-            (void)loki.Decode(WireEncoding::kJson, "", body, batch);
-            Count(batch, totals);
-          });
+  measure_encodings(loki, "Loki protobuf+snappy", "loki-protobuf-snappy.bodies", "Loki JSON",
+                    "loki-json.bodies");
   lp::collector::HecDecoder hec;
   Measure("Splunk HEC", only, bodies_of("splunk-hec.bodies"), seconds,
           [&](const auto& body, Totals& totals) {

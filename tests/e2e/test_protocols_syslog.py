@@ -26,6 +26,15 @@ def logger(port, *arguments):
                    check=True, timeout=30)
 
 
+def assert_the_rfc5424_mapping(hits):
+    """The hit of `payment failed`, sent as local3.err with msgid PAY and [order@32473 id="o-7"]."""
+    failed = next(hit for hit in hits if hit["message"] == "payment failed")
+    assert failed["level"] == "ERROR"
+    assert failed["host"] == socket.gethostname()
+    assert failed["labels"]["facility"] == "local3" and failed["labels"]["msgid"] == "PAY"
+    assert failed["payload"]["order@32473"] == {"id": "o-7"}
+
+
 def test_logger_over_tcp_and_udp_in_both_formats(logpipe):
     port = logpipe.syslog_port
     logger(port, "--tcp", "--octet-count", "--rfc5424", "-t", "billing", "-p", "local3.err",
@@ -36,11 +45,7 @@ def test_logger_over_tcp_and_udp_in_both_formats(logpipe):
     logger(port, "--udp", "--rfc3164", "-t", "cron", "-p", "cron.info", "old style")
     logger(port, "--tcp", "--rfc3164", "-t", "cron", "-p", "cron.notice", "old style tcp")
     hits = searchable(logpipe, 3, service="billing")
-    failed = next(hit for hit in hits if hit["message"] == "payment failed")
-    assert failed["level"] == "ERROR"
-    assert failed["host"] == socket.gethostname()
-    assert failed["labels"]["facility"] == "local3" and failed["labels"]["msgid"] == "PAY"
-    assert failed["payload"]["order@32473"] == {"id": "o-7"}
+    assert_the_rfc5424_mapping(hits)
     assert {hit["message"]: hit["level"] for hit in hits} == {
         "payment failed": "ERROR", "line framed": "WARN", "over udp": "DEBUG"}
     old = searchable(logpipe, 2, service="cron")
@@ -127,11 +132,7 @@ def test_rsyslog_forwards_rfc5424_over_tcp_with_octet_counting(logpipe, rsyslog)
     subprocess.run(["logger", "--socket", str(rsyslog / "tcp.sock"), "--rfc5424", "-t", "ledger",
                     "-p", "user.warning", "balance low"], check=True, timeout=30)
     hits = searchable(logpipe, 2, service="ledger")
-    failed = next(hit for hit in hits if hit["message"] == "payment failed")
-    assert failed["level"] == "ERROR"
-    assert failed["host"] == socket.gethostname()
-    assert failed["labels"]["facility"] == "local3" and failed["labels"]["msgid"] == "PAY"
-    assert failed["payload"]["order@32473"] == {"id": "o-7"}
+    assert_the_rfc5424_mapping(hits)
     assert {hit["message"]: hit["level"] for hit in hits} == {
         "payment failed": "ERROR", "balance low": "WARN"}
 

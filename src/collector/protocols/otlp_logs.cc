@@ -10,6 +10,7 @@
 #include <type_traits>
 
 #include "collector/body_decoding.h"
+#include "core/hex.h"
 #include "core/json_escape.h"
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
 
@@ -271,19 +272,12 @@ class OtlpJsonReader {
     std::string bytes(hex.size() / 2, '\0');
     if (hex.size() % 2 != 0) Fail(camel);
     for (size_t i = 0; i + 1 < hex.size(); i += 2) {
-      const int high = HexDigit(hex[i]);
-      const int low = HexDigit(hex[i + 1]);
+      const int high = HexValue(hex[i]);
+      const int low = HexValue(hex[i + 1]);
       if (high < 0 || low < 0) Fail(camel);
       bytes[i / 2] = static_cast<char>((high << 4) | (low & 15));
     }
     return bytes;
-  }
-
-  static int HexDigit(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
   }
 
   static bool Base64Decode(std::string_view text, std::string& out) {
