@@ -1,18 +1,36 @@
--- wrk script: POSTs the NDJSON body in $BODY_FILE to /logs on every request. With $RATE set
--- (requests per second across all connections), each connection paces itself to its share.
--- With $AUTHORIZATION set, it is sent as the Authorization header.
--- At the end it prints one line of JSON with the counts and latency percentiles.
-local body_file = assert(os.getenv("BODY_FILE"), "BODY_FILE must name the request body")
+-- wrk script: POSTs request bodies in turn to $REQUEST_PATH (default /logs) with $CONTENT_TYPE
+-- (default application/x-ndjson). $BODY_FILE holds the bodies, each as its length in bytes in
+-- decimal, a line feed, then its bytes (so protobuf bodies fit too). With $RATE set (requests per
+-- second across all connections), each connection paces itself to its share. With
+-- $AUTHORIZATION set, it is sent as the Authorization header. At the end it prints one line of
+-- JSON with the counts and latency percentiles.
+local body_file = assert(os.getenv("BODY_FILE"), "BODY_FILE must name the request bodies")
 local file = assert(io.open(body_file, "rb"))
-local body = file:read("*a")
+local bodies = {}
+while true do
+  local length = file:read("*l")
+  if not length then
+    break
+  end
+  bodies[#bodies + 1] = file:read(tonumber(length))
+end
 file:close()
+assert(#bodies > 0, "BODY_FILE holds no body")
 
-wrk.method = "POST"
-wrk.body = body
-wrk.headers["Content-Type"] = "application/x-ndjson"
+local headers = { ["Content-Type"] = os.getenv("CONTENT_TYPE") or "application/x-ndjson" }
 local authorization = os.getenv("AUTHORIZATION")
 if authorization and authorization ~= "" then
-  wrk.headers["Authorization"] = authorization
+  headers["Authorization"] = authorization
+end
+local prepared = {}
+for index, body in ipairs(bodies) do
+  prepared[index] = wrk.format("POST", os.getenv("REQUEST_PATH") or "/logs", headers, body)
+end
+local next_request = 0
+
+function request()
+  next_request = next_request % #prepared + 1
+  return prepared[next_request]
 end
 
 local rate = tonumber(os.getenv("RATE") or "0")

@@ -9,6 +9,7 @@
 #include "app/search_command.h"
 #include "app/signals.h"
 #include "app/spool_read_command.h"
+#include "collector/protobuf_log.h"
 
 namespace {
 
@@ -78,6 +79,8 @@ void AddServerFlags(CLI::App& command, lp::app::ServerFlags& flags, const char* 
 }  // namespace
 
 int main(int argc, char** argv) {
+  lp::collector::InstallProtobufLogHandler();
+
   CLI::App app{"logpipe: a log aggregation and analysis pipeline"};
   app.require_subcommand(1);
 

@@ -3,14 +3,14 @@
 namespace lp::collector {
 
 Collector::Collector(CollectorOptions options, const security::Authenticator& auth,
-                     queue::Producer& producer, CollectorMetrics& metrics)
+                     queue::Queue& queue, CollectorMetrics& metrics)
     : auth_(auth),
-      pipeline_(std::move(options.ingest), producer, metrics),
+      pipeline_(std::move(options.ingest), queue, metrics),
       logs_(options.decode, pipeline_),
       elasticsearch_(options.decode, pipeline_),
       otlp_(options.decode, pipeline_),
       loki_(options.decode, pipeline_),
-      hec_(options.decode, pipeline_) {}
+      hec_(options.decode, pipeline_, queue) {}
 
 std::vector<http::Route> Collector::Routes() {
   using security::Scope;
@@ -44,7 +44,7 @@ std::vector<http::Route> Collector::Routes() {
     routes.push_back(
         security::RequireScope(auth_, Scope::kIngest, std::move(route), &HecHandler::Refusal));
   }
-  routes.push_back(HecHandler::HealthRoute());
+  routes.push_back(hec_.HealthRoute());
   for (auto& route : elasticsearch_.Routes()) {
     routes.push_back(security::RequireScope(auth_, Scope::kIngest, std::move(route),
                                             &ElasticsearchApi::Refusal));

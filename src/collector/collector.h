@@ -29,8 +29,9 @@ struct CollectorOptions {
 /// serves its routes; `auth` must outlive it. Thread-safe once built.
 class Collector {
  public:
-  Collector(CollectorOptions options, const security::Authenticator& auth,
-            queue::Producer& producer, CollectorMetrics& metrics);
+  /// Events go to `queue`, whose readiness HEC's health check reports.
+  Collector(CollectorOptions options, const security::Authenticator& auth, queue::Queue& queue,
+            CollectorMetrics& metrics);
 
   /// The ingest routes of every protocol, for the ingest server.
   [[nodiscard]] std::vector<http::Route> Routes();

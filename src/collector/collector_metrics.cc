@@ -1,5 +1,7 @@
 #include "collector/collector_metrics.h"
 
+#include "collector/protobuf_log.h"
+
 namespace lp::collector {
 
 CollectorMetrics::CollectorMetrics(metrics::Registry& registry)
@@ -30,7 +32,13 @@ CollectorMetrics::CollectorMetrics(metrics::Registry& registry)
           {"protocol"})),
       rejected_by_protocol(registry.AddCounter(
           "logs_rejected_by_protocol_total",
-          "Events refused by validation, by the protocol that brought them.", {"protocol"})) {}
+          "Events refused by validation, by the protocol that brought them.", {"protocol"})) {
+  registry.AddSampled("protobuf_log_messages_total",
+                      "Messages libprotobuf logged (e.g. a protobuf request's string field with "
+                      "invalid UTF-8), counted instead of written to the log one by one.",
+                      metrics::MetricType::kCounter,
+                      [] { return static_cast<double>(ProtobufLogMessages()); });
+}
 
 ProtocolMetrics CollectorMetrics::ForProtocol(const std::string& protocol) {
   return ProtocolMetrics{produced_by_protocol.WithLabels({protocol}),

@@ -192,5 +192,16 @@ TEST_F(CollectorTest, ADryRunShowsTheRedactionsAndStoresNothing) {
   EXPECT_EQ(Send("POST", "/api/redaction/dry-run", "application/json", "{}", "").status, 401u);
 }
 
+TEST_F(CollectorTest, HecHealthFollowsTheQueueWithoutAToken) {
+  Make();
+  const auto healthy = Send("GET", "/services/collector/health/**", "", "", "");
+  EXPECT_EQ(healthy.status, 200u);
+  EXPECT_EQ(healthy.body, R"({"text":"HEC is healthy","code":17})");
+  producer_.ready_ = Retryable("spool is full");
+  const auto full = Send("GET", "/services/collector/health/**", "", "", "");
+  EXPECT_EQ(full.status, 503u);
+  EXPECT_EQ(full.body, R"({"text":"HEC is unhealthy, queues are full","code":18})");
+}
+
 }  // namespace
 }  // namespace lp::collector

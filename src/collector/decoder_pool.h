@@ -12,6 +12,15 @@ namespace lp::collector {
 /// Past this, a request's buffers are dropped rather than kept in a pool.
 inline constexpr size_t kPooledBufferBytes = 4 * 1024 * 1024;
 
+/// A protocol's decoder and the batch it fills, lent together to one request (DecoderPool).
+template <typename Decoder, typename Batch>
+struct PooledDecoding {
+  Decoder decoder;
+  Batch batch;
+  template <typename Options>
+  explicit PooledDecoding(const Options& options) : decoder(options) {}
+};
+
 /// Decoders (with their parsers and buffers) lent to one request at a time, so that server
 /// threads reuse warm buffers instead of allocating per request. Thread-safe.
 template <typename Decoding>

@@ -1,5 +1,7 @@
 #include "collector/ingest_handler.h"
 
+#include "collector/protocol_request.h"
+
 #include "core/json_escape.h"
 
 namespace lp::collector {
@@ -39,42 +41,33 @@ std::string SummaryJson(const DecodedBatch& batch) {
 IngestHandler::IngestHandler(DecodeOptions options, IngestPipeline& pipeline)
     : pipeline_(pipeline),
       metrics_(pipeline.metrics().ForProtocol("logs")),
-      pool_(
-          [options] {
-            auto decoding = std::make_unique<Decoding>();
-            decoding->decoder = std::make_unique<RequestDecoder>(options);
-            return decoding;
-          },
-          [](const Decoding& decoding) {
-            return decoding.batch.json.capacity() <= kPooledBufferBytes;
-          }) {}
+      pool_(DecoderPool<Decoding>::ForBatches(options)) {}
 
 void IngestHandler::HandleLogs(http::Request& request, http::Responder respond) {
-  if (auto refused = pipeline_.AdmitBody(request.tenant, request.body.size())) {
-    return respond(NotStoredResponse(*refused));
-  }
-  auto decoding = pool_.Borrow();
-  DecodedBatch& batch = decoding->batch;
-  auto decoded = decoding->decoder->Decode(request.content_type, request.content_encoding,
-                                           request.body, batch, request.tenant);
-  if (!decoded) {
-    pipeline_.CountFailedRequest(std::to_string(decoded.error().status));
-    return respond(http::ErrorResponse(decoded.error().status, decoded.error().message));
-  }
-  if (batch.events.empty()) {
-    pipeline_.CountFailedRequest("no_valid_event");
-  }
-  pipeline_.Store(metrics_, request.tenant, batch,
-                  [summary = SummaryJson(batch), any_accepted = !batch.events.empty(),
-                   respond = std::move(respond)](const StoreOutcome& outcome) mutable {
-                    if (outcome.kind != StoreOutcome::Kind::kStored) {
-                      return respond(NotStoredResponse(outcome));
-                    }
-                    http::Response response;
-                    response.status = any_accepted ? 202 : 400;
-                    response.body = std::move(summary);
-                    respond(std::move(response));
-                  });
+  DecodeAndStore<Decoding>(
+      pipeline_, metrics_, pool_, request, std::move(respond),
+      {.decode =
+           [this, &request](Decoding& decoding) {
+             auto decoded =
+                 decoding.decoder.Decode(request.content_type, request.content_encoding,
+                                          request.body, decoding.batch, request.tenant);
+             if (decoded && decoding.batch.events.empty()) {
+               pipeline_.CountFailedRequest("no_valid_event");
+             }
+             return decoded;
+           },
+       .refused =
+           [](const RequestFailure& failure) {
+             return http::ErrorResponse(failure.status, failure.message);
+           },
+       .stored =
+           [](const Decoding& decoding) {
+             http::Response response;
+             response.status = decoding.batch.events.empty() ? 400 : 202;
+             response.body = SummaryJson(decoding.batch);
+             return response;
+           },
+       .not_stored = NotStoredResponse});
 }
 
 void IngestHandler::HandleRedactionDryRun(http::Request& request, http::Responder respond) {

@@ -1,6 +1,5 @@
 #pragma once
 
-#include <memory>
 #include <string>
 
 #include "collector/decoder_pool.h"
@@ -29,10 +28,7 @@ class IngestHandler {
   void HandleRedactionDryRun(http::Request& request, http::Responder respond);
 
  private:
-  struct Decoding {
-    std::unique_ptr<RequestDecoder> decoder;
-    DecodedBatch batch;
-  };
+  using Decoding = PooledDecoding<RequestDecoder, DecodedBatch>;
 
   IngestPipeline& pipeline_;
   ProtocolMetrics metrics_;

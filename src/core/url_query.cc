@@ -2,15 +2,10 @@
 
 #include <cctype>
 
+#include "core/hex.h"
+
 namespace lp {
 namespace {
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 std::optional<std::string> Decode(std::string_view text) {
   std::string out;

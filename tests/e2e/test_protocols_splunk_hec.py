@@ -107,3 +107,7 @@ def test_backpressure_is_a_503_with_retry_after(start_logpipe):
                                lambda answer: answer.status_code != 200)
     assert answer.status_code == 503 and answer.json()["code"] == 9
     assert answer.headers["Retry-After"] == "1"
+    # The health check tells load balancers and forwarders so before they send.
+    health = requests.get(f"{logpipe.ingest_url}/services/collector/health", timeout=30)
+    assert health.status_code == 503
+    assert health.json() == {"text": "HEC is unhealthy, queues are full", "code": 18}

@@ -3,33 +3,20 @@
 // byte picks the endpoint and the encoding.
 #include <cstddef>
 #include <cstdint>
-#include <string>
 
 #include "collector/protocols/splunk_hec.h"
-#include "core/event_validator.h"
-
-namespace {
-
-constexpr const char* kEncodings[] = {"", "gzip", "zstd", "identity"};
-
-}  // namespace
+#include "decoder_fuzzing.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static lp::collector::HecDecoder decoder(lp::collector::DecodeOptions{
-      .max_body_bytes = 1 << 20, .event_limits = {.max_event_bytes = 64 * 1024, .max_depth = 64}});
+  static lp::collector::HecDecoder decoder(lp::fuzzing::kDecodeOptions);
   static lp::collector::DecodedBatch batch;
   if (size == 0) return 0;
   const uint8_t selector = data[0];
-  const char* encoding = kEncodings[(selector >> 1) & 3];
-  std::string body(reinterpret_cast<const char*>(data + 1), size - 1);
+  const char* encoding = lp::fuzzing::ContentEncoding(selector >> 1);
+  const std::string body = lp::fuzzing::Body(data, size);
   const auto result = (selector & 1)
                           ? decoder.DecodeRaw(encoding, body, {.host = "h", .source = "s"}, batch)
                           : decoder.DecodeEvents(encoding, body, batch, "acme");
-  if (result) {
-    lp::EventValidator validator;
-    for (const auto& event : batch.events) {
-      if (!validator.Validate(batch.Json(event))) __builtin_trap();
-    }
-  }
+  if (result) lp::fuzzing::CheckEveryEventIsValid(batch);
   return 0;
 }

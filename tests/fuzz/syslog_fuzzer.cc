@@ -8,7 +8,7 @@
 #include <string>
 
 #include "collector/protocols/syslog.h"
-#include "core/event_validator.h"
+#include "decoder_fuzzing.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static lp::collector::SyslogDecoder decoder(
@@ -32,9 +32,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
     }
   }
-  lp::EventValidator validator;
-  for (const auto& event : batch.events) {
-    if (!validator.Validate(batch.Json(event))) __builtin_trap();
-  }
+  lp::fuzzing::CheckEveryEventIsValid(batch);
   return 0;
 }

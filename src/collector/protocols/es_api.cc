@@ -1,5 +1,7 @@
 #include "collector/protocols/es_api.h"
 
+#include "collector/protocol_request.h"
+
 #include <chrono>
 
 #include "core/json_escape.h"
@@ -173,33 +175,30 @@ std::vector<http::Route> ElasticsearchApi::Routes() {
 
 void ElasticsearchApi::HandleBulk(http::Request& request, http::Responder respond) {
   const auto started = std::chrono::steady_clock::now();
-  if (auto refused = pipeline_.AdmitBody(request.tenant, request.body.size())) {
-    return respond(NotStoredResponse(*refused));
-  }
-  auto decoding = pool_.Borrow();
-  BulkBatch& batch = decoding->batch;
-  auto decoded = decoding->decoder.Decode(IndexOfBulkPath(request.path), request.content_encoding,
-                                          request.body, batch, request.tenant);
-  if (!decoded) {
-    pipeline_.CountFailedRequest(std::to_string(decoded.error().status));
-    const unsigned status = decoded.error().status;
-    return respond(EsError(status,
-                           status == 400   ? "illegal_argument_exception"
-                           : status == 413 ? "content_too_long_exception"
-                                           : "content_type_exception",
-                           decoded.error().message));
-  }
-  const long long took_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                std::chrono::steady_clock::now() - started)
-                                .count();
-  pipeline_.Store(metrics_, request.tenant, batch.events,
-                  [answer = BulkAnswerJson(batch, took_ms),
-                   respond = std::move(respond)](const StoreOutcome& outcome) mutable {
-                    if (outcome.kind != StoreOutcome::Kind::kStored) {
-                      return respond(NotStoredResponse(outcome));
-                    }
-                    respond(EsJson(200, std::move(answer)));
-                  });
+  DecodeAndStore<Decoding>(
+      pipeline_, metrics_, pool_, request, std::move(respond),
+      {.decode =
+           [&request](Decoding& decoding) {
+             return decoding.decoder.Decode(IndexOfBulkPath(request.path),
+                                            request.content_encoding, request.body,
+                                            decoding.batch, request.tenant);
+           },
+       .refused =
+           [](const RequestFailure& failure) {
+             return EsError(failure.status,
+                            failure.status == 400   ? "illegal_argument_exception"
+                            : failure.status == 413 ? "content_too_long_exception"
+                                                    : "content_type_exception",
+                            failure.message);
+           },
+       .stored =
+           [started](const Decoding& decoding) {
+             const long long took_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                           std::chrono::steady_clock::now() - started)
+                                           .count();
+             return EsJson(200, BulkAnswerJson(decoding.batch, took_ms));
+           },
+       .not_stored = NotStoredResponse});
 }
 
 }  // namespace lp::collector

@@ -38,11 +38,7 @@ class ElasticsearchApi {
                                               const security::Authenticator::Refusal& refusal);
 
  private:
-  struct Decoding {
-    EsBulkDecoder decoder;
-    BulkBatch batch;
-    explicit Decoding(const DecodeOptions& options) : decoder(options) {}
-  };
+  using Decoding = PooledDecoding<EsBulkDecoder, BulkBatch>;
   IngestPipeline& pipeline_;
   ProtocolMetrics metrics_;
   DecoderPool<Decoding> pool_;

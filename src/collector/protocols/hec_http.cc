@@ -1,5 +1,7 @@
 #include "collector/protocols/hec_http.h"
 
+#include "collector/protocol_request.h"
+
 #include "core/json_escape.h"
 #include "core/url_query.h"
 
@@ -16,6 +18,7 @@ constexpr int kServerBusy = 9;
 constexpr int kEventRequired = 12;
 constexpr int kEventBlank = 13;
 constexpr int kHealthy = 17;
+constexpr int kQueuesFull = 18;
 
 http::Response NotStoredResponse(const StoreOutcome& outcome) {
   if (outcome.kind == StoreOutcome::Kind::kFailed) return HecAnswer(500, 8, outcome.message);
@@ -43,8 +46,9 @@ http::Response HecAnswer(unsigned status, int code, std::string_view text,
   return http::JsonResponse(status, std::move(body));
 }
 
-HecHandler::HecHandler(DecodeOptions options, IngestPipeline& pipeline)
+HecHandler::HecHandler(DecodeOptions options, IngestPipeline& pipeline, queue::Queue& queue)
     : pipeline_(pipeline),
+      queue_(queue),
       metrics_(pipeline.metrics().ForProtocol("splunk_hec")),
       pool_(DecoderPool<Decoding>::ForBatches(options)) {}
 
@@ -69,26 +73,27 @@ std::vector<http::Route> HecHandler::IngestRoutes() {
 }
 
 http::Route HecHandler::HealthRoute() {
-  // The queue's state is the ingest port's /readyz; HEC's clients only ask whether it listens.
+  // Load balancers and shippers (Splunk's own forwarders among them) probe it to stop sending to
+  // an instance that would refuse: a queue that takes no writes (full, or unreachable) is
+  // answered as Splunk answers full queues. The reason is /readyz's.
   return http::Route{"GET", "/services/collector/health/**",
-                     [](http::Request&, http::Responder respond) {
+                     [this](http::Request&, http::Responder respond) {
+                       if (!queue_.CheckReady()) {
+                         return respond(
+                             HecAnswer(503, kQueuesFull, "HEC is unhealthy, queues are full"));
+                       }
                        respond(HecAnswer(200, kHealthy, "HEC is healthy"));
                      }};
 }
 
 void HecHandler::Handle(bool raw, http::Request& request, http::Responder respond) {
-  if (auto refused = pipeline_.AdmitBody(request.tenant, request.body.size())) {
-    return respond(NotStoredResponse(*refused));
-  }
-  auto decoding = pool_.Borrow();
-  DecodedBatch& batch = decoding->batch;
-  tl::expected<void, RequestFailure> decoded;
-  if (raw) {
-    const auto parameters = ParseUrlQuery(request.query);
-    if (!parameters) {
-      pipeline_.CountFailedRequest("400");
-      return respond(HecAnswer(400, kInvalidDataFormat, "malformed query string"));
+  const auto decode = [&request, raw](Decoding& decoding) -> tl::expected<void, RequestFailure> {
+    if (!raw) {
+      return decoding.decoder.DecodeEvents(request.content_encoding, request.body,
+                                           decoding.batch, request.tenant);
     }
+    const auto parameters = ParseUrlQuery(request.query);
+    if (!parameters) return tl::unexpected(RequestFailure{400, "malformed query string"});
     HecMetadata metadata;
     for (auto [name, field] : {std::pair{"host", &metadata.host},
                                {"source", &metadata.source},
@@ -98,31 +103,25 @@ void HecHandler::Handle(bool raw, http::Request& request, http::Responder respon
         *field = found->second;
       }
     }
-    decoded = decoding->decoder.DecodeRaw(request.content_encoding, request.body, metadata, batch,
-                                          request.tenant);
-  } else {
-    decoded = decoding->decoder.DecodeEvents(request.content_encoding, request.body, batch,
-                                             request.tenant);
-  }
-  if (!decoded) {
-    pipeline_.CountFailedRequest(std::to_string(decoded.error().status));
-    const int code = decoded.error().message == "No data" ? kNoData : kInvalidDataFormat;
-    return respond(HecAnswer(decoded.error().status, code, decoded.error().message));
-  }
-  std::optional<EventError> first_rejected;
-  if (!batch.errors.empty()) first_rejected = batch.errors.front();
-  pipeline_.Store(metrics_, request.tenant, batch,
-                  [first_rejected = std::move(first_rejected),
-                   respond = std::move(respond)](const StoreOutcome& outcome) mutable {
-                    if (outcome.kind != StoreOutcome::Kind::kStored) {
-                      return respond(NotStoredResponse(outcome));
-                    }
-                    if (first_rejected) {
-                      return respond(HecAnswer(400, CodeOfEventError(first_rejected->message),
-                                               first_rejected->message, first_rejected->index));
-                    }
-                    respond(HecAnswer(200, kSuccess, "Success"));
-                  });
+    return decoding.decoder.DecodeRaw(request.content_encoding, request.body, metadata,
+                                      decoding.batch, request.tenant);
+  };
+  DecodeAndStore<Decoding>(
+      pipeline_, metrics_, pool_, request, std::move(respond),
+      {.decode = decode,
+       .refused =
+           [](const RequestFailure& failure) {
+             const int code = failure.message == "No data" ? kNoData : kInvalidDataFormat;
+             return HecAnswer(failure.status, code, failure.message);
+           },
+       .stored =
+           [](const Decoding& decoding) {
+             if (decoding.batch.errors.empty()) return HecAnswer(200, kSuccess, "Success");
+             // HEC names the first event it could not take.
+             const EventError& first = decoding.batch.errors.front();
+             return HecAnswer(400, CodeOfEventError(first.message), first.message, first.index);
+           },
+       .not_stored = NotStoredResponse});
 }
 
 }  // namespace lp::collector

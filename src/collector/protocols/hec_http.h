@@ -20,11 +20,14 @@ namespace lp::collector {
 /// Thread-safe: each request borrows a decoder.
 class HecHandler {
  public:
-  HecHandler(DecodeOptions options, IngestPipeline& pipeline);
+  /// `queue` is the one `pipeline` stores into: the health check reports whether it takes writes.
+  HecHandler(DecodeOptions options, IngestPipeline& pipeline, queue::Queue& queue);
 
   /// The routes needing a token (the health check does not).
   [[nodiscard]] std::vector<http::Route> IngestRoutes();
-  [[nodiscard]] static http::Route HealthRoute();
+  /// `/services/collector/health` (no token): 200 code 17 while the queue takes writes, else
+  /// 503 code 18, as Splunk answers when its queues are full.
+  [[nodiscard]] http::Route HealthRoute();
 
   /// Authentication's refusal as HEC answers it: 401 code 2 without a token, 403 code 4 for a
   /// token it does not know or one without the ingest scope.
@@ -32,14 +35,11 @@ class HecHandler {
                                               const security::Authenticator::Refusal& refusal);
 
  private:
-  struct Decoding {
-    HecDecoder decoder;
-    DecodedBatch batch;
-    explicit Decoding(const DecodeOptions& options) : decoder(options) {}
-  };
+  using Decoding = PooledDecoding<HecDecoder, DecodedBatch>;
   void Handle(bool raw, http::Request& request, http::Responder respond);
 
   IngestPipeline& pipeline_;
+  queue::Queue& queue_;
   ProtocolMetrics metrics_;
   DecoderPool<Decoding> pool_;
 };

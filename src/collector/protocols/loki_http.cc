@@ -1,5 +1,7 @@
 #include "collector/protocols/loki_http.h"
 
+#include "collector/protocol_request.h"
+
 namespace lp::collector {
 namespace {
 
@@ -52,26 +54,21 @@ void LokiPushHandler::HandlePush(http::Request& request, http::Responder respond
                                          "\": send application/x-protobuf (snappy) or "
                                          "application/json"));
   }
-  if (auto refused = pipeline_.AdmitBody(request.tenant, request.body.size())) {
-    return respond(NotStoredResponse(*refused));
-  }
-  auto decoding = pool_.Borrow();
-  DecodedBatch& batch = decoding->batch;
-  auto decoded = decoding->decoder.Decode(*encoding, request.content_encoding, request.body, batch,
-                                          request.tenant);
-  if (!decoded) {
-    pipeline_.CountFailedRequest(std::to_string(decoded.error().status));
-    return respond(TextResponse(decoded.error().status, decoded.error().message));
-  }
-  pipeline_.Store(metrics_, request.tenant, batch,
-                  [rejected = batch.rejected > 0 ? RejectedEntries(batch) : std::string(),
-                   respond = std::move(respond)](const StoreOutcome& outcome) mutable {
-                    if (outcome.kind != StoreOutcome::Kind::kStored) {
-                      return respond(NotStoredResponse(outcome));
-                    }
-                    if (!rejected.empty()) return respond(TextResponse(400, std::move(rejected)));
-                    respond(TextResponse(204, ""));
-                  });
+  DecodeAndStore<Decoding>(
+      pipeline_, metrics_, pool_, request, std::move(respond),
+      {.decode = DecodeInEncoding<Decoding>(request, *encoding),
+       .refused =
+           [](const RequestFailure& failure) {
+             return TextResponse(failure.status, failure.message);
+           },
+       .stored =
+           [](const Decoding& decoding) {
+             if (decoding.batch.rejected > 0) {
+               return TextResponse(400, RejectedEntries(decoding.batch));
+             }
+             return TextResponse(204, "");
+           },
+       .not_stored = NotStoredResponse});
 }
 
 }  // namespace lp::collector

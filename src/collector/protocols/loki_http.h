@@ -25,11 +25,7 @@ class LokiPushHandler {
                                               const security::Authenticator::Refusal& refusal);
 
  private:
-  struct Decoding {
-    LokiPushDecoder decoder;
-    DecodedBatch batch;
-    explicit Decoding(const DecodeOptions& options) : decoder(options) {}
-  };
+  using Decoding = PooledDecoding<LokiPushDecoder, DecodedBatch>;
 
   IngestPipeline& pipeline_;
   ProtocolMetrics metrics_;

@@ -100,10 +100,7 @@ bool ParseLabelSet(std::string_view text, LabelPairs& out) {
 
 LokiPushDecoder::LokiPushDecoder(DecodeOptions options)
     : options_(options),
-      builder_(options_),
-      request_(std::make_unique<logpipe::loki::PushRequest>()) {}
-
-LokiPushDecoder::~LokiPushDecoder() = default;
+      builder_(options_) {}
 
 tl::expected<void, RequestFailure> LokiPushDecoder::Decode(WireEncoding encoding,
                                                            std::string_view content_encoding,
@@ -133,11 +130,11 @@ tl::expected<void, RequestFailure> LokiPushDecoder::DecodeProtobuf(std::string_v
   if (!snappy::Uncompress(body.data(), body.size(), &uncompressed_)) {
     return BadRequest("invalid snappy block: a protobuf push body is snappy-compressed");
   }
-  request_->Clear();
-  if (!request_->ParseFromString(uncompressed_)) {
+  auto& request = arena_.Fresh<logpipe::loki::PushRequest>();
+  if (!request.ParseFromString(uncompressed_)) {
     return BadRequest("invalid protobuf: not a Loki PushRequest");
   }
-  for (const auto& stream : request_->streams()) {
+  for (const auto& stream : request.streams()) {
     if (!ParseLabelSet(stream.labels(), labels_)) {
       return BadRequest("invalid stream labels " + stream.labels() +
                         ": expected {name=\"value\", ...}");

@@ -2,7 +2,6 @@
 
 #include <simdjson.h>
 
-#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,10 +12,7 @@
 #include "collector/batch_builder.h"
 #include "collector/body_decoding.h"
 #include "collector/event_writer.h"
-
-namespace logpipe::loki {
-class PushRequest;
-}
+#include "collector/protobuf_arena.h"
 
 namespace lp::collector {
 
@@ -37,7 +33,6 @@ using LabelPairs = std::vector<std::pair<std::string, std::string>>;
 class LokiPushDecoder {
  public:
   explicit LokiPushDecoder(DecodeOptions options = {});
-  ~LokiPushDecoder();
 
   /// Fills `out` (cleared first); every event gets the reserved `tenant`
   /// (BatchBuilder::SetTenant). A failure is the request's as a whole (400, 413, 415).
@@ -58,7 +53,7 @@ class LokiPushDecoder {
 
   DecodeOptions options_;
   BatchBuilder builder_;
-  std::unique_ptr<logpipe::loki::PushRequest> request_;
+  RequestArena arena_;
   simdjson::dom::parser parser_;
   LabelPairs labels_;
   LabelPairs metadata_;

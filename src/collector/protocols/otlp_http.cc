@@ -1,5 +1,7 @@
 #include "collector/protocols/otlp_http.h"
 
+#include "collector/protocol_request.h"
+
 namespace lp::collector {
 namespace {
 
@@ -60,26 +62,20 @@ void OtlpHttpHandler::HandleLogs(http::Request& request, http::Responder respond
                              "unsupported Content-Type \"" + request.content_type +
                                  "\": send application/x-protobuf or application/json"));
   }
-  if (auto refused = pipeline_.AdmitBody(request.tenant, request.body.size())) {
-    return respond(NotStoredResponse(*encoding, *refused));
-  }
-  auto decoding = pool_.Borrow();
-  DecodedBatch& batch = decoding->batch;
-  auto decoded = decoding->decoder.Decode(*encoding, request.content_encoding, request.body, batch,
-                                          request.tenant);
-  if (!decoded) {
-    pipeline_.CountFailedRequest(std::to_string(decoded.error().status));
-    return respond(
-        OtlpError(*encoding, decoded.error().status, kInvalidArgument, decoded.error().message));
-  }
-  pipeline_.Store(metrics_, request.tenant, batch,
-                  [encoding = *encoding, answer = OtlpAnswer(*encoding, batch),
-                   respond = std::move(respond)](const StoreOutcome& outcome) mutable {
-                    if (outcome.kind != StoreOutcome::Kind::kStored) {
-                      return respond(NotStoredResponse(encoding, outcome));
-                    }
-                    respond(OtlpResponse(encoding, 200, std::move(answer)));
-                  });
+  DecodeAndStore<Decoding>(
+      pipeline_, metrics_, pool_, request, std::move(respond),
+      {.decode = DecodeInEncoding<Decoding>(request, *encoding),
+       .refused =
+           [encoding = *encoding](const RequestFailure& failure) {
+             return OtlpError(encoding, failure.status, kInvalidArgument, failure.message);
+           },
+       .stored =
+           [encoding = *encoding](const Decoding& decoding) {
+             return OtlpResponse(encoding, 200, OtlpAnswer(encoding, decoding.batch));
+           },
+       .not_stored = [encoding = *encoding](const StoreOutcome& outcome) {
+         return NotStoredResponse(encoding, outcome);
+       }});
 }
 
 }  // namespace lp::collector

@@ -26,11 +26,7 @@ class OtlpHttpHandler {
                                               const security::Authenticator::Refusal& refusal);
 
  private:
-  struct Decoding {
-    OtlpLogsDecoder decoder;
-    DecodedBatch batch;
-    explicit Decoding(const DecodeOptions& options) : decoder(options) {}
-  };
+  using Decoding = PooledDecoding<OtlpLogsDecoder, DecodedBatch>;
 
   IngestPipeline& pipeline_;
   ProtocolMetrics metrics_;

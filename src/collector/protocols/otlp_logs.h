@@ -1,6 +1,7 @@
 #pragma once
 
-#include <memory>
+#include <simdjson.h>
+
 #include <string>
 #include <string_view>
 #include <tl/expected.hpp>
@@ -8,10 +9,7 @@
 #include "collector/batch_builder.h"
 #include "collector/body_decoding.h"
 #include "collector/event_writer.h"
-
-namespace opentelemetry::proto::collector::logs::v1 {
-class ExportLogsServiceRequest;
-}
+#include "collector/protobuf_arena.h"
 
 namespace lp::collector {
 
@@ -26,7 +24,6 @@ namespace lp::collector {
 class OtlpLogsDecoder {
  public:
   explicit OtlpLogsDecoder(DecodeOptions options = {});
-  ~OtlpLogsDecoder();
 
   /// Fills `out` (cleared first); every event gets the reserved `tenant`
   /// (BatchBuilder::SetTenant). A failure is the request's as a whole (400, 413, 415).
@@ -39,7 +36,8 @@ class OtlpLogsDecoder {
  private:
   DecodeOptions options_;
   BatchBuilder builder_;
-  std::unique_ptr<opentelemetry::proto::collector::logs::v1::ExportLogsServiceRequest> request_;
+  RequestArena arena_;
+  simdjson::dom::parser parser_;
   EventFields fields_;
   std::string message_;
   std::string trace_id_;

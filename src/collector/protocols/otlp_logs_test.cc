@@ -105,6 +105,34 @@ TEST_F(OtlpLogsDecoderTest, RefusesABodyThatIsNoExportRequest) {
   EXPECT_EQ(WireEncodingOf("application/x-protobuf"), WireEncoding::kProtobuf);
 }
 
+// The protobuf JSON mapping's other spellings: .proto field names, 64-bit integers as numbers,
+// enum names, base64 bytes, nested values; an empty request has no records.
+TEST_F(OtlpLogsDecoderTest, ReadsEveryJsonSpellingOfTheMapping) {
+  ASSERT_TRUE(Decode(WireEncoding::kJson, R"({"resource_logs":[{"scope_logs":[{"log_records":[
+    {"time_unix_nano":1700000000000000000,"severity_number":"SEVERITY_NUMBER_ERROR",
+     "body":{"kvlistValue":{"values":[{"key":"k","value":{"arrayValue":{"values":[
+       {"boolValue":true},{"doubleValue":1.5},{"bytesValue":"AQI="},{"intValue":-3}]}}}]}},
+     "attributes":null}]}]}]})"));
+  ASSERT_EQ(batch_.events.size(), 1u);
+  EXPECT_EQ(Event(0), R"({"timestamp":"2023-11-14T22:13:20.000Z","service":"unknown",)"
+                      R"("level":"ERROR","message":"{\"k\":[true,1.5,\"0102\",-3]}"})");
+  ASSERT_TRUE(Decode(WireEncoding::kJson, "{}"));
+  EXPECT_TRUE(batch_.events.empty());
+}
+
+TEST_F(OtlpLogsDecoderTest, RefusesJsonOfTheWrongShape) {
+  for (const char* body : {R"([])", R"({"resourceLogs":{}})", R"({"resourceLogs":[1]})",
+                           R"({"resourceLogs":[{"scopeLogs":[{"logRecords":[{"traceId":"xyz0"}]}]}]})",
+                           R"({"resourceLogs":[{"scopeLogs":[{"logRecords":[{"timeUnixNano":"-1"}]}]}]})",
+                           R"({"resourceLogs":[{"scopeLogs":[{"logRecords":[{"severityNumber":"LOUD"}]}]}]})",
+                           R"({"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"intValue":1.5}}]}]}]})"}) {
+    const auto failed = Decode(WireEncoding::kJson, body);
+    ASSERT_FALSE(failed) << body;
+    EXPECT_EQ(failed.error().status, 400u);
+    EXPECT_TRUE(failed.error().message.starts_with("invalid OTLP JSON: ")) << failed.error().message;
+  }
+}
+
 TEST(OtlpStatusTest, IsAGoogleRpcStatus) {
   EXPECT_EQ(OtlpStatus(WireEncoding::kJson, 14, "full"), R"({"code":14,"message":"full"})");
   EXPECT_EQ(OtlpStatus(WireEncoding::kProtobuf, 14, "full"), std::string("\x08\x0e\x12\x04"
