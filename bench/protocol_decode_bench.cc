@@ -102,10 +102,11 @@ int main(int argc, char** argv) {
   const auto bodies_of = [&](const char* file) { return ReadBodies(dir / file); };
 
   lp::collector::RequestDecoder native;
-  Measure("POST /logs", only, bodies_of("logs.bodies"), seconds, [&](const auto& body, Totals& totals) {
-    (void)native.Decode("application/x-ndjson", "", body, batch);
-    Count(batch, totals);
-  });
+  Measure("POST /logs", only, bodies_of("logs.bodies"), seconds,
+          [&](const auto& body, Totals& totals) {
+            (void)native.Decode("application/x-ndjson", "", body, batch);
+            Count(batch, totals);
+          });
   lp::collector::EsBulkDecoder bulk;
   lp::collector::BulkBatch bulk_batch;
   Measure("Elasticsearch _bulk", only, bodies_of("elasticsearch-bulk.bodies"), seconds,
@@ -127,8 +128,7 @@ int main(int argc, char** argv) {
     }
   };
   lp::collector::OtlpLogsDecoder otlp;
-  measure_encodings(otlp, "OTLP protobuf", "otlp-protobuf.bodies", "OTLP JSON",
-                    "otlp-json.bodies");
+  measure_encodings(otlp, "OTLP protobuf", "otlp-protobuf.bodies", "OTLP JSON", "otlp-json.bodies");
   lp::collector::LokiPushDecoder loki;
   measure_encodings(loki, "Loki protobuf+snappy", "loki-protobuf-snappy.bodies", "Loki JSON",
                     "loki-json.bodies");

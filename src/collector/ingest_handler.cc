@@ -1,7 +1,6 @@
 #include "collector/ingest_handler.h"
 
 #include "collector/protocol_request.h"
-
 #include "core/json_escape.h"
 
 namespace lp::collector {
@@ -44,37 +43,36 @@ IngestHandler::IngestHandler(DecodeOptions options, IngestPipeline& pipeline)
       pool_(DecoderPool<Decoding>::ForBatches(options)) {}
 
 void IngestHandler::HandleLogs(http::Request& request, http::Responder respond) {
-  DecodeAndStore<Decoding>(
-      pipeline_, metrics_, pool_, request, std::move(respond),
-      {.decode =
-           [this, &request](Decoding& decoding) {
-             auto decoded =
-                 decoding.decoder.Decode(request.content_type, request.content_encoding,
-                                          request.body, decoding.batch, request.tenant);
-             if (decoded && decoding.batch.events.empty()) {
-               pipeline_.CountFailedRequest("no_valid_event");
-             }
-             return decoded;
-           },
-       .refused =
-           [](const RequestFailure& failure) {
-             return http::ErrorResponse(failure.status, failure.message);
-           },
-       .stored =
-           [](const Decoding& decoding) {
-             http::Response response;
-             response.status = decoding.batch.events.empty() ? 400 : 202;
-             response.body = SummaryJson(decoding.batch);
-             return response;
-           },
-       .not_stored = NotStoredResponse});
+  DecodeAndStore<Decoding>(pipeline_, metrics_, pool_, request, std::move(respond),
+                           {.decode =
+                                [this, &request](Decoding& decoding) {
+                                  auto decoded = decoding.decoder.Decode(
+                                      request.content_type, request.content_encoding, request.body,
+                                      decoding.batch, request.tenant);
+                                  if (decoded && decoding.batch.events.empty()) {
+                                    pipeline_.CountFailedRequest("no_valid_event");
+                                  }
+                                  return decoded;
+                                },
+                            .refused =
+                                [](const RequestFailure& failure) {
+                                  return http::ErrorResponse(failure.status, failure.message);
+                                },
+                            .stored =
+                                [](const Decoding& decoding) {
+                                  http::Response response;
+                                  response.status = decoding.batch.events.empty() ? 400 : 202;
+                                  response.body = SummaryJson(decoding.batch);
+                                  return response;
+                                },
+                            .not_stored = NotStoredResponse});
 }
 
 void IngestHandler::HandleRedactionDryRun(http::Request& request, http::Responder respond) {
   auto decoding = pool_.Borrow();
   DecodedBatch& batch = decoding->batch;
-  auto decoded = decoding->decoder->Decode(request.content_type, request.content_encoding,
-                                           request.body, batch, request.tenant);
+  auto decoded = decoding->decoder.Decode(request.content_type, request.content_encoding,
+                                          request.body, batch, request.tenant);
   if (!decoded) {
     return respond(http::ErrorResponse(decoded.error().status, decoded.error().message));
   }

@@ -29,10 +29,11 @@ void CountAndMaybeLog(google::protobuf::LogLevel level, const char* file, int li
        !next_line_ms.compare_exchange_strong(next_ms, now_ms + kLogInterval.count()))) {
     return;
   }
-  Logger("protobuf").Warn(
-      message, {{"source", std::string(file) + ":" + std::to_string(line)},
-                {"messages_so_far", std::to_string(count)},
-                {"next_line", "in a minute at the earliest (see protobuf_log_messages_total)"}});
+  Logger("protobuf")
+      .Warn(message,
+            {{"source", std::string(file) + ":" + std::to_string(line)},
+             {"messages_so_far", std::to_string(count)},
+             {"next_line", "in a minute at the earliest (see protobuf_log_messages_total)"}});
 }
 
 }  // namespace

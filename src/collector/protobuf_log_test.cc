@@ -17,8 +17,11 @@ namespace {
 TEST(ProtobufLogTest, InvalidUtf8InARequestIsCountedNotLogged) {
   InstallProtobufLogHandler();
   opentelemetry::proto::collector::logs::v1::ExportLogsServiceRequest request;
-  request.add_resource_logs()->add_scope_logs()->add_log_records()->mutable_body()->set_string_value(
-      "\xff\xfe not UTF-8");
+  request.add_resource_logs()
+      ->add_scope_logs()
+      ->add_log_records()
+      ->mutable_body()
+      ->set_string_value("\xff\xfe not UTF-8");
   std::string body;
   request.SerializeToString(&body);  // libprotobuf complains here too.
   body.reserve(body.size() + simdjson::SIMDJSON_PADDING);

@@ -2,9 +2,8 @@
 
 #include <functional>
 #include <string>
-#include <utility>
-
 #include <tl/expected.hpp>
+#include <utility>
 
 #include "collector/batch_builder.h"
 #include "collector/body_decoding.h"
@@ -40,8 +39,8 @@ const DecodedBatch& EventsOf(const Batch& batch) {
 template <typename Decoding>
 auto DecodeInEncoding(const http::Request& request, WireEncoding encoding) {
   return [&request, encoding](Decoding& decoding) {
-    return decoding.decoder.Decode(encoding, request.content_encoding, request.body,
-                                   decoding.batch, request.tenant);
+    return decoding.decoder.Decode(encoding, request.content_encoding, request.body, decoding.batch,
+                                   request.tenant);
   };
 }
 

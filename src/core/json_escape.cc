@@ -18,8 +18,8 @@ void AppendJsonEscaped(std::string& out, std::string_view text) {
     std::memcpy(&word, text.data() + plain, 8);
     const uint64_t quotes = word ^ (kOnes * '"');
     const uint64_t backslashes = word ^ (kOnes * '\\');
-    const uint64_t special = ((word - kOnes * 0x20) | (quotes - kOnes) | (backslashes - kOnes)) &
-                             ~word & kHighs;
+    const uint64_t special =
+        ((word - kOnes * 0x20) | (quotes - kOnes) | (backslashes - kOnes)) & ~word & kHighs;
     if (special != 0) break;
   }
   while (plain < text.size()) {

@@ -1,9 +1,8 @@
 #include "collector/protocols/es_api.h"
 
-#include "collector/protocol_request.h"
-
 #include <chrono>
 
+#include "collector/protocol_request.h"
 #include "core/json_escape.h"
 
 namespace lp::collector {
@@ -179,9 +178,8 @@ void ElasticsearchApi::HandleBulk(http::Request& request, http::Responder respon
       pipeline_, metrics_, pool_, request, std::move(respond),
       {.decode =
            [&request](Decoding& decoding) {
-             return decoding.decoder.Decode(IndexOfBulkPath(request.path),
-                                            request.content_encoding, request.body,
-                                            decoding.batch, request.tenant);
+             return decoding.decoder.Decode(IndexOfBulkPath(request.path), request.content_encoding,
+                                            request.body, decoding.batch, request.tenant);
            },
        .refused =
            [](const RequestFailure& failure) {

@@ -1,7 +1,6 @@
 #include "collector/protocols/hec_http.h"
 
 #include "collector/protocol_request.h"
-
 #include "core/json_escape.h"
 #include "core/url_query.h"
 
@@ -76,21 +75,20 @@ http::Route HecHandler::HealthRoute() {
   // Load balancers and shippers (Splunk's own forwarders among them) probe it to stop sending to
   // an instance that would refuse: a queue that takes no writes (full, or unreachable) is
   // answered as Splunk answers full queues. The reason is /readyz's.
-  return http::Route{"GET", "/services/collector/health/**",
-                     [this](http::Request&, http::Responder respond) {
-                       if (!queue_.CheckReady()) {
-                         return respond(
-                             HecAnswer(503, kQueuesFull, "HEC is unhealthy, queues are full"));
-                       }
-                       respond(HecAnswer(200, kHealthy, "HEC is healthy"));
-                     }};
+  return http::Route{
+      "GET", "/services/collector/health/**", [this](http::Request&, http::Responder respond) {
+        if (!queue_.CheckReady()) {
+          return respond(HecAnswer(503, kQueuesFull, "HEC is unhealthy, queues are full"));
+        }
+        respond(HecAnswer(200, kHealthy, "HEC is healthy"));
+      }};
 }
 
 void HecHandler::Handle(bool raw, http::Request& request, http::Responder respond) {
   const auto decode = [&request, raw](Decoding& decoding) -> tl::expected<void, RequestFailure> {
     if (!raw) {
-      return decoding.decoder.DecodeEvents(request.content_encoding, request.body,
-                                           decoding.batch, request.tenant);
+      return decoding.decoder.DecodeEvents(request.content_encoding, request.body, decoding.batch,
+                                           request.tenant);
     }
     const auto parameters = ParseUrlQuery(request.query);
     if (!parameters) return tl::unexpected(RequestFailure{400, "malformed query string"});

@@ -54,21 +54,20 @@ void LokiPushHandler::HandlePush(http::Request& request, http::Responder respond
                                          "\": send application/x-protobuf (snappy) or "
                                          "application/json"));
   }
-  DecodeAndStore<Decoding>(
-      pipeline_, metrics_, pool_, request, std::move(respond),
-      {.decode = DecodeInEncoding<Decoding>(request, *encoding),
-       .refused =
-           [](const RequestFailure& failure) {
-             return TextResponse(failure.status, failure.message);
-           },
-       .stored =
-           [](const Decoding& decoding) {
-             if (decoding.batch.rejected > 0) {
-               return TextResponse(400, RejectedEntries(decoding.batch));
-             }
-             return TextResponse(204, "");
-           },
-       .not_stored = NotStoredResponse});
+  DecodeAndStore<Decoding>(pipeline_, metrics_, pool_, request, std::move(respond),
+                           {.decode = DecodeInEncoding<Decoding>(request, *encoding),
+                            .refused =
+                                [](const RequestFailure& failure) {
+                                  return TextResponse(failure.status, failure.message);
+                                },
+                            .stored =
+                                [](const Decoding& decoding) {
+                                  if (decoding.batch.rejected > 0) {
+                                    return TextResponse(400, RejectedEntries(decoding.batch));
+                                  }
+                                  return TextResponse(204, "");
+                                },
+                            .not_stored = NotStoredResponse});
 }
 
 }  // namespace lp::collector

@@ -98,9 +98,7 @@ bool ParseLabelSet(std::string_view text, LabelPairs& out) {
   return true;
 }
 
-LokiPushDecoder::LokiPushDecoder(DecodeOptions options)
-    : options_(options),
-      builder_(options_) {}
+LokiPushDecoder::LokiPushDecoder(DecodeOptions options) : options_(options), builder_(options_) {}
 
 tl::expected<void, RequestFailure> LokiPushDecoder::Decode(WireEncoding encoding,
                                                            std::string_view content_encoding,

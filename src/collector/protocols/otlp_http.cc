@@ -73,9 +73,10 @@ void OtlpHttpHandler::HandleLogs(http::Request& request, http::Responder respond
            [encoding = *encoding](const Decoding& decoding) {
              return OtlpResponse(encoding, 200, OtlpAnswer(encoding, decoding.batch));
            },
-       .not_stored = [encoding = *encoding](const StoreOutcome& outcome) {
-         return NotStoredResponse(encoding, outcome);
-       }});
+       .not_stored =
+           [encoding = *encoding](const StoreOutcome& outcome) {
+             return NotStoredResponse(encoding, outcome);
+           }});
 }
 
 }  // namespace lp::collector

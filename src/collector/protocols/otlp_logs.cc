@@ -151,9 +151,8 @@ class OtlpJsonReader {
         if (!otlp_logs::SeverityNumber_Parse(std::string(name), &severity)) Fail("severityNumber");
         out.set_severity_number(severity);
       } else {
-        out.set_severity_number(
-            static_cast<otlp_logs::SeverityNumber>(Integer<int32_t>(record, "severityNumber",
-                                                                    "severity_number")));
+        out.set_severity_number(static_cast<otlp_logs::SeverityNumber>(
+            Integer<int32_t>(record, "severityNumber", "severity_number")));
       }
     }
     if (const auto body = Member(record, "body", "body")) ReadAnyValue(*body, *out.mutable_body());
@@ -190,14 +189,12 @@ class OtlpJsonReader {
       out.set_double_value(real);
     } else if (const auto array = Member(value, "arrayValue", "array_value")) {
       auto& values = *out.mutable_array_value();
-      ForEach(*array, "values", "values", [&](simdjson::dom::element element) {
-        ReadAnyValue(element, *values.add_values());
-      });
+      ForEach(*array, "values", "values",
+              [&](simdjson::dom::element element) { ReadAnyValue(element, *values.add_values()); });
     } else if (const auto list = Member(value, "kvlistValue", "kvlist_value")) {
       auto& values = *out.mutable_kvlist_value();
-      ForEach(*list, "values", "values", [&](simdjson::dom::element pair) {
-        ReadKeyValue(pair, *values.add_values());
-      });
+      ForEach(*list, "values", "values",
+              [&](simdjson::dom::element pair) { ReadKeyValue(pair, *values.add_values()); });
     } else if (Member(value, "bytesValue", "bytes_value")) {
       std::string bytes;
       if (!Base64Decode(String(value, "bytesValue", "bytes_value"), bytes)) Fail("bytesValue");
@@ -315,9 +312,7 @@ std::string LabelText(const otlp_common::AnyValue& value) {
 
 }  // namespace
 
-OtlpLogsDecoder::OtlpLogsDecoder(DecodeOptions options)
-    : options_(options),
-      builder_(options_) {}
+OtlpLogsDecoder::OtlpLogsDecoder(DecodeOptions options) : options_(options), builder_(options_) {}
 
 tl::expected<void, RequestFailure> OtlpLogsDecoder::Decode(WireEncoding encoding,
                                                            std::string_view content_encoding,

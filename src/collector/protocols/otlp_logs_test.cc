@@ -121,15 +121,17 @@ TEST_F(OtlpLogsDecoderTest, ReadsEveryJsonSpellingOfTheMapping) {
 }
 
 TEST_F(OtlpLogsDecoderTest, RefusesJsonOfTheWrongShape) {
-  for (const char* body : {R"([])", R"({"resourceLogs":{}})", R"({"resourceLogs":[1]})",
-                           R"({"resourceLogs":[{"scopeLogs":[{"logRecords":[{"traceId":"xyz0"}]}]}]})",
-                           R"({"resourceLogs":[{"scopeLogs":[{"logRecords":[{"timeUnixNano":"-1"}]}]}]})",
-                           R"({"resourceLogs":[{"scopeLogs":[{"logRecords":[{"severityNumber":"LOUD"}]}]}]})",
-                           R"({"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"intValue":1.5}}]}]}]})"}) {
+  for (const char* body :
+       {R"([])", R"({"resourceLogs":{}})", R"({"resourceLogs":[1]})",
+        R"({"resourceLogs":[{"scopeLogs":[{"logRecords":[{"traceId":"xyz0"}]}]}]})",
+        R"({"resourceLogs":[{"scopeLogs":[{"logRecords":[{"timeUnixNano":"-1"}]}]}]})",
+        R"({"resourceLogs":[{"scopeLogs":[{"logRecords":[{"severityNumber":"LOUD"}]}]}]})",
+        R"({"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"intValue":1.5}}]}]}]})"}) {
     const auto failed = Decode(WireEncoding::kJson, body);
     ASSERT_FALSE(failed) << body;
     EXPECT_EQ(failed.error().status, 400u);
-    EXPECT_TRUE(failed.error().message.starts_with("invalid OTLP JSON: ")) << failed.error().message;
+    EXPECT_TRUE(failed.error().message.starts_with("invalid OTLP JSON: "))
+        << failed.error().message;
   }
 }
 
