@@ -282,6 +282,8 @@ Result<void> DecodeJsonColumn(std::string_view encoded, size_t rows, std::string
   text.resize(bound);
   char* out = text.data();
   const auto put = [&out](std::string_view bytes) {
+    if (bytes.empty())
+      return;  // An empty view may hold no pointer at all, which memcpy must not get.
     std::memcpy(out, bytes.data(), bytes.size());
     out += bytes.size();
   };
