@@ -23,7 +23,7 @@ def logpipe_settings():
     """The environment variables logpipe reads, from its own help."""
     shown = subprocess.run([binary(), "run", "--help"], capture_output=True, text=True,
                            timeout=60).stdout
-    return set(re.findall(r"\[env: ([A-Z0-9_]+)\]", shown))
+    return set(re.findall(r"\[env: ([A-Z0-9_]+)[;\]]", shown))
 
 
 def test_compose_runs_the_seed_topology_with_health_checks_and_limits():
