@@ -154,9 +154,12 @@ def test_tail_streams_new_events_and_resumes_after_the_last_id(start_logpipe):
     assert printed.returncode == 0, printed.stderr
     assert [line.split()[-1] for line in printed.stdout.splitlines()] == ["one", "another"]
 
+    # As a terminal starts it: a run in the background of a non-interactive shell (as CI may be)
+    # hands every child SIGINT ignored, and an ignored signal stays ignored across exec.
     follower = subprocess.Popen([logpipe.binary, "tail", "service:auth", "-f", "--json", "-n", "1",
                                  "--server", logpipe.query_url],
-                                stdout=subprocess.PIPE, text=True)
+                                stdout=subprocess.PIPE, text=True,
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         assert json.loads(follower.stdout.readline())["trace_id"] == "trace-8"
         assert logpipe.post(json.dumps(event(10, "auth", "ERROR", "followed", 10))).status_code == 202
