@@ -48,35 +48,36 @@ void AppendField(std::string& out, const char* name, std::string_view value) {
 void DlqApi::HandleNewest(http::Request& request, http::Responder respond) {
   const auto limit = CountParameter(request, "limit", kDefaultLimit, kMaxLimit);
   if (!limit) return respond(http::ErrorResponse(400, limit.error().message));
-  RunOnPool(pool_, std::move(respond), [this, count = *limit](const search::Cancellation&) {
-    const auto view = letters_.Newest(count);
-    if (!view) return QueueError(view.error());
-    std::string body = "{\"topic\":\"";
-    AppendJsonEscaped(body, topic_);
-    body += "\",\"pending\":" + std::to_string(view->pending) + ",\"records\":[";
-    for (const auto& letter : view->newest) {
-      if (body.back() != '[') body += ',';
-      body += "{\"partition\":" + std::to_string(letter.partition) +
-              ",\"offset\":" + std::to_string(letter.offset) +
-              ",\"timestamp_ms\":" + std::to_string(letter.timestamp_ms);
-      AppendField(body, "error", letter.error);
-      AppendField(body, "stage", letter.stage);
-      AppendField(body, "source_topic", letter.source_topic);
-      AppendField(body, "source_partition", letter.source_partition);
-      AppendField(body, "source_offset", letter.source_offset);
-      AppendField(body, "value", letter.value);
-      body += ",\"value_cut\":";
-      body += letter.value_cut ? "true}" : "false}";
-    }
-    body += "]}";
-    return http::JsonResponse(200, std::move(body));
-  });
+  RunOnPool(pool_, request, std::move(respond),
+            [this, count = *limit](const search::Cancellation&) {
+              const auto view = letters_.Newest(count);
+              if (!view) return QueueError(view.error());
+              std::string body = "{\"topic\":\"";
+              AppendJsonEscaped(body, topic_);
+              body += "\",\"pending\":" + std::to_string(view->pending) + ",\"records\":[";
+              for (const auto& letter : view->newest) {
+                if (body.back() != '[') body += ',';
+                body += "{\"partition\":" + std::to_string(letter.partition) +
+                        ",\"offset\":" + std::to_string(letter.offset) +
+                        ",\"timestamp_ms\":" + std::to_string(letter.timestamp_ms);
+                AppendField(body, "error", letter.error);
+                AppendField(body, "stage", letter.stage);
+                AppendField(body, "source_topic", letter.source_topic);
+                AppendField(body, "source_partition", letter.source_partition);
+                AppendField(body, "source_offset", letter.source_offset);
+                AppendField(body, "value", letter.value);
+                body += ",\"value_cut\":";
+                body += letter.value_cut ? "true}" : "false}";
+              }
+              body += "]}";
+              return http::JsonResponse(200, std::move(body));
+            });
 }
 
 void DlqApi::HandleRedrive(http::Request& request, http::Responder respond) {
   const auto max = CountParameter(request, "max", kDefaultRedrive, kMaxRedrive);
   if (!max) return respond(http::ErrorResponse(400, max.error().message));
-  RunOnPool(pool_, std::move(respond), [this, count = *max](const search::Cancellation&) {
+  RunOnPool(pool_, request, std::move(respond), [this, count = *max](const search::Cancellation&) {
     const auto outcome = letters_.Redrive(count);
     if (!outcome) return QueueError(outcome.error());
     return http::JsonResponse(200, "{\"redriven\":" + std::to_string(outcome->redriven) +

@@ -10,8 +10,9 @@ QueryPoolMetrics::QueryPoolMetrics(metrics::Registry& registry)
                                "Queries refused (429) because QUERY_MAX_CONCURRENT were in.")
                    .WithLabels({})),
       cancelled(registry
-                    .AddCounter("query_cancelled_total",
-                                "Queries cancelled: past QUERY_TIMEOUT, or at shutdown.")
+                    .AddCounter(
+                        "query_cancelled_total",
+                        "Queries cancelled: past QUERY_TIMEOUT, their client gone, or at shutdown.")
                     .WithLabels({})),
       in_flight(registry.AddGauge("queries_in_flight", "Queries running or waiting for a thread.")
                     .WithLabels({})) {}
@@ -25,9 +26,9 @@ QueryPool::QueryPool(QueryPoolOptions options, QueryPoolMetrics& metrics)
 
 QueryPool::~QueryPool() { Stop(); }
 
-bool QueryPool::Submit(Task task) {
-  auto cancellation =
-      std::make_unique<search::Cancellation>(std::chrono::steady_clock::now() + options_.timeout);
+bool QueryPool::Submit(Task task, std::shared_ptr<const std::atomic<bool>> client_gone) {
+  auto cancellation = std::make_unique<search::Cancellation>(
+      std::chrono::steady_clock::now() + options_.timeout, std::move(client_gone));
   {
     std::lock_guard lock(mutex_);
     if (stopping_ || accepted_ >= options_.max_queries) {

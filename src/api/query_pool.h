@@ -1,10 +1,12 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -48,8 +50,10 @@ class QueryPool {
   QueryPool& operator=(const QueryPool&) = delete;
 
   /// Queues the task; false (and the task is not run) when `max_queries` are already in, or the
-  /// pool is stopping.
-  [[nodiscard]] bool Submit(Task task);
+  /// pool is stopping. With `client_gone` (http::Request's), the task's cancellation also fires
+  /// once the client went away: a query nobody waits for gives its thread to the next.
+  [[nodiscard]] bool Submit(Task task,
+                            std::shared_ptr<const std::atomic<bool>> client_gone = nullptr);
   void Stop();
 
   [[nodiscard]] std::chrono::milliseconds timeout() const { return options_.timeout; }
@@ -72,15 +76,17 @@ class QueryPool {
   std::vector<std::thread> threads_;
 };
 
-/// Runs `work` (returning an http::Response) on the pool and answers with what it returns;
-/// 429 with Retry-After when the pool is full.
+/// Runs `work` (returning an http::Response) on the pool for `request` and answers with what it
+/// returns (cancelled once the request's client went away); 429 with Retry-After when the pool
+/// is full.
 template <typename Work>
-void RunOnPool(QueryPool& pool, http::Responder respond, Work work) {
+void RunOnPool(QueryPool& pool, const http::Request& request, http::Responder respond, Work work) {
   auto shared = std::make_shared<http::Responder>(std::move(respond));
   const bool accepted = pool.Submit(
       [shared, work = std::move(work)](const search::Cancellation& cancellation) mutable {
         (*shared)(work(cancellation));
-      });
+      },
+      request.client_gone);
   if (!accepted) {
     auto response = http::ErrorResponse(
         429, "too many queries at once (QUERY_MAX_CONCURRENT); retry in a moment");

@@ -24,6 +24,11 @@ http::Response StoreError(const Error& error, const search::Cancellation& cancel
     return http::ErrorResponse(500, "search store damaged: " + error.message);
   }
   if (error.error_class == ErrorClass::kNotFound) return http::ErrorResponse(404, error.message);
+  // The answer reaches nobody; the status (nginx's "client closed request") is for the access
+  // metrics.
+  if (cancellation.client_gone()) {
+    return http::ErrorResponse(499, "the client closed the connection before the answer");
+  }
   if (cancellation.cancelled()) {
     return http::ErrorResponse(504, "the query ran longer than " + std::to_string(timeout.count()) +
                                         "ms" + " (QUERY_TIMEOUT) and was stopped");
@@ -167,7 +172,7 @@ void SearchApi::HandleSearch(http::Request& request, http::Responder respond) {
   if (!parameters) return;
   auto query = ParseFilters(*parameters, request.tenant);
   if (!query) return respond(http::ErrorResponse(400, query.error()));
-  RunOnPool(pool_, std::move(respond),
+  RunOnPool(pool_, request, std::move(respond),
             [this, query = std::move(*query)](const search::Cancellation& cancellation) mutable {
               query.cancellation = &cancellation;
               const auto page = store_.Search(query);
@@ -217,7 +222,7 @@ void SearchApi::HandleHistogram(http::Request& request, http::Responder respond)
   const auto groups = Count(*parameters, "groups", 10, 1, 100);
   if (!groups) return respond(http::ErrorResponse(400, groups.error()));
   histogram.groups = *groups;
-  RunOnPool(pool_, std::move(respond),
+  RunOnPool(pool_, request, std::move(respond),
             [this, query = std::move(*query), histogram,
              automatic](const search::Cancellation& cancellation) mutable -> http::Response {
               query.cancellation = &cancellation;
@@ -270,7 +275,7 @@ void SearchApi::HandleFacets(http::Request& request, http::Responder respond) {
   }
   const auto size = Count(*parameters, "size", 10, 1, 1000);
   if (!size) return respond(http::ErrorResponse(400, size.error()));
-  RunOnPool(pool_, std::move(respond),
+  RunOnPool(pool_, request, std::move(respond),
             [this, query = std::move(*query), field = *field,
              size = *size](const search::Cancellation& cancellation) mutable {
               query.cancellation = &cancellation;
@@ -301,7 +306,7 @@ void SearchApi::HandleContext(http::Request& request, http::Responder respond) {
   const auto after = Count(*parameters, "after", 10, 0, 1000);
   if (!after) return respond(http::ErrorResponse(400, after.error()));
   RunOnPool(
-      pool_, std::move(respond),
+      pool_, request, std::move(respond),
       [this, id = *id, before = *before, after = *after,
        tenant = request.tenant](const search::Cancellation& cancellation) -> http::Response {
         const auto event = store_.Get(id);

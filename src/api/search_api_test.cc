@@ -187,6 +187,32 @@ TEST(SearchApiTest, CancelsAQueryThatOutlivesItsTimeout) {
   EXPECT_EQ(metrics.pool.cancelled.Value(), 1u);
 }
 
+TEST(SearchApiTest, CancelsAQueryWhoseClientWentAway) {
+  BlockingStore store;
+  Metrics metrics;
+  QueryPool pool({.threads = 1, .max_queries = 4}, metrics.pool);
+  SearchApi api(store, pool);
+  auto client_gone = std::make_shared<std::atomic<bool>>(false);
+  std::promise<http::Response> answer;
+  http::Request request;
+  request.method = "GET";
+  request.query = "q=slow";
+  request.client_gone = client_gone;
+  api.HandleSearch(request, [&answer](http::Response response) { answer.set_value(response); });
+  ASSERT_TRUE(store.WaitForEntered(1));
+  client_gone->store(true);  // As the server does when the connection closes.
+  auto future = answer.get_future();
+  ASSERT_EQ(future.wait_for(60s), std::future_status::ready);
+  EXPECT_EQ(future.get().status, 499u);
+  EXPECT_EQ(store.WaitForCancelled(1), 1);
+  // Counted once the task returned, just after it answered.
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (metrics.pool.cancelled.Value() < 1 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(5ms);
+  }
+  EXPECT_EQ(metrics.pool.cancelled.Value(), 1u);
+}
+
 TEST(SearchApiTest, NamesTheBadParameter) {
   BlockingStore store;
   Metrics metrics;

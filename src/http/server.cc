@@ -1,5 +1,7 @@
 #include "http/server.h"
 
+#include <sys/socket.h>
+
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -9,6 +11,7 @@
 #include <boost/beast/core/detect_ssl.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
+#include <cerrno>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -524,8 +527,11 @@ class Session : public TrackedConnection, public std::enable_shared_from_this<Se
         self->Respond(std::move(response));
       });
     };
+    client_gone_ = std::make_shared<std::atomic<bool>>(false);
+    request.client_gone = client_gone_;
     try {
       route->handler(request, responder);
+      WatchForClientGone(client_gone_);
     } catch (const std::exception& exception) {
       // A bug in a handler: answer it (a handler that threw has not answered) and keep serving.
       const std::string request_id = std::to_string(server_.next_request_id.fetch_add(1));
@@ -585,7 +591,26 @@ class Session : public TrackedConnection, public std::enable_shared_from_this<Se
   }
 
  private:
+  // While a handler works on the request, a client closing the connection makes the transport
+  // readable with nothing to read: the request's flag tells the handler. Bytes waiting instead (a
+  // pipelined request, or a TLS close_notify) leave it unset, and the answer's write finds out.
+  void WatchForClientGone(std::shared_ptr<std::atomic<bool>> flag) {
+    Transport().socket().async_wait(
+        tcp::socket::wait_read,
+        [self = this->shared_from_this(), flag = std::move(flag)](beast::error_code error) {
+          if (self->client_gone_ != flag) return;  // Answered meanwhile.
+          if (!error) {
+            char byte = 0;
+            const ssize_t peeked = ::recv(self->Transport().socket().native_handle(), &byte, 1,
+                                          MSG_PEEK | MSG_DONTWAIT);
+            if (peeked > 0 || (peeked < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))) return;
+          }
+          flag->store(true, std::memory_order_relaxed);
+        });
+  }
+
   void Respond(Response response) {
+    client_gone_.reset();
     // The request is answered: its body is no longer held for it. Released before the answer
     // is written, so a client that saw the answer never finds the budget still taken.
     ReleaseReservation();
@@ -817,6 +842,8 @@ class Session : public TrackedConnection, public std::enable_shared_from_this<Se
   std::string route_label_;
   Clock::time_point started_;
   std::shared_ptr<SessionBodyStream<Stream>> body_stream_;
+  /// The request being handled's flag (Request::client_gone); null once it is answered.
+  std::shared_ptr<std::atomic<bool>> client_gone_;
   std::deque<std::string> stream_pending_;
   bool stream_writing_ = false;
   bool stream_ended_ = false;

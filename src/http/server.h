@@ -34,6 +34,9 @@ struct Request {
   /// request's token and the token's name. Empty when authentication is off.
   std::string tenant;
   std::string principal;
+  /// Set by the server once the client closes the connection before the answer was sent, so
+  /// that a long handler (a query) can stop; it stays false when the client sends more instead.
+  std::shared_ptr<const std::atomic<bool>> client_gone;
 };
 
 inline constexpr size_t kBodyPadding = 64;

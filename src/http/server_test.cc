@@ -217,6 +217,62 @@ Route Get(std::string path) {
                }};
 }
 
+TEST_F(ServerTest, AHandlerLearnsWhenItsClientLeavesBeforeTheAnswer) {
+  std::mutex mutex;
+  std::vector<std::pair<std::shared_ptr<const std::atomic<bool>>, Responder>> pending;
+  StartServer({.name = "test"}, {Route{"GET", "/slow", [&](Request& request, Responder respond) {
+                                         std::lock_guard lock(mutex);
+                                         pending.emplace_back(request.client_gone,
+                                                              std::move(respond));
+                                       }}});
+  const auto flag_of = [&](size_t request) -> std::shared_ptr<const std::atomic<bool>> {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (std::chrono::steady_clock::now() < deadline) {
+      {
+        std::lock_guard lock(mutex);
+        if (pending.size() > request) return pending[request].first;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return nullptr;
+  };
+  const auto set_within = [](const std::atomic<bool>& flag, std::chrono::milliseconds wait) {
+    const auto deadline = std::chrono::steady_clock::now() + wait;
+    while (!flag.load() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return flag.load();
+  };
+  constexpr std::string_view kRequest = "GET /slow HTTP/1.1\r\nHost: test\r\n\r\n";
+
+  std::shared_ptr<const std::atomic<bool>> left;
+  {
+    OpenConnection client(server_->port(), kRequest);
+    left = flag_of(0);
+    ASSERT_NE(left, nullptr);
+    EXPECT_FALSE(set_within(*left, std::chrono::milliseconds(200))) << "the client is waiting";
+  }
+  EXPECT_TRUE(set_within(*left, std::chrono::seconds(30))) << "the client closed";
+
+  // A client that sends its next request before the answer is still there.
+  OpenConnection pipelining(server_->port(), std::string(kRequest) + std::string(kRequest));
+  const auto waiting = flag_of(1);
+  ASSERT_NE(waiting, nullptr);
+  EXPECT_FALSE(set_within(*waiting, std::chrono::milliseconds(200)));
+  const auto answer = [&](size_t request) {
+    Responder respond;
+    {
+      std::lock_guard lock(mutex);
+      respond = pending[request].second;
+    }
+    respond(JsonResponse(200, "{}"));
+  };
+  answer(0);
+  answer(1);
+  ASSERT_NE(flag_of(2), nullptr) << "the pipelined request is served after the first answer";
+  answer(2);
+}
+
 TEST_F(ServerTest, AbortedUploadsGiveBackTheirInFlightBudget) {
   StartServer({.name = "test",
                .max_inflight_body_bytes = 4000,

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -44,25 +45,32 @@ struct DocumentOutcome {
   std::string error;
 };
 
-/// Lets the caller stop a query: set by the query pool when the query's deadline passes or its
-/// client went away. Stores check it often enough that a cancelled query stops within about a
-/// second of work (SQLite: a progress handler; Elasticsearch: the request's timeout is the time
-/// left) and then answer Retryable("query cancelled"). Thread-safe.
+/// Lets the caller stop a query: fires when the query's deadline passes, when the query pool
+/// cancels it, or once its client went away (the flag the HTTP server sets). Stores check it often
+/// enough that a cancelled query stops within about a second of work (SQLite: a progress handler;
+/// Elasticsearch: the request's timeout is the time left) and then answer Retryable("query
+/// cancelled"). Thread-safe.
 class Cancellation {
  public:
   Cancellation() = default;
-  explicit Cancellation(std::chrono::steady_clock::time_point deadline) : deadline_(deadline) {}
+  explicit Cancellation(std::chrono::steady_clock::time_point deadline,
+                        std::shared_ptr<const std::atomic<bool>> client_gone = nullptr)
+      : deadline_(deadline), client_gone_(std::move(client_gone)) {}
 
   void Cancel() { cancelled_.store(true, std::memory_order_relaxed); }
   [[nodiscard]] bool cancelled() const {
-    return cancelled_.load(std::memory_order_relaxed) ||
+    return cancelled_.load(std::memory_order_relaxed) || client_gone() ||
            std::chrono::steady_clock::now() >= deadline_;
   }
   [[nodiscard]] std::chrono::steady_clock::time_point deadline() const { return deadline_; }
+  [[nodiscard]] bool client_gone() const {
+    return client_gone_ != nullptr && client_gone_->load(std::memory_order_relaxed);
+  }
 
  private:
   std::atomic<bool> cancelled_{false};
   std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
+  std::shared_ptr<const std::atomic<bool>> client_gone_;
 };
 
 /// Where a hit sits in the one order every store uses: by `timestamp_ms`, then by `id`

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 
 #include "search/logstore/encoding.h"
 
@@ -205,44 +206,118 @@ std::string JsonColumnWriter::Finish() {
   return out;
 }
 
-Result<void> DecodeJsonColumn(std::string_view encoded, size_t rows, std::string& text,
-                              std::vector<std::string_view>& views,
-                              std::span<const uint8_t> wanted) {
-  const auto corrupt = [](std::string_view what) {
-    return Permanent("json column: " + std::string(what));
-  };
+namespace {
+
+tl::unexpected<Error> Corrupt(std::string_view what) {
+  return Permanent("json column: " + std::string(what));
+}
+
+// A column's parts, located and checked for counts but not yet read value by value.
+struct ParsedColumn {
+  std::vector<std::string_view> shapes;
+  std::vector<uint32_t> codes;  ///< Per row: 0 for a whole document, else shape + 1.
+  std::vector<std::string_view> wholes;
+  std::unordered_map<std::string_view, size_t> path_index;
+  std::vector<std::string_view> path_values;  ///< Each path's values, PutBytes'd in row order.
+  std::vector<uint64_t> path_counts;
+  size_t decoded_bytes = 0;  ///< Shapes of every row, whole documents and values.
+};
+
+Result<ParsedColumn> ParseColumn(std::string_view encoded, size_t rows) {
+  ParsedColumn column;
   Reader reader(encoded);
   const uint64_t shape_count = reader.Varint();
-  if (shape_count > encoded.size()) return corrupt("more shapes than bytes");
-  std::vector<std::string_view> shapes(shape_count);
-  for (auto& shape : shapes) shape = reader.Bytes();
-  std::vector<uint32_t> codes(rows);
-  size_t decoded_bytes = 0;
-  for (auto& code : codes) {
+  if (shape_count > encoded.size()) return Corrupt("more shapes than bytes");
+  column.shapes.resize(shape_count);
+  for (auto& shape : column.shapes) shape = reader.Bytes();
+  column.codes.resize(rows);
+  for (auto& code : column.codes) {
     const uint64_t value = reader.Varint();
-    if (value > shape_count) return corrupt("shape code outside the dictionary");
+    if (value > shape_count) return Corrupt("shape code outside the dictionary");
     code = static_cast<uint32_t>(value);
-    if (code > 0) decoded_bytes += shapes[code - 1].size();
+    if (code > 0) column.decoded_bytes += column.shapes[code - 1].size();
   }
   const uint64_t whole_count = reader.Varint();
-  if (whole_count > rows) return corrupt("more whole documents than rows");
-  std::vector<std::string_view> wholes(whole_count);
-  for (auto& whole : wholes) decoded_bytes += (whole = reader.Bytes()).size();
+  if (whole_count > rows) return Corrupt("more whole documents than rows");
+  column.wholes.resize(whole_count);
+  for (auto& whole : column.wholes) column.decoded_bytes += (whole = reader.Bytes()).size();
   const uint64_t path_count = reader.Varint();
-  if (path_count > encoded.size()) return corrupt("more paths than bytes");
-  std::unordered_map<std::string_view, size_t> path_index;
-  std::vector<Reader> path_values;
-  std::vector<uint64_t> path_remaining;
+  if (path_count > encoded.size()) return Corrupt("more paths than bytes");
   for (uint64_t path = 0; path < path_count; ++path) {
     const auto name = reader.Bytes();
-    path_remaining.push_back(reader.Varint());
+    column.path_counts.push_back(reader.Varint());
     const auto values = reader.Bytes();
-    decoded_bytes += values.size();
-    path_values.emplace_back(values);
-    if (!path_index.emplace(name, path).second) return corrupt("a path twice");
+    column.decoded_bytes += values.size();
+    column.path_values.push_back(values);
+    if (!column.path_index.emplace(name, path).second) return Corrupt("a path twice");
   }
-  if (!reader.ok() || !reader.done()) return corrupt("short or longer than its parts");
-  if (decoded_bytes > kMaxDecodedBytes) return corrupt("larger than any block");
+  if (!reader.ok() || !reader.done()) return Corrupt("short or longer than its parts");
+  if (column.decoded_bytes > kMaxDecodedBytes) return Corrupt("larger than any block");
+  return column;
+}
+
+// The slot of `shape` holding the value a JSON parser finds at `path` (keys from the root,
+// taking the first of repeated keys), or nullopt when the value there is not a scalar or there
+// is none. The shape's keys must hold no escapes.
+std::optional<size_t> TargetSlot(std::string_view shape, std::span<const std::string> path) {
+  // One per open container: whether it is an object reached along the path.
+  std::vector<bool> on_path;
+  // Per depth of the path: whether its key was met, in the object on the path at that depth.
+  std::vector<bool> seen(path.size());
+  bool key_matches = false;  // The key before the coming value continues the path.
+  size_t slot = 0;
+  size_t i = 0;
+  while (i < shape.size()) {
+    const char c = shape[i];
+    const size_t depth = on_path.size();
+    if (c == '"') {
+      const size_t end = StringEnd(shape, i);
+      key_matches = false;
+      if (depth > 0 && on_path.back() && depth <= path.size() && !seen[depth - 1] &&
+          shape.substr(i + 1, end - i - 1) == path[depth - 1]) {
+        seen[depth - 1] = true;
+        key_matches = true;
+      }
+      i = end + 1;
+      continue;
+    }
+    if (IsSlot(c)) {
+      if (key_matches && depth == path.size()) return slot;
+      ++slot;
+      key_matches = false;
+    } else if (c == '{' || c == '[') {
+      on_path.push_back(c == '{' && (depth == 0 || (key_matches && depth < path.size())));
+      key_matches = false;
+    } else if (c == '}' || c == ']') {
+      if (!on_path.empty()) on_path.pop_back();
+      key_matches = false;
+    }
+    ++i;
+  }
+  return std::nullopt;
+}
+
+std::string JoinedPath(std::span<const std::string> path) {
+  std::string joined;
+  for (const auto& key : path) {
+    if (!joined.empty()) joined.push_back('.');
+    joined.append(key);
+  }
+  return joined;
+}
+
+}  // namespace
+
+Result<void> DecodeJsonColumn(std::string_view encoded, size_t rows, std::string& text,
+                              std::vector<std::string_view>& views) {
+  auto parsed = ParseColumn(encoded, rows);
+  if (!parsed) return tl::unexpected(parsed.error());
+  const auto& shapes = parsed->shapes;
+  const auto& codes = parsed->codes;
+  const auto& wholes = parsed->wholes;
+  const auto& path_index = parsed->path_index;
+  auto& path_remaining = parsed->path_counts;
+  std::vector<Reader> path_values(parsed->path_values.begin(), parsed->path_values.end());
 
   // Each shape as its runs of literal text, each followed by a slot (but the last): rebuilding a
   // row is then a copy per run and per value, never a step per byte.
@@ -261,24 +336,24 @@ Result<void> DecodeJsonColumn(std::string_view encoded, size_t rows, std::string
       if (i < shapes[shape].size() && !IsSlot(shapes[shape][i])) continue;
       Piece piece{.literal = shapes[shape].substr(start, i - start)};
       if (i < shapes[shape].size()) {
-        if (pieces.size() == paths.size()) return corrupt("a shape has more slots than paths");
+        if (pieces.size() == paths.size()) return Corrupt("a shape has more slots than paths");
         const auto found = path_index.find(paths[pieces.size()]);
-        if (found == path_index.end()) return corrupt("a shape's path has no values");
+        if (found == path_index.end()) return Corrupt("a shape's path has no values");
         piece.slot = shapes[shape][i];
         piece.path = found->second;
       }
       pieces.push_back(piece);
       start = i + 1;
     }
-    if (pieces.size() != paths.size() + 1) return corrupt("a shape has fewer slots than paths");
+    if (pieces.size() != paths.size() + 1) return Corrupt("a shape has fewer slots than paths");
     shape_quotes[shape] = 2 * paths.size();
   }
 
   // The shapes' bytes, the values' encoded bytes (at least the values) and whole documents are
   // counted in decoded_bytes; string slots add their quotes.
-  size_t bound = decoded_bytes;
+  size_t bound = parsed->decoded_bytes;
   for (const uint32_t code : codes) bound += code == 0 ? 0 : shape_quotes[code - 1];
-  if (bound > kMaxDecodedBytes) return corrupt("larger than any block");
+  if (bound > kMaxDecodedBytes) return Corrupt("larger than any block");
   text.resize(bound);
   char* out = text.data();
   const auto put = [&out](std::string_view bytes) {
@@ -289,23 +364,18 @@ Result<void> DecodeJsonColumn(std::string_view encoded, size_t rows, std::string
   };
   std::vector<size_t> ends(rows);
   size_t next_whole = 0;
-  if (!wanted.empty() && wanted.size() != rows) return Permanent("json column: wanted rows");
   for (size_t row = 0; row < rows; ++row) {
-    // An unwanted row's values are stepped over: the paths' cursors must still move.
-    const bool copy = wanted.empty() || wanted[row] != 0;
     if (codes[row] == 0) {
-      if (next_whole == wholes.size()) return corrupt("fewer whole documents than rows");
-      const auto whole = wholes[next_whole++];
-      if (copy) put(whole);
+      if (next_whole == wholes.size()) return Corrupt("fewer whole documents than rows");
+      put(wholes[next_whole++]);
     } else {
       for (const Piece& piece : shape_pieces[codes[row] - 1]) {
-        if (copy) put(piece.literal);
+        put(piece.literal);
         if (piece.slot == 0) break;
         if (path_remaining[piece.path]-- == 0) {
-          return corrupt("a path has fewer values than slots");
+          return Corrupt("a path has fewer values than slots");
         }
         const auto value = path_values[piece.path].Bytes();
-        if (!copy) continue;
         if (piece.slot == kStringSlot) *out++ = '"';
         put(value);
         if (piece.slot == kStringSlot) *out++ = '"';
@@ -314,10 +384,10 @@ Result<void> DecodeJsonColumn(std::string_view encoded, size_t rows, std::string
     ends[row] = static_cast<size_t>(out - text.data());
   }
   text.resize(static_cast<size_t>(out - text.data()));
-  if (next_whole != wholes.size()) return corrupt("more whole documents than rows");
+  if (next_whole != wholes.size()) return Corrupt("more whole documents than rows");
   for (size_t path = 0; path < path_values.size(); ++path) {
     if (path_remaining[path] != 0 || !path_values[path].ok() || !path_values[path].done()) {
-      return corrupt("a path's values do not match its slots");
+      return Corrupt("a path's values do not match its slots");
     }
   }
   views.resize(rows);
@@ -327,6 +397,78 @@ Result<void> DecodeJsonColumn(std::string_view encoded, size_t rows, std::string
     begin = ends[row];
   }
   return {};
+}
+
+Result<bool> ReadJsonLeaves(std::string_view encoded, size_t rows,
+                            std::span<const std::vector<std::string>> paths,
+                            std::vector<std::vector<JsonLeaf>>& leaves) {
+  auto parsed = ParseColumn(encoded, rows);
+  if (!parsed) return tl::unexpected(parsed.error());
+  const auto& column = *parsed;
+  // A whole document has no shape to find a path in, and an escaped key could spell a path's
+  // key in other bytes: both are read by parsing.
+  if (!column.wholes.empty()) return false;
+  for (const auto shape : column.shapes) {
+    if (shape.find('\\') != std::string_view::npos) return false;
+  }
+  std::vector<std::vector<std::string>> slot_paths;
+  slot_paths.reserve(column.shapes.size());
+  for (const auto shape : column.shapes) slot_paths.push_back(SlotPaths(shape));
+
+  // Per shape, for one path: how many of the shape's values its stream holds, and which of
+  // them (if any) is the leaf.
+  struct ShapeLeaf {
+    uint32_t values = 0;
+    uint32_t leaf = UINT32_MAX;
+    JsonLeaf::Kind kind = JsonLeaf::Kind::kMissing;
+  };
+  std::vector<ShapeLeaf> shape_leaves(column.shapes.size());
+  leaves.resize(paths.size());
+  for (size_t p = 0; p < paths.size(); ++p) {
+    auto& out = leaves[p];
+    out.assign(rows, JsonLeaf{});
+    // Values are grouped by the keys joined with dots; a key holding a dot shares its stream
+    // with the nested path spelled alike, which the shapes tell apart.
+    const auto found = column.path_index.find(JoinedPath(paths[p]));
+    if (found == column.path_index.end()) continue;
+    for (size_t shape = 0; shape < column.shapes.size(); ++shape) {
+      auto& shape_leaf = shape_leaves[shape];
+      shape_leaf = ShapeLeaf{};
+      const auto target = TargetSlot(column.shapes[shape], paths[p]);
+      size_t slot = 0;
+      for (size_t i = 0; i < column.shapes[shape].size(); ++i) {
+        const char c = column.shapes[shape][i];
+        if (c == '"') {
+          i = StringEnd(column.shapes[shape], i);
+          continue;
+        }
+        if (!IsSlot(c)) continue;
+        if (slot_paths[shape][slot] == found->first) {
+          if (target == slot) {
+            shape_leaf.leaf = shape_leaf.values;
+            shape_leaf.kind = c == kStringSlot ? JsonLeaf::Kind::kString : JsonLeaf::Kind::kBare;
+          }
+          ++shape_leaf.values;
+        }
+        ++slot;
+      }
+    }
+    Reader values(column.path_values[found->second]);
+    uint64_t remaining = column.path_counts[found->second];
+    for (size_t row = 0; row < rows; ++row) {
+      const auto& shape_leaf = shape_leaves[column.codes[row] - 1];
+      if (shape_leaf.values > remaining) return Corrupt("a path has fewer values than slots");
+      remaining -= shape_leaf.values;
+      for (uint32_t value = 0; value < shape_leaf.values; ++value) {
+        const auto text = values.Bytes();
+        if (value == shape_leaf.leaf) out[row] = JsonLeaf{shape_leaf.kind, text};
+      }
+    }
+    if (remaining != 0 || !values.ok() || !values.done()) {
+      return Corrupt("a path's values do not match its slots");
+    }
+  }
+  return true;
 }
 
 }  // namespace lp::search::logstore

@@ -49,10 +49,28 @@ class JsonColumnWriter {
   std::vector<std::string_view> value_scratch_;
 };
 
-/// Rebuilds the `rows` documents of an encoded column into `text`, with `views` pointing into it;
-/// with `wanted` (a byte per row), only the rows it marks (the others are left empty).
+/// Rebuilds the `rows` documents of an encoded column into `text`, with `views` pointing into it.
 /// A column that does not decode exactly (counts, codes, lengths) is an error naming what.
 [[nodiscard]] Result<void> DecodeJsonColumn(std::string_view encoded, size_t rows,
-                                            std::string& text, std::vector<std::string_view>& views,
-                                            std::span<const uint8_t> wanted = {});
+                                            std::string& text,
+                                            std::vector<std::string_view>& views);
+
+/// A document's value at a path, read from an encoded column without rebuilding the document.
+struct JsonLeaf {
+  /// kMissing: no scalar there (no such key, or an object, an array or nothing at the path).
+  enum class Kind : uint8_t { kMissing, kString, kBare };
+  Kind kind = Kind::kMissing;
+  /// kString: the content between the quotes, still JSON-escaped; kBare: the token (a number,
+  /// true, false or null).
+  std::string_view text{};
+};
+
+/// Each row's value at each of `paths` (the keys from the root; a key may hold dots) into
+/// `leaves[path][row]`, pointing into `encoded`: what a JSON parser walking the rebuilt document
+/// finds there (the first of repeated keys), at the cost of stepping through one path's values.
+/// False when the column holds what this cannot answer for (a document kept whole, a key with
+/// an escape): the caller rebuilds the documents then. A column that does not decode is an error.
+[[nodiscard]] Result<bool> ReadJsonLeaves(std::string_view encoded, size_t rows,
+                                          std::span<const std::vector<std::string>> paths,
+                                          std::vector<std::vector<JsonLeaf>>& leaves);
 }  // namespace lp::search::logstore

@@ -41,22 +41,6 @@ TEST(JsonColumnTest, GivesBackEveryDocumentByteForByte) {
   EXPECT_EQ(RoundTrip(documents), documents);
 }
 
-TEST(JsonColumnTest, RebuildsOnlyTheWantedRows) {
-  const std::vector<std::string> documents = {
-      R"({"a":1,"b":{"c":"x"}})", "kept whole", R"({"a":2,"b":{"c":"y"}})",
-      R"({"b":{"c":"z"},"a":3})", R"({"a":4,"b":{"c":"w"}})"};
-  JsonColumnWriter writer;
-  for (const auto& document : documents) writer.Add(document);
-  const std::string encoded = writer.Finish();
-  std::string text;
-  std::vector<std::string_view> views;
-  const std::vector<uint8_t> wanted = {0, 0, 1, 0, 1};
-  ASSERT_TRUE(DecodeJsonColumn(encoded, documents.size(), text, views, wanted));
-  EXPECT_EQ(views, (std::vector<std::string_view>{"", "", documents[2], "", documents[4]}));
-  EXPECT_FALSE(
-      DecodeJsonColumn(encoded, documents.size(), text, views, std::vector<uint8_t>{1, 1}));
-}
-
 TEST(JsonColumnTest, StartsOverAfterFinish) {
   JsonColumnWriter writer;
   writer.Add(R"({"a":1})");
@@ -99,6 +83,81 @@ TEST(JsonColumnTest, RefusesAShapeWhosePathHasNoValues) {
   const auto decoded = DecodeJsonColumn(encoded, 1, text, views);
   ASSERT_FALSE(decoded);
   EXPECT_EQ(decoded.error().message, "json column: a shape's path has no values");
+}
+
+// Each row's leaf at `path` as "<kind>:<text>" (s: string, b: bare, -: missing).
+std::vector<std::string> Leaves(const std::vector<std::string>& documents,
+                                const std::vector<std::string>& path) {
+  JsonColumnWriter writer;
+  for (const auto& document : documents) writer.Add(document);
+  const std::string encoded = writer.Finish();
+  std::vector<std::vector<JsonLeaf>> leaves;
+  const std::vector<std::vector<std::string>> paths = {path};
+  const auto read = ReadJsonLeaves(encoded, documents.size(), paths, leaves);
+  EXPECT_TRUE(read && *read);
+  std::vector<std::string> out;
+  for (const auto& leaf : leaves.at(0)) {
+    const char* kind = leaf.kind == JsonLeaf::Kind::kString ? "s:"
+                       : leaf.kind == JsonLeaf::Kind::kBare ? "b:"
+                                                            : "-";
+    out.push_back(kind + std::string(leaf.text));
+  }
+  return out;
+}
+
+TEST(JsonColumnTest, ReadsEachRowsValueAtAPathWithoutRebuilding) {
+  const std::vector<std::string> documents = {
+      R"({"trace_id":"a1","payload":{"status":200,"ok":true,"user":{"id":"u1"}},)"
+      R"("labels":{"env":"prod","a.b":"dotted"}})",
+      R"({"payload":{"status":503,"tags":["x",1]},"labels":{"env":"dev"}})",
+      R"({"payload":{"a":{"b":5}},"labels":{"a":{"b":"nested"}}})",
+      R"({"payload":{"status":"first","status":7}})",
+      R"({"payload":{"user":"flat"},"payload":{"status":9}})",
+      R"({ "payload" : { "status" : null , "note" : "say \"hi\"" } })",
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(Leaves(documents, {"payload", "status"}),
+            (V{"b:200", "b:503", "-", "s:first", "-", "b:null"}));
+  EXPECT_EQ(Leaves(documents, {"labels", "env"}), (V{"s:prod", "s:dev", "-", "-", "-", "-"}));
+  // A key holding a dot and the nested path spelled alike share one stream of values.
+  EXPECT_EQ(Leaves(documents, {"labels", "a.b"}), (V{"s:dotted", "-", "-", "-", "-", "-"}));
+  EXPECT_EQ(Leaves(documents, {"labels", "a", "b"}), (V{"-", "-", "s:nested", "-", "-", "-"}));
+  EXPECT_EQ(Leaves(documents, {"payload", "a", "b"}), (V{"-", "-", "b:5", "-", "-", "-"}));
+  // An object or array where the path ends is no leaf; the first of repeated keys is taken.
+  EXPECT_EQ(Leaves(documents, {"payload", "user"}), (V{"-", "-", "-", "-", "s:flat", "-"}));
+  EXPECT_EQ(Leaves(documents, {"payload", "user", "id"}), (V{"s:u1", "-", "-", "-", "-", "-"}));
+  EXPECT_EQ(Leaves(documents, {"payload", "tags"}), (V{"-", "-", "-", "-", "-", "-"}));
+  EXPECT_EQ(Leaves(documents, {"trace_id"}), (V{"s:a1", "-", "-", "-", "-", "-"}));
+  EXPECT_EQ(Leaves(documents, {"payload", "note"}),
+            (V{"-", "-", "-", "-", "-", R"(s:say \"hi\")"}));
+  EXPECT_EQ(Leaves(documents, {"absent"}), (V{"-", "-", "-", "-", "-", "-"}));
+}
+
+TEST(JsonColumnTest, LeavesAreNotReadFromWholeDocumentsOrEscapedKeys) {
+  for (const std::string odd : {R"({"unterminated":"value)", R"({"sta\u0074us":1})"}) {
+    JsonColumnWriter writer;
+    writer.Add(R"({"status":2})");
+    writer.Add(odd);
+    const std::string encoded = writer.Finish();
+    std::vector<std::vector<JsonLeaf>> leaves;
+    const std::vector<std::vector<std::string>> paths = {{"status"}};
+    const auto read = ReadJsonLeaves(encoded, 2, paths, leaves);
+    ASSERT_TRUE(read) << read.error().message;
+    EXPECT_FALSE(*read) << odd;
+  }
+}
+
+TEST(JsonColumnTest, LeavesOfATruncatedColumnAreAnErrorNeverARead) {
+  JsonColumnWriter writer;
+  writer.Add(R"({"a":1,"b":{"c":"x"}})");
+  writer.Add(R"({"a":2,"b":{"c":"y"}})");
+  const std::string encoded = writer.Finish();
+  std::vector<std::vector<JsonLeaf>> leaves;
+  const std::vector<std::vector<std::string>> paths = {{"a"}, {"b", "c"}};
+  for (size_t size = 0; size < encoded.size(); ++size) {
+    EXPECT_FALSE(ReadJsonLeaves(encoded.substr(0, size), 2, paths, leaves)) << size;
+  }
+  EXPECT_FALSE(ReadJsonLeaves(encoded, 3, paths, leaves));
 }
 
 }  // namespace

@@ -52,9 +52,12 @@ std::vector<Unit> CandidateUnits(const LogStore::State& state, const QueryPlan& 
 
 // Reads a unit's rows with the columns in `columns` (and timestamp and level), calling
 // visit(row index, row) for each live row the plan matches; `scratch` then holds the row.
+// Document fields are read at `paths` (every one the plan and the visit read) straight from the
+// json column's values where the part allows, and by rebuilding the documents where not.
 template <typename Visit>
 Result<void> ScanUnit(const Unit& unit, const QueryPlan& plan, uint32_t columns,
-                      DecodedBlock& decoded, RowScratch& scratch, Visit&& visit) {
+                      std::span<const std::vector<std::string>> paths, DecodedBlock& decoded,
+                      RowScratch& scratch, Visit&& visit) {
   if (unit.chunk != nullptr) {
     const auto& chunk = *unit.chunk;
     for (uint32_t r = 0; r < chunk.rows.size(); ++r) {
@@ -70,22 +73,24 @@ Result<void> ScanUnit(const Unit& unit, const QueryPlan& plan, uint32_t columns,
   const auto& block = unit.part->blocks()[unit.block];
   columns |= kRowColumns | plan.columns();
   constexpr uint32_t kJsonBit = ColumnBit(Column::kJson);
-  // When only the visit reads documents (a facet or histogram of a document field), the plan
-  // runs first and only the matching rows' documents are rebuilt.
-  const bool documents_after = (columns & kJsonBit) != 0 && (plan.columns() & kJsonBit) == 0;
-  if (auto done =
-          unit.part->Decode(unit.block, documents_after ? columns & ~kJsonBit : columns, decoded);
-      !done) {
-    return done;
+  BlockLeaves leaves{paths, nullptr};
+  if ((columns & kJsonBit) != 0) {
+    auto read = unit.part->DecodeLeaves(unit.block, paths, decoded);
+    if (!read) return tl::unexpected(read.error());
+    if (*read) {
+      columns &= ~kJsonBit;
+      leaves.values = &decoded.leaves;
+    }
   }
+  if (auto done = unit.part->Decode(unit.block, columns, decoded); !done) return done;
   const bool any_deleted = AnyIn(*unit.deleted, block.first_row, block.rows);
   const bool services = (columns & ColumnBit(Column::kService)) != 0;
   const bool hosts = (columns & ColumnBit(Column::kHost)) != 0;
   const bool messages = (columns & ColumnBit(Column::kMessage)) != 0;
   const bool tenants = (columns & ColumnBit(Column::kTenant)) != 0;
-  bool jsons = (columns & kJsonBit) != 0 && !documents_after;
-  const auto row = [&](uint32_t r) {
-    return RowRef{
+  const bool jsons = (columns & kJsonBit) != 0;
+  for (uint32_t r = 0; r < block.rows; ++r) {
+    const RowRef ref{
         decoded.timestamps[r],
         decoded.levels[r],
         services ? decoded.services[decoded.service_codes[r]] : "",
@@ -93,30 +98,24 @@ Result<void> ScanUnit(const Unit& unit, const QueryPlan& plan, uint32_t columns,
         messages ? decoded.messages[r] : "",
         jsons ? decoded.jsons[r] : "",
         tenants ? decoded.tenants[decoded.tenant_codes[r]] : "",
+        leaves.values != nullptr ? &leaves : nullptr,
+        r,
     };
-  };
-  std::vector<uint8_t> matched(documents_after ? block.rows : 0);
-  bool any_matched = false;
-  for (uint32_t r = 0; r < block.rows; ++r) {
-    const RowRef ref = row(r);
     if (!plan.Matches(ref, scratch)) continue;
     if (any_deleted && Contains(*unit.deleted, block.first_row + r)) continue;
-    if (documents_after) {
-      matched[r] = 1;
-      any_matched = true;
-    } else {
-      visit(r, ref);
-    }
-  }
-  if (!any_matched) return {};
-  if (auto done = unit.part->Decode(unit.block, kJsonBit, decoded, matched); !done) return done;
-  jsons = true;
-  for (uint32_t r = 0; r < block.rows; ++r) {
-    if (matched[r] == 0) continue;
-    scratch.Reset();  // It held the last row the plan read, not this one.
-    visit(r, row(r));
+    visit(r, ref);
   }
   return {};
+}
+
+// Every document path a query reads: its filter's, and the one it groups by.
+std::vector<std::vector<std::string>> PathsRead(const QueryPlan& plan, const FieldSource& field) {
+  auto paths = plan.document_paths();
+  if (field.kind == FieldSource::Kind::kDocument &&
+      std::find(paths.begin(), paths.end(), field.path) == paths.end()) {
+    paths.push_back(field.path);
+  }
+  return paths;
 }
 
 // The document as written, from a buffered row or a decoded block's row (DocumentColumns).
@@ -232,8 +231,8 @@ Result<SearchPage> LogStore::Search(const SearchQuery& query) {
         }
       }
     }
-    auto scanned = ScanUnit(unit, *plan, ColumnBit(Column::kId), decoded, scratch,
-                            [&](uint32_t row, const RowRef& ref) {
+    auto scanned = ScanUnit(unit, *plan, ColumnBit(Column::kId), plan->document_paths(), decoded,
+                            scratch, [&](uint32_t row, const RowRef& ref) {
                               ++counted;
                               if (!page_reachable) return;
                               std::string_view id = unit.chunk != nullptr
@@ -330,6 +329,7 @@ Result<std::vector<HistogramBucket>> LogStore::Histogram(const SearchQuery& quer
   if (!plan) return tl::unexpected(plan.error());
   const auto state = Snapshot();
   const auto units = CandidateUnits(*state, *plan);
+  const auto paths = PathsRead(*plan, *field);
   const int64_t interval = request.interval_ms;
   const auto bucket_of = [interval](int64_t ts) {
     // Floor division, so buckets before 1970 line up too.
@@ -360,17 +360,17 @@ Result<std::vector<HistogramBucket>> LogStore::Histogram(const SearchQuery& quer
         continue;
       }
     }
-    auto scanned =
-        ScanUnit(unit, *plan, field->Columns(), decoded, scratch, [&](uint32_t, const RowRef& ref) {
-          const int64_t start = bucket_of(ref.timestamp_ms);
-          if (by_level) {
-            ++level_counts[start][ref.level];
-            return;
-          }
-          if (const auto value = field->Text(ref, scratch, owned)) {
-            AddCount(value_counts[start], *value, 1);
-          }
-        });
+    auto scanned = ScanUnit(unit, *plan, field->Columns(), paths, decoded, scratch,
+                            [&](uint32_t, const RowRef& ref) {
+                              const int64_t start = bucket_of(ref.timestamp_ms);
+                              if (by_level) {
+                                ++level_counts[start][ref.level];
+                                return;
+                              }
+                              if (const auto value = field->Text(ref, scratch, owned)) {
+                                AddCount(value_counts[start], *value, 1);
+                              }
+                            });
     if (!scanned) return tl::unexpected(scanned.error());
   }
   for (const auto& [start, counts] : level_counts) {
@@ -405,6 +405,7 @@ Result<Facets> LogStore::Facet(const SearchQuery& query, std::string_view field_
   if (!plan) return tl::unexpected(plan.error());
   const auto state = Snapshot();
   const auto units = CandidateUnits(*state, *plan);
+  const auto paths = PathsRead(*plan, *field);
   ValueCounts counts;
   // Service and host are dictionary-coded per block: counted by code, named once per block.
   const bool coded =
@@ -420,7 +421,7 @@ Result<Facets> LogStore::Facet(const SearchQuery& query, std::string_view field_
       const bool service = field->kind == FieldSource::Kind::kService;
       code_counts.clear();
       auto scanned = ScanUnit(
-          unit, *plan, field->Columns(), decoded, scratch, [&](uint32_t row, const RowRef&) {
+          unit, *plan, field->Columns(), paths, decoded, scratch, [&](uint32_t row, const RowRef&) {
             const uint32_t code = service ? decoded.service_codes[row] : decoded.host_codes[row];
             if (code >= code_counts.size()) code_counts.resize(code + 1);
             ++code_counts[code];
@@ -433,10 +434,11 @@ Result<Facets> LogStore::Facet(const SearchQuery& query, std::string_view field_
       }
       continue;
     }
-    auto scanned =
-        ScanUnit(unit, *plan, field->Columns(), decoded, scratch, [&](uint32_t, const RowRef& ref) {
-          if (const auto value = field->Text(ref, scratch, owned)) AddCount(counts, *value, 1);
-        });
+    auto scanned = ScanUnit(unit, *plan, field->Columns(), paths, decoded, scratch,
+                            [&](uint32_t, const RowRef& ref) {
+                              if (const auto value = field->Text(ref, scratch, owned))
+                                AddCount(counts, *value, 1);
+                            });
     if (!scanned) return tl::unexpected(scanned.error());
   }
   std::vector<FacetValue> values;

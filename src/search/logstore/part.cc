@@ -338,27 +338,46 @@ size_t Part::BlockOfRow(uint32_t row) const {
   return static_cast<size_t>(after - blocks_.begin()) - 1;
 }
 
-Result<void> Part::Decode(size_t block_number, uint32_t columns, DecodedBlock& out,
-                          std::span<const uint8_t> json_rows) const {
+Result<void> Part::Inflate(size_t block_number, size_t column, std::string& raw) const {
+  const auto& block = blocks_[block_number];
+  // The index's size must be the frame's own, and within what a writer makes, before any
+  // memory is taken for it: a damaged index could otherwise ask for gigabytes.
+  const auto* frame = data_ + block.column_offset[column];
+  if (ZSTD_getFrameContentSize(frame, block.column_bytes[column]) !=
+          block.column_raw_bytes[column] ||
+      block.column_raw_bytes[column] > kMaxColumnBytes) {
+    return Corrupt(path_, "block " + std::to_string(block_number) + " column sizes disagree");
+  }
+  raw.resize(block.column_raw_bytes[column]);
+  const size_t size = ZSTD_decompress(raw.data(), raw.size(), frame, block.column_bytes[column]);
+  if (ZSTD_isError(size) || size != raw.size()) {
+    return Corrupt(path_, "block " + std::to_string(block_number) + " does not decompress");
+  }
+  return {};
+}
+
+Result<bool> Part::DecodeLeaves(size_t block_number,
+                                std::span<const std::vector<std::string>> paths,
+                                DecodedBlock& out) const {
+  if (version_ < 2) return false;
+  auto& raw = out.raw[ColumnIndex(Column::kJson)];
+  if (auto inflated = Inflate(block_number, ColumnIndex(Column::kJson), raw); !inflated) {
+    return tl::unexpected(inflated.error());
+  }
+  auto read = ReadJsonLeaves(raw, blocks_[block_number].rows, paths, out.leaves);
+  if (!read) {
+    return Corrupt(path_, "block " + std::to_string(block_number) + ": " + read.error().message);
+  }
+  return *read;
+}
+
+Result<void> Part::Decode(size_t block_number, uint32_t columns, DecodedBlock& out) const {
   const auto& block = blocks_[block_number];
   const size_t rows = block.rows;
   for (size_t column = 0; column < kColumns; ++column) {
     if ((columns & (1U << column)) == 0) continue;
     auto& raw = out.raw[column];
-    // The index's size must be the frame's own, and within what a writer makes, before any
-    // memory is taken for it: a damaged index could otherwise ask for gigabytes.
-    const auto* frame = data_ + block.column_offset[column];
-    if (ZSTD_getFrameContentSize(frame, block.column_bytes[column]) !=
-            block.column_raw_bytes[column] ||
-        block.column_raw_bytes[column] > kMaxColumnBytes) {
-      return Corrupt(path_, "block " + std::to_string(block_number) + " column sizes disagree");
-    }
-    raw.resize(block.column_raw_bytes[column]);
-    const size_t size = ZSTD_decompress(raw.data(), raw.size(), data_ + block.column_offset[column],
-                                        block.column_bytes[column]);
-    if (ZSTD_isError(size) || size != raw.size()) {
-      return Corrupt(path_, "block " + std::to_string(block_number) + " does not decompress");
-    }
+    if (auto inflated = Inflate(block_number, column, raw); !inflated) return inflated;
     Reader reader(raw);
     switch (static_cast<Column>(column)) {
       case Column::kTimestamp: {
@@ -406,8 +425,7 @@ Result<void> Part::Decode(size_t block_number, uint32_t columns, DecodedBlock& o
       }
       case Column::kJson:
         if (version_ >= 2) {
-          if (auto decoded = DecodeJsonColumn(raw, rows, out.json_text, out.jsons, json_rows);
-              !decoded) {
+          if (auto decoded = DecodeJsonColumn(raw, rows, out.json_text, out.jsons); !decoded) {
             return Corrupt(
                 path_, "block " + std::to_string(block_number) + ": " + decoded.error().message);
           }

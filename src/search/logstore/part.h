@@ -86,8 +86,9 @@ struct DecodedBlock {
   std::vector<std::string_view> ids;
   std::vector<std::string_view> messages;
   std::vector<std::string_view> jsons;
-  std::array<std::string, kColumns> raw;  ///< Owns what the views point into.
-  std::string json_text;                  ///< The rebuilt documents `jsons` point into.
+  std::array<std::string, kColumns> raw;      ///< Owns what the views point into.
+  std::string json_text;                      ///< The rebuilt documents `jsons` point into.
+  std::vector<std::vector<JsonLeaf>> leaves;  ///< Per path given to DecodeLeaves, per row.
 };
 
 /// Writes one part file from rows given in (timestamp, seq) order: blocks of up to
@@ -172,11 +173,15 @@ class Part {
   [[nodiscard]] const std::vector<BlockSummary>& blocks() const { return blocks_; }
   [[nodiscard]] std::string_view Bloom(size_t block) const;
 
-  /// Decompresses the columns of `block` named in `columns` (a bit per Column). With
-  /// `json_rows` (a byte per row), the json column holds only the documents of the rows marked
-  /// (the others are empty), which saves rebuilding documents a query does not read.
-  [[nodiscard]] Result<void> Decode(size_t block, uint32_t columns, DecodedBlock& out,
-                                    std::span<const uint8_t> json_rows = {}) const;
+  /// Decompresses the columns of `block` named in `columns` (a bit per Column).
+  [[nodiscard]] Result<void> Decode(size_t block, uint32_t columns, DecodedBlock& out) const;
+  /// Reads each row's document values at `paths` from the json column into `out.leaves`
+  /// (ReadJsonLeaves), without rebuilding the documents. False when the block's documents must
+  /// be rebuilt and parsed instead (a part of format version 1, or what ReadJsonLeaves cannot
+  /// answer for).
+  [[nodiscard]] Result<bool> DecodeLeaves(size_t block,
+                                          std::span<const std::vector<std::string>> paths,
+                                          DecodedBlock& out) const;
   /// The row holding `id`, if this part has it.
   [[nodiscard]] Result<std::optional<uint32_t>> FindId(std::string_view id) const;
   /// The block holding `row`.
@@ -184,6 +189,7 @@ class Part {
 
  private:
   Part() = default;
+  Result<void> Inflate(size_t block, size_t column, std::string& raw) const;
 
   std::filesystem::path path_;
   const char* data_ = nullptr;

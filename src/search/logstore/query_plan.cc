@@ -66,7 +66,7 @@ std::optional<Leaf> RowScratch::Find(std::string_view json, const std::vector<st
         raw.remove_suffix(1);
       }
       value_.assign(raw);
-      if (value.get_double().get(leaf.number) != simdjson::SUCCESS) return Leaf{};
+      if (value.get_double().get(leaf.number) != simdjson::SUCCESS) return std::nullopt;
       leaf.type = Leaf::Type::kNumber;
       leaf.text = value_;
       return leaf;
@@ -79,8 +79,49 @@ std::optional<Leaf> RowScratch::Find(std::string_view json, const std::vector<st
       return leaf;
     }
     default:
-      return leaf;
+      return std::nullopt;
   }
+}
+
+std::optional<Leaf> RowScratch::LeafOf(const JsonLeaf& stored) {
+  switch (stored.kind) {
+    case JsonLeaf::Kind::kMissing:
+      return std::nullopt;
+    case JsonLeaf::Kind::kString: {
+      if (stored.text.find('\\') == std::string_view::npos) {
+        return Leaf{.type = Leaf::Type::kString, .text = stored.text};
+      }
+      // Escapes are rare in values: the string alone goes through the parser Find uses.
+      padded_.assign(1, '"');
+      padded_.append(stored.text);
+      padded_.push_back('"');
+      const size_t size = padded_.size();
+      padded_.resize(size + simdjson::SIMDJSON_PADDING);
+      padded_size_ = kNotCopied;  // padded_ no longer holds the row's document.
+      simdjson::ondemand::document document;
+      std::string_view text;
+      if (parser_.iterate(padded_.data(), size, padded_.size()).get(document) !=
+              simdjson::SUCCESS ||
+          document.get_string().get(text) != simdjson::SUCCESS) {
+        return std::nullopt;
+      }
+      value_.assign(text);
+      return Leaf{.type = Leaf::Type::kString, .text = value_};
+    }
+    case JsonLeaf::Kind::kBare:
+      break;
+  }
+  const auto text = stored.text;
+  if (text == "true" || text == "false") return Leaf{.type = Leaf::Type::kBool, .text = text};
+  Leaf leaf;
+  if (text.empty() || !(text[0] == '-' || (text[0] >= '0' && text[0] <= '9'))) return std::nullopt;
+  if (const auto parsed = std::from_chars(text.data(), text.data() + text.size(), leaf.number);
+      parsed.ec != std::errc{} || parsed.ptr != text.data() + text.size()) {
+    return std::nullopt;
+  }
+  leaf.type = Leaf::Type::kNumber;
+  leaf.text = text;
+  return leaf;
 }
 
 Result<FieldSource> FieldSource::Of(std::string_view field) {
@@ -134,6 +175,9 @@ uint32_t FieldSource::Columns() const {
 namespace {
 
 std::optional<Leaf> Lookup(const FieldSource& source, const RowRef& row, RowScratch& scratch) {
+  if (row.leaves != nullptr) {
+    if (const auto* stored = row.leaves->Find(source.path, row.row)) return scratch.LeafOf(*stored);
+  }
   return scratch.Find(row.json, source.path, source.quoted_key);
 }
 
@@ -161,7 +205,7 @@ std::optional<std::string_view> FieldSource::Text(const RowRef& row, RowScratch&
       break;
   }
   const auto leaf = Lookup(*this, row, scratch);
-  if (!leaf || leaf->type == Leaf::Type::kOther) return std::nullopt;
+  if (!leaf) return std::nullopt;
   owned.assign(leaf->text);
   return owned;
 }
@@ -185,7 +229,13 @@ namespace {
 
 using Node = QueryPlan::Node;
 
-Result<Node> CompileNode(const QueryNode& query, uint32_t& columns) {
+// What compiling collects beside the nodes.
+struct Needs {
+  uint32_t columns = 0;
+  std::vector<std::vector<std::string>> document_paths;
+};
+
+Result<Node> CompileNode(const QueryNode& query, Needs& needs) {
   Node node;
   switch (query.kind) {
     case QueryNode::Kind::kAll:
@@ -197,7 +247,7 @@ Result<Node> CompileNode(const QueryNode& query, uint32_t& columns) {
                   : query.kind == QueryNode::Kind::kOr ? Node::Kind::kOr
                                                        : Node::Kind::kNot;
       for (const auto& child : query.children) {
-        auto compiled = CompileNode(child, columns);
+        auto compiled = CompileNode(child, needs);
         if (!compiled) return compiled;
         node.cost += compiled->cost;
         node.children.push_back(std::move(*compiled));
@@ -213,7 +263,12 @@ Result<Node> CompileNode(const QueryNode& query, uint32_t& columns) {
   auto field = FieldSource::Of(query.field);
   if (!field) return tl::unexpected(field.error());
   node.field = std::move(*field);
-  columns |= node.field.Columns();
+  needs.columns |= node.field.Columns();
+  if (node.field.kind == FieldSource::Kind::kDocument &&
+      std::find(needs.document_paths.begin(), needs.document_paths.end(), node.field.path) ==
+          needs.document_paths.end()) {
+    needs.document_paths.push_back(node.field.path);
+  }
   node.cost = node.field.kind == FieldSource::Kind::kDocument  ? 3
               : node.field.kind == FieldSource::Kind::kMessage ? 2
                                                                : 1;
@@ -326,8 +381,6 @@ bool Evaluate(const Node& node, const RowRef& row, RowScratch& scratch) {
           return leaf->text == node.value;
         case Leaf::Type::kNumber:
           return node.number && leaf->number == *node.number;
-        case Leaf::Type::kOther:
-          return false;
       }
       return false;
     }
@@ -403,8 +456,11 @@ bool MayMatchNode(const Node& node, const BlockSummary& block, std::string_view 
 Result<QueryPlan> QueryPlan::Compile(const QueryNode& filter, std::optional<int64_t> from_ms,
                                      std::optional<int64_t> to_ms) {
   QueryPlan plan;
-  auto root = CompileNode(filter, plan.columns_);
+  Needs needs;
+  auto root = CompileNode(filter, needs);
   if (!root) return tl::unexpected(root.error());
+  plan.columns_ = needs.columns;
+  plan.document_paths_ = std::move(needs.document_paths);
   plan.root_ = std::make_shared<const Node>(std::move(*root));
   if (from_ms) plan.from_ms_ = *from_ms;
   if (to_ms) plan.to_ms_ = *to_ms;

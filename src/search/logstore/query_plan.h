@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,6 +16,20 @@
 
 namespace lp::search::logstore {
 
+/// A block's document values at the paths a query reads, as Part::DecodeLeaves gave them.
+struct BlockLeaves {
+  std::span<const std::vector<std::string>> paths;
+  const std::vector<std::vector<JsonLeaf>>* values = nullptr;
+
+  /// The row's value at `path`; nullptr when `path` was not read.
+  [[nodiscard]] const JsonLeaf* Find(const std::vector<std::string>& path, uint32_t row) const {
+    for (size_t p = 0; p < paths.size(); ++p) {
+      if (paths[p] == path) return &(*values)[p][row];
+    }
+    return nullptr;
+  }
+};
+
 /// One row as a query reads it: the columns, and the document for fields that have none.
 struct RowRef {
   int64_t timestamp_ms = 0;
@@ -24,12 +39,15 @@ struct RowRef {
   std::string_view message{};
   std::string_view json{};
   std::string_view tenant{};  ///< Empty: the event has no tenant.
+  /// When set, document fields are read from here (for row `row`), not by parsing `json`.
+  const BlockLeaves* leaves = nullptr;
+  uint32_t row = 0;
 };
 
-/// A document field's value as a query sees it.
+/// A document field's scalar value as a query sees it (null, objects and arrays are none).
 struct Leaf {
-  enum class Type { kString, kNumber, kBool, kOther };
-  Type type = Type::kOther;
+  enum class Type { kString, kNumber, kBool };
+  Type type = Type::kString;
   /// kString: the value; kNumber: its JSON text; kBool: "true" or "false". Valid until the
   /// next lookup with the same scratch.
   std::string_view text{};
@@ -52,6 +70,8 @@ class RowScratch {
   [[nodiscard]] std::optional<Leaf> Find(std::string_view json,
                                          const std::vector<std::string>& path,
                                          std::string_view quoted_key);
+  /// The same answer as Find, from a value read out of a block's json column.
+  [[nodiscard]] std::optional<Leaf> LeafOf(const JsonLeaf& stored);
 
  private:
   static constexpr size_t kNotCopied = SIZE_MAX;
@@ -97,6 +117,10 @@ class QueryPlan {
 
   /// Columns the row tests need (ColumnBit), beyond timestamp and level.
   [[nodiscard]] uint32_t columns() const { return columns_; }
+  /// The document paths the row tests read, each once.
+  [[nodiscard]] const std::vector<std::vector<std::string>>& document_paths() const {
+    return document_paths_;
+  }
   [[nodiscard]] bool InRange(int64_t timestamp_ms) const {
     return timestamp_ms >= from_ms_ && timestamp_ms < to_ms_;
   }
@@ -115,6 +139,7 @@ class QueryPlan {
  private:
   std::shared_ptr<const Node> root_;
   uint32_t columns_ = 0;
+  std::vector<std::vector<std::string>> document_paths_;
   int64_t from_ms_ = INT64_MIN;
   int64_t to_ms_ = INT64_MAX;  // Exclusive.
 };

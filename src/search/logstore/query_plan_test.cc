@@ -116,5 +116,73 @@ TEST(QueryPlanTest, ReadsFieldsAsText) {
   EXPECT_FALSE(FieldSource::Of("nope").has_value());
 }
 
+// Documents whose values take every form a leaf can: escapes, numbers of every shape, booleans,
+// null, objects and arrays where a path ends, repeated keys, keys holding dots.
+const std::vector<std::string> kVariedDocuments = {
+    R"({"payload":{"status":500,"ok":false,"user":{"id":"u-7"}},"labels":{"k8s.pod":"p-1"}})",
+    R"({"payload":{"status":-1.5e3,"ok":true,"user":"flat","note":"say \"hi\" \u00e9"}})",
+    R"({"payload":{"status":"503","status":1,"big":123456789012345678901234567890}})",
+    R"({"payload":{"status":null,"user":{"id":7}},"labels":{"k8s":{"pod":"nested"}}})",
+    R"({"payload":{"status":[500],"user":{"id":["a"]}},"trace_id":"t-\\1"})",
+    R"({"labels":{"k8s.pod":"p-2"},"payload":{"user":{"id":"u-7"}},"payload":{"status":2}})",
+    R"({ "payload" : { "status" : 0 , "ok" : true } , "trace_id" : "" })",
+};
+
+TEST(QueryPlanTest, ALeafReadFromTheColumnIsWhatParsingTheDocumentFinds) {
+  const std::vector<std::vector<std::string>> paths = {
+      {"payload", "status"}, {"payload", "ok"},  {"payload", "user"},   {"payload", "user", "id"},
+      {"payload", "note"},   {"payload", "big"}, {"labels", "k8s.pod"}, {"labels", "k8s", "pod"},
+      {"trace_id"},          {"absent"}};
+  JsonColumnWriter writer;
+  for (const auto& document : kVariedDocuments) writer.Add(document);
+  const std::string encoded = writer.Finish();
+  std::vector<std::vector<JsonLeaf>> leaves;
+  const auto read = ReadJsonLeaves(encoded, kVariedDocuments.size(), paths, leaves);
+  ASSERT_TRUE(read && *read);
+  RowScratch parsing;
+  RowScratch reading;
+  for (size_t p = 0; p < paths.size(); ++p) {
+    const std::string quoted = '"' + paths[p].back() + '"';
+    for (size_t row = 0; row < kVariedDocuments.size(); ++row) {
+      parsing.Reset();
+      const auto parsed = parsing.Find(kVariedDocuments[row], paths[p], quoted);
+      const auto stored = reading.LeafOf(leaves[p][row]);
+      const std::string where = "path " + std::to_string(p) + " row " + std::to_string(row);
+      ASSERT_EQ(parsed.has_value(), stored.has_value()) << where;
+      if (!parsed) continue;
+      EXPECT_EQ(parsed->type, stored->type) << where;
+      EXPECT_EQ(parsed->text, stored->text) << where;
+      EXPECT_EQ(parsed->number, stored->number) << where;
+    }
+  }
+}
+
+TEST(QueryPlanTest, MatchesTheSameRowsFromColumnValuesAsFromDocuments) {
+  JsonColumnWriter writer;
+  for (const auto& document : kVariedDocuments) writer.Add(document);
+  const std::string encoded = writer.Finish();
+  for (const std::string_view q :
+       {"payload.status>=500", "payload.status:503", "payload.status:0", "payload.ok:true",
+        "payload.user.id:u-7 OR labels.k8s.pod:p-*", "NOT payload.user:flat",
+        "payload.note:\"say \\\"hi\\\" \u00e9\"", "trace_id:t* -payload.big>1e29",
+        "payload.status:[-2000 TO 0]"}) {
+    const auto plan = Plan(q);
+    std::vector<std::vector<JsonLeaf>> leaves;
+    const auto read =
+        ReadJsonLeaves(encoded, kVariedDocuments.size(), plan.document_paths(), leaves);
+    ASSERT_TRUE(read && *read);
+    const BlockLeaves block{plan.document_paths(), &leaves};
+    RowScratch scratch;
+    size_t matched = 0;
+    for (uint32_t row = 0; row < kVariedDocuments.size(); ++row) {
+      const bool parsed = plan.Matches(RowRef{.json = kVariedDocuments[row]}, scratch);
+      const bool stored = plan.Matches(RowRef{.leaves = &block, .row = row}, scratch);
+      EXPECT_EQ(parsed, stored) << q << " row " << row;
+      matched += parsed ? 1 : 0;
+    }
+    EXPECT_GT(matched, 0U) << q;
+  }
+}
+
 }  // namespace
 }  // namespace lp::search::logstore
