@@ -8,7 +8,8 @@ import os
 import struct
 import sys
 
-COLUMNS = ["ts", "seq", "level", "service", "host", "id", "message", "json", "members", "tenant"]
+COLUMNS = ["ts", "seq", "level", "service", "host", "id", "message", "json", "members", "tenant",
+           "svclevels"]
 TRAILER_BYTES = 80
 LEVELS = 6
 
@@ -21,6 +22,8 @@ def main():
     for path in paths:
         data = open(path, "rb").read()
         file_bytes += len(data)
+        version, = struct.unpack_from("<I", data, 8)
+        columns = len(COLUMNS) if version >= 3 else len(COLUMNS) - 1
         index_offset, index_bytes, _, id_bloom_bytes, part_rows, blocks, _ = struct.unpack_from(
             "<QQQQQII", data, len(data) - TRAILER_BYTES)
         rows += part_rows
@@ -29,7 +32,7 @@ def main():
         offset = index_offset
         for _ in range(blocks):
             offset += 4 + 8 + 8 + 4 * LEVELS
-            for column in range(len(COLUMNS)):
+            for column in range(columns):
                 _, size, raw_size = struct.unpack_from("<QII", data, offset)
                 offset += 16
                 compressed[column] += size

@@ -789,7 +789,8 @@ Result<bool> LogStore::MergeOnce(bool force, std::stop_token stop) {
       }
     }
   }
-  constexpr uint32_t kAll = (1U << kColumns) - 1;
+  // Every column a row is written from (the writer counts the service levels afresh).
+  constexpr uint32_t kAll = ((1U << kColumns) - 1) & ~ColumnBit(Column::kServiceLevels);
   // Moves a cursor to its next live row, decoding blocks as it goes; false at its end.
   const auto settle = [&](Input& input) -> Result<bool> {
     while (input.block < input.part->blocks().size()) {

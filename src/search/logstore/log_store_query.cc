@@ -108,6 +108,43 @@ Result<void> ScanUnit(const Unit& unit, const QueryPlan& plan, uint32_t columns,
   return {};
 }
 
+// The rows the plan takes per level in a unit, from its block's summaries alone (the index's
+// level counts, or the service levels column when the plan names a service); nullopt when the
+// rows must be read.
+Result<std::optional<std::array<uint64_t, kLevels>>> SummaryLevelCounts(const Unit& unit,
+                                                                        const QueryPlan& plan,
+                                                                        DecodedBlock& decoded) {
+  if (unit.part == nullptr || unit.HasDeletions() || !plan.summary_answers()) return std::nullopt;
+  const auto& block = unit.part->blocks()[unit.block];
+  if (!plan.Covers(block)) return std::nullopt;
+  if (!plan.counts_by_service()) return plan.LevelCountsFromSummary(block, {});
+  if (!unit.part->has_service_levels()) return std::nullopt;
+  if (auto done = unit.part->Decode(unit.block, ColumnBit(Column::kServiceLevels), decoded);
+      !done) {
+    return tl::unexpected(done.error());
+  }
+  return plan.LevelCountsFromSummary(block, decoded.service_levels);
+}
+
+// Calls add(service, rows) for each service of a unit with rows the plan takes, from the block's
+// service levels; false (nothing added) when the rows must be read instead.
+template <typename Add>
+Result<bool> ServiceCountsFromSummary(const Unit& unit, const QueryPlan& plan,
+                                      DecodedBlock& decoded, Add&& add) {
+  if (unit.part == nullptr || unit.HasDeletions() || !plan.summary_answers() ||
+      !unit.part->has_service_levels() || !plan.Covers(unit.part->blocks()[unit.block])) {
+    return false;
+  }
+  if (auto done = unit.part->Decode(unit.block, ColumnBit(Column::kServiceLevels), decoded);
+      !done) {
+    return tl::unexpected(done.error());
+  }
+  for (const auto& entry : decoded.service_levels) {
+    if (const uint64_t rows = plan.CountOf(entry); rows > 0) add(entry.service, rows);
+  }
+  return true;
+}
+
 // Every document path a query reads: its filter's, and the one it groups by.
 std::vector<std::vector<std::string>> PathsRead(const QueryPlan& plan, const FieldSource& field) {
   auto paths = plan.document_paths();
@@ -224,15 +261,17 @@ Result<SearchPage> LogStore::Search(const SearchQuery& query) {
     if (!page_reachable) {
       // Units come in the page's order: none after this one reaches the page either.
       if (counted >= count_until) break;
-      if (unit.part != nullptr && !unit.HasDeletions()) {
-        if (const auto count = plan->CountFromSummary(unit.part->blocks()[unit.block])) {
-          counted += *count;
-          continue;
-        }
+      auto counts = SummaryLevelCounts(unit, *plan, decoded);
+      if (!counts) return tl::unexpected(counts.error());
+      if (*counts) {
+        for (const uint64_t count : **counts) counted += count;
+        continue;
       }
     }
-    auto scanned = ScanUnit(unit, *plan, ColumnBit(Column::kId), plan->document_paths(), decoded,
-                            scratch, [&](uint32_t row, const RowRef& ref) {
+    // A unit that cannot reach the page is only counted: its ids are not read.
+    const uint32_t columns = page_reachable ? ColumnBit(Column::kId) : 0;
+    auto scanned = ScanUnit(unit, *plan, columns, plan->document_paths(), decoded, scratch,
+                            [&](uint32_t row, const RowRef& ref) {
                               ++counted;
                               if (!page_reachable) return;
                               std::string_view id = unit.chunk != nullptr
@@ -344,20 +383,24 @@ Result<std::vector<HistogramBucket>> LogStore::Histogram(const SearchQuery& quer
   for (const auto& unit : units) {
     if (auto cancelled = CheckCancelled(query); !cancelled)
       return tl::unexpected(cancelled.error());
-    if (by_level && unit.part != nullptr && bucket_of(unit.min_ts) == bucket_of(unit.max_ts) &&
-        !unit.HasDeletions()) {
-      const auto& block = unit.part->blocks()[unit.block];
-      if (plan->CountFromSummary(block)) {
-        // Every row matches but for its level: the block's level counts are the answer.
-        auto& bucket = level_counts[bucket_of(unit.min_ts)];
-        RowScratch probe;
-        for (size_t level = 0; level < kLevels; ++level) {
-          const RowRef ref{unit.min_ts, static_cast<uint8_t>(level)};
-          if (block.level_counts[level] > 0 && plan->Matches(ref, probe)) {
-            bucket[level] += block.level_counts[level];
-          }
+    // A block within one bucket is counted from its summaries when they tell.
+    if (bucket_of(unit.min_ts) == bucket_of(unit.max_ts)) {
+      const int64_t start = bucket_of(unit.min_ts);
+      if (by_level) {
+        auto counts = SummaryLevelCounts(unit, *plan, decoded);
+        if (!counts) return tl::unexpected(counts.error());
+        if (*counts) {
+          auto& bucket = level_counts[start];
+          for (size_t level = 0; level < kLevels; ++level) bucket[level] += (**counts)[level];
+          continue;
         }
-        continue;
+      } else if (field->kind == FieldSource::Kind::kService) {
+        auto counted = ServiceCountsFromSummary(unit, *plan, decoded,
+                                                [&](std::string_view service, uint64_t rows) {
+                                                  AddCount(value_counts[start], service, rows);
+                                                });
+        if (!counted) return tl::unexpected(counted.error());
+        if (*counted) continue;
       }
     }
     auto scanned = ScanUnit(unit, *plan, field->Columns(), paths, decoded, scratch,
@@ -417,16 +460,33 @@ Result<Facets> LogStore::Facet(const SearchQuery& query, std::string_view field_
   for (const auto& unit : units) {
     if (auto cancelled = CheckCancelled(query); !cancelled)
       return tl::unexpected(cancelled.error());
+    if (field->kind == FieldSource::Kind::kService) {
+      auto counted = ServiceCountsFromSummary(
+          unit, *plan, decoded,
+          [&](std::string_view service, uint64_t rows) { AddCount(counts, service, rows); });
+      if (!counted) return tl::unexpected(counted.error());
+      if (*counted) continue;
+    }
     if (coded && unit.part != nullptr) {
       const bool service = field->kind == FieldSource::Kind::kService;
+      const auto& codes = service ? decoded.service_codes : decoded.host_codes;
       code_counts.clear();
-      auto scanned = ScanUnit(
-          unit, *plan, field->Columns(), paths, decoded, scratch, [&](uint32_t row, const RowRef&) {
-            const uint32_t code = service ? decoded.service_codes[row] : decoded.host_codes[row];
-            if (code >= code_counts.size()) code_counts.resize(code + 1);
-            ++code_counts[code];
-          });
-      if (!scanned) return tl::unexpected(scanned.error());
+      const auto count_code = [&](uint32_t row) {
+        const uint32_t code = codes[row];
+        if (code >= code_counts.size()) code_counts.resize(code + 1);
+        ++code_counts[code];
+      };
+      if (!unit.HasDeletions() && plan->TakesEveryRow(unit.part->blocks()[unit.block])) {
+        // Nothing to test row by row: the codes alone are read.
+        if (auto done = unit.part->Decode(unit.block, field->Columns(), decoded); !done) {
+          return tl::unexpected(done.error());
+        }
+        for (uint32_t row = 0; row < codes.size(); ++row) count_code(row);
+      } else {
+        auto scanned = ScanUnit(unit, *plan, field->Columns(), paths, decoded, scratch,
+                                [&](uint32_t row, const RowRef&) { count_code(row); });
+        if (!scanned) return tl::unexpected(scanned.error());
+      }
       const auto& names = service ? decoded.services : decoded.hosts;
       for (size_t code = 0; code < code_counts.size(); ++code) {
         if (code_counts[code] > 0 && !names[code].empty())

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <csignal>
 #include <fstream>
+#include <map>
 #include <thread>
 
 #include "core/testing/temp_directory.h"
@@ -141,6 +142,101 @@ TEST_F(LogStoreTest, ARedeliveredIdIsOneHitAcrossBufferPartsAndMerges) {
   store = OpenStore();
   EXPECT_EQ(Total(*store), 42u);
   EXPECT_EQ(Total(*store, "rewritten"), 3u);
+}
+
+// Counts, facets of `service` and histograms answered from block summaries (level counts,
+// service levels) must equal what reading the rows gives: in blocks wholly in the time range,
+// cut by it, and holding a row replaced by a later write.
+TEST_F(LogStoreTest, CountsFromBlockSummariesAreWhatReadingTheRowsGives) {
+  auto store = OpenStore();
+  const std::vector<std::string> services = {"alpha", "beta", "gamma"};
+  const std::vector<std::string> levels = {"INFO", "ERROR", "WARN", "DEBUG"};
+  std::vector<SearchDocument> batch;
+  std::map<std::pair<std::string, std::string>, uint64_t> expected;  // (service, level)
+  for (int i = 0; i < 300; ++i) {
+    auto document = Document(i, "event " + std::to_string(i), 3'600'000 + i * 20'000,
+                             levels[static_cast<size_t>(i * 7 % 11) % levels.size()]);
+    document.service = services[static_cast<size_t>(i * i + i / 7) % services.size()];
+    document.json.insert(1, "\"host\":\"host-" + std::to_string(i % 7) + "\",");
+    ++expected[{document.service, document.level}];
+    batch.push_back(document);
+  }
+  for (const auto& service : services) {
+    ASSERT_GT((expected[{service, "ERROR"}]), 0u) << service;
+    ASSERT_GT((expected[{service, "INFO"}]), 0u) << service;
+  }
+  WriteOrFail(*store, batch);
+  ASSERT_TRUE(store->Flush().has_value());
+  // A row of the part replaced: its block is read row by row from now on.
+  auto replaced = batch[10];
+  --expected[{replaced.service, replaced.level}];
+  replaced.level = "ERROR";
+  ++expected[{replaced.service, replaced.level}];
+  WriteOrFail(*store, {replaced});
+  ASSERT_TRUE(store->Flush().has_value());
+
+  for (const auto& service : services) {
+    // A prefix is never answered from summaries: the same question, read from the rows.
+    const std::string prefix = service.substr(0, 3) + "*";
+    EXPECT_EQ(Total(*store, "service:" + service + " level:ERROR"),
+              Total(*store, "service:" + prefix + " level:ERROR"));
+    EXPECT_EQ(Total(*store, "service:" + service + " level:ERROR"), (expected[{service, "ERROR"}]));
+  }
+  const auto query = [](std::string_view q, std::optional<int64_t> from = {}) {
+    auto filter = ParseQuery(q);
+    EXPECT_TRUE(filter.has_value());
+    return SearchQuery{.filter = *filter, .from_ms = from};
+  };
+  const auto facets = store->Facet(query("level:ERROR"), "service", 10);
+  ASSERT_TRUE(facets.has_value()) << facets.error().message;
+  std::map<std::string, uint64_t> facet_counts;
+  for (const auto& value : facets->values) facet_counts[value.value] = value.count;
+  for (const auto& service : services) {
+    EXPECT_EQ(facet_counts[service], (expected[{service, "ERROR"}])) << service;
+  }
+  // Facets of host with no filter read the host codes alone; with a filter, the rows.
+  const auto hosts = store->Facet(query(""), "host", 10);
+  const auto read_hosts = store->Facet(query("NOT service:zzz"), "host", 10);
+  ASSERT_TRUE(hosts.has_value() && read_hosts.has_value());
+  ASSERT_EQ(hosts->values.size(), 7u);
+  ASSERT_EQ(read_hosts->values.size(), 7u);
+  for (size_t i = 0; i < 7; ++i) {
+    EXPECT_EQ(hosts->values[i].value, read_hosts->values[i].value);
+    EXPECT_EQ(hosts->values[i].count, read_hosts->values[i].count);
+  }
+  // Cut by the time range: the first rows are left out, whichever way they are counted.
+  const int64_t from = 3'600'000 + 57 * 20'000;
+  const auto cut = store->Facet(query("service:beta", from), "service", 10);
+  ASSERT_TRUE(cut.has_value());
+  ASSERT_EQ(cut->values.size(), 1u);
+  const auto read_cut = store->Search(query("service:bet*", from));
+  ASSERT_TRUE(read_cut.has_value());
+  EXPECT_EQ(cut->values[0].count, read_cut->total);
+  uint64_t beta = 0;
+  for (const auto& level : levels) beta += expected[{"beta", level}];
+  EXPECT_LT(read_cut->total, beta);
+  // Histograms by level and by service, over one-hour buckets (several blocks each).
+  for (const std::string by : {"level", "service"}) {
+    const std::string summarized_query = by == "level" ? "service:gamma" : "level:ERROR";
+    const HistogramRequest request{.interval_ms = 3'600'000, .by = by, .groups = 10};
+    const auto summarized = store->Histogram(query(summarized_query), request);
+    // A negation is never answered from summaries.
+    const auto read = store->Histogram(query(summarized_query + " NOT service:zzz"), request);
+    ASSERT_TRUE(summarized.has_value() && read.has_value());
+    ASSERT_EQ(summarized->size(), read->size()) << by;
+    uint64_t summarized_total = 0;
+    for (size_t i = 0; i < read->size(); ++i) {
+      EXPECT_EQ((*summarized)[i].start_ms, (*read)[i].start_ms);
+      EXPECT_EQ((*summarized)[i].value, (*read)[i].value);
+      EXPECT_EQ((*summarized)[i].count, (*read)[i].count);
+      summarized_total += (*summarized)[i].count;
+    }
+    uint64_t want = 0;
+    for (const auto& [key, count] : expected) {
+      if (by == "level" ? key.first == "gamma" : key.second == "ERROR") want += count;
+    }
+    EXPECT_EQ(summarized_total, want) << by;
+  }
 }
 
 TEST_F(LogStoreTest, RetentionCountsFromArrivalNeverFromTheEventsTimestamp) {

@@ -106,8 +106,10 @@ Result<void> PartWriter::Add(const RowView& row) {
             ZigZag(static_cast<int64_t>(row.seq - previous_seq_)));
   previous_seq_ = row.seq;
   columns_[ColumnIndex(Column::kLevel)].push_back(static_cast<char>(row.level));
-  PutVarint(columns_[ColumnIndex(Column::kService)],
-            services_.CodeOf("service", row.service, token_hashes_));
+  const uint32_t service = services_.CodeOf("service", row.service, token_hashes_);
+  PutVarint(columns_[ColumnIndex(Column::kService)], service);
+  if (service >= service_levels_.size()) service_levels_.resize(service + 1);
+  ++service_levels_[service][std::min<size_t>(row.level, kLevels - 1)];
   PutVarint(columns_[ColumnIndex(Column::kHost)], hosts_.CodeOf("host", row.host, token_hashes_));
   PutBytes(columns_[ColumnIndex(Column::kId)], row.id);
   PutBytes(columns_[ColumnIndex(Column::kMessage)], row.message);
@@ -130,6 +132,13 @@ Result<void> PartWriter::Add(const RowView& row) {
 
 Result<void> PartWriter::FlushBlock() {
   if (block_.rows == 0) return {};
+  auto& service_levels = columns_[ColumnIndex(Column::kServiceLevels)];
+  PutVarint(service_levels, services_.order.size());
+  for (size_t code = 0; code < services_.order.size(); ++code) {
+    PutBytes(service_levels, services_.order[code]);
+    for (const uint32_t count : service_levels_[code]) PutVarint(service_levels, count);
+  }
+  service_levels_.clear();
   services_.Prepend(columns_[ColumnIndex(Column::kService)]);
   hosts_.Prepend(columns_[ColumnIndex(Column::kHost)]);
   tenants_.Prepend(columns_[ColumnIndex(Column::kTenant)]);
@@ -288,8 +297,9 @@ Result<std::shared_ptr<const Part>> Part::Open(const std::filesystem::path& path
   part->id_bloom_ = file.substr(id_bloom_offset, id_bloom_bytes);
 
   // rows, min and max timestamp, level counts, per column offset/size/raw size, bloom offset/size.
-  constexpr uint64_t kIndexBytesPerBlock = 4 + 8 + 8 + 4 * kLevels + 16 * kColumns + 12;
-  if (blocks > index_bytes / kIndexBytesPerBlock) return Corrupt(path, "more blocks than index");
+  const size_t columns = part->has_service_levels() ? kColumns : kColumns - 1;
+  const uint64_t index_bytes_per_block = 4 + 8 + 8 + 4 * kLevels + 16 * columns + 12;
+  if (blocks > index_bytes / index_bytes_per_block) return Corrupt(path, "more blocks than index");
   Reader index(file.substr(index_offset, index_bytes));
   uint64_t first_row = 0;
   part->blocks_.reserve(blocks);
@@ -300,7 +310,7 @@ Result<std::shared_ptr<const Part>> Part::Open(const std::filesystem::path& path
     block.min_timestamp_ms = static_cast<int64_t>(index.U64());
     block.max_timestamp_ms = static_cast<int64_t>(index.U64());
     for (auto& count : block.level_counts) count = index.U32();
-    for (size_t column = 0; column < kColumns; ++column) {
+    for (size_t column = 0; column < columns; ++column) {
       block.column_offset[column] = index.U64();
       block.column_bytes[column] = index.U32();
       block.column_raw_bytes[column] = index.U32();
@@ -374,7 +384,8 @@ Result<bool> Part::DecodeLeaves(size_t block_number,
 Result<void> Part::Decode(size_t block_number, uint32_t columns, DecodedBlock& out) const {
   const auto& block = blocks_[block_number];
   const size_t rows = block.rows;
-  for (size_t column = 0; column < kColumns; ++column) {
+  const size_t present = has_service_levels() ? kColumns : kColumns - 1;
+  for (size_t column = 0; column < present; ++column) {
     if ((columns & (1U << column)) == 0) continue;
     auto& raw = out.raw[column];
     if (auto inflated = Inflate(block_number, column, raw); !inflated) return inflated;
@@ -420,6 +431,21 @@ Result<void> Part::Decode(size_t block_number, uint32_t columns, DecodedBlock& o
           const uint64_t code = reader.Varint();
           if (code >= count) return Corrupt(path_, "code outside the dictionary");
           codes[i] = static_cast<uint32_t>(code);
+        }
+        break;
+      }
+      case Column::kServiceLevels: {
+        const uint64_t count = reader.Varint();
+        if (count > raw.size()) return Corrupt(path_, "service levels size");
+        out.service_levels.resize(count);
+        uint64_t total = 0;
+        for (auto& entry : out.service_levels) {
+          entry.service = reader.Bytes();
+          for (auto& level : entry.counts) total += level = static_cast<uint32_t>(reader.Varint());
+        }
+        if (reader.ok() && total != rows) {
+          return Corrupt(path_, "block " + std::to_string(block_number) +
+                                    " service levels do not add up to its rows");
         }
         break;
       }

@@ -18,9 +18,9 @@
 namespace lp::search::logstore {
 
 /// The format version parts are written in (README.md draws the layout). Version 1 stored each
-/// document's JSON text whole; version 2 splits it into shapes and values (json_column.h).
-/// A reader opens both and refuses any other.
-inline constexpr uint32_t kPartFormatVersion = 2;
+/// document's JSON text whole; version 2 splits it into shapes and values (json_column.h);
+/// version 3 adds the service levels column. A reader opens all three and refuses any other.
+inline constexpr uint32_t kPartFormatVersion = 3;
 inline constexpr uint32_t kOldestPartFormatVersion = 1;
 /// Levels are stored as codes 0-5 (core/level.h's order).
 inline constexpr size_t kLevels = 6;
@@ -37,8 +37,11 @@ enum class Column : uint8_t {
   kJson,     ///< The document without the members the columns hold (document_shape.h).
   kMembers,  ///< Which members the columns hold (ColumnMember bits), one byte per row.
   kTenant,   ///< The tenant the collector stamped ("" without authentication).
+  /// Per service of the block, its rows at each level (format 3): what a count, a facet of
+  /// `service` or a histogram of one service reads instead of the block's rows.
+  kServiceLevels,
 };
-inline constexpr size_t kColumns = 10;
+inline constexpr size_t kColumns = 11;
 
 /// One row as the writer takes it; the views need only live during Add().
 struct RowView {
@@ -71,6 +74,12 @@ struct BlockSummary {
   uint32_t bloom_bytes = 0;
 };
 
+/// One service's rows in a block, by level.
+struct ServiceLevels {
+  std::string_view service;
+  std::array<uint32_t, kLevels> counts{};
+};
+
 /// A block's columns, decompressed on demand (only those a query needs).
 struct DecodedBlock {
   std::vector<int64_t> timestamps;
@@ -89,6 +98,7 @@ struct DecodedBlock {
   std::array<std::string, kColumns> raw;      ///< Owns what the views point into.
   std::string json_text;                      ///< The rebuilt documents `jsons` point into.
   std::vector<std::vector<JsonLeaf>> leaves;  ///< Per path given to DecodeLeaves, per row.
+  std::vector<ServiceLevels> service_levels;
 };
 
 /// Writes one part file from rows given in (timestamp, seq) order: blocks of up to
@@ -146,6 +156,7 @@ class PartWriter {
   Dictionary services_;
   Dictionary hosts_;
   Dictionary tenants_;
+  std::vector<std::array<uint32_t, kLevels>> service_levels_;  ///< By service code.
   JsonColumnWriter jsons_;
   size_t json_bytes_ = 0;  ///< Of the block's documents, for max_block_bytes.
   std::vector<uint64_t> token_hashes_;
@@ -172,8 +183,11 @@ class Part {
   [[nodiscard]] uint64_t file_bytes() const { return size_; }
   [[nodiscard]] const std::vector<BlockSummary>& blocks() const { return blocks_; }
   [[nodiscard]] std::string_view Bloom(size_t block) const;
+  /// Whether blocks have the service levels column (format 3 on).
+  [[nodiscard]] bool has_service_levels() const { return version_ >= 3; }
 
-  /// Decompresses the columns of `block` named in `columns` (a bit per Column).
+  /// Decompresses the columns of `block` named in `columns` (a bit per Column); a column the
+  /// part's format version does not have is left empty.
   [[nodiscard]] Result<void> Decode(size_t block, uint32_t columns, DecodedBlock& out) const;
   /// Reads each row's document values at `paths` from the json column into `out.leaves`
   /// (ReadJsonLeaves), without rebuilding the documents. False when the block's documents must

@@ -54,6 +54,15 @@ TEST(PartTest, WritesBlocksThatDecodeToTheSameRows) {
   EXPECT_EQ(decoded.hosts[decoded.host_codes[5]], "");
   EXPECT_EQ(decoded.hosts[decoded.host_codes[7]], "host-2");
   EXPECT_EQ(decoded.hosts.size(), 5u);
+  // Rows 100-199: web on odd rows, auth on even; levels cycle through 0, 1, 2.
+  EXPECT_TRUE((*part)->has_service_levels());
+  ASSERT_EQ(decoded.service_levels.size(), 2u);
+  EXPECT_EQ(decoded.service_levels[0].service, "auth");
+  EXPECT_EQ(decoded.service_levels[1].service, "web");
+  uint32_t web_rows = 0;
+  for (const uint32_t count : decoded.service_levels[1].counts) web_rows += count;
+  EXPECT_EQ(web_rows, 50u);
+  EXPECT_EQ(decoded.service_levels[0].counts[0], 17u);  // Rows 102, 108, ..., 198.
   EXPECT_EQ(*(*part)->FindId("app-logs-0-205"), std::optional<uint32_t>(205));
   EXPECT_EQ(*(*part)->FindId("app-logs-0-999"), std::nullopt);
 }
@@ -91,6 +100,36 @@ TEST(PartTest, ReadsAPartOfFormatVersion1) {
   EXPECT_EQ(decoded.messages[0], "request 11 handled in 77 ms");
   EXPECT_EQ(decoded.jsons[0],
             R"({"payload":{"status":475,"ok":true},"ingested_at":"2026-12-02T10:49:20.021Z"})");
+  EXPECT_FALSE((*part)->has_service_levels());
+  EXPECT_TRUE(decoded.service_levels.empty());
+}
+
+// Parts of format version 2 (no service levels column) open, decode every column they have and
+// read document fields straight from the json column.
+TEST(PartTest, ReadsAPartOfFormatVersion2) {
+  const auto part = Part::Open(std::filesystem::path(LOGPIPE_SOURCE_DIR) /
+                               "tests/fuzz/corpus/logstore_part/twelve-events-v2.lp");
+  ASSERT_TRUE(part.has_value()) << part.error().message;
+  EXPECT_FALSE((*part)->has_service_levels());
+  DecodedBlock decoded;
+  ASSERT_TRUE((*part)->Decode(0, (1U << kColumns) - 1, decoded).has_value());
+  EXPECT_TRUE(decoded.service_levels.empty());
+  const size_t rows = decoded.timestamps.size();
+  ASSERT_GT(rows, 0u);
+  ASSERT_EQ(decoded.jsons.size(), rows);
+  const std::vector<std::vector<std::string>> paths = {{"payload", "status"}};
+  const auto read = (*part)->DecodeLeaves(0, paths, decoded);
+  ASSERT_TRUE(read.has_value()) << read.error().message;
+  ASSERT_TRUE(*read);
+  size_t statuses = 0;
+  for (size_t row = 0; row < rows; ++row) {
+    const auto& leaf = decoded.leaves[0][row];
+    if (leaf.kind == JsonLeaf::Kind::kMissing) continue;
+    ++statuses;
+    EXPECT_NE(decoded.jsons[row].find("\"status\":" + std::string(leaf.text)), std::string::npos)
+        << decoded.jsons[row];
+  }
+  EXPECT_GT(statuses, 0u);
 }
 
 }  // namespace

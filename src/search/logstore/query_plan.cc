@@ -451,6 +451,31 @@ bool MayMatchNode(const Node& node, const BlockSummary& block, std::string_view 
   }
 }
 
+// Adds `node` to `filter` when it is levels, one exact service, or an AND of those; false
+// otherwise (a filter of other kinds is not answered from summaries).
+bool AddToSummaryFilter(const Node& node, std::optional<std::string>& service,
+                        std::array<bool, kLevels>& levels) {
+  switch (node.kind) {
+    case Node::Kind::kAll:
+      return true;
+    case Node::Kind::kLevels:
+      for (size_t level = 0; level < kLevels; ++level) levels[level] &= node.levels[level];
+      return true;
+    case Node::Kind::kKeyword:
+      if (node.field.kind != FieldSource::Kind::kService || node.prefix) return false;
+      // Two different services: no row is both.
+      if (service && *service != node.value) levels.fill(false);
+      service = node.value;
+      return true;
+    case Node::Kind::kAnd:
+      return std::all_of(node.children.begin(), node.children.end(), [&](const Node& child) {
+        return AddToSummaryFilter(child, service, levels);
+      });
+    default:
+      return false;
+  }
+}
+
 }  // namespace
 
 Result<QueryPlan> QueryPlan::Compile(const QueryNode& filter, std::optional<int64_t> from_ms,
@@ -461,6 +486,11 @@ Result<QueryPlan> QueryPlan::Compile(const QueryNode& filter, std::optional<int6
   if (!root) return tl::unexpected(root.error());
   plan.columns_ = needs.columns;
   plan.document_paths_ = std::move(needs.document_paths);
+  SummaryFilter summary;
+  summary.levels.fill(true);
+  if (AddToSummaryFilter(*root, summary.service, summary.levels)) {
+    plan.summary_filter_ = std::move(summary);
+  }
   plan.root_ = std::make_shared<const Node>(std::move(*root));
   if (from_ms) plan.from_ms_ = *from_ms;
   if (to_ms) plan.to_ms_ = *to_ms;
@@ -476,13 +506,31 @@ bool QueryPlan::MayMatch(const BlockSummary& block, std::string_view bloom) cons
          MayMatchNode(*root_, block, bloom);
 }
 
-std::optional<uint64_t> QueryPlan::CountFromSummary(const BlockSummary& block) const {
-  if (block.min_timestamp_ms < from_ms_ || block.max_timestamp_ms >= to_ms_) return std::nullopt;
-  if (root_->kind == Node::Kind::kAll) return block.rows;
-  if (root_->kind != Node::Kind::kLevels) return std::nullopt;
+std::optional<std::array<uint64_t, kLevels>> QueryPlan::LevelCountsFromSummary(
+    const BlockSummary& block, std::span<const ServiceLevels> services) const {
+  if (!summary_filter_ || !Covers(block)) return std::nullopt;
+  std::array<uint64_t, kLevels> counts{};
+  for (size_t level = 0; level < kLevels; ++level) {
+    if (!summary_filter_->levels[level]) continue;
+    if (!summary_filter_->service) {
+      counts[level] = block.level_counts[level];
+      continue;
+    }
+    for (const auto& entry : services) {
+      if (entry.service == *summary_filter_->service) counts[level] += entry.counts[level];
+    }
+  }
+  return counts;
+}
+
+uint64_t QueryPlan::CountOf(const ServiceLevels& entry) const {
+  if (!summary_filter_ ||
+      (summary_filter_->service && entry.service != *summary_filter_->service)) {
+    return 0;
+  }
   uint64_t count = 0;
   for (size_t level = 0; level < kLevels; ++level) {
-    if (root_->levels[level]) count += block.level_counts[level];
+    if (summary_filter_->levels[level]) count += entry.counts[level];
   }
   return count;
 }

@@ -2,6 +2,8 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -127,9 +129,31 @@ class QueryPlan {
   /// False when no row of a block (or buffered chunk) with these summaries can match.
   [[nodiscard]] bool MayMatch(const BlockSummary& block, std::string_view bloom) const;
   [[nodiscard]] bool MayMatchTimes(int64_t min_ms, int64_t max_ms) const;
-  /// The number of matches among `block`'s live rows when its summary alone tells (every row
-  /// in the time range, and a filter of at most levels); nullopt when rows must be read.
-  [[nodiscard]] std::optional<uint64_t> CountFromSummary(const BlockSummary& block) const;
+  /// Whether every row of the block is in the time range.
+  [[nodiscard]] bool Covers(const BlockSummary& block) const {
+    return block.min_timestamp_ms >= from_ms_ && block.max_timestamp_ms < to_ms_;
+  }
+  /// Whether every row of the block matches (no filter but a time range that covers it).
+  [[nodiscard]] bool TakesEveryRow(const BlockSummary& block) const {
+    return summary_filter_ && !summary_filter_->service && Covers(block) &&
+           std::all_of(summary_filter_->levels.begin(), summary_filter_->levels.end(),
+                       [](bool level) { return level; });
+  }
+  /// Whether the filter is at most levels and one service, which block summaries answer.
+  [[nodiscard]] bool summary_answers() const { return summary_filter_.has_value(); }
+  /// Whether the filter names a service (and at most levels besides): counting from a block's
+  /// summary then needs its service levels column.
+  [[nodiscard]] bool counts_by_service() const {
+    return summary_filter_ && summary_filter_->service.has_value();
+  }
+  /// The matches among a block's live rows, per level, when its summaries alone tell: every row
+  /// is in the time range and the filter is at most levels and one service (whose rows
+  /// `services`, the block's service levels, give); nullopt when rows must be read.
+  [[nodiscard]] std::optional<std::array<uint64_t, kLevels>> LevelCountsFromSummary(
+      const BlockSummary& block, std::span<const ServiceLevels> services) const;
+  /// The rows of one service's entry the filter takes, ignoring time; only where the filter is
+  /// at most levels and one service (LevelCountsFromSummary answers).
+  [[nodiscard]] uint64_t CountOf(const ServiceLevels& entry) const;
   /// Whether the row matches, the time range included. Starts `scratch` afresh for the row; it
   /// stays valid for reading the row's fields (FieldSource::Text) until the next call.
   [[nodiscard]] bool Matches(const RowRef& row, RowScratch& scratch) const;
@@ -138,6 +162,12 @@ class QueryPlan {
 
  private:
   std::shared_ptr<const Node> root_;
+  // The filter as levels and at most one service, when it is no more than that.
+  struct SummaryFilter {
+    std::optional<std::string> service;
+    std::array<bool, kLevels> levels{};
+  };
+  std::optional<SummaryFilter> summary_filter_;
   uint32_t columns_ = 0;
   std::vector<std::vector<std::string>> document_paths_;
   int64_t from_ms_ = INT64_MIN;

@@ -59,14 +59,43 @@ TEST(QueryPlanTest, RulesOutBlocksByTimeLevelAndMessageWords) {
   EXPECT_TRUE(may("timestamp>=1970-01-01T00:00:02Z"));
 }
 
-TEST(QueryPlanTest, CountsFromTheSummaryOnlyWhenLevelsAloneDecide) {
-  const Block block;
-  EXPECT_EQ(Plan("").CountFromSummary(block.summary), 10u);
-  EXPECT_EQ(Plan("level:ERROR").CountFromSummary(block.summary), 3u);
-  EXPECT_EQ(Plan("level:E*").CountFromSummary(block.summary), 3u);
-  EXPECT_EQ(Plan("", 1500).CountFromSummary(block.summary), std::nullopt);
-  EXPECT_EQ(Plan("declined").CountFromSummary(block.summary), std::nullopt);
-  EXPECT_EQ(Plan("level:ERROR service:web").CountFromSummary(block.summary), std::nullopt);
+TEST(QueryPlanTest, CountsFromSummariesOnlyWhenLevelsAndOneServiceDecide) {
+  const Block block;  // 7 INFO and 3 ERROR rows.
+  constexpr auto kInfo = static_cast<size_t>(Level::kInfo);
+  constexpr auto kError = static_cast<size_t>(Level::kError);
+  std::vector<ServiceLevels> services(2);
+  services[0].service = "payments";
+  services[0].counts[kInfo] = 5;
+  services[0].counts[kError] = 3;
+  services[1].service = "web";
+  services[1].counts[kInfo] = 2;
+  const auto total = [&](std::string_view q,
+                         std::optional<int64_t> from = {}) -> std::optional<uint64_t> {
+    const auto counts = Plan(q, from).LevelCountsFromSummary(block.summary, services);
+    if (!counts) return std::nullopt;
+    uint64_t sum = 0;
+    for (const uint64_t count : *counts) sum += count;
+    return sum;
+  };
+  EXPECT_EQ(total(""), 10u);
+  EXPECT_EQ(total("level:ERROR"), 3u);
+  EXPECT_EQ(total("level:E*"), 3u);
+  EXPECT_EQ(total("service:payments"), 8u);
+  EXPECT_EQ(total("service:payments level:ERROR"), 3u);
+  EXPECT_EQ(total("level:INFO AND service:web"), 2u);
+  EXPECT_EQ(total("service:web level:ERROR"), 0u);
+  EXPECT_EQ(total("service:web service:payments"), 0u);
+  EXPECT_EQ(total("service:nope"), 0u);
+  EXPECT_EQ(total("", 1500), std::nullopt);
+  EXPECT_EQ(total("declined"), std::nullopt);
+  EXPECT_EQ(total("service:pay*"), std::nullopt);
+  EXPECT_EQ(total("service:web OR level:ERROR"), std::nullopt);
+  EXPECT_EQ(total("NOT service:web"), std::nullopt);
+  EXPECT_TRUE(Plan("service:web").counts_by_service());
+  EXPECT_FALSE(Plan("level:ERROR").counts_by_service());
+  EXPECT_EQ(Plan("level:INFO").CountOf(services[0]), 5u);
+  EXPECT_EQ(Plan("").CountOf(services[0]), 8u);
+  EXPECT_EQ(Plan("service:web").CountOf(services[0]), 0u);
 }
 
 TEST(QueryPlanTest, MatchesColumnsAndDocumentFields) {
