@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+#include <string>
+#include <vector>
+
 #include "search/logstore/tokens.h"
 
 namespace lp::search::logstore {
@@ -35,6 +39,21 @@ TEST(TextTermTest, MatchesWordsAsPhrasesOfTheirTokensIgnoringCase) {
   EXPECT_TRUE(Match("error", false, "error"));
   EXPECT_TRUE(Match("e", false, "x e"));
   EXPECT_FALSE(Match("ab", false, "a"));
+}
+
+// The byte scan against the token comparison on many generated messages: words at the start,
+// the end, repeated, in either case, inside longer tokens and split by separators.
+TEST(TextTermTest, TheScanAgreesWithTheTokensOnGeneratedMessages) {
+  const std::string alphabet = "aAbBeE0 -.\xc3\xa9";
+  const std::vector<std::string> words = {"ab", "a", "be", "e0", "aba", "\xc3\xa9", "b0e"};
+  std::mt19937 random(7);
+  for (int round = 0; round < 20000; ++round) {
+    std::string message(random() % 12, ' ');
+    for (auto& c : message) c = alphabet[random() % alphabet.size()];
+    for (const auto& word : words) {
+      for (const bool prefix : {false, true}) Match(word, prefix, message);
+    }
+  }
 }
 
 TEST(TextTermTest, RulesOutBlocksWhoseBloomLacksAWholeToken) {
