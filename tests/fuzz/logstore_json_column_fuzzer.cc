@@ -90,7 +90,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   JsonColumnWriter writer;
   for (const auto document : documents) writer.Add(document);
-  const std::string encoded = writer.Finish();
+  const std::string encoded = writer.Finish().value();
   std::string text;
   std::vector<std::string_view> views;
   if (!DecodeJsonColumn(encoded, documents.size(), text, views)) std::abort();
@@ -110,9 +110,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   JsonColumnWriter valid_writer;
   for (const auto& document : valid) valid_writer.Add(document);
-  const std::string valid_encoded = valid_writer.Finish();
+  const std::string valid_encoded = valid_writer.Finish().value();
   std::vector<std::vector<JsonLeaf>> leaves;
-  const auto read = ReadJsonLeaves(valid_encoded, valid.size(), paths, leaves);
+  std::vector<std::string> storage;
+  const auto read = ReadJsonLeaves(valid_encoded, valid.size(), JsonColumnLayout::kFramed, paths,
+                                   leaves, storage);
   if (!read) std::abort();
   if (*read) {
     for (size_t row = 0; row < valid.size(); ++row) {
@@ -125,7 +127,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
 
   const size_t rows = size == 0 ? 0 : data[0] % 64;
-  (void)DecodeJsonColumn(input, rows, text, views);
-  (void)ReadJsonLeaves(input, rows, paths, leaves);
+  for (const auto layout : {JsonColumnLayout::kInline, JsonColumnLayout::kFramed}) {
+    (void)DecodeJsonColumn(input, rows, text, views, layout);
+    (void)ReadJsonLeaves(input, rows, layout, paths, leaves, storage);
+  }
   return 0;
 }

@@ -74,6 +74,7 @@ class Reader {
   }
   [[nodiscard]] bool ok() const { return ok_; }
   [[nodiscard]] bool done() const { return position_ == data_.size(); }
+  [[nodiscard]] size_t remaining() const { return data_.size() - position_; }
 
  private:
   template <typename T>

@@ -1,5 +1,7 @@
 #include "search/logstore/json_column.h"
 
+#include <zstd.h>
+
 #include <algorithm>
 #include <cstring>
 #include <optional>
@@ -13,6 +15,16 @@ namespace {
 // content the value) or a bare scalar (a number, true, false, null).
 constexpr char kStringSlot = '\x01';
 constexpr char kBareSlot = '\x02';
+
+Result<void> Compress(std::string_view raw, int level, std::string& frame) {
+  frame.resize(ZSTD_compressBound(raw.size()));
+  const size_t size = ZSTD_compress(frame.data(), frame.size(), raw.data(), raw.size(), level);
+  if (ZSTD_isError(size)) {
+    return Permanent(std::string("zstd compression failed: ") + ZSTD_getErrorName(size));
+  }
+  frame.resize(size);
+  return {};
+}
 
 // A block holds at most a few MiB of documents (PartWriter::Options::max_block_bytes plus one
 // document): a column claiming far more is corrupt, and is refused before it is built.
@@ -180,19 +192,32 @@ void JsonColumnWriter::Add(std::string_view json) {
   }
 }
 
-std::string JsonColumnWriter::Finish() {
-  std::string out;
-  PutVarint(out, shape_order_.size());
-  for (const auto shape : shape_order_) PutBytes(out, shape);
-  out.append(row_codes_);
-  PutVarint(out, whole_count_);
-  out.append(whole_documents_);
-  PutVarint(out, paths_.size());
+Result<std::string> JsonColumnWriter::Finish(int zstd_level) {
+  std::string header;
+  PutVarint(header, shape_order_.size());
+  for (const auto shape : shape_order_) PutBytes(header, shape);
+  header.append(row_codes_);
+  PutVarint(header, whole_count_);
+  header.append(whole_documents_);
+  PutVarint(header, paths_.size());
+  std::string frames;
+  std::string frame;
   for (size_t path = 0; path < paths_.size(); ++path) {
-    PutBytes(out, path_names_[path]);
-    PutVarint(out, path_values_[path]);
-    PutBytes(out, paths_[path]);
+    PutBytes(header, path_names_[path]);
+    PutVarint(header, path_values_[path]);
+    if (auto compressed = Compress(paths_[path], zstd_level, frame); !compressed) {
+      return tl::unexpected(compressed.error());
+    }
+    PutVarint(header, frame.size());
+    frames.append(frame);
   }
+  std::string out;
+  if (auto compressed = Compress(header, zstd_level, frame); !compressed) {
+    return tl::unexpected(compressed.error());
+  }
+  PutVarint(out, frame.size());
+  out.append(frame);
+  out.append(frames);
   shapes_.clear();
   shape_order_.clear();
   path_codes_.clear();
@@ -212,22 +237,61 @@ tl::unexpected<Error> Corrupt(std::string_view what) {
   return Permanent("json column: " + std::string(what));
 }
 
-// A column's parts, located and checked for counts but not yet read value by value.
-struct ParsedColumn {
+// A column's parts, located and checked for counts; a path's values are read on demand.
+class ParsedColumn {
+ public:
   std::vector<std::string_view> shapes;
   std::vector<uint32_t> codes;  ///< Per row: 0 for a whole document, else shape + 1.
   std::vector<std::string_view> wholes;
   std::unordered_map<std::string_view, size_t> path_index;
-  std::vector<std::string_view> path_values;  ///< Each path's values, PutBytes'd in row order.
   std::vector<uint64_t> path_counts;
   size_t decoded_bytes = 0;  ///< Shapes of every row, whole documents and values.
+
+  static Result<ParsedColumn> Parse(std::string_view encoded, size_t rows, JsonColumnLayout layout,
+                                    std::string& header_storage);
+
+  /// A path's values, PutBytes'd in row order; framed ones are decompressed into `storage`,
+  /// which must outlive the answer.
+  Result<std::string_view> Values(size_t path, std::string& storage) const {
+    if (layout_ == JsonColumnLayout::kInline) return stored_[path];
+    if (auto done = Decompress(stored_[path], storage); !done) return tl::unexpected(done.error());
+    return std::string_view(storage);
+  }
+
+ private:
+  static Result<void> Decompress(std::string_view frame, std::string& out) {
+    const auto size = ZSTD_getFrameContentSize(frame.data(), frame.size());
+    if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN ||
+        size > kMaxDecodedBytes) {
+      return Corrupt("a frame without a size within a block's");
+    }
+    out.resize(size);
+    const size_t done = ZSTD_decompress(out.data(), out.size(), frame.data(), frame.size());
+    if (ZSTD_isError(done) || done != size) return Corrupt("a frame does not decompress");
+    return {};
+  }
+
+  JsonColumnLayout layout_ = JsonColumnLayout::kFramed;
+  std::vector<std::string_view> stored_;  ///< Per path: its values (inline) or frame.
 };
 
-Result<ParsedColumn> ParseColumn(std::string_view encoded, size_t rows) {
+Result<ParsedColumn> ParsedColumn::Parse(std::string_view encoded, size_t rows,
+                                         JsonColumnLayout layout, std::string& header_storage) {
   ParsedColumn column;
-  Reader reader(encoded);
+  column.layout_ = layout;
+  std::string_view header = encoded;
+  std::string_view frames;
+  if (layout == JsonColumnLayout::kFramed) {
+    Reader outer(encoded);
+    const auto frame = outer.Bytes();
+    if (!outer.ok()) return Corrupt("short header");
+    if (auto done = Decompress(frame, header_storage); !done) return tl::unexpected(done.error());
+    header = header_storage;
+    frames = encoded.substr(encoded.size() - outer.remaining());
+  }
+  Reader reader(header);
   const uint64_t shape_count = reader.Varint();
-  if (shape_count > encoded.size()) return Corrupt("more shapes than bytes");
+  if (shape_count > header.size()) return Corrupt("more shapes than bytes");
   column.shapes.resize(shape_count);
   for (auto& shape : column.shapes) shape = reader.Bytes();
   column.codes.resize(rows);
@@ -242,16 +306,33 @@ Result<ParsedColumn> ParseColumn(std::string_view encoded, size_t rows) {
   column.wholes.resize(whole_count);
   for (auto& whole : column.wholes) column.decoded_bytes += (whole = reader.Bytes()).size();
   const uint64_t path_count = reader.Varint();
-  if (path_count > encoded.size()) return Corrupt("more paths than bytes");
+  if (path_count > header.size()) return Corrupt("more paths than bytes");
+  size_t frame_offset = 0;
   for (uint64_t path = 0; path < path_count; ++path) {
     const auto name = reader.Bytes();
     column.path_counts.push_back(reader.Varint());
-    const auto values = reader.Bytes();
-    column.decoded_bytes += values.size();
-    column.path_values.push_back(values);
+    if (layout == JsonColumnLayout::kInline) {
+      const auto values = reader.Bytes();
+      column.decoded_bytes += values.size();
+      column.stored_.push_back(values);
+    } else {
+      const uint64_t size = reader.Varint();
+      if (size > frames.size() - frame_offset) return Corrupt("a frame past the column's end");
+      const auto frame = frames.substr(frame_offset, size);
+      frame_offset += size;
+      const auto content = ZSTD_getFrameContentSize(frame.data(), frame.size());
+      if (content == ZSTD_CONTENTSIZE_ERROR || content == ZSTD_CONTENTSIZE_UNKNOWN ||
+          content > kMaxDecodedBytes) {
+        return Corrupt("a frame without a size within a block's");
+      }
+      column.decoded_bytes += content;
+      column.stored_.push_back(frame);
+    }
     if (!column.path_index.emplace(name, path).second) return Corrupt("a path twice");
   }
-  if (!reader.ok() || !reader.done()) return Corrupt("short or longer than its parts");
+  if (!reader.ok() || !reader.done() || frame_offset != frames.size()) {
+    return Corrupt("short or longer than its parts");
+  }
   if (column.decoded_bytes > kMaxDecodedBytes) return Corrupt("larger than any block");
   return column;
 }
@@ -309,15 +390,23 @@ std::string JoinedPath(std::span<const std::string> path) {
 }  // namespace
 
 Result<void> DecodeJsonColumn(std::string_view encoded, size_t rows, std::string& text,
-                              std::vector<std::string_view>& views) {
-  auto parsed = ParseColumn(encoded, rows);
+                              std::vector<std::string_view>& views, JsonColumnLayout layout) {
+  std::string header;
+  auto parsed = ParsedColumn::Parse(encoded, rows, layout, header);
   if (!parsed) return tl::unexpected(parsed.error());
   const auto& shapes = parsed->shapes;
   const auto& codes = parsed->codes;
   const auto& wholes = parsed->wholes;
   const auto& path_index = parsed->path_index;
   auto& path_remaining = parsed->path_counts;
-  std::vector<Reader> path_values(parsed->path_values.begin(), parsed->path_values.end());
+  std::vector<std::string> storage(path_remaining.size());
+  std::vector<Reader> path_values;
+  path_values.reserve(storage.size());
+  for (size_t path = 0; path < storage.size(); ++path) {
+    auto values = parsed->Values(path, storage[path]);
+    if (!values) return tl::unexpected(values.error());
+    path_values.emplace_back(*values);
+  }
 
   // Each shape as its runs of literal text, each followed by a slot (but the last): rebuilding a
   // row is then a copy per run and per value, never a step per byte.
@@ -399,10 +488,12 @@ Result<void> DecodeJsonColumn(std::string_view encoded, size_t rows, std::string
   return {};
 }
 
-Result<bool> ReadJsonLeaves(std::string_view encoded, size_t rows,
+Result<bool> ReadJsonLeaves(std::string_view encoded, size_t rows, JsonColumnLayout layout,
                             std::span<const std::vector<std::string>> paths,
-                            std::vector<std::vector<JsonLeaf>>& leaves) {
-  auto parsed = ParseColumn(encoded, rows);
+                            std::vector<std::vector<JsonLeaf>>& leaves,
+                            std::vector<std::string>& storage) {
+  std::string header;
+  auto parsed = ParsedColumn::Parse(encoded, rows, layout, header);
   if (!parsed) return tl::unexpected(parsed.error());
   const auto& column = *parsed;
   // A whole document has no shape to find a path in, and an escaped key could spell a path's
@@ -424,6 +515,8 @@ Result<bool> ReadJsonLeaves(std::string_view encoded, size_t rows,
   };
   std::vector<ShapeLeaf> shape_leaves(column.shapes.size());
   leaves.resize(paths.size());
+  // Each path read gets storage of its own, sized before any leaf points into it.
+  if (storage.size() < paths.size()) storage.resize(paths.size());
   for (size_t p = 0; p < paths.size(); ++p) {
     auto& out = leaves[p];
     out.assign(rows, JsonLeaf{});
@@ -453,7 +546,9 @@ Result<bool> ReadJsonLeaves(std::string_view encoded, size_t rows,
         ++slot;
       }
     }
-    Reader values(column.path_values[found->second]);
+    auto stream = column.Values(found->second, storage[p]);
+    if (!stream) return tl::unexpected(stream.error());
+    Reader values(*stream);
     uint64_t remaining = column.path_counts[found->second];
     for (size_t row = 0; row < rows; ++row) {
       const auto& shape_leaf = shape_leaves[column.codes[row] - 1];

@@ -24,8 +24,9 @@ namespace lp::search::logstore {
 class JsonColumnWriter {
  public:
   void Add(std::string_view json);
-  /// The encoded column for the documents added since the last Finish; then starts over.
-  [[nodiscard]] std::string Finish();
+  /// The encoded column (JsonColumnLayout::kFramed) for the documents added since the last
+  /// Finish, its frames compressed at `zstd_level`; then starts over.
+  [[nodiscard]] Result<std::string> Finish(int zstd_level = 1);
   [[nodiscard]] size_t rows() const { return rows_; }
 
  private:
@@ -49,11 +50,17 @@ class JsonColumnWriter {
   std::vector<std::string_view> value_scratch_;
 };
 
+/// How an encoded column holds its parts. kFramed (part format 3 on): a zstd frame of the shapes,
+/// row codes, whole documents and path directory, then a zstd frame per path's values, so that
+/// reading one path decompresses only the directory and that path. kInline (format 2): all of it
+/// in one byte string, which the part compressed as a whole.
+enum class JsonColumnLayout { kInline, kFramed };
+
 /// Rebuilds the `rows` documents of an encoded column into `text`, with `views` pointing into it.
 /// A column that does not decode exactly (counts, codes, lengths) is an error naming what.
 [[nodiscard]] Result<void> DecodeJsonColumn(std::string_view encoded, size_t rows,
-                                            std::string& text,
-                                            std::vector<std::string_view>& views);
+                                            std::string& text, std::vector<std::string_view>& views,
+                                            JsonColumnLayout layout = JsonColumnLayout::kFramed);
 
 /// A document's value at a path, read from an encoded column without rebuilding the document.
 struct JsonLeaf {
@@ -66,11 +73,14 @@ struct JsonLeaf {
 };
 
 /// Each row's value at each of `paths` (the keys from the root; a key may hold dots) into
-/// `leaves[path][row]`, pointing into `encoded`: what a JSON parser walking the rebuilt document
+/// `leaves[path][row]`, pointing into `encoded` or `storage` (what it decompresses; keep both
+/// while the leaves are read): what a JSON parser walking the rebuilt document
 /// finds there (the first of repeated keys), at the cost of stepping through one path's values.
 /// False when the column holds what this cannot answer for (a document kept whole, a key with
 /// an escape): the caller rebuilds the documents then. A column that does not decode is an error.
 [[nodiscard]] Result<bool> ReadJsonLeaves(std::string_view encoded, size_t rows,
+                                          JsonColumnLayout layout,
                                           std::span<const std::vector<std::string>> paths,
-                                          std::vector<std::vector<JsonLeaf>>& leaves);
+                                          std::vector<std::vector<JsonLeaf>>& leaves,
+                                          std::vector<std::string>& storage);
 }  // namespace lp::search::logstore

@@ -12,7 +12,7 @@ std::vector<std::string> RoundTrip(const std::vector<std::string>& documents) {
   JsonColumnWriter writer;
   for (const auto& document : documents) writer.Add(document);
   EXPECT_EQ(writer.rows(), documents.size());
-  const std::string encoded = writer.Finish();
+  const std::string encoded = writer.Finish().value();
   std::string text;
   std::vector<std::string_view> views;
   const auto decoded = DecodeJsonColumn(encoded, documents.size(), text, views);
@@ -44,9 +44,9 @@ TEST(JsonColumnTest, GivesBackEveryDocumentByteForByte) {
 TEST(JsonColumnTest, StartsOverAfterFinish) {
   JsonColumnWriter writer;
   writer.Add(R"({"a":1})");
-  (void)writer.Finish();
+  (void)writer.Finish().value();
   writer.Add(R"({"b":"two"})");
-  const std::string encoded = writer.Finish();
+  const std::string encoded = writer.Finish().value();
   std::string text;
   std::vector<std::string_view> views;
   ASSERT_TRUE(DecodeJsonColumn(encoded, 1, text, views));
@@ -59,7 +59,7 @@ TEST(JsonColumnTest, RefusesEveryTruncationAndAWrongRowCount) {
   writer.Add(R"({"a":1,"b":{"c":"x"}})");
   writer.Add(R"({"a":2,"b":{"c":"y"}})");
   writer.Add("whole");
-  const std::string encoded = writer.Finish();
+  const std::string encoded = writer.Finish().value();
   std::string text;
   std::vector<std::string_view> views;
   for (size_t size = 0; size < encoded.size(); ++size) {
@@ -70,7 +70,7 @@ TEST(JsonColumnTest, RefusesEveryTruncationAndAWrongRowCount) {
 }
 
 TEST(JsonColumnTest, RefusesAShapeWhosePathHasNoValues) {
-  // One shape `{"a":<string>}`, one row, no paths.
+  // One shape `{"a":<string>}`, one row, no paths (the inline layout, written out by hand).
   std::string encoded;
   encoded += '\x01';
   encoded += '\x07';
@@ -80,7 +80,7 @@ TEST(JsonColumnTest, RefusesAShapeWhosePathHasNoValues) {
   encoded += '\x00';  // no paths
   std::string text;
   std::vector<std::string_view> views;
-  const auto decoded = DecodeJsonColumn(encoded, 1, text, views);
+  const auto decoded = DecodeJsonColumn(encoded, 1, text, views, JsonColumnLayout::kInline);
   ASSERT_FALSE(decoded);
   EXPECT_EQ(decoded.error().message, "json column: a shape's path has no values");
 }
@@ -90,10 +90,12 @@ std::vector<std::string> Leaves(const std::vector<std::string>& documents,
                                 const std::vector<std::string>& path) {
   JsonColumnWriter writer;
   for (const auto& document : documents) writer.Add(document);
-  const std::string encoded = writer.Finish();
+  const std::string encoded = writer.Finish().value();
   std::vector<std::vector<JsonLeaf>> leaves;
+  std::vector<std::string> storage;
   const std::vector<std::vector<std::string>> paths = {path};
-  const auto read = ReadJsonLeaves(encoded, documents.size(), paths, leaves);
+  const auto read =
+      ReadJsonLeaves(encoded, documents.size(), JsonColumnLayout::kFramed, paths, leaves, storage);
   EXPECT_TRUE(read && *read);
   std::vector<std::string> out;
   for (const auto& leaf : leaves.at(0)) {
@@ -138,10 +140,11 @@ TEST(JsonColumnTest, LeavesAreNotReadFromWholeDocumentsOrEscapedKeys) {
     JsonColumnWriter writer;
     writer.Add(R"({"status":2})");
     writer.Add(odd);
-    const std::string encoded = writer.Finish();
+    const std::string encoded = writer.Finish().value();
     std::vector<std::vector<JsonLeaf>> leaves;
+    std::vector<std::string> storage;
     const std::vector<std::vector<std::string>> paths = {{"status"}};
-    const auto read = ReadJsonLeaves(encoded, 2, paths, leaves);
+    const auto read = ReadJsonLeaves(encoded, 2, JsonColumnLayout::kFramed, paths, leaves, storage);
     ASSERT_TRUE(read) << read.error().message;
     EXPECT_FALSE(*read) << odd;
   }
@@ -151,13 +154,16 @@ TEST(JsonColumnTest, LeavesOfATruncatedColumnAreAnErrorNeverARead) {
   JsonColumnWriter writer;
   writer.Add(R"({"a":1,"b":{"c":"x"}})");
   writer.Add(R"({"a":2,"b":{"c":"y"}})");
-  const std::string encoded = writer.Finish();
+  const std::string encoded = writer.Finish().value();
   std::vector<std::vector<JsonLeaf>> leaves;
+  std::vector<std::string> storage;
   const std::vector<std::vector<std::string>> paths = {{"a"}, {"b", "c"}};
   for (size_t size = 0; size < encoded.size(); ++size) {
-    EXPECT_FALSE(ReadJsonLeaves(encoded.substr(0, size), 2, paths, leaves)) << size;
+    EXPECT_FALSE(ReadJsonLeaves(encoded.substr(0, size), 2, JsonColumnLayout::kFramed, paths,
+                                leaves, storage))
+        << size;
   }
-  EXPECT_FALSE(ReadJsonLeaves(encoded, 3, paths, leaves));
+  EXPECT_FALSE(ReadJsonLeaves(encoded, 3, JsonColumnLayout::kFramed, paths, leaves, storage));
 }
 
 }  // namespace

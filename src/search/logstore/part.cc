@@ -142,22 +142,27 @@ Result<void> PartWriter::FlushBlock() {
   services_.Prepend(columns_[ColumnIndex(Column::kService)]);
   hosts_.Prepend(columns_[ColumnIndex(Column::kHost)]);
   tenants_.Prepend(columns_[ColumnIndex(Column::kTenant)]);
-  columns_[ColumnIndex(Column::kJson)] = jsons_.Finish();
+  auto json = jsons_.Finish(options_.zstd_level);
+  if (!json) return tl::unexpected(json.error());
+  columns_[ColumnIndex(Column::kJson)] = std::move(*json);
   json_bytes_ = 0;
   for (size_t column = 0; column < kColumns; ++column) {
     const auto& raw = columns_[column];
-    compressed_.resize(ZSTD_compressBound(raw.size()));
-    const size_t size = ZSTD_compress(compressed_.data(), compressed_.size(), raw.data(),
-                                      raw.size(), options_.zstd_level);
-    if (ZSTD_isError(size)) {
-      return Permanent(std::string("zstd compression failed: ") + ZSTD_getErrorName(size));
+    // The json column compresses its own frames (JsonColumnLayout::kFramed): stored as it is.
+    std::string_view stored = raw;
+    if (column != ColumnIndex(Column::kJson)) {
+      compressed_.resize(ZSTD_compressBound(raw.size()));
+      const size_t size = ZSTD_compress(compressed_.data(), compressed_.size(), raw.data(),
+                                        raw.size(), options_.zstd_level);
+      if (ZSTD_isError(size)) {
+        return Permanent(std::string("zstd compression failed: ") + ZSTD_getErrorName(size));
+      }
+      stored = std::string_view(compressed_.data(), size);
     }
     block_.column_offset[column] = written_;
-    block_.column_bytes[column] = static_cast<uint32_t>(size);
+    block_.column_bytes[column] = static_cast<uint32_t>(stored.size());
     block_.column_raw_bytes[column] = static_cast<uint32_t>(raw.size());
-    if (auto appended = Append(std::string_view(compressed_.data(), size)); !appended) {
-      return appended;
-    }
+    if (auto appended = Append(stored); !appended) return appended;
   }
   std::sort(token_hashes_.begin(), token_hashes_.end());
   token_hashes_.erase(std::unique(token_hashes_.begin(), token_hashes_.end()), token_hashes_.end());
@@ -366,15 +371,28 @@ Result<void> Part::Inflate(size_t block_number, size_t column, std::string& raw)
   return {};
 }
 
+std::string_view Part::Stored(size_t block_number, Column column) const {
+  const auto& block = blocks_[block_number];
+  return {data_ + block.column_offset[ColumnIndex(column)],
+          block.column_bytes[ColumnIndex(column)]};
+}
+
 Result<bool> Part::DecodeLeaves(size_t block_number,
                                 std::span<const std::vector<std::string>> paths,
                                 DecodedBlock& out) const {
   if (version_ < 2) return false;
-  auto& raw = out.raw[ColumnIndex(Column::kJson)];
-  if (auto inflated = Inflate(block_number, ColumnIndex(Column::kJson), raw); !inflated) {
-    return tl::unexpected(inflated.error());
+  std::string_view encoded = Stored(block_number, Column::kJson);
+  auto layout = JsonColumnLayout::kFramed;
+  if (version_ == 2) {
+    auto& raw = out.raw[ColumnIndex(Column::kJson)];
+    if (auto inflated = Inflate(block_number, ColumnIndex(Column::kJson), raw); !inflated) {
+      return tl::unexpected(inflated.error());
+    }
+    encoded = raw;
+    layout = JsonColumnLayout::kInline;
   }
-  auto read = ReadJsonLeaves(raw, blocks_[block_number].rows, paths, out.leaves);
+  auto read = ReadJsonLeaves(encoded, blocks_[block_number].rows, layout, paths, out.leaves,
+                             out.leaf_values);
   if (!read) {
     return Corrupt(path_, "block " + std::to_string(block_number) + ": " + read.error().message);
   }
@@ -388,6 +406,15 @@ Result<void> Part::Decode(size_t block_number, uint32_t columns, DecodedBlock& o
   for (size_t column = 0; column < present; ++column) {
     if ((columns & (1U << column)) == 0) continue;
     auto& raw = out.raw[column];
+    if (column == ColumnIndex(Column::kJson) && version_ >= 3) {
+      if (auto decoded = DecodeJsonColumn(Stored(block_number, Column::kJson), rows, out.json_text,
+                                          out.jsons, JsonColumnLayout::kFramed);
+          !decoded) {
+        return Corrupt(path_,
+                       "block " + std::to_string(block_number) + ": " + decoded.error().message);
+      }
+      continue;
+    }
     if (auto inflated = Inflate(block_number, column, raw); !inflated) return inflated;
     Reader reader(raw);
     switch (static_cast<Column>(column)) {
@@ -451,7 +478,9 @@ Result<void> Part::Decode(size_t block_number, uint32_t columns, DecodedBlock& o
       }
       case Column::kJson:
         if (version_ >= 2) {
-          if (auto decoded = DecodeJsonColumn(raw, rows, out.json_text, out.jsons); !decoded) {
+          if (auto decoded =
+                  DecodeJsonColumn(raw, rows, out.json_text, out.jsons, JsonColumnLayout::kInline);
+              !decoded) {
             return Corrupt(
                 path_, "block " + std::to_string(block_number) + ": " + decoded.error().message);
           }

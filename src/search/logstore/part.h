@@ -98,6 +98,7 @@ struct DecodedBlock {
   std::array<std::string, kColumns> raw;      ///< Owns what the views point into.
   std::string json_text;                      ///< The rebuilt documents `jsons` point into.
   std::vector<std::vector<JsonLeaf>> leaves;  ///< Per path given to DecodeLeaves, per row.
+  std::vector<std::string> leaf_values;       ///< What the leaves point into.
   std::vector<ServiceLevels> service_levels;
 };
 
@@ -204,6 +205,8 @@ class Part {
  private:
   Part() = default;
   Result<void> Inflate(size_t block, size_t column, std::string& raw) const;
+  /// A column's bytes as the file holds them.
+  [[nodiscard]] std::string_view Stored(size_t block, Column column) const;
 
   std::filesystem::path path_;
   const char* data_ = nullptr;

@@ -164,9 +164,11 @@ TEST(QueryPlanTest, ALeafReadFromTheColumnIsWhatParsingTheDocumentFinds) {
       {"trace_id"},          {"absent"}};
   JsonColumnWriter writer;
   for (const auto& document : kVariedDocuments) writer.Add(document);
-  const std::string encoded = writer.Finish();
+  const std::string encoded = writer.Finish().value();
   std::vector<std::vector<JsonLeaf>> leaves;
-  const auto read = ReadJsonLeaves(encoded, kVariedDocuments.size(), paths, leaves);
+  std::vector<std::string> storage;
+  const auto read = ReadJsonLeaves(encoded, kVariedDocuments.size(), JsonColumnLayout::kFramed,
+                                   paths, leaves, storage);
   ASSERT_TRUE(read && *read);
   RowScratch parsing;
   RowScratch reading;
@@ -189,7 +191,7 @@ TEST(QueryPlanTest, ALeafReadFromTheColumnIsWhatParsingTheDocumentFinds) {
 TEST(QueryPlanTest, MatchesTheSameRowsFromColumnValuesAsFromDocuments) {
   JsonColumnWriter writer;
   for (const auto& document : kVariedDocuments) writer.Add(document);
-  const std::string encoded = writer.Finish();
+  const std::string encoded = writer.Finish().value();
   for (const std::string_view q :
        {"payload.status>=500", "payload.status:503", "payload.status:0", "payload.ok:true",
         "payload.user.id:u-7 OR labels.k8s.pod:p-*", "NOT payload.user:flat",
@@ -197,8 +199,9 @@ TEST(QueryPlanTest, MatchesTheSameRowsFromColumnValuesAsFromDocuments) {
         "payload.status:[-2000 TO 0]"}) {
     const auto plan = Plan(q);
     std::vector<std::vector<JsonLeaf>> leaves;
-    const auto read =
-        ReadJsonLeaves(encoded, kVariedDocuments.size(), plan.document_paths(), leaves);
+    std::vector<std::string> storage;
+    const auto read = ReadJsonLeaves(encoded, kVariedDocuments.size(), JsonColumnLayout::kFramed,
+                                     plan.document_paths(), leaves, storage);
     ASSERT_TRUE(read && *read);
     const BlockLeaves block{plan.document_paths(), &leaves};
     RowScratch scratch;
