@@ -226,7 +226,7 @@ export class Explorer {
     this.restoreSelection();
     if (!span) this.loadHistogram(params, null, controller);
     else await histogram;
-    this.facets.load(params, this.hits, view.filters).catch(() => {});
+    this.facets.load(params, this.hits, view.filters, controller.signal).catch(() => {});
   }
 
   renderCount() {

@@ -10,13 +10,15 @@ let serverFacets = /** @type {boolean|null} */ (null);
 /**
  * Top values of a field: from /api/facets, or counted over the loaded hits when the server has
  * no such endpoint.
+ * A request is given up when `signal` aborts (the server then stops the query too).
  * @param {string} field @param {Record<string,string>} params @param {any[]} hits
+ * @param {number} [size] @param {AbortSignal} [signal]
  * @returns {Promise<{values: {value: string, count: number}[], other: number, approximate: boolean}>}
  */
-export async function topValues(field, params, hits, size = 8) {
+export async function topValues(field, params, hits, size = 8, signal = undefined) {
   if (serverFacets !== false) {
     try {
-      const answer = await getJson('/api/facets', { ...params, field, size });
+      const answer = await getJson('/api/facets', { ...params, field, size }, { signal });
       serverFacets = true;
       return { values: answer.values || [], other: answer.other || 0, approximate: answer.total_relation === 'gte' };
     } catch (error) {
@@ -57,14 +59,17 @@ export class FacetPanel {
   }
 
   /**
+   * A newer query aborts `signal`: its fields' requests are given up, not left to hold the
+   * server's query threads.
    * @param {Record<string,string>} params @param {any[]} hits
    * @param {{sign: string, field: string, value: string}[]} filters
+   * @param {AbortSignal} [signal]
    */
-  async load(params, hits, filters) {
+  async load(params, hits, filters, signal = undefined) {
     const generation = ++this.generation;
     const fields = FacetPanel.fields(hits);
     const results = await Promise.all(fields.map((field) =>
-      topValues(field, params, hits).then((r) => ({ field, ...r }), (error) => ({ field, error }))));
+      topValues(field, params, hits, 8, signal).then((r) => ({ field, ...r }), (error) => ({ field, error }))));
     if (generation !== this.generation) return;
     const sections = [];
     for (const result of results) {
