@@ -214,13 +214,25 @@ class SyslogServer::State::Connection final
 
   // The sender is done: a last message without its line feed is still one.
   void Finish() {
+    ended_ = true;
     const auto rest = framer_.Rest();
     if (!rest.empty()) {
       decoder_.Add(rest, NowMillis(), batch_);
       batch_bytes_ += rest.size();
     }
-    if (batch_.events.empty() && batch_.rejected == 0) return;
+    if (batch_.events.empty() && batch_.rejected == 0) return End();
     Admit();
+  }
+
+  // Everything the sender sent is stored. Over TLS its close_notify is answered, so that a
+  // sender waiting for it (a clean TLS shutdown) knows nothing was cut short.
+  void End() {
+    if constexpr (kTls) {
+      stream_.async_shutdown([self = this->shared_from_this()](boost::system::error_code) {
+        boost::system::error_code ignored;
+        self->stream_.lowest_layer().close(ignored);
+      });
+    }
   }
 
   void Decode() {
@@ -278,6 +290,7 @@ class SyslogServer::State::Connection final
     }
     batch_.Clear();
     batch_bytes_ = 0;
+    if (ended_) return End();
     Decode();
   }
 
@@ -304,6 +317,7 @@ class SyslogServer::State::Connection final
   int attempt_ = 0;
   bool handshaken_ = false;
   bool handshake_timed_out_ = false;
+  bool ended_ = false;  ///< The sender closed its side: what is left is stored, then End.
 };
 
 void SyslogServer::State::Accept(tcp::acceptor& listener, bool tls) {

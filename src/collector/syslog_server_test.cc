@@ -14,6 +14,7 @@
 #include <condition_variable>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <thread>
@@ -225,28 +226,31 @@ class TlsSender {
   TlsSender(uint16_t port, const std::filesystem::path& trusted_ca_file,
             const std::filesystem::path& certificate_file = {},
             const std::filesystem::path& key_file = {})
-      : context_(ssl::context::tls_client), stream_(io_, context_) {
+      : context_(ssl::context::tls_client) {
     context_.load_verify_file(trusted_ca_file.string());
     context_.set_verify_mode(ssl::verify_peer);
     if (!certificate_file.empty()) {
       context_.use_certificate_chain_file(certificate_file.string());
       context_.use_private_key_file(key_file.string(), ssl::context::pem);
     }
-    stream_.set_verify_callback(ssl::host_name_verification("127.0.0.1"));
-    stream_.lowest_layer().connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+    // Made once the context is complete: a session takes the context's settings when made.
+    stream_.emplace(io_, context_);
+    stream_->set_verify_callback(ssl::host_name_verification("127.0.0.1"));
+    stream_->lowest_layer().connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
   }
 
   boost::system::error_code Handshake() {
     boost::system::error_code error;
-    stream_.handshake(ssl::stream_base::client, error);
+    stream_->handshake(ssl::stream_base::client, error);
     return error;
   }
 
-  /// Sends `bytes`, then closes the session (close_notify) and waits for the server's end.
+  /// Sends `bytes`, then closes the session (close_notify) and waits for the server's, which
+  /// it sends once what came before is stored.
   boost::system::error_code SendAndClose(const std::string& bytes) {
     boost::system::error_code error;
-    asio::write(stream_, asio::buffer(bytes), error);
-    if (!error) stream_.shutdown(error);
+    asio::write(*stream_, asio::buffer(bytes), error);
+    if (!error) stream_->shutdown(error);
     return error;
   }
 
@@ -255,13 +259,13 @@ class TlsSender {
   void WaitUntilClosed() {
     char answer[256];
     boost::system::error_code error;
-    while (!error) stream_.lowest_layer().read_some(asio::buffer(answer), error);
+    while (!error) stream_->next_layer().read_some(asio::buffer(answer), error);
   }
 
  private:
   asio::io_context io_;
   ssl::context context_;
-  ssl::stream<tcp::socket> stream_;
+  std::optional<ssl::stream<tcp::socket>> stream_;
 };
 
 TEST_F(SyslogServerTest, StoresOctetCountedMessagesOverTls) {
