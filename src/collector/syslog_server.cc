@@ -203,10 +203,9 @@ class SyslogServer::State::Connection final
     stream_.async_read_some(
         asio::buffer(into, kReadBytes),
         [self = this->shared_from_this()](boost::system::error_code error, size_t received) {
-          // Over TLS, eof is the sender's close_notify; a connection cut without one
-          // (stream_truncated) may have lost the end of its last line, which is not kept.
+          // Over TLS, eof is the sender's close_notify.
           if (error == asio::error::eof) return self->Finish();
-          if (error) return;  // closed, or broken
+          if (error) return self->Abandon();
           self->framer_.Commit(received);
           self->Decode();
         });
@@ -221,6 +220,15 @@ class SyslogServer::State::Connection final
       batch_bytes_ += rest.size();
     }
     if (batch_.events.empty() && batch_.rejected == 0) return End();
+    Admit();
+  }
+
+  // The connection broke, or over TLS was cut without a close_notify (stream_truncated): the
+  // messages read whole (a batch may hold some while it reads on) are stored; a last line
+  // without its line feed may have been cut short, and is dropped.
+  void Abandon() {
+    ended_ = true;
+    if (batch_.events.empty() && batch_.rejected == 0) return;
     Admit();
   }
 

@@ -254,6 +254,14 @@ class TlsSender {
     return error;
   }
 
+  /// Sends `bytes`, then ends the TCP connection without a close_notify (a FIN: closing with
+  /// the server's session tickets unread would reset it, and the kernel would drop what the
+  /// server had not read yet).
+  void SendAndCut(const std::string& bytes) {
+    asio::write(*stream_, asio::buffer(bytes));
+    stream_->lowest_layer().shutdown(tcp::socket::shutdown_send);
+  }
+
   /// Waits for the server to close the connection, as it does once the handshake failed on
   /// its side (after its alert, which is read and dropped).
   void WaitUntilClosed() {
@@ -282,6 +290,15 @@ TEST_F(SyslogServerTest, StoresOctetCountedMessagesOverTls) {
   EXPECT_EQ(Containing(values, "\"service\":\"secure\""), 2500u);
   EXPECT_EQ(Containing(values, "\"message\":\"framed by a line feed\""), 1u);
   EXPECT_EQ(Containing(values, "\"level\":\"ERROR\""), 1u);
+}
+
+TEST_F(SyslogServerTest, StoresTheWholeMessagesOfATlsConnectionCutWithoutCloseNotify) {
+  const auto ports = Start({.tls_port = 0, .tls = LoadTls(ServerFiles())});
+  TlsSender sender(*ports.tls, Path("ca.pem"));
+  ASSERT_FALSE(sender.Handshake());
+  sender.SendAndCut(Messages("cut", 1500) + "<14>1 - host cut - - - half a li");
+  const auto values = producer_.WaitForValues(1500);
+  EXPECT_EQ(Containing(values, "\"service\":\"cut\""), 1500u);
 }
 
 TEST_F(SyslogServerTest, ClientWithoutTheCaRefusesTheServer) {
