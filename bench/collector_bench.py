@@ -23,7 +23,8 @@ same events in that protocol's form (bench/protocol_bodies.py; run it with the t
 Python), each protocol's events/s given as a ratio of the mean of the two `POST /logs` runs
 around it, and each decoder alone in one thread (bench/protocol_decode_bench); then syslog over
 TCP (RFC 5424, octet counting) is measured in lines/s into the spool, read from logpipe's
-metrics. The machine's load average is printed with the results."""
+metrics; --only-syslog measures that alone. The machine's load average is printed with the
+results."""
 
 import argparse
 import hashlib
@@ -260,6 +261,9 @@ def measure_protocols(logpipe, env, args):
     events = generated_events(args)
     batches = [events[i:i + args.events_per_body]
                for i in range(0, len(events), args.events_per_body)]
+    frames = b"".join(protocol_bodies.syslog_rfc5424_octet_counted(batch) for batch in batches)
+    if args.only_syslog:
+        return [measure_syslog(logpipe, env, frames, len(events), args)], [], []
     native = Load(args.scratch, "logs", [protocol_bodies.native(batch) for batch in batches],
                   args.events_per_body)
     rows, ratios = [measure("POST /logs", logpipe, env, native, args)], []
@@ -270,7 +274,6 @@ def measure_protocols(logpipe, env, args):
         rows += [protocol, measure("POST /logs", logpipe, env, native, args)]
         ratios.append((name, protocol["events_per_s"] * 2
                        / (rows[-3]["events_per_s"] + rows[-1]["events_per_s"])))
-    frames = b"".join(protocol_bodies.syslog_rfc5424_octet_counted(batch) for batch in batches)
     (Path(args.scratch) / "syslog.stream").write_bytes(frames)
     decoders = subprocess.run([f"{args.build}/bench/protocol_decode_bench", "--bodies",
                                args.scratch], capture_output=True, text=True, check=True)
@@ -323,6 +326,8 @@ def main():
                         "--events-per-body)")
     parser.add_argument("--syslog-connections", type=int, default=4,
                         help="with --protocols: TCP connections sending syslog")
+    parser.add_argument("--only-syslog", action="store_true",
+                        help="with --protocols: measure syslog over TCP only")
     args = parser.parse_args()
     broker_pid = None
     if args.kafka:
@@ -384,7 +389,9 @@ def main():
     if args.protocols:
         for name, ratio in ratios:
             print(f"{name} / POST /logs around it: {ratio:.2f}")
-        print("decoders alone, one thread (bench/protocol_decode_bench), ratio to POST /logs's:")
+        if decoders:
+            print("decoders alone, one thread (bench/protocol_decode_bench), ratio to POST "
+                  "/logs's:")
         for decoder in decoders:
             print(f"  {decoder['name']:40} {decoder['events_per_s']:12,.0f} events/s "
                   f"{decoder['events_per_s'] / decoders[0]['events_per_s']:6.2f}"

@@ -207,7 +207,8 @@ std::vector<Setting> MakeSettings() {
        .min = 256},
       {.name = "http-threads",
        .env = "HTTP_THREADS",
-       .description = "Threads serving HTTP; 0 means one per core.",
+       .description = "Threads serving HTTP, and those serving the syslog listeners' "
+                      "connections; 0 means one per core.",
        .field = &C::http_threads,
        .min = 0,
        .max = 256},
@@ -258,6 +259,13 @@ std::vector<Setting> MakeSettings() {
        .description = "Port of the syslog listener, TCP (octet counting or line framing) and UDP, "
                       "RFC 5424 and 3164; empty (the default): none; 0 picks a free one.",
        .field = &C::syslog_port},
+      {.name = "syslog-tls-port",
+       .env = "SYSLOG_TLS_PORT",
+       .description = "Port of the syslog listener over TLS (RFC 5425: octet counting, line "
+                      "framing accepted too), with the certificate of TLS_CERT_FILE and, when "
+                      "set, TLS_CLIENT_CA_FILE's client certificates; empty (the default): none; "
+                      "0 picks a free one.",
+       .field = &C::syslog_tls_port},
       {.name = "syslog-tenant",
        .env = "SYSLOG_TENANT",
        .description = "Tenant set on syslog events (syslog carries no token); empty: none, which "
@@ -324,8 +332,8 @@ std::vector<Setting> MakeSettings() {
       {.name = "tls-cert-file",
        .env = "TLS_CERT_FILE",
        .description = "PEM certificate (then its chain) of every listener: with TLS_KEY_FILE, the "
-                      "ingest/API/UI, query and metrics ports speak HTTPS only (TLS 1.2+). "
-                      "Reloaded on SIGHUP.",
+                      "ingest/API/UI, query and metrics ports speak HTTPS only (TLS 1.2+), and "
+                      "SYSLOG_TLS_PORT can be opened. Reloaded on SIGHUP.",
        .field = &C::tls_cert_file},
       {.name = "tls-key-file",
        .env = "TLS_KEY_FILE",
@@ -574,6 +582,16 @@ std::vector<std::string> Validate(const Config& config) {
   if (config.tls_cert_file.empty() != config.tls_key_file.empty()) {
     problems.push_back(
         "tls-cert-file (TLS_CERT_FILE) and tls-key-file (TLS_KEY_FILE) must be set together");
+  }
+  if (config.syslog_tls_port && config.tls_cert_file.empty()) {
+    problems.push_back(
+        "syslog-tls-port (SYSLOG_TLS_PORT) needs tls-cert-file (TLS_CERT_FILE) and tls-key-file "
+        "(TLS_KEY_FILE)");
+  }
+  if (config.syslog_port && config.syslog_tls_port && *config.syslog_port != 0 &&
+      config.syslog_port == config.syslog_tls_port) {
+    problems.push_back(
+        "syslog-port (SYSLOG_PORT) and syslog-tls-port (SYSLOG_TLS_PORT) must differ");
   }
   if (!config.tls_client_ca_file.empty() && config.tls_cert_file.empty()) {
     problems.push_back(

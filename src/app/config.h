@@ -32,7 +32,7 @@ struct Config {
   uint16_t metrics_port = 8080;
   uint64_t max_body_bytes = 10ULL * 1024 * 1024;
   uint64_t max_event_bytes = 256ULL * 1024;
-  uint32_t http_threads = 0;  ///< 0: one per core.
+  uint32_t http_threads = 0;  ///< 0: one per core. Also the syslog listeners' threads.
   uint32_t max_connections = 1024;
   uint32_t max_connections_per_client = 256;
   std::chrono::milliseconds http_idle_timeout{60'000};
@@ -54,6 +54,7 @@ struct Config {
   std::filesystem::path tls_client_ca_file;  ///< Set: mutual TLS, a client certificate required.
   std::optional<uint16_t> query_port;        ///< Unset: the query API is on the ingest port.
   std::optional<uint16_t> syslog_port;       ///< Unset: no syslog listener.
+  std::optional<uint16_t> syslog_tls_port;   ///< Unset: no syslog TLS listener (needs TLS).
   std::string syslog_tenant;                 ///< Set on syslog events; empty: none.
   uint32_t query_threads = 2;
   uint32_t query_max_concurrent = 8;

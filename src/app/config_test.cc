@@ -226,7 +226,13 @@ TEST(ConfigTest, TlsFilesComeTogether) {
        std::vector<std::pair<std::map<std::string, std::string>, std::string>>{
            {{{"TLS_CERT_FILE", "cert.pem"}}, "must be set together"},
            {{{"TLS_KEY_FILE", "key.pem"}}, "must be set together"},
-           {{{"TLS_CLIENT_CA_FILE", "ca.pem"}}, "mutual TLS is TLS first"}}) {
+           {{{"TLS_CLIENT_CA_FILE", "ca.pem"}}, "mutual TLS is TLS first"},
+           {{{"SYSLOG_TLS_PORT", "6514"}}, "syslog-tls-port (SYSLOG_TLS_PORT) needs tls-cert-file"},
+           {{{"TLS_CERT_FILE", "cert.pem"},
+             {"TLS_KEY_FILE", "key.pem"},
+             {"SYSLOG_PORT", "6514"},
+             {"SYSLOG_TLS_PORT", "6514"}},
+            "must differ"}}) {
     Config config;
     const auto problems = LoadConfig(std::nullopt, env, {}, config);
     ASSERT_EQ(problems.size(), 1u) << expected;
@@ -237,10 +243,13 @@ TEST(ConfigTest, TlsFilesComeTogether) {
                          {{"TLS_CERT_FILE", "cert.pem"},
                           {"TLS_KEY_FILE", "key.pem"},
                           {"TLS_CLIENT_CA_FILE", "ca.pem"},
-                          {"S3_CA_FILE", "s3-ca.pem"}},
+                          {"S3_CA_FILE", "s3-ca.pem"},
+                          {"SYSLOG_PORT", "0"},
+                          {"SYSLOG_TLS_PORT", "0"}},
                          {}, config)
                   .empty());
   EXPECT_EQ(config.tls_client_ca_file, "ca.pem");
+  EXPECT_EQ(config.syslog_tls_port, uint16_t{0});
   EXPECT_EQ(config.s3_ca_file, "s3-ca.pem");
   EXPECT_EQ(UnknownVariableWarnings({{"TLS_CERT", "cert.pem"}}),
             std::vector<std::string>{"environment variable TLS_CERT is not a logpipe setting; "

@@ -414,6 +414,10 @@ int RunRole(const Config& config, Role role) {
       redaction_geoip = collector_geoip.get();
     }
   }
+  // The ingest server's and the syslog listeners'.
+  const size_t ingest_threads = config.http_threads != 0
+                                    ? config.http_threads
+                                    : std::max<size_t>(1, std::thread::hardware_concurrency());
   std::unique_ptr<collector::CollectorMetrics> collector_metrics;
   std::unique_ptr<collector::Collector> ingest;
   std::unique_ptr<http::Server> ingest_server;
@@ -438,14 +442,11 @@ int RunRole(const Config& config, Role role) {
       // No web UI on this port: every GET / is a shipper's probe.
       routes.push_back(http::Route{"GET", "/", ingest->RootHandler()});
     }
-    const size_t threads = config.http_threads != 0
-                               ? config.http_threads
-                               : std::max<size_t>(1, std::thread::hardware_concurrency());
     ingest_server = std::make_unique<http::Server>(
         http::ServerOptions{.name = "ingest",
                             .address = config.listen_address,
                             .port = config.collector_port,
-                            .threads = threads,
+                            .threads = ingest_threads,
                             .max_body_bytes = config.max_body_bytes,
                             .max_connections = config.max_connections,
                             .max_connections_per_client = config.max_connections_per_client,
@@ -511,11 +512,14 @@ int RunRole(const Config& config, Role role) {
     }
   }
   const std::string host = HostForUrl(config.listen_address);
-  if (ingest && config.syslog_port) {
+  if (ingest && (config.syslog_port || config.syslog_tls_port)) {
     auto syslog = ingest->StartSyslog(
         collector::SyslogOptions{
             .address = config.listen_address,
-            .port = *config.syslog_port,
+            .port = config.syslog_port,
+            .tls_port = config.syslog_tls_port,
+            .tls = tls,
+            .threads = ingest_threads,
             .tenant = config.syslog_tenant,
             .decode = {.max_body_bytes = config.max_body_bytes,
                        .event_limits = {.max_event_bytes = config.max_event_bytes}}},
@@ -524,7 +528,8 @@ int RunRole(const Config& config, Role role) {
       Log().Error("cannot start the syslog listener", {{"error", syslog.error().message}});
       return 1;
     }
-    std::printf("syslog on tcp and udp %s:%u\n", host.c_str(), *syslog);
+    if (syslog->plain) std::printf("syslog on tcp and udp %s:%u\n", host.c_str(), *syslog->plain);
+    if (syslog->tls) std::printf("syslog over TLS on tcp %s:%u\n", host.c_str(), *syslog->tls);
   }
   const std::string base = BaseUrl(config.listen_address, tls != nullptr);
   if (query_server) {

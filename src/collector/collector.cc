@@ -52,10 +52,10 @@ std::vector<http::Route> Collector::Routes() {
   return routes;
 }
 
-Result<uint16_t> Collector::StartSyslog(SyslogOptions options, metrics::Registry& registry) {
+Result<SyslogServer::Ports> Collector::StartSyslog(SyslogOptions options,
+                                                   metrics::Registry& registry) {
   syslog_ = std::make_unique<SyslogServer>(std::move(options), pipeline_, registry);
-  if (auto started = syslog_->Start(); !started) return tl::unexpected(started.error());
-  return syslog_->port();
+  return syslog_->Start();
 }
 
 void Collector::StopSyslog() {

@@ -39,8 +39,10 @@ class Collector {
   /// Elasticsearch version probe.
   [[nodiscard]] http::Handler RootHandler();
 
-  /// Starts the syslog listener (SYSLOG_PORT) storing through the same pipeline; its port.
-  [[nodiscard]] Result<uint16_t> StartSyslog(SyslogOptions options, metrics::Registry& registry);
+  /// Starts the syslog listeners (SYSLOG_PORT, SYSLOG_TLS_PORT) storing through the same
+  /// pipeline; their ports.
+  [[nodiscard]] Result<SyslogServer::Ports> StartSyslog(SyslogOptions options,
+                                                        metrics::Registry& registry);
   /// Stops the syslog listener, if started (the destructor does too).
   void StopSyslog();
 

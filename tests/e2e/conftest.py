@@ -23,6 +23,7 @@ READY_LINE = re.compile(r"POST events to (https?://\S+)/logs\s+\(metrics: (https
 ROLE_READY_LINE = re.compile(r"logpipe \w+ ready\s+\(metrics: (https?://\S+)/metrics\)")
 QUERY_LINE = re.compile(r"query API on (https?://\S+)/api/")
 SYSLOG_LINE = re.compile(r"syslog on tcp and udp \S+:(\d+)")
+SYSLOG_TLS_LINE = re.compile(r"syslog over TLS on tcp \S+:(\d+)")
 
 
 def binary(release=False):
@@ -76,6 +77,10 @@ class Logpipe:
                 if match:
                     found["syslog_port"] = int(match.group(1))
                     continue
+                match = SYSLOG_TLS_LINE.search(line)
+                if match:
+                    found["syslog_tls_port"] = int(match.group(1))
+                    continue
                 match = READY_LINE.search(line)
                 if match:
                     found["urls"] = match.groups()
@@ -96,6 +101,7 @@ class Logpipe:
         # QUERY_PORT when that is set.
         self.query_url = found.get("query_url") or self.ingest_url or self.metrics_url
         self.syslog_port = found.get("syslog_port")  # with SYSLOG_PORT set
+        self.syslog_tls_port = found.get("syslog_tls_port")  # with SYSLOG_TLS_PORT set
         return self
 
     def stderr_text(self):

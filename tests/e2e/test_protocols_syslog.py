@@ -3,17 +3,21 @@ with line framing, and over UDP; RFC 3164 over UDP and TCP; structured data; the
 SYSLOG_TENANT; UDP messages the pipeline could not store counted; off by default. And Debian's
 rsyslog as a relay, as it runs on hosts: run unprivileged with its own configuration, it
 forwards what local programs log to logpipe in RFC 5424 over TCP with octet counting and in
-RFC 3164 over UDP."""
+RFC 3164 over UDP, and over TLS (RFC 5425, its OpenSSL driver) to SYSLOG_TLS_PORT, where a sender
+that does not trust logpipe's CA gets nothing through."""
 
+import contextlib
 import signal
 import socket
+import ssl
 import subprocess
 
 import pytest
 
-from conftest import wait_until
+from conftest import binary, wait_until
 from protocol_support import (FULL_SPOOL_ENV, refused_when_full, searchable, tenant_env,
                               tenant_hits)
+from tls_support import Authority, authority, tls_env  # noqa: F401 (authority: a fixture)
 
 
 @pytest.fixture
@@ -148,3 +152,101 @@ def test_rsyslog_forwards_rfc3164_over_udp(logpipe, rsyslog):
     assert {hit["labels"]["facility"] for hit in hits} == {"cron"}
     assert {hit["host"] for hit in hits} == {socket.gethostname()}
     assert logpipe.metric_series("logs_produced_by_protocol_total")['{protocol="syslog"}'] == 2
+
+
+RSYSLOG_TLS_CONFIG = """\
+global(workDirectory="{work}" DefaultNetstreamDriverCAFile="{ca}")
+module(load="imuxsock" SysSock.Use="off")
+ruleset(name="tls") {{
+  action(type="omfwd" target="127.0.0.1" port="{port}" protocol="tcp"
+         StreamDriver="ossl" StreamDriverMode="1" StreamDriverAuthMode="x509/name"
+         StreamDriverPermittedPeers="localhost"
+         TCP_Framing="octet-counted" template="RSYSLOG_SyslogProtocol23Format")
+}}
+input(type="imuxsock" Socket="{work}/tls.sock" Ruleset="tls" UseSpecialParser="off")
+"""
+
+
+@pytest.fixture
+def tls_logpipe(start_logpipe, authority, monkeypatch):
+    """logpipe with only the syslog TLS listener, on a certificate for localhost and 127.0.0.1
+    issued by the test's CA (its HTTP ports speak HTTPS then: the test's requests trust it)."""
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(authority.certificate))
+    return start_logpipe(env={**tls_env(*authority.issue("logpipe")), "SYSLOG_TLS_PORT": "0"})
+
+
+@contextlib.contextmanager
+def rsyslog_over_tls(work, port, ca):
+    """An rsyslogd of its own forwarding what is logged to `<work>/tls.sock` over TLS (its
+    OpenSSL netstream driver, the server checked against `ca` and the name localhost) in RFC
+    5424 with octet counting, as RFC 5425 has it."""
+    work.mkdir()
+    config = work / "rsyslog.conf"
+    config.write_text(RSYSLOG_TLS_CONFIG.format(work=work, port=port, ca=ca))
+    daemon = subprocess.Popen(["rsyslogd", "-n", "-f", str(config), "-i", str(work / "pid")],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert wait_until(lambda: (work / "tls.sock").is_socket(), 30), "rsyslogd did not start"
+        yield work / "tls.sock"
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        daemon.wait(30)
+
+
+def handshake_failures(logpipe):
+    return logpipe.metric_series("syslog_tls_handshake_failures_total").get(
+        '{reason="handshake"}', 0)
+
+
+def test_syslog_over_tls_needs_a_certificate(tmp_path):
+    result = subprocess.run([binary(), "run"], env={"LOGPIPE_DATA_DIR": str(tmp_path),
+                                                    "SYSLOG_TLS_PORT": "0"},
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "syslog-tls-port (SYSLOG_TLS_PORT) needs tls-cert-file (TLS_CERT_FILE)" in result.stderr
+
+
+def test_rsyslog_forwards_over_tls_with_octet_counting(tls_logpipe, authority, tmp_path):
+    assert tls_logpipe.syslog_port is None and tls_logpipe.syslog_tls_port is not None
+    with rsyslog_over_tls(tmp_path / "rsyslog", tls_logpipe.syslog_tls_port,
+                          authority.certificate) as sock:
+        subprocess.run(["logger", "--socket", str(sock), "--rfc5424", "-t", "ledger",
+                        "-p", "local3.err", "--msgid", "PAY", "--sd-id", "order@32473",
+                        "--sd-param", 'id="o-7"', "payment failed"], check=True, timeout=30)
+        subprocess.run(["logger", "--socket", str(sock), "--rfc5424", "-t", "ledger",
+                        "-p", "user.warning", "balance low"], check=True, timeout=30)
+        hits = searchable(tls_logpipe, 2, service="ledger")
+    assert_the_rfc5424_mapping(hits)
+    assert {hit["message"]: hit["level"] for hit in hits} == {
+        "payment failed": "ERROR", "balance low": "WARN"}
+    assert handshake_failures(tls_logpipe) == 0
+
+
+def test_rsyslog_without_the_ca_sends_nothing(tls_logpipe, tmp_path):
+    stranger = Authority(tmp_path, "someone-elses-ca")
+    with rsyslog_over_tls(tmp_path / "rsyslog", tls_logpipe.syslog_tls_port,
+                          stranger.certificate) as sock:
+        subprocess.run(["logger", "--socket", str(sock), "--rfc5424", "-t", "ledger",
+                        "never trusted"], check=True, timeout=30)
+        # rsyslog refuses the certificate, and logpipe sees the handshake fail.
+        assert wait_until(lambda: handshake_failures(tls_logpipe) > 0, 60)
+    assert tls_logpipe.metric_series("logs_produced_by_protocol_total").get(
+        '{protocol="syslog"}', 0) == 0
+
+
+def test_a_client_without_the_ca_refuses_the_certificate(tls_logpipe):
+    context = ssl.create_default_context()  # the system's CAs, which never issued this one
+    with socket.create_connection(("127.0.0.1", tls_logpipe.syslog_tls_port), timeout=30) as raw:
+        with pytest.raises(ssl.SSLCertVerificationError):
+            context.wrap_socket(raw, server_hostname="localhost")
+
+
+def test_an_octet_counted_message_over_tls_from_pythons_ssl(tls_logpipe, authority):
+    context = ssl.create_default_context(cafile=str(authority.certificate))
+    message = b"<165>1 2026-12-02T10:00:00.000Z relay-1 audit - ID47 - user logged in"
+    with socket.create_connection(("127.0.0.1", tls_logpipe.syslog_tls_port), timeout=30) as raw:
+        with context.wrap_socket(raw, server_hostname="localhost") as stream:
+            stream.sendall(b"%d %s" % (len(message), message))
+    hits = searchable(tls_logpipe, 1, service="audit")
+    assert [(hit["message"], hit["level"], hit["host"]) for hit in hits] == [
+        ("user logged in", "INFO", "relay-1")]
