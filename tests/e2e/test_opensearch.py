@@ -1,6 +1,7 @@
 """The processor indexing into a real OpenSearch node (opensearch-py reads it back): mappings of
 the template, the same answers as the embedded store, kill -9 under load, a document the mapping
-refuses going to the DLQ, the node stopped for 30 s, and an idempotent bootstrap."""
+refuses going to the DLQ, the node stopped for 30 s, an idempotent bootstrap, and the write
+alias rolled over at a tiny threshold."""
 
 import json
 import threading
@@ -245,3 +246,50 @@ def test_bootstrap_is_idempotent_and_safe_for_processors_starting_together(start
     assert before[2] == [f"{prefix}-000001"]
     start_logpipe(env, name="member-2")
     assert snapshot() == before
+
+
+def test_the_write_alias_rolls_over_at_tiny_thresholds_and_logpipe_follows(start_logpipe,
+                                                                          es_hosts):
+    """What the lifecycle policy's hot phase does when its threshold is met, with a threshold of
+    100 documents: OpenSearch's own rollover of the write alias. (The ISM plugin that would
+    trigger it on a timer is not in the test node: Maven Central does not serve it.) The new
+    index gets the template's mappings, logpipe keeps writing through the alias into it, and
+    searches span both indices."""
+    prefix = prefix_for("rollover")
+    alias = f"{prefix}-write"
+    instance = start_logpipe(search_env(es_hosts, prefix), name="rollover")
+    run = uuid.uuid4().hex[:8]
+    events = [recent_event(n, run) for n in range(400)]
+    opensearch = client(es_hosts)
+
+    def post(batch):
+        for start in range(0, len(batch), BATCH):
+            response = instance.post(ndjson(batch[start:start + BATCH]), "application/x-ndjson")
+            assert response.status_code == 202, response.text
+
+    post(events[:200])
+    assert wait_until(lambda: count(es_hosts, alias) >= 200, 120)
+    # Below the threshold nothing rolls over; past it the alias moves to a new index.
+    assert not opensearch.indices.rollover(alias=alias, body={"conditions": {"max_docs": 1000}},
+                                           dry_run=False)["rolled_over"]
+    rolled = opensearch.indices.rollover(alias=alias, body={"conditions": {"max_docs": 100}})
+    assert rolled["rolled_over"], rolled
+    assert rolled["new_index"] == f"{prefix}-000002"
+
+    post(events[200:])
+    assert wait_until(lambda: count(es_hosts, alias) >= 400, 120)
+    opensearch.indices.refresh(index=f"{prefix}-*")
+    assert opensearch.count(index=f"{prefix}-000001")["count"] == 200
+    assert opensearch.count(index=f"{prefix}-000002")["count"] == 200
+    assert opensearch.indices.get_alias(name=alias)[f"{prefix}-000002"]["aliases"][alias] == {
+        "is_write_index": True}
+    properties = opensearch.indices.get_mapping(index=f"{prefix}-000002")[f"{prefix}-000002"][
+        "mappings"]["properties"]
+    assert properties["payload"]["type"] == "flat_object"
+    assert properties["service"]["type"] == "keyword"
+    # The query API reads through the alias: every event, from both indices, once.
+    hits = instance.search_all()
+    assert sorted(hit["request_id"] for hit in hits) == sorted(e["request_id"] for e in events)
+    found = instance.search_all(q=f'request_id:"{run}-399"')
+    assert [hit["request_id"] for hit in found] == [f"{run}-399"]
+    assert instance.metric("es_write_success_total") == 400
