@@ -1,7 +1,6 @@
 #include "search/logstore/part.h"
 
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -257,23 +256,28 @@ Result<std::shared_ptr<const Part>> Part::Open(const std::filesystem::path& path
   if (::fstat(fd->get(), &status) != 0) return SystemError("stat " + path.string(), errno);
   const auto size = static_cast<uint64_t>(status.st_size);
   if (size < kHeaderBytes + kTrailerBytes) return Corrupt(path, "truncated (shorter than a part)");
-  void* mapped = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd->get(), 0);
-  if (mapped == MAP_FAILED) return SystemError("mmap " + path.string(), errno);
   std::shared_ptr<Part> part(new Part());
   part->path_ = path;
-  part->data_ = static_cast<const char*>(mapped);
+  part->fd_ = std::move(*fd);
   part->size_ = size;
-  const std::string_view file(part->data_, size);
 
-  if (file.substr(0, kMagic.size()) != kMagic) return Corrupt(path, "not a part file");
-  Reader header(file.substr(kMagic.size(), 8));
+  std::string head;
+  if (auto read = part->ReadAt(0, kHeaderBytes, head); !read) return tl::unexpected(read.error());
+  if (std::string_view(head).substr(0, kMagic.size()) != kMagic) {
+    return Corrupt(path, "not a part file");
+  }
+  Reader header(std::string_view(head).substr(kMagic.size(), 8));
   part->version_ = header.U32();
   if (part->version_ < kOldestPartFormatVersion || part->version_ > kPartFormatVersion) {
     return Corrupt(path, "format version " + std::to_string(part->version_) +
                              ", this build reads " + std::to_string(kOldestPartFormatVersion) +
                              " to " + std::to_string(kPartFormatVersion));
   }
-  const auto trailer_bytes = file.substr(size - kTrailerBytes);
+  std::string trailer_storage;
+  if (auto read = part->ReadAt(size - kTrailerBytes, kTrailerBytes, trailer_storage); !read) {
+    return tl::unexpected(read.error());
+  }
+  const std::string_view trailer_bytes = trailer_storage;
   Reader trailer(trailer_bytes);
   const uint64_t index_offset = trailer.U64();
   const uint64_t index_bytes = trailer.U64();
@@ -290,22 +294,26 @@ Result<std::shared_ptr<const Part>> Part::Open(const std::filesystem::path& path
   }
   if (version != part->version_) return Corrupt(path, "trailer version mismatch");
   const uint64_t body = size - kTrailerBytes;
-  // Hashed through read(), not the mapping: verifying never makes the whole file resident in
-  // this process (its RSS), only in the page cache; queries then map in what they read.
-  auto hashed = HashFileBytes(fd->get(), body);
+  auto hashed = HashFileBytes(part->fd_.get(), body);
   if (!hashed) return SystemError("read " + path.string(), hashed.error().code);
   if (*hashed != body_hash) return Corrupt(path, "checksum mismatch");
   if (index_offset > body || index_bytes > body - index_offset || id_bloom_offset > body ||
       id_bloom_bytes > body - id_bloom_offset) {
     return Corrupt(path, "section outside the file");
   }
-  part->id_bloom_ = file.substr(id_bloom_offset, id_bloom_bytes);
+  if (auto read = part->ReadAt(id_bloom_offset, id_bloom_bytes, part->id_bloom_); !read) {
+    return tl::unexpected(read.error());
+  }
 
   // rows, min and max timestamp, level counts, per column offset/size/raw size, bloom offset/size.
   const size_t columns = part->has_service_levels() ? kColumns : kColumns - 1;
   const uint64_t index_bytes_per_block = 4 + 8 + 8 + 4 * kLevels + 16 * columns + 12;
   if (blocks > index_bytes / index_bytes_per_block) return Corrupt(path, "more blocks than index");
-  Reader index(file.substr(index_offset, index_bytes));
+  std::string index_storage;
+  if (auto read = part->ReadAt(index_offset, index_bytes, index_storage); !read) {
+    return tl::unexpected(read.error());
+  }
+  Reader index(index_storage);
   uint64_t first_row = 0;
   part->blocks_.reserve(blocks);
   for (uint32_t i = 0; i < blocks; ++i) {
@@ -335,15 +343,40 @@ Result<std::shared_ptr<const Part>> Part::Open(const std::filesystem::path& path
   if (!index.ok() || !index.done() || first_row != part->rows_) {
     return Corrupt(path, "index does not add up");
   }
+  // Every query and every id lookup asks every block's bloom filter: they are kept in memory
+  // (about 4 B per event), where the columns are read from the file as queries need them.
+  uint64_t bloom_bytes = 0;
+  for (const auto& block : part->blocks_) bloom_bytes += block.bloom_bytes;
+  part->blooms_.reserve(bloom_bytes);
+  std::string bloom;
+  for (auto& block : part->blocks_) {
+    if (auto read = part->ReadAt(block.bloom_offset, block.bloom_bytes, bloom); !read) {
+      return tl::unexpected(read.error());
+    }
+    part->bloom_starts_.push_back(part->blooms_.size());
+    part->blooms_.append(bloom);
+  }
   return std::shared_ptr<const Part>(std::move(part));
 }
 
-Part::~Part() {
-  if (data_ != nullptr) ::munmap(const_cast<char*>(data_), size_);
+Part::~Part() = default;
+
+Result<void> Part::ReadAt(uint64_t offset, uint64_t bytes, std::string& out) const {
+  out.resize(bytes);
+  uint64_t done = 0;
+  while (done < bytes) {
+    const ssize_t got =
+        ::pread(fd_.get(), out.data() + done, bytes - done, static_cast<off_t>(offset + done));
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) return SystemError("read " + path_.string(), errno);
+    if (got == 0) return Corrupt(path_, "shorter than its index says");
+    done += static_cast<uint64_t>(got);
+  }
+  return {};
 }
 
 std::string_view Part::Bloom(size_t block) const {
-  return {data_ + blocks_[block].bloom_offset, blocks_[block].bloom_bytes};
+  return std::string_view(blooms_).substr(bloom_starts_[block], blocks_[block].bloom_bytes);
 }
 
 size_t Part::BlockOfRow(uint32_t row) const {
@@ -353,11 +386,14 @@ size_t Part::BlockOfRow(uint32_t row) const {
   return static_cast<size_t>(after - blocks_.begin()) - 1;
 }
 
-Result<void> Part::Inflate(size_t block_number, size_t column, std::string& raw) const {
+Result<void> Part::Inflate(size_t block_number, size_t column, DecodedBlock& out) const {
   const auto& block = blocks_[block_number];
+  auto& raw = out.raw[column];
+  auto stored = Read(block_number, static_cast<Column>(column), out.stored);
+  if (!stored) return tl::unexpected(stored.error());
+  const char* frame = stored->data();
   // The index's size must be the frame's own, and within what a writer makes, before any
   // memory is taken for it: a damaged index could otherwise ask for gigabytes.
-  const auto* frame = data_ + block.column_offset[column];
   if (ZSTD_getFrameContentSize(frame, block.column_bytes[column]) !=
           block.column_raw_bytes[column] ||
       block.column_raw_bytes[column] > kMaxColumnBytes) {
@@ -371,25 +407,32 @@ Result<void> Part::Inflate(size_t block_number, size_t column, std::string& raw)
   return {};
 }
 
-std::string_view Part::Stored(size_t block_number, Column column) const {
+Result<std::string_view> Part::Read(size_t block_number, Column column, std::string& buffer) const {
   const auto& block = blocks_[block_number];
-  return {data_ + block.column_offset[ColumnIndex(column)],
-          block.column_bytes[ColumnIndex(column)]};
+  if (auto read = ReadAt(block.column_offset[ColumnIndex(column)],
+                         block.column_bytes[ColumnIndex(column)], buffer);
+      !read) {
+    return tl::unexpected(read.error());
+  }
+  return std::string_view(buffer);
 }
 
 Result<bool> Part::DecodeLeaves(size_t block_number,
                                 std::span<const std::vector<std::string>> paths,
                                 DecodedBlock& out) const {
   if (version_ < 2) return false;
-  std::string_view encoded = Stored(block_number, Column::kJson);
+  std::string_view encoded;
   auto layout = JsonColumnLayout::kFramed;
   if (version_ == 2) {
-    auto& raw = out.raw[ColumnIndex(Column::kJson)];
-    if (auto inflated = Inflate(block_number, ColumnIndex(Column::kJson), raw); !inflated) {
+    if (auto inflated = Inflate(block_number, ColumnIndex(Column::kJson), out); !inflated) {
       return tl::unexpected(inflated.error());
     }
-    encoded = raw;
+    encoded = out.raw[ColumnIndex(Column::kJson)];
     layout = JsonColumnLayout::kInline;
+  } else {
+    auto stored = Read(block_number, Column::kJson, out.stored);
+    if (!stored) return tl::unexpected(stored.error());
+    encoded = *stored;
   }
   auto read = ReadJsonLeaves(encoded, blocks_[block_number].rows, layout, paths, out.leaves,
                              out.leaf_values);
@@ -407,15 +450,17 @@ Result<void> Part::Decode(size_t block_number, uint32_t columns, DecodedBlock& o
     if ((columns & (1U << column)) == 0) continue;
     auto& raw = out.raw[column];
     if (column == ColumnIndex(Column::kJson) && version_ >= 3) {
-      if (auto decoded = DecodeJsonColumn(Stored(block_number, Column::kJson), rows, out.json_text,
-                                          out.jsons, JsonColumnLayout::kFramed);
+      auto stored = Read(block_number, Column::kJson, out.stored);
+      if (!stored) return tl::unexpected(stored.error());
+      if (auto decoded =
+              DecodeJsonColumn(*stored, rows, out.json_text, out.jsons, JsonColumnLayout::kFramed);
           !decoded) {
         return Corrupt(path_,
                        "block " + std::to_string(block_number) + ": " + decoded.error().message);
       }
       continue;
     }
-    if (auto inflated = Inflate(block_number, column, raw); !inflated) return inflated;
+    if (auto inflated = Inflate(block_number, column, out); !inflated) return inflated;
     Reader reader(raw);
     switch (static_cast<Column>(column)) {
       case Column::kTimestamp: {

@@ -96,6 +96,7 @@ struct DecodedBlock {
   std::vector<std::string_view> messages;
   std::vector<std::string_view> jsons;
   std::array<std::string, kColumns> raw;      ///< Owns what the views point into.
+  std::string stored;                         ///< A column's bytes as read from the file.
   std::string json_text;                      ///< The rebuilt documents `jsons` point into.
   std::vector<std::vector<JsonLeaf>> leaves;  ///< Per path given to DecodeLeaves, per row.
   std::vector<std::string> leaf_values;       ///< What the leaves point into.
@@ -168,8 +169,10 @@ class PartWriter {
   std::string compressed_;
 };
 
-/// An immutable part, opened from its file: the whole file is memory-mapped and its checksum
-/// verified at open, the index parsed; blocks are decompressed only when a query needs them.
+/// An immutable part, opened from its file: its checksum verified at open, the index parsed and
+/// the bloom filters kept in memory; a block's columns are read (pread) and decompressed only
+/// when a query needs them. The file is not memory-mapped: pages a mapping touched would stay in
+/// the process's RSS until it reached the store's size (the page cache keeps them either way).
 /// Shared between queries as shared_ptr<const Part>; thread-safe.
 class Part {
  public:
@@ -204,17 +207,21 @@ class Part {
 
  private:
   Part() = default;
-  Result<void> Inflate(size_t block, size_t column, std::string& raw) const;
-  /// A column's bytes as the file holds them.
-  [[nodiscard]] std::string_view Stored(size_t block, Column column) const;
+  /// Reads and decompresses a column into out.raw[column].
+  Result<void> Inflate(size_t block, size_t column, DecodedBlock& out) const;
+  /// A column's bytes as the file holds them, read into `buffer`.
+  Result<std::string_view> Read(size_t block, Column column, std::string& buffer) const;
+  Result<void> ReadAt(uint64_t offset, uint64_t bytes, std::string& out) const;
 
   std::filesystem::path path_;
-  const char* data_ = nullptr;
+  UniqueFd fd_;
   uint64_t size_ = 0;
   uint32_t version_ = kPartFormatVersion;
   uint64_t rows_ = 0;
   std::vector<BlockSummary> blocks_;
-  std::string_view id_bloom_;
+  std::string id_bloom_;
+  std::string blooms_;                  ///< Every block's bloom filter, in block order.
+  std::vector<uint64_t> bloom_starts_;  ///< Where each block's is in blooms_.
 };
 
 inline constexpr size_t ColumnIndex(Column column) { return static_cast<size_t>(column); }
