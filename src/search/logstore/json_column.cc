@@ -378,10 +378,12 @@ std::optional<size_t> TargetSlot(std::string_view shape, std::span<const std::st
   return std::nullopt;
 }
 
+// A path's name among the column's value streams, joined as SlotPaths joins a slot's frames (a
+// key spelled "[]" joins without a dot, as an array's elements do: the shapes tell them apart).
 std::string JoinedPath(std::span<const std::string> path) {
   std::string joined;
   for (const auto& key : path) {
-    if (!joined.empty()) joined.push_back('.');
+    if (key != "[]" && !joined.empty()) joined.push_back('.');
     joined.append(key);
   }
   return joined;

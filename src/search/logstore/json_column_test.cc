@@ -135,6 +135,14 @@ TEST(JsonColumnTest, ReadsEachRowsValueAtAPathWithoutRebuilding) {
   EXPECT_EQ(Leaves(documents, {"absent"}), (V{"-", "-", "-", "-", "-", "-"}));
 }
 
+// A key spelled "[]" shares its stream's name with an array's elements (found by the fuzzer).
+TEST(JsonColumnTest, AKeySpelledLikeAnArrayIsReadAsAKey) {
+  const std::vector<std::string> documents = {R"({"user":{"[]":"key"}})", R"({"user":["element"]})",
+                                              R"({"user":{"[]":"again","id":["a"]}})"};
+  EXPECT_EQ(Leaves(documents, {"user", "[]"}), (std::vector<std::string>{"s:key", "-", "s:again"}));
+  EXPECT_EQ(Leaves(documents, {"user"}), (std::vector<std::string>{"-", "-", "-"}));
+}
+
 TEST(JsonColumnTest, LeavesAreNotReadFromWholeDocumentsOrEscapedKeys) {
   for (const std::string odd : {R"({"unterminated":"value)", R"({"sta\u0074us":1})"}) {
     JsonColumnWriter writer;
