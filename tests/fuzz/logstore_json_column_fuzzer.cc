@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <deque>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -112,7 +113,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (const auto& document : valid) valid_writer.Add(document);
   const std::string valid_encoded = valid_writer.Finish().value();
   std::vector<std::vector<JsonLeaf>> leaves;
-  std::vector<std::string> storage;
+  std::deque<std::string> storage;
   const auto read = ReadJsonLeaves(valid_encoded, valid.size(), JsonColumnLayout::kFramed, paths,
                                    leaves, storage);
   if (!read) std::abort();

@@ -244,6 +244,7 @@ class ParsedColumn {
   std::vector<uint32_t> codes;  ///< Per row: 0 for a whole document, else shape + 1.
   std::vector<std::string_view> wholes;
   std::unordered_map<std::string_view, size_t> path_index;
+  std::vector<std::string_view> path_names;
   std::vector<uint64_t> path_counts;
   size_t decoded_bytes = 0;  ///< Shapes of every row, whole documents and values.
 
@@ -310,6 +311,7 @@ Result<ParsedColumn> ParsedColumn::Parse(std::string_view encoded, size_t rows,
   size_t frame_offset = 0;
   for (uint64_t path = 0; path < path_count; ++path) {
     const auto name = reader.Bytes();
+    column.path_names.push_back(name);
     column.path_counts.push_back(reader.Varint());
     if (layout == JsonColumnLayout::kInline) {
       const auto values = reader.Bytes();
@@ -376,17 +378,6 @@ std::optional<size_t> TargetSlot(std::string_view shape, std::span<const std::st
     ++i;
   }
   return std::nullopt;
-}
-
-// A path's name among the column's value streams, joined as SlotPaths joins a slot's frames (a
-// key spelled "[]" joins without a dot, as an array's elements do: the shapes tell them apart).
-std::string JoinedPath(std::span<const std::string> path) {
-  std::string joined;
-  for (const auto& key : path) {
-    if (key != "[]" && !joined.empty()) joined.push_back('.');
-    joined.append(key);
-  }
-  return joined;
 }
 
 }  // namespace
@@ -493,7 +484,7 @@ Result<void> DecodeJsonColumn(std::string_view encoded, size_t rows, std::string
 Result<bool> ReadJsonLeaves(std::string_view encoded, size_t rows, JsonColumnLayout layout,
                             std::span<const std::vector<std::string>> paths,
                             std::vector<std::vector<JsonLeaf>>& leaves,
-                            std::vector<std::string>& storage) {
+                            std::deque<std::string>& storage) {
   std::string header;
   auto parsed = ParsedColumn::Parse(encoded, rows, layout, header);
   if (!parsed) return tl::unexpected(parsed.error());
@@ -508,61 +499,80 @@ Result<bool> ReadJsonLeaves(std::string_view encoded, size_t rows, JsonColumnLay
   slot_paths.reserve(column.shapes.size());
   for (const auto shape : column.shapes) slot_paths.push_back(SlotPaths(shape));
 
-  // Per shape, for one path: how many of the shape's values its stream holds, and which of
-  // them (if any) is the leaf.
-  struct ShapeLeaf {
-    uint32_t values = 0;
-    uint32_t leaf = UINT32_MAX;
+  std::vector<std::string> slot_kinds;  // Per shape, its slots' bytes in order.
+  slot_kinds.reserve(column.shapes.size());
+  for (const auto shape : column.shapes) {
+    auto& kinds = slot_kinds.emplace_back();
+    for (size_t i = 0; i < shape.size(); ++i) {
+      if (shape[i] == '"') {
+        i = StringEnd(shape, i);
+      } else if (IsSlot(shape[i])) {
+        kinds.push_back(shape[i]);
+      }
+    }
+  }
+  leaves.resize(paths.size());
+  storage.clear();
+  // Where a shape holds the path's value: which of the streams read, and which of the shape's
+  // values in that stream.
+  struct Target {
+    size_t stream = SIZE_MAX;
+    uint32_t index = 0;
     JsonLeaf::Kind kind = JsonLeaf::Kind::kMissing;
   };
-  std::vector<ShapeLeaf> shape_leaves(column.shapes.size());
-  leaves.resize(paths.size());
-  // Each path read gets storage of its own, sized before any leaf points into it.
-  if (storage.size() < paths.size()) storage.resize(paths.size());
+  std::vector<Target> targets(column.shapes.size());
+  std::vector<uint32_t> shape_values(column.shapes.size());
   for (size_t p = 0; p < paths.size(); ++p) {
     auto& out = leaves[p];
     out.assign(rows, JsonLeaf{});
-    // Values are grouped by the keys joined with dots; a key holding a dot shares its stream
-    // with the nested path spelled alike, which the shapes tell apart.
-    const auto found = column.path_index.find(JoinedPath(paths[p]));
-    if (found == column.path_index.end()) continue;
+    // The streams holding the path's value are named as SlotPaths names the shapes' slots; the
+    // name can differ between shapes and be shared with other paths (a key holding a dot and
+    // the nested path spelled alike, a key spelled "[]" and an array's elements): the shapes
+    // tell them apart. Usually one stream.
+    std::vector<size_t> streams;
     for (size_t shape = 0; shape < column.shapes.size(); ++shape) {
-      auto& shape_leaf = shape_leaves[shape];
-      shape_leaf = ShapeLeaf{};
-      const auto target = TargetSlot(column.shapes[shape], paths[p]);
-      size_t slot = 0;
-      for (size_t i = 0; i < column.shapes[shape].size(); ++i) {
-        const char c = column.shapes[shape][i];
-        if (c == '"') {
-          i = StringEnd(column.shapes[shape], i);
-          continue;
-        }
-        if (!IsSlot(c)) continue;
-        if (slot_paths[shape][slot] == found->first) {
-          if (target == slot) {
-            shape_leaf.leaf = shape_leaf.values;
-            shape_leaf.kind = c == kStringSlot ? JsonLeaf::Kind::kString : JsonLeaf::Kind::kBare;
+      targets[shape] = Target{};
+      const auto slot = TargetSlot(column.shapes[shape], paths[p]);
+      if (!slot) continue;
+      const auto& name = slot_paths[shape][*slot];
+      const auto found = column.path_index.find(name);
+      if (found == column.path_index.end()) return Corrupt("a shape's path has no values");
+      auto stream = std::find(streams.begin(), streams.end(), found->second);
+      if (stream == streams.end()) stream = streams.insert(streams.end(), found->second);
+      const auto& names = slot_paths[shape];
+      targets[shape] =
+          Target{static_cast<size_t>(stream - streams.begin()),
+                 static_cast<uint32_t>(std::count(
+                     names.begin(), names.begin() + static_cast<std::ptrdiff_t>(*slot), name)),
+                 slot_kinds[shape][*slot] == kStringSlot ? JsonLeaf::Kind::kString
+                                                         : JsonLeaf::Kind::kBare};
+    }
+    for (size_t stream = 0; stream < streams.size(); ++stream) {
+      const auto name = column.path_names[streams[stream]];
+      for (size_t shape = 0; shape < column.shapes.size(); ++shape) {
+        shape_values[shape] = static_cast<uint32_t>(
+            std::count(slot_paths[shape].begin(), slot_paths[shape].end(), name));
+      }
+      auto bytes = column.Values(streams[stream], storage.emplace_back());
+      if (!bytes) return tl::unexpected(bytes.error());
+      Reader values(*bytes);
+      uint64_t remaining = column.path_counts[streams[stream]];
+      for (size_t row = 0; row < rows; ++row) {
+        const size_t shape = column.codes[row] - 1;
+        const uint32_t count = shape_values[shape];
+        if (count > remaining) return Corrupt("a path has fewer values than slots");
+        remaining -= count;
+        const Target& target = targets[shape];
+        for (uint32_t value = 0; value < count; ++value) {
+          const auto text = values.Bytes();
+          if (target.stream == stream && target.index == value) {
+            out[row] = JsonLeaf{target.kind, text};
           }
-          ++shape_leaf.values;
         }
-        ++slot;
       }
-    }
-    auto stream = column.Values(found->second, storage[p]);
-    if (!stream) return tl::unexpected(stream.error());
-    Reader values(*stream);
-    uint64_t remaining = column.path_counts[found->second];
-    for (size_t row = 0; row < rows; ++row) {
-      const auto& shape_leaf = shape_leaves[column.codes[row] - 1];
-      if (shape_leaf.values > remaining) return Corrupt("a path has fewer values than slots");
-      remaining -= shape_leaf.values;
-      for (uint32_t value = 0; value < shape_leaf.values; ++value) {
-        const auto text = values.Bytes();
-        if (value == shape_leaf.leaf) out[row] = JsonLeaf{shape_leaf.kind, text};
+      if (remaining != 0 || !values.ok() || !values.done()) {
+        return Corrupt("a path's values do not match its slots");
       }
-    }
-    if (remaining != 0 || !values.ok() || !values.done()) {
-      return Corrupt("a path's values do not match its slots");
     }
   }
   return true;

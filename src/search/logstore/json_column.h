@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <span>
 #include <string>
 #include <string_view>
@@ -82,5 +83,5 @@ struct JsonLeaf {
                                           JsonColumnLayout layout,
                                           std::span<const std::vector<std::string>> paths,
                                           std::vector<std::vector<JsonLeaf>>& leaves,
-                                          std::vector<std::string>& storage);
+                                          std::deque<std::string>& storage);
 }  // namespace lp::search::logstore

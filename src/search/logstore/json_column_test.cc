@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <deque>
 #include <string>
 #include <vector>
 
@@ -92,7 +93,7 @@ std::vector<std::string> Leaves(const std::vector<std::string>& documents,
   for (const auto& document : documents) writer.Add(document);
   const std::string encoded = writer.Finish().value();
   std::vector<std::vector<JsonLeaf>> leaves;
-  std::vector<std::string> storage;
+  std::deque<std::string> storage;
   const std::vector<std::vector<std::string>> paths = {path};
   const auto read =
       ReadJsonLeaves(encoded, documents.size(), JsonColumnLayout::kFramed, paths, leaves, storage);
@@ -150,7 +151,7 @@ TEST(JsonColumnTest, LeavesAreNotReadFromWholeDocumentsOrEscapedKeys) {
     writer.Add(odd);
     const std::string encoded = writer.Finish().value();
     std::vector<std::vector<JsonLeaf>> leaves;
-    std::vector<std::string> storage;
+    std::deque<std::string> storage;
     const std::vector<std::vector<std::string>> paths = {{"status"}};
     const auto read = ReadJsonLeaves(encoded, 2, JsonColumnLayout::kFramed, paths, leaves, storage);
     ASSERT_TRUE(read) << read.error().message;
@@ -164,7 +165,7 @@ TEST(JsonColumnTest, LeavesOfATruncatedColumnAreAnErrorNeverARead) {
   writer.Add(R"({"a":2,"b":{"c":"y"}})");
   const std::string encoded = writer.Finish().value();
   std::vector<std::vector<JsonLeaf>> leaves;
-  std::vector<std::string> storage;
+  std::deque<std::string> storage;
   const std::vector<std::vector<std::string>> paths = {{"a"}, {"b", "c"}};
   for (size_t size = 0; size < encoded.size(); ++size) {
     EXPECT_FALSE(ReadJsonLeaves(encoded.substr(0, size), 2, JsonColumnLayout::kFramed, paths,

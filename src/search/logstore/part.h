@@ -99,7 +99,7 @@ struct DecodedBlock {
   std::string stored;                         ///< A column's bytes as read from the file.
   std::string json_text;                      ///< The rebuilt documents `jsons` point into.
   std::vector<std::vector<JsonLeaf>> leaves;  ///< Per path given to DecodeLeaves, per row.
-  std::vector<std::string> leaf_values;       ///< What the leaves point into.
+  std::deque<std::string> leaf_values;        ///< What the leaves point into.
   std::vector<ServiceLevels> service_levels;
 };
 

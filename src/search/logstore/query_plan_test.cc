@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <deque>
+
 #include "core/level.h"
 #include "search/logstore/tokens.h"
 
@@ -166,7 +168,7 @@ TEST(QueryPlanTest, ALeafReadFromTheColumnIsWhatParsingTheDocumentFinds) {
   for (const auto& document : kVariedDocuments) writer.Add(document);
   const std::string encoded = writer.Finish().value();
   std::vector<std::vector<JsonLeaf>> leaves;
-  std::vector<std::string> storage;
+  std::deque<std::string> storage;
   const auto read = ReadJsonLeaves(encoded, kVariedDocuments.size(), JsonColumnLayout::kFramed,
                                    paths, leaves, storage);
   ASSERT_TRUE(read && *read);
@@ -199,7 +201,7 @@ TEST(QueryPlanTest, MatchesTheSameRowsFromColumnValuesAsFromDocuments) {
         "payload.status:[-2000 TO 0]"}) {
     const auto plan = Plan(q);
     std::vector<std::vector<JsonLeaf>> leaves;
-    std::vector<std::string> storage;
+    std::deque<std::string> storage;
     const auto read = ReadJsonLeaves(encoded, kVariedDocuments.size(), JsonColumnLayout::kFramed,
                                      plan.document_paths(), leaves, storage);
     ASSERT_TRUE(read && *read);
